@@ -1,0 +1,61 @@
+"""Run the checks on a tree or a source string: the one entry point that flake8 and ``fix`` share."""
+
+from __future__ import annotations
+
+import ast
+import sys
+
+from flake8_celery_django import rules as _rules  # noqa: F401  (registers every rule)
+from flake8_celery_django.context import FileContext, Finding
+from flake8_celery_django.registry import DispatchTables, build_dispatch
+from flake8_celery_django.settings import Settings
+from flake8_celery_django.walker import walk
+
+_TABLES: dict[frozenset[str], DispatchTables] = {}
+
+
+def dispatch_tables(enabled: frozenset[str]) -> DispatchTables:
+    """Callback tables for a selection of codes, built once per selection (never per file)."""
+    tables = _TABLES.get(enabled)
+    if tables is None:
+        tables = _TABLES[enabled] = build_dispatch(enabled)
+    return tables
+
+
+def check_tree(
+    tree: ast.AST, filename: str = "<unknown>", settings: Settings | None = None, *, strict: bool = False
+) -> list[Finding]:
+    """Findings for an already-parsed module, sorted by position.
+
+    With ``strict`` an internal error is raised; otherwise it is reported on standard error and
+    the file is skipped, so that one odd file never stops a whole flake8 run.
+    """
+    settings = settings or Settings()
+    if not isinstance(tree, ast.Module) or not settings.enabled:
+        return []
+    ctx = FileContext(tree, filename, settings)
+    try:
+        walk(tree, ctx, dispatch_tables(settings.enabled))
+    except Exception as error:  # noqa: BLE001  (never abort the user's flake8 run)
+        if strict:
+            raise
+        print(
+            f"flake8-celery-django: internal error on {filename}: {type(error).__name__}: {error}; "
+            "the file was skipped, please report it",
+            file=sys.stderr,
+        )
+        return []
+    findings = ctx.findings
+    findings.sort()
+    return [finding for finding in findings if finding.code in settings.enabled]
+
+
+def check_source(
+    source: str, filename: str = "<unknown>", settings: Settings | None = None, *, strict: bool = False
+) -> list[Finding]:
+    """Findings for Python source text (a file that does not parse has none)."""
+    try:
+        tree = ast.parse(source, filename)
+    except (SyntaxError, ValueError):
+        return []
+    return check_tree(tree, filename, settings, strict=strict)

@@ -1,0 +1,154 @@
+"""What the walk knows about the file at the current node: imports, scopes, loops and bindings.
+
+One :class:`FileContext` lives for one file and is dropped with it: nothing here outlives the
+file, so flake8's memory does not grow with the number of files it checks.
+"""
+
+from __future__ import annotations
+
+import ast
+import enum
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+from flake8_celery_django.knowledge.imports import ImportTable
+from flake8_celery_django.registry import Rule
+
+StateT = TypeVar("StateT")
+ScopeKind = Literal["module", "class", "function", "lambda"]
+
+
+class Kind(enum.Enum):
+    """What a name is known to hold, as far as one file tells."""
+
+    MODEL_CLASS = "model class"
+    MODEL_INSTANCE = "model instance"
+    QUERYSET = "queryset"
+    REQUESTS_SESSION = "requests session"
+    HTTPX_CLIENT = "httpx client"
+    ASYNC_RESULT = "task result"
+    GROUP_RESULT = "group result"
+    SIGNATURE = "task signature"
+    HTTP_REQUEST = "HTTP request"
+    OPEN_FILE = "open file"
+    FUNCTION = "function"
+    SET = "set"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Value:
+    """The inferred kind of a value, with a label for messages (a model name, a library)."""
+
+    kind: Kind
+    label: str = ""
+
+
+@dataclass(eq=False)
+class Loop:
+    """A repeating region: the body of a ``for``/``while`` loop or of a comprehension."""
+
+    node: ast.AST
+    targets: frozenset[str]
+    iterable: ast.expr | None
+
+
+@dataclass(eq=False)
+class Scope:
+    """A module, class, function or lambda body, with what is known inside it."""
+
+    node: ast.AST
+    kind: ScopeKind
+    parent: Scope | None
+    decorators: tuple[str, ...] = ()
+    bindings: dict[str, Value] = field(default_factory=dict)
+    loops: list[Loop] = field(default_factory=list)
+    context_managers: list[str] = field(default_factory=list)
+    atomic_depth: int = 0
+    is_task: bool = False
+    _state: dict[type[Any], Any] = field(default_factory=dict)
+
+    @property
+    def in_loop(self) -> bool:
+        return bool(self.loops)
+
+    @property
+    def in_atomic(self) -> bool:
+        return self.atomic_depth > 0
+
+    @property
+    def enclosing_class(self) -> Scope | None:
+        """The class whose method this scope is (``self`` refers to an instance of it)."""
+        if self.kind != "function" or self.parent is None or self.parent.kind != "class":
+            return None
+        return self.parent
+
+    def state(self, cls: type[StateT]) -> StateT:
+        """Per-scope state of one rule family, created on first use."""
+        found = self._state.get(cls)
+        if found is None:
+            found = self._state[cls] = cls()
+        return found  # type: ignore[no-any-return]
+
+    def lookup(self, name: str) -> Value | None:
+        """The binding of ``name`` in this scope, else in the enclosing function scopes."""
+        scope: Scope | None = self
+        while scope is not None:
+            found = scope.bindings.get(name)
+            if found is not None:
+                return None if found.kind is Kind.UNKNOWN else found
+            scope = scope.parent
+            while scope is not None and scope.kind == "class":
+                scope = scope.parent
+        return None
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    line: int
+    col: int
+    code: str
+    message: str
+
+
+class FileContext:
+    """Per-file knowledge shared by every rule, updated as the walk goes."""
+
+    def __init__(self, tree: ast.Module, filename: str, options: Any) -> None:
+        self.filename = filename
+        self.options = options
+        self.imports = ImportTable()
+        self.module_scope = Scope(tree, "module", None)
+        self.scope = self.module_scope
+        self.findings: list[Finding] = []
+        self._state: dict[type[Any], Any] = {}
+
+    # -- reporting -----------------------------------------------------------------------------
+    def report(self, node: ast.AST, rule: Rule, **fields: object) -> None:
+        self.findings.append(
+            Finding(
+                getattr(node, "lineno", 1),
+                getattr(node, "col_offset", 0),
+                rule.code,
+                rule.format(**fields),
+            )
+        )
+
+    # -- shared knowledge ----------------------------------------------------------------------
+    def qualified_name(self, node: ast.expr) -> str | None:
+        return self.imports.resolve(node)
+
+    def state(self, cls: type[StateT]) -> StateT:
+        """Per-file state of one rule family, created on first use."""
+        found = self._state.get(cls)
+        if found is None:
+            found = self._state[cls] = cls()
+        return found  # type: ignore[no-any-return]
+
+    def function_scopes(self) -> Iterator[Scope]:
+        scope: Scope | None = self.scope
+        while scope is not None:
+            if scope.kind in ("function", "lambda"):
+                yield scope
+            scope = scope.parent

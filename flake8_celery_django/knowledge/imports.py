@@ -1,0 +1,70 @@
+"""Import aliases resolved to qualified names (``import requests as r`` makes ``r.get`` ``requests.get``)."""
+
+from __future__ import annotations
+
+import ast
+
+
+class ImportTable:
+    """Local names bound by import statements, mapped to the dotted names they stand for.
+
+    Relative imports keep their dots: ``from .models import Order`` maps ``Order`` to ``.models.Order``.
+    """
+
+    __slots__ = ("names",)
+
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+
+    def add(self, node: ast.Import | ast.ImportFrom) -> None:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    self.names[alias.asname] = alias.name
+                else:
+                    top = alias.name.partition(".")[0]
+                    self.names[top] = top
+            return
+        module = "." * (node.level or 0) + (node.module or "")
+        for alias in node.names:
+            if alias.name == "*":
+                continue
+            separator = "" if module.endswith(".") or not module else "."
+            self.names[alias.asname or alias.name] = f"{module}{separator}{alias.name}"
+
+    def resolve(self, node: ast.expr) -> str | None:
+        """The qualified name of a ``Name`` or ``Attribute`` chain rooted at an imported name."""
+        parts: list[str] = []
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if not isinstance(node, ast.Name):
+            return None
+        root = self.names.get(node.id)
+        if root is None:
+            return None
+        if not parts:
+            return root
+        parts.reverse()
+        return root + "." + ".".join(parts)
+
+    def imports_from(self, *prefixes: str) -> bool:
+        """True when any import names one of these modules or something inside them."""
+        for qualified in self.names.values():
+            for prefix in prefixes:
+                if qualified == prefix or qualified.startswith(prefix + "."):
+                    return True
+        return False
+
+
+def dotted_name(node: ast.expr) -> str | None:
+    """``a.b.c`` for a chain of attributes on a name, whatever the name is bound to."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    parts.reverse()
+    return ".".join(parts)

@@ -1,0 +1,261 @@
+"""Celery tasks as one file sees them: task definitions, calls that send or build tasks, results.
+
+Names come from Celery's source: ``celery/__init__.py`` (``shared_task``, ``group``, ``chain``,
+``chord``, ``signature``), ``celery/app/task.py`` (``Task.delay``, ``apply_async``, ``s``, ``si``,
+``signature``) and ``celery/app/base.py`` (``Celery.task``, ``send_task``).
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from flake8_celery_django.context import FileContext, Kind, Scope, Value
+from flake8_celery_django.knowledge.imports import dotted_name
+
+TASK_DECORATORS = frozenset(
+    {
+        "celery.shared_task",
+        "celery.app.shared_task",
+        "celery.task",
+        "celery.task.task",
+        "celery.task.periodic_task",
+        "celery.decorators.task",
+        "celery.decorators.periodic_task",
+    }
+)
+TASK_BASE_CLASSES = frozenset(
+    {"celery.Task", "celery.app.task.Task", "celery.task.Task", "celery.task.base.Task",
+     "celery.task.PeriodicTask", "celery.task.base.PeriodicTask"}
+)
+CELERY_APP_CONSTRUCTORS = frozenset({"celery.Celery", "celery.app.Celery", "celery.app.base.Celery"})
+SIGNATURE_FUNCTIONS = frozenset(
+    {"celery.signature", "celery.subtask", "celery.canvas.signature", "celery.canvas.subtask",
+     "celery.canvas.Signature", "celery.Signature"}
+)
+GROUP_CONSTRUCTORS = frozenset({"celery.group", "celery.canvas.group"})
+CANVAS_CONSTRUCTORS = GROUP_CONSTRUCTORS | frozenset(
+    {"celery.chain", "celery.chord", "celery.canvas.chain", "celery.canvas.chord"}
+)
+# Methods that send a message to the broker now.
+SENDING_METHODS = frozenset({"delay", "apply_async"})
+# Methods that build a signature, sent later (by a canvas or ``apply_async``).
+SIGNATURE_METHODS = frozenset({"s", "si", "signature", "subtask"})
+_APP_NAMES = frozenset({"app", "celery", "celery_app", "capp"})
+
+
+@dataclass(frozen=True)
+class TaskArgument:
+    """One value handed to a task, with how the message names it (``argument 1``, ``order=``)."""
+
+    node: ast.expr
+    label: str
+
+
+@dataclass(frozen=True)
+class TaskCall:
+    node: ast.Call
+    task: str
+    method: str
+    arguments: tuple[TaskArgument, ...]
+
+    @property
+    def sends_now(self) -> bool:
+        """True for calls that publish a message at once (``delay``, ``apply_async``, ``send_task``)."""
+        return self.method in SENDING_METHODS or self.method == "send_task"
+
+
+@dataclass
+class TaskKnowledge:
+    """Task functions and ``Task`` subclasses defined in this file, and its Celery app names."""
+
+    functions: set[str] = field(default_factory=set)
+    classes: set[str] = field(default_factory=set)
+    apps: set[str] = field(default_factory=set)
+
+
+def _is_app(node: ast.expr, ctx: FileContext) -> bool:
+    """``app`` in ``@app.task``: a Celery application object."""
+    if not isinstance(node, ast.Name):
+        return False
+    if node.id in ctx.state(TaskKnowledge).apps:
+        return True
+    qualified = ctx.qualified_name(node)
+    if qualified is not None:
+        last = qualified.rpartition(".")[2]
+        return qualified == "celery" or last in _APP_NAMES or last.endswith("_app")
+    return node.id in _APP_NAMES
+
+
+def task_decorator(decorator: ast.expr, ctx: FileContext) -> bool:
+    """``@shared_task``, ``@shared_task(...)``, ``@app.task``, ``@app.task(...)`` and legacy forms."""
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    qualified = ctx.qualified_name(target)
+    if qualified in TASK_DECORATORS:
+        return True
+    return isinstance(target, ast.Attribute) and target.attr in ("task", "periodic_task") and _is_app(
+        target.value, ctx
+    )
+
+
+def is_task_function(node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileContext) -> bool:
+    """A decorated task function, or the ``run`` method of a ``Task`` subclass."""
+    if any(task_decorator(decorator, ctx) for decorator in node.decorator_list):
+        return True
+    if node.name == "run":
+        owner = ctx.scope
+        return (
+            owner.kind == "class"
+            and isinstance(owner.node, ast.ClassDef)
+            and owner.node.name in ctx.state(TaskKnowledge).classes
+        )
+    return False
+
+
+def record_function(node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope, ctx: FileContext) -> None:
+    if is_task_function(node, ctx):
+        scope.is_task = True
+        if ctx.scope.kind == "module":
+            ctx.state(TaskKnowledge).functions.add(node.name)
+
+
+def record_class(node: ast.ClassDef, ctx: FileContext) -> None:
+    knowledge = ctx.state(TaskKnowledge)
+    for base in node.bases:
+        qualified = ctx.qualified_name(base)
+        if qualified in TASK_BASE_CLASSES or (
+            isinstance(base, ast.Name) and base.id in knowledge.classes
+        ):
+            knowledge.classes.add(node.name)
+            return
+
+
+def record_app(name: str, value: ast.expr, ctx: FileContext) -> None:
+    """``app = Celery(...)`` makes ``app`` a Celery application."""
+    if isinstance(value, ast.Call) and ctx.qualified_name(value.func) in CELERY_APP_CONSTRUCTORS:
+        ctx.state(TaskKnowledge).apps.add(name)
+
+
+def is_task_reference(node: ast.expr, ctx: FileContext) -> bool:
+    """Whether ``node`` names a task: defined in this file, or imported from a ``tasks`` module."""
+    if isinstance(node, ast.Name) and node.id in ctx.state(TaskKnowledge).functions:
+        return True
+    qualified = ctx.qualified_name(node) or dotted_name(node)
+    if qualified is None:
+        return False
+    parts = qualified.lstrip(".").split(".")
+    return len(parts) >= 2 and any(part == "tasks" or part.endswith("_tasks") for part in parts[:-1])
+
+
+def _display(node: ast.expr) -> str:
+    name = dotted_name(node)
+    if name is not None:
+        return name
+    if isinstance(node, ast.Call):
+        inner = dotted_name(node.func)
+        if inner is not None:
+            return inner + "(...)"
+    return "task"
+
+
+def _positional(arguments: list[ast.expr], start: int = 1) -> list[TaskArgument]:
+    found: list[TaskArgument] = []
+    for index, node in enumerate(arguments, start=start):
+        if isinstance(node, ast.Starred):
+            continue
+        found.append(TaskArgument(node, f"argument {index}"))
+    return found
+
+
+def _keywords(keywords: list[ast.keyword]) -> list[TaskArgument]:
+    return [TaskArgument(k.value, f"{k.arg}=") for k in keywords if k.arg is not None]
+
+
+def _packed(args: ast.expr | None, kwargs: ast.expr | None) -> tuple[TaskArgument, ...]:
+    """The values inside ``args=(...)`` and ``kwargs={...}`` of ``apply_async``-like calls."""
+    found: list[TaskArgument] = []
+    if isinstance(args, (ast.Tuple, ast.List)):
+        found.extend(_positional(args.elts))
+    if isinstance(kwargs, ast.Dict):
+        for key, value in zip(kwargs.keys, kwargs.values):
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                found.append(TaskArgument(value, f"{key.value}="))
+    elif isinstance(kwargs, ast.Call) and dotted_name(kwargs.func) == "dict":
+        found.extend(_keywords(kwargs.keywords))
+    return tuple(found)
+
+
+def _packed_from(call: ast.Call, first_index: int) -> tuple[TaskArgument, ...]:
+    """``args``/``kwargs`` given by keyword or at positions ``first_index`` and ``first_index + 1``."""
+    args: ast.expr | None = call.args[first_index] if len(call.args) > first_index else None
+    kwargs: ast.expr | None = call.args[first_index + 1] if len(call.args) > first_index + 1 else None
+    for keyword in call.keywords:
+        if keyword.arg == "args":
+            args = keyword.value
+        elif keyword.arg == "kwargs":
+            kwargs = keyword.value
+    return _packed(args, kwargs)
+
+
+def task_call(node: ast.Call, ctx: FileContext) -> TaskCall | None:
+    """The task call ``node`` makes, with the values it hands to the task, if it is one."""
+    func = node.func
+    if isinstance(func, ast.Attribute):
+        method = func.attr
+        receiver = func.value
+        if method == "delay":
+            arguments = (*_positional(node.args), *_keywords(node.keywords))
+            return TaskCall(node, _display(receiver), method, tuple(arguments))
+        if method == "apply_async":
+            return TaskCall(node, _display(receiver), method, _packed_from(node, 0))
+        if method in ("s", "si") and is_task_reference(receiver, ctx):
+            arguments = (*_positional(node.args), *_keywords(node.keywords))
+            return TaskCall(node, _display(receiver), method, tuple(arguments))
+        if method in ("signature", "subtask") and is_task_reference(receiver, ctx):
+            return TaskCall(node, _display(receiver), method, _packed_from(node, 0))
+        if method == "send_task" and node.args:
+            name = node.args[0]
+            label = name.value if isinstance(name, ast.Constant) and isinstance(name.value, str) else "task"
+            return TaskCall(node, label, method, _packed_from(node, 1))
+        return None
+    qualified = ctx.qualified_name(func)
+    if qualified in SIGNATURE_FUNCTIONS and node.args:
+        name = node.args[0]
+        label = name.value if isinstance(name, ast.Constant) and isinstance(name.value, str) else _display(name)
+        return TaskCall(node, label, "signature", _packed_from(node, 1))
+    return None
+
+
+def infer_call(node: ast.Call, ctx: FileContext) -> Value | None:
+    """Results of sending tasks, and signatures."""
+    func = node.func
+    if isinstance(func, ast.Attribute):
+        if func.attr in SENDING_METHODS or func.attr == "send_task":
+            if _is_group(func.value, ctx):
+                return Value(Kind.GROUP_RESULT, "group")
+            return Value(Kind.ASYNC_RESULT, _display(func.value))
+        if func.attr in SIGNATURE_METHODS and is_task_reference(func.value, ctx):
+            return Value(Kind.SIGNATURE, _display(func.value))
+        return None
+    qualified = ctx.qualified_name(func)
+    if qualified in CANVAS_CONSTRUCTORS or qualified in SIGNATURE_FUNCTIONS:
+        return Value(Kind.SIGNATURE, qualified.rpartition(".")[2])
+    if isinstance(func, ast.Call) and ctx.qualified_name(func.func) in CANVAS_CONSTRUCTORS:
+        # group(...)() and chord(...)(callback) send the canvas and return its result.
+        if _is_group(func, ctx):
+            return Value(Kind.GROUP_RESULT, "group")
+        return Value(Kind.ASYNC_RESULT, "canvas")
+    if isinstance(func, ast.Name):
+        bound = ctx.scope.lookup(func.id)
+        if bound is not None and bound.kind is Kind.SIGNATURE:
+            return Value(Kind.GROUP_RESULT if bound.label == "group" else Kind.ASYNC_RESULT, bound.label)
+    return None
+
+
+def _is_group(node: ast.expr, ctx: FileContext) -> bool:
+    if isinstance(node, ast.Call):
+        return ctx.qualified_name(node.func) in GROUP_CONSTRUCTORS
+    if isinstance(node, ast.Name):
+        bound = ctx.scope.lookup(node.id)
+        return bound is not None and bound.kind is Kind.SIGNATURE and bound.label == "group"
+    return False

@@ -1,0 +1,40 @@
+"""The flake8 entry point ``CDJ``: checks the tree flake8 has parsed, with flake8's options."""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import sys
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+from flake8_celery_django import __version__
+from flake8_celery_django.api import check_tree
+from flake8_celery_django.settings import Settings, SettingsError, from_flake8, register_flake8_options
+
+
+class CeleryDjangoChecker:
+    name = "flake8-celery-django"
+    version = __version__
+
+    settings: ClassVar[Settings] = Settings()
+
+    def __init__(self, tree: ast.AST, filename: str = "<unknown>") -> None:
+        self.tree = tree
+        self.filename = filename
+
+    @classmethod
+    def add_options(cls, manager: Any) -> None:
+        register_flake8_options(manager)
+
+    @classmethod
+    def parse_options(cls, options: argparse.Namespace) -> None:
+        try:
+            cls.settings = from_flake8(options)
+        except SettingsError as error:
+            print(f"flake8-celery-django: {error}", file=sys.stderr)
+            raise SystemExit(2) from None
+
+    def run(self) -> Iterator[tuple[int, int, str, type[Any]]]:
+        for finding in check_tree(self.tree, self.filename, self.settings):
+            yield finding.line, finding.col, finding.message, type(self)

@@ -1,0 +1,111 @@
+"""CDJ2xx: outbound HTTP calls with no bound on how long they may wait.
+
+``requests`` and ``urllib`` wait forever by default; ``httpx`` has a 5 second default that
+``timeout=None`` switches off.  Signatures checked against requests' ``api.py``/``sessions.py``,
+httpx's ``_api.py``/``_client.py`` and the standard library's ``urllib/request.py``.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from flake8_celery_django.context import FileContext, Kind
+from flake8_celery_django.knowledge import bindings
+from flake8_celery_django.knowledge.http_clients import HTTPX_CLIENT_CONSTRUCTORS
+from flake8_celery_django.knowledge.imports import dotted_name
+from flake8_celery_django.registry import on, rule
+
+NO_TIMEOUT = rule(
+    "CDJ201",
+    "http-call-without-timeout",
+    "{call}() has no timeout and can hang this worker forever; pass timeout=<seconds> "
+    "(or a (connect, read) tuple)",
+    summary="Outbound HTTP call (requests, requests.Session, urlopen) without a timeout",
+    fix="safe",
+)
+TIMEOUT_NONE = rule(
+    "CDJ202",
+    "http-call-with-timeout-none",
+    "{call}() passes timeout=None, which waits forever; pass a number of seconds instead",
+    summary="Outbound HTTP call or client with timeout=None",
+    fix="safe",
+)
+
+_HTTP_METHODS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
+_REQUESTS_FUNCTIONS = frozenset(
+    [f"requests.{method}" for method in _HTTP_METHODS]
+    + [f"requests.api.{method}" for method in _HTTP_METHODS]
+)
+_HTTPX_FUNCTIONS = frozenset(f"httpx.{method}" for method in (*_HTTP_METHODS, "stream"))
+_URLOPEN = frozenset({"urllib.request.urlopen"})
+_SESSION_METHODS = frozenset(_HTTP_METHODS)
+_HTTPX_CLIENT_METHODS = frozenset((*_HTTP_METHODS, "stream", "send"))
+
+# Where ``timeout`` may also be passed by position (0-based, ``self`` excluded).
+_URLOPEN_TIMEOUT_POSITION = 2  # urlopen(url, data=None, timeout=...)
+_SESSION_REQUEST_TIMEOUT_POSITION = 8  # Session.request(method, url, params, ..., auth, timeout)
+
+
+def _timeout_argument(call: ast.Call, position: int | None) -> tuple[bool, ast.expr | None]:
+    """(whether a timeout is passed, its expression); ``**kwargs`` or ``*args`` may hold one."""
+    for keyword in call.keywords:
+        if keyword.arg is None:
+            return True, None
+        if keyword.arg == "timeout":
+            return True, keyword.value
+    if position is not None:
+        if any(isinstance(argument, ast.Starred) for argument in call.args):
+            return True, None
+        if len(call.args) > position:
+            return True, call.args[position]
+    return False, None
+
+
+def _is_none(node: ast.expr | None) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+def _call_name(call: ast.Call) -> str:
+    func = call.func
+    name = dotted_name(func)
+    if name is not None:
+        return name
+    if isinstance(func, ast.Attribute):
+        inner = func.value
+        if isinstance(inner, ast.Call):
+            owner = dotted_name(inner.func)
+            if owner is not None:
+                return f"{owner}().{func.attr}"
+        return func.attr
+    return "call"
+
+
+@on(ast.Call, rules=(NO_TIMEOUT, TIMEOUT_NONE))
+def check_http_call(node: ast.Call, ctx: FileContext) -> None:
+    func = node.func
+    waits_forever_by_default = False
+    position: int | None = None
+    qualified = ctx.qualified_name(func) if isinstance(func, (ast.Name, ast.Attribute)) else None
+    if qualified is not None and (qualified in _REQUESTS_FUNCTIONS or qualified in _URLOPEN):
+        waits_forever_by_default = True
+        position = _URLOPEN_TIMEOUT_POSITION if qualified in _URLOPEN else None
+    elif qualified is not None and (qualified in _HTTPX_FUNCTIONS or qualified in HTTPX_CLIENT_CONSTRUCTORS):
+        pass
+    elif isinstance(func, ast.Attribute) and func.attr in _HTTPX_CLIENT_METHODS:
+        client = bindings.infer(func.value, ctx)
+        if client is None:
+            return
+        if client.kind is Kind.REQUESTS_SESSION and func.attr in _SESSION_METHODS:
+            waits_forever_by_default = True
+            if func.attr == "request":
+                position = _SESSION_REQUEST_TIMEOUT_POSITION
+        elif client.kind is not Kind.HTTPX_CLIENT:
+            return
+    else:
+        return
+    passed, timeout = _timeout_argument(node, position)
+    if not passed:
+        if waits_forever_by_default:
+            ctx.report(node, NO_TIMEOUT, call=_call_name(node))
+    elif _is_none(timeout):
+        ctx.report(node, TIMEOUT_NONE, call=_call_name(node))

@@ -1,0 +1,138 @@
+"""The plugin's settings, read from flake8's options (command line, setup.cfg, tox.ini, .flake8)."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from flake8_celery_django.registry import RULES
+
+DEFAULT_TIMEOUT = 30.0
+
+
+class SettingsError(ValueError):
+    """A bad option value; the message is one line that names the option and what it accepts."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    enabled: frozenset[str] = field(
+        default_factory=lambda: frozenset(code for code, rule in RULES.items() if rule.default_enabled)
+    )
+    atomic_requests: bool = False
+    default_timeout: float = DEFAULT_TIMEOUT
+    prefer_delay_on_commit: bool = False
+
+
+def parse_bool(name: str, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise SettingsError(f"{name} takes true or false, not {value!r}")
+
+
+def parse_timeout(name: str, value: object) -> float:
+    try:
+        seconds = float(str(value).strip())
+    except ValueError:
+        raise SettingsError(f"{name} takes a number of seconds, not {value!r}") from None
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise SettingsError(f"{name} takes a positive number of seconds, not {value!r}")
+    return seconds
+
+
+def split_codes(value: object) -> list[str]:
+    """Codes from a comma- or space-separated string, or a list of them."""
+    items: Iterable[object] = value if isinstance(value, (list, tuple)) else str(value).replace(",", " ").split()
+    return [str(item).strip().upper() for item in items if str(item).strip()]
+
+
+def check_codes(option: str, codes: Sequence[str]) -> None:
+    """Reject ``CDJ`` codes and prefixes that match no rule (a typo would silently select nothing)."""
+    for code in codes:
+        if code.startswith("CDJ") and not any(known.startswith(code) for known in RULES):
+            raise SettingsError(f"{option}: unknown code {code!r}; `flake8-celery-django rules` lists them")
+
+
+def selected(codes: Sequence[str], select: Sequence[str] | None, ignore: Sequence[str]) -> frozenset[str]:
+    """Codes chosen by ``select``/``ignore`` prefixes, the longest matching prefix winning."""
+    chosen = set()
+    for code in codes:
+        picked = _longest(code, select) if select is not None else ("", True)
+        dropped = _longest(code, ignore)
+        if picked is None:
+            continue
+        if dropped is not None and len(dropped[0]) >= len(picked[0]):
+            continue
+        chosen.add(code)
+    return frozenset(chosen)
+
+
+def _longest(code: str, prefixes: Sequence[str]) -> tuple[str, bool] | None:
+    best: str | None = None
+    for prefix in prefixes:
+        if code.startswith(prefix) and (best is None or len(prefix) > len(best)):
+            best = prefix
+    return None if best is None else (best, True)
+
+
+def enabled_from_flake8(options: argparse.Namespace) -> frozenset[str]:
+    """The codes flake8 will report, decided the way flake8 decides (its ``DecisionEngine``)."""
+    from flake8.style_guide import Decision, DecisionEngine
+
+    engine = DecisionEngine(options)
+    return frozenset(code for code in RULES if engine.decision_for(code) is Decision.Selected)
+
+
+def from_flake8(options: argparse.Namespace) -> Settings:
+    for option in ("select", "ignore", "extend_select", "extend_ignore"):
+        value = getattr(options, option, None)
+        if value:
+            check_codes("--" + option.replace("_", "-"), split_codes(value))
+    return Settings(
+        enabled=enabled_from_flake8(options),
+        atomic_requests=parse_bool("--cdj-atomic-requests", getattr(options, "cdj_atomic_requests", False)),
+        default_timeout=parse_timeout(
+            "--cdj-default-timeout", getattr(options, "cdj_default_timeout", DEFAULT_TIMEOUT)
+        ),
+        prefer_delay_on_commit=parse_bool(
+            "--cdj-prefer-delay-on-commit", getattr(options, "cdj_prefer_delay_on_commit", False)
+        ),
+    )
+
+
+def register_flake8_options(manager: Any) -> None:
+    manager.add_option(
+        "--cdj-atomic-requests",
+        action="store_true",
+        parse_from_config=True,
+        default=False,
+        help="The project runs with ATOMIC_REQUESTS = True: a task sent from a view is sent "
+        "inside a transaction (CDJ501). (flake8-celery-django)",
+    )
+    manager.add_option(
+        "--cdj-default-timeout",
+        default=str(DEFAULT_TIMEOUT),
+        parse_from_config=True,
+        metavar="SECONDS",
+        help="Timeout, in seconds, that `flake8-celery-django fix` adds to HTTP calls "
+        "(CDJ201, CDJ202). Default: %(default)s. (flake8-celery-django)",
+    )
+    manager.add_option(
+        "--cdj-prefer-delay-on-commit",
+        action="store_true",
+        parse_from_config=True,
+        default=False,
+        help="`flake8-celery-django fix` rewrites task.delay(...) to task.delay_on_commit(...) "
+        "(Celery >= 5.4) instead of wrapping it in transaction.on_commit. (flake8-celery-django)",
+    )
+    off_by_default = [code for code, rule in RULES.items() if not rule.default_enabled]
+    if off_by_default:
+        manager.extend_default_ignore(off_by_default)

@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+import pytest
+
+from tests.cases import Case, assert_case, invalid, valid
+
+CASES: list[Case] = [
+    invalid(
+        "CDJ201",
+        """
+        import requests
+        requests.get("https://example.com")
+        """,
+        (3, 0),
+    ),
+    invalid(
+        "CDJ201",
+        """
+        import requests as r
+        from requests import post as send
+        def f(url):
+            r.put(url, data={})
+            send(url)
+            return r.request("GET", url)
+        """,
+        (5, 4), (6, 4), (7, 11),
+    ),
+    invalid(
+        "CDJ201",
+        """
+        import requests
+        def sync(url):
+            session = requests.Session()
+            session.get(url)
+            with requests.Session() as s:
+                s.post(url, json={})
+            requests.Session().delete(url)
+        """,
+        (5, 4), (7, 8), (8, 4),
+    ),
+    invalid(
+        "CDJ201",
+        """
+        import requests
+        class Client:
+            def __init__(self):
+                self.session = requests.session()
+            def fetch(self, url):
+                return self.session.get(url)
+            def call(self, url):
+                return self.session.request("GET", url)
+        """,
+        (7, 15), (9, 15),
+    ),
+    invalid(
+        "CDJ201",
+        """
+        from urllib.request import urlopen
+        import urllib.request
+        urlopen("https://example.com")
+        urllib.request.urlopen("https://example.com", None)
+        """,
+        (4, 0), (5, 0),
+    ),
+    valid(
+        "CDJ201",
+        """
+        import requests
+        from django.conf import settings
+        from urllib.request import urlopen
+        def f(url, kwargs, args):
+            requests.get(url, timeout=5)
+            requests.get(url, timeout=(3.05, 27))
+            requests.get(url, timeout=settings.HTTP_TIMEOUT)
+            requests.get(url, timeout=settings.TIMEOUT * 2)
+            requests.post(url, **kwargs)
+            requests.Session().get(url, timeout=10)
+            urlopen(url, None, 10)
+            urlopen(url, timeout=10)
+            urlopen(*args)
+        """,
+    ),
+    valid(
+        "CDJ201",
+        """
+        import httpx
+        from django.core.cache import cache
+        def f(url, data, queue):
+            data.get("key")
+            cache.get("key")
+            queue.get()
+            {}.get("key")
+            httpx.get(url)
+            httpx.Client().get(url)
+        def g(requests):
+            session = make_session()
+            session.get("https://example.com")
+        """,
+    ),
+    valid(
+        "CDJ201",
+        """
+        def f(session, url):
+            session.get(url)
+            get(url)
+        """,
+    ),
+    invalid(
+        "CDJ202",
+        """
+        import requests
+        import httpx
+        def f(url):
+            requests.get(url, timeout=None)
+            httpx.post(url, timeout=None)
+            client = httpx.Client(timeout=None)
+            client.get(url, timeout=None)
+            with httpx.AsyncClient() as c:
+                c.get(url, timeout=None)
+            s = requests.Session()
+            s.request("GET", url, None, None, None, None, None, None, None)
+        """,
+        (5, 4), (6, 4), (7, 13), (8, 4), (10, 8), (12, 4),
+    ),
+    valid(
+        "CDJ202",
+        """
+        import requests
+        import httpx
+        def f(url, timeout):
+            requests.get(url, timeout=timeout)
+            httpx.get(url, timeout=10.0)
+            httpx.Client(timeout=httpx.Timeout(10.0))
+            cache_get(url, timeout=None)
+        """,
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=Case.id)
+def test_http_timeout_cases(case: Case) -> None:
+    assert_case(case)
