@@ -89,7 +89,7 @@ class Scope:
         found = self._state.get(cls)
         if found is None:
             found = self._state[cls] = cls()
-        return found  # type: ignore[no-any-return]
+        return found  # type: ignore[no-any-return,unused-ignore]
 
     def lookup(self, name: str) -> Value | None:
         """The binding of ``name`` in this scope, else in the enclosing function scopes."""
@@ -144,7 +144,7 @@ class FileContext:
         found = self._state.get(cls)
         if found is None:
             found = self._state[cls] = cls()
-        return found  # type: ignore[no-any-return]
+        return found  # type: ignore[no-any-return,unused-ignore]
 
     def function_scopes(self) -> Iterator[Scope]:
         scope: Scope | None = self.scope
