@@ -91,11 +91,25 @@ def enabled_from_flake8(options: argparse.Namespace) -> frozenset[str]:
     return frozenset(code for code in RULES if engine.decision_for(code) is Decision.Selected)
 
 
+def per_file_codes(value: object) -> list[str]:
+    """The codes of a ``per-file-ignores`` value (``path: CODES`` pairs), as flake8 reads them."""
+    from flake8.utils import parse_files_to_codes_mapping
+
+    try:
+        mapping = parse_files_to_codes_mapping(value if isinstance(value, (list, tuple)) else str(value))
+    except ValueError:
+        return []  # flake8 reports a malformed mapping itself
+    return [code.strip().upper() for _, codes in mapping for code in codes]
+
+
 def from_flake8(options: argparse.Namespace) -> Settings:
     for option in ("select", "ignore", "extend_select", "extend_ignore"):
         value = getattr(options, option, None)
         if value:
             check_codes("--" + option.replace("_", "-"), split_codes(value))
+    per_file_ignores = getattr(options, "per_file_ignores", None)
+    if per_file_ignores:
+        check_codes("--per-file-ignores", per_file_codes(per_file_ignores))
     return Settings(
         enabled=enabled_from_flake8(options),
         atomic_requests=parse_bool("--cdj-atomic-requests", getattr(options, "cdj_atomic_requests", False)),
@@ -108,10 +122,25 @@ def from_flake8(options: argparse.Namespace) -> Settings:
     )
 
 
+class _Flag(argparse.Action):
+    """``--flag`` on the command line; in a config file flake8 then hands over the raw text.
+
+    (With ``store_true`` flake8 would parse a config value itself and crash with a traceback on
+    ``maybe``; :func:`parse_bool` gives one line and exit code 2 instead.)
+    """
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        kwargs.pop("nargs", None)
+        super().__init__(option_strings, dest, nargs=0, **kwargs)
+
+    def __call__(self, parser: Any, namespace: argparse.Namespace, values: Any, option_string: Any = None) -> None:
+        setattr(namespace, self.dest, True)
+
+
 def register_flake8_options(manager: Any) -> None:
     manager.add_option(
         "--cdj-atomic-requests",
-        action="store_true",
+        action=_Flag,
         parse_from_config=True,
         default=False,
         help="The project runs with ATOMIC_REQUESTS = True: a task sent from a view is sent "
@@ -127,7 +156,7 @@ def register_flake8_options(manager: Any) -> None:
     )
     manager.add_option(
         "--cdj-prefer-delay-on-commit",
-        action="store_true",
+        action=_Flag,
         parse_from_config=True,
         default=False,
         help="`flake8-celery-django fix` rewrites task.delay(...) to task.delay_on_commit(...) "

@@ -81,18 +81,20 @@ def _manager_owner(node: ast.expr) -> str | None:
 
 def queryset_label(node: ast.expr, ctx: FileContext) -> str | None:
     """The model name when ``node`` is a manager or a queryset of model instances."""
-    owner = _manager_owner(node)
-    if owner is not None:
-        return owner
-    if isinstance(node, ast.Name):
-        bound = ctx.scope.lookup(node.id)
-        if bound is not None and bound.kind is Kind.QUERYSET:
-            return bound.label
+    # a loop, not recursion: queryset chains (`.filter(...).exclude(...)...`) can be any length
+    while True:
+        owner = _manager_owner(node)
+        if owner is not None:
+            return owner
+        if isinstance(node, ast.Name):
+            bound = ctx.scope.lookup(node.id)
+            if bound is not None and bound.kind is Kind.QUERYSET:
+                return bound.label
+            return None
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in QUERYSET_METHODS:
+            node = node.func.value
+            continue
         return None
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-        if node.func.attr in QUERYSET_METHODS:
-            return queryset_label(node.func.value, ctx)
-    return None
 
 
 def infer_call(node: ast.Call, ctx: FileContext) -> Value | None:

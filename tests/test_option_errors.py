@@ -1,0 +1,92 @@
+"""A bad option value stops the real flake8 binary with one clear line and exit code 2, before any
+file is checked (nothing is printed on standard output)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FLAKE8 = [sys.executable, "-m", "flake8"]
+
+
+def run_flake8(directory: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    (directory / "app.py").write_text("import requests\nrequests.get('https://example.com')\n")
+    return subprocess.run(
+        [*FLAKE8, *arguments, "app.py"], cwd=directory, capture_output=True, text=True, timeout=120
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], *words: str) -> None:
+    lines = result.stderr.splitlines()
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    assert result.stdout == "", result.stdout
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("flake8-celery-django: "), lines[0]
+    for word in words:
+        assert word in lines[0], (word, lines[0])
+
+
+@pytest.mark.parametrize(
+    ("arguments", "words"),
+    [
+        (["--select", "CDJ999"], ["--select", "'CDJ999'"]),
+        (["--extend-select", "CDJ2,CDJ7"], ["--extend-select", "'CDJ7'"]),
+        (["--ignore", "E501,CDJX"], ["--ignore", "'CDJX'"]),
+        (["--extend-ignore", "CDJ1000"], ["--extend-ignore", "'CDJ1000'"]),
+        (["--per-file-ignores", "app.py:CDJ299"], ["--per-file-ignores", "'CDJ299'"]),
+        (["--cdj-default-timeout", "-5"], ["--cdj-default-timeout", "positive", "'-5'"]),
+        (["--cdj-default-timeout", "0"], ["--cdj-default-timeout", "positive"]),
+        (["--cdj-default-timeout", "nan"], ["--cdj-default-timeout", "positive"]),
+        (["--cdj-default-timeout", "soon"], ["--cdj-default-timeout", "'soon'"]),
+    ],
+)
+def test_bad_value_on_the_command_line(tmp_path: Path, arguments: list[str], words: list[str]) -> None:
+    assert_one_line_error(run_flake8(tmp_path, "--isolated", *arguments), *words)
+
+
+@pytest.mark.parametrize(
+    ("setting", "words"),
+    [
+        ("select = CDJ,CDJ999", ["--select", "'CDJ999'"]),
+        ("extend-ignore = CDJ2,CDJ7", ["--extend-ignore", "'CDJ7'"]),
+        ("per-file-ignores =\n    app.py: CDJ201\n    */migrations/*: CDJ9", ["--per-file-ignores", "'CDJ9'"]),
+        ("cdj-default-timeout = -1", ["--cdj-default-timeout", "'-1'"]),
+        ("cdj-default-timeout =", ["--cdj-default-timeout"]),
+        ("cdj-atomic-requests = maybe", ["--cdj-atomic-requests", "'maybe'"]),
+        ("cdj-prefer-delay-on-commit = 2", ["--cdj-prefer-delay-on-commit", "'2'"]),
+    ],
+)
+@pytest.mark.parametrize("config_file", ["setup.cfg", "tox.ini", ".flake8"])
+def test_bad_value_in_a_config_file(tmp_path: Path, config_file: str, setting: str, words: list[str]) -> None:
+    (tmp_path / config_file).write_text(f"[flake8]\n{setting}\n")
+    assert_one_line_error(run_flake8(tmp_path), *words)
+
+
+def test_bad_value_in_a_config_file_named_on_the_command_line(tmp_path: Path) -> None:
+    (tmp_path / "lint.cfg").write_text("[flake8]\ncdj-default-timeout = -3\n")
+    assert_one_line_error(run_flake8(tmp_path, "--config", "lint.cfg"), "--cdj-default-timeout", "'-3'")
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        ("cdj-atomic-requests = true\ncdj-prefer-delay-on-commit = yes\ncdj-default-timeout = 5", "CDJ201"),
+        ("cdj-atomic-requests = off\nper-file-ignores = app.py: CDJ2", ""),
+    ],
+)
+def test_good_values_in_a_config_file_are_read(tmp_path: Path, setting: str, expected: str) -> None:
+    (tmp_path / "setup.cfg").write_text(f"[flake8]\nselect = CDJ\n{setting}\n")
+    result = run_flake8(tmp_path)
+    assert result.stderr == ""
+    assert result.returncode == (1 if expected else 0), result.stdout
+    assert expected in result.stdout
+
+
+def test_flags_on_the_command_line(tmp_path: Path) -> None:
+    flags = ("--cdj-atomic-requests", "--cdj-prefer-delay-on-commit")
+    result = run_flake8(tmp_path, "--isolated", "--select", "CDJ", *flags)
+    assert result.stderr == ""
+    assert "app.py:2:1: CDJ201" in result.stdout
