@@ -38,7 +38,8 @@ _REQUESTS_FUNCTIONS = frozenset(
 )
 _HTTPX_FUNCTIONS = frozenset(f"httpx.{method}" for method in (*_HTTP_METHODS, "stream"))
 _URLOPEN = frozenset({"urllib.request.urlopen"})
-_SESSION_METHODS = frozenset(_HTTP_METHODS)
+# Session.send(prepared) passes **kwargs to HTTPAdapter.send(..., timeout=None): it waits forever too.
+_SESSION_METHODS = frozenset((*_HTTP_METHODS, "send"))
 _HTTPX_CLIENT_METHODS = frozenset((*_HTTP_METHODS, "stream", "send"))
 
 # Where ``timeout`` may also be passed by position (0-based, ``self`` excluded).
