@@ -193,7 +193,7 @@ def _schedule_function(
 
 
 def _schedule_lambda(node: ast.Lambda, ctx: FileContext, push: Callable[[Any], None]) -> None:
-    scope = Scope(node, "lambda", ctx.scope)
+    scope = Scope(node, "lambda", ctx.scope, parameters=bindings.parameter_names(node.args))
     push(Marker(_leave_scope, scope))
     push(node.body)
     push(Marker(_enter_scope, scope))

@@ -98,6 +98,8 @@ CASES: list[Case] = [
         def g(requests):
             session = make_session()
             session.get("https://example.com")
+            requests.get("https://example.com")
+        handler = lambda httpx: httpx.get(url, timeout=None)
         """,
     ),
     valid(
