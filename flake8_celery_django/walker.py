@@ -82,7 +82,7 @@ def _enter_with(ctx: FileContext, managers: tuple[str, ...]) -> None:
 
 def _leave_with(ctx: FileContext, managers: tuple[str, ...]) -> None:
     scope = ctx.scope
-    del scope.context_managers[len(scope.context_managers) - len(managers) :]
+    del scope.context_managers[len(scope.context_managers) - len(managers):]
     scope.atomic_depth -= sum(1 for name in managers if name in bindings.ATOMIC)
 
 

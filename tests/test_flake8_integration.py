@@ -95,7 +95,11 @@ def test_options_from_a_config_file(project: Path) -> None:
     [
         (["--cdj-default-timeout", "-1"], None, "--cdj-default-timeout takes a positive number of seconds, not '-1'"),
         (["--cdj-default-timeout", "soon"], None, "--cdj-default-timeout takes a number of seconds, not 'soon'"),
-        ([], "[flake8]\ncdj-default-timeout = 0\n", "--cdj-default-timeout takes a positive number of seconds, not '0'"),
+        (
+            [],
+            "[flake8]\ncdj-default-timeout = 0\n",
+            "--cdj-default-timeout takes a positive number of seconds, not '0'",
+        ),
         ([], "[flake8]\ncdj-atomic-requests = maybe\n", None),
         (["--select", "CDJ999"], None, "--select: unknown code 'CDJ999'; `flake8-celery-django rules` lists them"),
         (["--extend-ignore", "CDJ2X"], None, None),
