@@ -81,8 +81,13 @@ def _call_name(call: ast.Call) -> str:
     return "call"
 
 
+_HTTP_PACKAGES = frozenset({"requests", "httpx", "urllib"})
+
+
 @on(ast.Call, rules=(NO_TIMEOUT, TIMEOUT_NONE))
 def check_http_call(node: ast.Call, ctx: FileContext) -> None:
+    if ctx.imports.roots.isdisjoint(_HTTP_PACKAGES):
+        return  # every form this family reports is built from one of these imports
     func = node.func
     waits_forever_by_default = False
     position: int | None = None
