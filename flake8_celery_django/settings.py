@@ -122,27 +122,15 @@ def from_flake8(options: argparse.Namespace) -> Settings:
     )
 
 
-class _Flag(argparse.Action):
-    """``--flag`` on the command line; in a config file flake8 then hands over the raw text.
-
-    (With ``store_true`` flake8 would parse a config value itself and crash with a traceback on
-    ``maybe``; :func:`parse_bool` gives one line and exit code 2 instead.)
-    """
-
-    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
-        kwargs.pop("nargs", None)
-        super().__init__(option_strings, dest, nargs=0, **kwargs)
-
-    def __call__(self, parser: Any, namespace: argparse.Namespace, values: Any, option_string: Any = None) -> None:
-        setattr(namespace, self.dest, True)
-
-
 def register_flake8_options(manager: Any) -> None:
     manager.add_option(
         "--cdj-atomic-requests",
-        action=_Flag,
+        # Not store_true: flake8 would reject a bad value in a config file with a traceback.
+        nargs="?",
+        const="true",
+        default="false",
+        metavar="BOOL",
         parse_from_config=True,
-        default=False,
         help="The project runs with ATOMIC_REQUESTS = True: a task sent from a view is sent "
         "inside a transaction (CDJ501). (flake8-celery-django)",
     )
@@ -156,9 +144,12 @@ def register_flake8_options(manager: Any) -> None:
     )
     manager.add_option(
         "--cdj-prefer-delay-on-commit",
-        action=_Flag,
+        # Not store_true: flake8 would reject a bad value in a config file with a traceback.
+        nargs="?",
+        const="true",
+        default="false",
+        metavar="BOOL",
         parse_from_config=True,
-        default=False,
         help="`flake8-celery-django fix` rewrites task.delay(...) to task.delay_on_commit(...) "
         "(Celery >= 5.4) instead of wrapping it in transaction.on_commit. (flake8-celery-django)",
     )
