@@ -99,39 +99,79 @@ def _run_exit(ctx: FileContext, pending: _ExitCallbacks) -> None:
         callback(pending.node, ctx)
 
 
+class _Plan:
+    """What the walk does at a node type that has bookkeeping, detectors or a scheduler."""
+
+    __slots__ = ("handler", "enter", "exit", "scheduler", "fields")
+
+    def __init__(
+        self,
+        handler: Callable[[Any, FileContext], None] | None,
+        enter: tuple[Callable[[ast.AST, FileContext], None], ...],
+        exit_: tuple[Callable[[ast.AST, FileContext], None], ...],
+        scheduler: Callable[[Any, FileContext, Callable[[Any], None]], None] | None,
+        fields: tuple[str, ...],
+    ) -> None:
+        self.handler = handler
+        self.enter = enter
+        self.exit = exit_
+        self.scheduler = scheduler
+        self.fields = fields
+
+
+# One plan table per dispatch tables (there is one of those per selection of codes).
+_PLANS: dict[int, tuple[DispatchTables, dict[type[ast.AST], Any]]] = {}
+
+
+def _plans(tables: DispatchTables) -> dict[type[ast.AST], Any]:
+    found = _PLANS.get(id(tables))
+    if found is None or found[0] is not tables:
+        found = _PLANS[id(tables)] = (tables, {})
+    return found[1]
+
+
+def _plan(node_type: type[ast.AST], tables: DispatchTables) -> Any:
+    """A node type's plan: its child fields alone (a tuple) when it has nothing else to do."""
+    fields = _child_fields(node_type)
+    handler = _SPECIAL.get(node_type)
+    enter = tables.enter.get(node_type, ())
+    exit_ = tables.exit.get(node_type, ())
+    scheduler = _SCHEDULERS.get(node_type)
+    if handler is None and not enter and not exit_ and scheduler is None:
+        return fields
+    return _Plan(handler, enter, exit_, scheduler, fields)
+
+
 def walk(tree: ast.Module, ctx: FileContext, tables: DispatchTables) -> None:
     """Walk ``tree`` once, calling the enabled detectors with ``ctx`` kept current."""
-    enter = tables.enter
-    exit_ = tables.exit
+    # one dict lookup per node: a node type's bookkeeping, detectors and children are planned once
+    plans = _plans(tables)
     stack: list[Any] = [tree]
     push = stack.append
     pop = stack.pop
-    child_fields = _CHILD_FIELDS
     Marker = _Marker
-    special = _SPECIAL
     while stack:
         node = pop()
         node_type = type(node)
-        if node_type is Marker:
-            node.action(ctx, node.payload)
-            continue
-        handler = special.get(node_type)
-        if handler is not None:
-            handler(node, ctx)
-        callbacks = enter.get(node_type)
-        if callbacks:
-            for callback in callbacks:
+        plan = plans.get(node_type)
+        if plan is None:
+            if node_type is Marker:
+                node.action(ctx, node.payload)
+                continue
+            plan = plans[node_type] = _plan(node_type, tables)
+        if type(plan) is tuple:
+            fields = plan
+        else:
+            if plan.handler is not None:
+                plan.handler(node, ctx)
+            for callback in plan.enter:
                 callback(node, ctx)
-        exit_callbacks = exit_.get(node_type)
-        if exit_callbacks:
-            push(Marker(_run_exit, _ExitCallbacks(node, exit_callbacks)))
-        scheduler = _SCHEDULERS.get(node_type)
-        if scheduler is not None:
-            scheduler(node, ctx, push)
-            continue
-        fields = child_fields.get(node_type)
-        if fields is None:
-            fields = _child_fields(node_type)
+            if plan.exit:
+                push(Marker(_run_exit, _ExitCallbacks(node, plan.exit)))
+            if plan.scheduler is not None:
+                plan.scheduler(node, ctx, push)
+                continue
+            fields = plan.fields
         for name in fields:
             value = getattr(node, name, None)
             if value is None:
