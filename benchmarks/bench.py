@@ -26,8 +26,9 @@ What it measures, each from interleaved runs (A B A B ..., ``--pairs`` rounds, m
    shared machine) and, for ``-j 1``, peak memory (``VmHWM``, reported by the flake8 process).
 3. Start-up: the same three configurations on one small file, ``--startup-pairs`` rounds.
 4. ``flake8-celery-django fix`` over a copy of those files that has no fixable finding, against
-   the check alone (flake8 shown only this plugin, ``-j 1``), when the installed package has the
-   ``fix`` command; otherwise the line says it is not available.
+   the check alone: the bare check (a process that reads, parses and checks each file, the least
+   ``fix`` has to do; the target is judged on it) and flake8 ``-j 1`` shown only this plugin. Only
+   when the installed package has the ``fix`` command; otherwise the line says it is not available.
 """
 
 from __future__ import annotations
@@ -36,7 +37,6 @@ import argparse
 import ast
 import gc
 import hashlib
-import importlib.util
 import os
 import random
 import shutil
@@ -139,6 +139,7 @@ def in_process(files: Sequence[SourceFile], rounds: int, settings: Settings) -> 
     result = InProcess()
     clock = time.perf_counter
     for _ in range(rounds):
+        gc.collect()  # every round starts from the same heap
         parse_total = walk_total = 0.0
         lines = count = 0
         for source in files:
@@ -246,11 +247,13 @@ def installed(distribution: str) -> bool:
 
 
 def has_fix_command() -> bool:
-    if importlib.util.find_spec("flake8_celery_django.cli") is None:
-        return False
-    probe = subprocess.run(
-        [sys.executable, "-m", "flake8_celery_django", "fix", "--help"], capture_output=True, env=child_environment()
-    )
+    with tempfile.TemporaryDirectory() as elsewhere:  # not this checkout: the installed package
+        probe = subprocess.run(
+            [sys.executable, "-m", "flake8_celery_django", "fix", "--help"],
+            capture_output=True,
+            env=child_environment(),
+            cwd=elsewhere,
+        )
     return probe.returncode == 0
 
 
@@ -271,6 +274,16 @@ def clean_copy(files: Sequence[SourceFile], destination: Path) -> int:
     return lines
 
 
+def check_only(directory: Path) -> int:
+    """The bare check, as ``fix`` must do it at least: read, parse and check every file."""
+    settings = Settings()
+    for path in sorted(directory.rglob("*.py")):
+        tree = parse_quietly(read_source(path), str(path))
+        if tree is not None:
+            check_tree(tree, str(path), settings)
+    return 0
+
+
 def tree_digest(directory: Path) -> str:
     digest = hashlib.sha256()
     for path in sorted(directory.rglob("*")):
@@ -288,7 +301,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--startup-pairs", type=int, default=20, help="rounds on one small file (default 20)")
     parser.add_argument("--flake8-lines", type=int, default=500_000, help="lines given to flake8 (0: all)")
     parser.add_argument("--skip-flake8", action="store_true", help="only the in-process measures")
+    parser.add_argument("--check-only", type=Path, metavar="DIR", help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
+    if options.check_only is not None:
+        return check_only(options.check_only)
     if options.pairs < 1:
         parser.error("--pairs must be at least 1")
 
@@ -398,11 +414,12 @@ def flake8_measures(options: argparse.Namespace, chosen: Sequence[SourceFile]) -
     baseline = runs[configs[0].name]
     startup = ", ".join(f"{config.name} {median(runs[config.name], 'wall') * 1000:.0f} ms" for config in configs)
     added_ms = statistics.median((a.wall - b.wall) * 1000 for a, b in zip(runs[configs[1].name], baseline))
+    added_cpu_ms = statistics.median((a.cpu - b.cpu) * 1000 for a, b in zip(runs[configs[1].name], baseline))
     out += [
         "",
         memory_line,
-        f"Start-up, one {small_lines()}-line file: {startup}; added by the plugin: {added_ms:+.1f} ms "
-        f"(median of {options.startup_pairs} paired differences).",
+        f"Start-up, one {small_lines()}-line file: {startup}; added by the plugin: {added_ms:+.1f} ms wall, "
+        f"{added_cpu_ms:+.1f} ms CPU (medians of {options.startup_pairs} paired differences).",
     ]
     out += fix_measure(options, chosen)
     if not with_bugbear:
@@ -423,24 +440,22 @@ def fix_measure(options: argparse.Namespace, chosen: Sequence[SourceFile]) -> li
         before = tree_digest(tree)
         log(f"  fix on a clean tree of {lines:,} lines vs the check alone x {options.pairs} rounds ...")
         fix = Config("fix", child_environment())
-        check = Config("check", child_environment(ONLY_PLUGINS=PLUGIN))
-        runs = interleave(
-            [fix, check],
-            options.pairs,
-            lambda config: (
-                [sys.executable, "-m", "flake8_celery_django", "fix", "--isolated", "."]
-                if config is fix
-                else [sys.executable, HIDING, "--isolated", "--exit-zero", "-j", "1", "."]
-            ),
-            cwd=tree,
-        )
+        check = Config("check", child_environment())
+        flake8 = Config("flake8", child_environment(ONLY_PLUGINS=PLUGIN))
+        commands = {
+            "fix": [sys.executable, "-m", "flake8_celery_django", "fix", "--isolated", "."],
+            "check": [sys.executable, str(Path(__file__).resolve()), "--check-only", "."],
+            "flake8": [sys.executable, HIDING, "--isolated", "--exit-zero", "-j", "1", "."],
+        }
+        runs = interleave([fix, check, flake8], options.pairs, lambda config: commands[config.name], cwd=tree)
         unchanged = tree_digest(tree) == before
     return [
-        f"`fix` on a clean tree ({lines:,} lines): {median(runs['fix'], 'wall'):.1f} s vs the check alone "
-        f"(flake8 -j 1 with only this plugin) {median(runs['check'], 'wall'):.1f} s: "
+        f"`fix` on a clean tree ({lines:,} lines), {median(runs['fix'], 'wall'):.1f} s, against the bare check "
+        f"(read, parse, check each file; {median(runs['check'], 'wall'):.1f} s): "
         f"{paired_ratio(runs['fix'], runs['check'], 'wall'):.2f}x wall, "
-        f"{paired_ratio(runs['fix'], runs['check'], 'cpu'):.2f}x CPU; files "
-        + ("untouched." if unchanged else "CHANGED (a fix wrote to a file with no fixable finding).")
+        f"{paired_ratio(runs['fix'], runs['check'], 'cpu'):.2f}x CPU; against flake8 `-j 1` shown only this "
+        f"plugin ({median(runs['flake8'], 'wall'):.1f} s): {paired_ratio(runs['fix'], runs['flake8'], 'wall'):.2f}x "
+        "wall; files " + ("untouched." if unchanged else "CHANGED (a fix wrote to a file with no fixable finding).")
     ]
 
 
