@@ -30,6 +30,8 @@ _SET_BUILDERS = frozenset({"set", "frozenset"})
 
 def infer(node: ast.expr, ctx: FileContext) -> Value | None:
     """The kind of value ``node`` evaluates to, when this file makes it clear."""
+    while isinstance(node, ast.Await):
+        node = node.value
     if isinstance(node, ast.Name):
         return ctx.scope.lookup(node.id)
     if isinstance(node, ast.Attribute):
@@ -50,8 +52,8 @@ def infer(node: ast.expr, ctx: FileContext) -> Value | None:
         return Value(Kind.SET, "set")
     if isinstance(node, ast.Lambda):
         return Value(Kind.FUNCTION, "lambda")
-    if isinstance(node, ast.Await):
-        return infer(node.value, ctx)
+    if isinstance(node, ast.Subscript):
+        return models.infer_subscript(node, ctx)
     return None
 
 
@@ -189,6 +191,9 @@ def new_function_scope(node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileCo
         scope.atomic_depth = 1
     models.bind_parameters(node, scope, ctx)
     tasks.record_function(node, scope, ctx)
+    # The name of a plain (undecorated) function holds a function object, not data.
+    if ctx.scope.kind in ("module", "function"):
+        _set(ctx, node.name, None if node.decorator_list else Value(Kind.FUNCTION, node.name))
     return scope
 
 
