@@ -1,0 +1,156 @@
+"""CDJ6xx: how a Celery task is configured and how it waits.
+
+Facts from Celery's source: ``celery/app/autoretry.py`` (``autoretry_for`` retries with a
+``countdown`` only when ``retry_backoff`` is set, otherwise after ``default_retry_delay``, 3 minutes,
+for every failure alike) and ``celery/result.py`` (``AsyncResult.get``/``wait``,
+``ResultSet.get``/``join``/``join_native`` call ``assert_will_not_block`` unless
+``disable_sync_subtasks=False``; ``allow_join_result()`` lifts the check).
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from flake8_celery_django.context import FileContext, Kind, Scope
+from flake8_celery_django.knowledge import bindings, tasks
+from flake8_celery_django.knowledge.imports import dotted_name
+from flake8_celery_django.registry import on, rule
+
+AUTORETRY_WITHOUT_BACKOFF = rule(
+    "CDJ601",
+    "autoretry-without-backoff",
+    "{task} sets autoretry_for without retry_backoff: every failure retries after the same fixed "
+    "delay, in lock-step, and hammers the recovering service; add retry_backoff=True "
+    "(with retry_jitter, on by default)",
+    summary="Celery task with autoretry_for but no retry_backoff",
+)
+WAITS_ON_RESULT = rule(
+    "CDJ602",
+    "task-waits-on-result",
+    "task {task}() waits on {result}.{method}(): Celery raises RuntimeError('Never call "
+    "result.get() within a task!') or the worker deadlocks; chain the work with a callback "
+    "(chain, chord or link=) instead",
+    summary="Task that blocks on another task's result (.get(), .join(), .wait())",
+)
+
+_WAITING_METHODS = frozenset({"get", "wait", "join", "join_native"})
+_GROUP_ONLY_METHODS = frozenset({"join", "join_native"})
+_ALLOW_JOIN = "allow_join_result"
+_BACKOFF = "retry_backoff"
+_AUTORETRY = "autoretry_for"
+
+
+@dataclass
+class TaskClasses:
+    """``Task`` subclasses of this file, and whether each (or a base in this file) sets retry_backoff."""
+
+    backoff: dict[str, bool] = field(default_factory=dict)
+
+
+def _assigned_names(body: list[ast.stmt]) -> dict[str, ast.stmt]:
+    names: dict[str, ast.stmt] = {}
+    for statement in body:
+        targets: list[ast.expr] = []
+        if isinstance(statement, ast.Assign):
+            targets = statement.targets
+        elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+            targets = [statement.target]
+        for target in targets:
+            if isinstance(target, ast.Name):
+                names.setdefault(target.id, statement)
+    return names
+
+
+def _base_backoff(base: ast.expr, ctx: FileContext) -> bool | None:
+    """Whether a base class sets retry_backoff: False for Celery's Task, None when unknown."""
+    if tasks.is_celery_task_base(base, ctx):
+        return False
+    if isinstance(base, ast.Name):
+        return ctx.state(TaskClasses).backoff.get(base.id)
+    return None
+
+
+@on(ast.ClassDef, rules=(AUTORETRY_WITHOUT_BACKOFF,))
+def check_task_class(node: ast.ClassDef, ctx: FileContext) -> None:
+    if node.name not in ctx.state(tasks.TaskKnowledge).classes:
+        return
+    assigned = _assigned_names(node.body)
+    inherited = [_base_backoff(base, ctx) for base in node.bases]
+    has_backoff = _BACKOFF in assigned or any(inherited)
+    if None in inherited and not has_backoff:
+        # A base class from another module may set retry_backoff: not known, so not remembered.
+        return
+    ctx.state(TaskClasses).backoff[node.name] = has_backoff
+    autoretry = assigned.get(_AUTORETRY)
+    if autoretry is not None and not has_backoff:
+        ctx.report(autoretry, AUTORETRY_WITHOUT_BACKOFF, task=f"task class {node.name}")
+
+
+def _decorator_misses_backoff(decorator: ast.Call, ctx: FileContext) -> ast.keyword | None:
+    """The ``autoretry_for=`` keyword of a task decorator that has no backoff, if any."""
+    autoretry: ast.keyword | None = None
+    for keyword in decorator.keywords:
+        if keyword.arg is None or keyword.arg == _BACKOFF:
+            return None  # ``**options`` may hold retry_backoff
+        if keyword.arg == _AUTORETRY:
+            autoretry = keyword
+        elif keyword.arg == "base" and _base_backoff(keyword.value, ctx) is not False:
+            return None  # a base class that sets it, or one this file does not show
+    return autoretry
+
+
+@on(ast.FunctionDef, ast.AsyncFunctionDef, rules=(AUTORETRY_WITHOUT_BACKOFF,))
+def check_task_decorator(node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileContext) -> None:
+    for decorator in node.decorator_list:
+        if isinstance(decorator, ast.Call) and tasks.task_decorator(decorator, ctx):
+            keyword = _decorator_misses_backoff(decorator, ctx)
+            if keyword is not None:
+                ctx.report(keyword, AUTORETRY_WITHOUT_BACKOFF, task=f"task {node.name}()")
+
+
+def _task_scope(ctx: FileContext) -> Scope | None:
+    scope: Scope | None = ctx.scope
+    while scope is not None and scope.kind == "lambda":
+        scope = scope.parent
+    if scope is None or not scope.is_task:
+        return None
+    return scope
+
+
+def _allows_sync_subtasks(node: ast.Call) -> bool:
+    for keyword in node.keywords:
+        if keyword.arg is None:
+            return True
+        if keyword.arg == "disable_sync_subtasks":
+            return not (isinstance(keyword.value, ast.Constant) and keyword.value.value is True)
+    return False
+
+
+def _task_name(scope: Scope) -> str:
+    node = scope.node
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        owner = scope.parent
+        if node.name == "run" and owner is not None and isinstance(owner.node, ast.ClassDef):
+            return f"{owner.node.name}.run"
+        return node.name
+    return "task"
+
+
+@on(ast.Call, rules=(WAITS_ON_RESULT,))
+def check_waiting_in_task(node: ast.Call, ctx: FileContext) -> None:
+    func = node.func
+    if not isinstance(func, ast.Attribute) or func.attr not in _WAITING_METHODS:
+        return
+    scope = _task_scope(ctx)
+    if scope is None or _allows_sync_subtasks(node):
+        return
+    result = bindings.infer(func.value, ctx)
+    if result is None or result.kind not in (Kind.ASYNC_RESULT, Kind.GROUP_RESULT):
+        return
+    if func.attr in _GROUP_ONLY_METHODS and result.kind is not Kind.GROUP_RESULT:
+        return
+    if any(name.rpartition(".")[2] == _ALLOW_JOIN for name in scope.context_managers):
+        return
+    receiver = dotted_name(func.value) or "the result"
+    ctx.report(node, WAITS_ON_RESULT, task=_task_name(scope), result=receiver, method=func.attr)
