@@ -78,6 +78,20 @@ CASES: list[Case] = [
     invalid(
         "CDJ101",
         """
+        from django.apps import apps
+        from swapper import load_model
+        from shop.tasks import archive
+        from shop import models
+        Device = load_model("config", "Device")
+        def f():
+            Order = apps.get_model("shop", "Order")
+            archive.delay(Order(total=1), Device(name="x"), models.Customer())
+        """,
+        (9, 18), (9, 34), (9, 52),
+    ),
+    invalid(
+        "CDJ101",
+        """
         from django.db import models
         from django.db.models.signals import post_save
         from django.dispatch import receiver
@@ -200,6 +214,24 @@ CASES: list[Case] = [
                 pass
         """,
         (8, 9), (11, 32), (14, 19), (14, 41), (17, 18),
+    ),
+    invalid(
+        "CDJ102",
+        """
+        from celery.task import periodic_task, task
+        from celery import current_app
+        from shop import models
+        @periodic_task(run_every=60)
+        def tick(order: models.Order):
+            pass
+        @task
+        def legacy(order: "models.Order"):
+            pass
+        @current_app.task
+        def current(customer: models.Customer):
+            pass
+        """,
+        (6, 9), (9, 11), (12, 12),
     ),
     valid(
         "CDJ102",

@@ -44,6 +44,8 @@ GET_USER_MODEL = frozenset(
 GET_OBJECT_OR_404 = frozenset(
     {"django.shortcuts.get_object_or_404", "rest_framework.generics.get_object_or_404"}
 )
+# Functions that return a model class from its app label and name.
+GET_MODEL = frozenset({"django.apps.apps.get_model", "swapper.load_model"})
 RECEIVER = frozenset({"django.dispatch.receiver", "django.dispatch.dispatcher.receiver"})
 # Capitalised names that ``models`` modules export and that are not model classes.
 NOT_MODEL_SUFFIXES = (
@@ -145,13 +147,16 @@ def infer_call(node: ast.Call, ctx: FileContext) -> Value | None:
                 return Value(kind, label)
         elif method == "get_object" and _is_self(func.value) and _in_view_class(ctx):
             return Value(Kind.MODEL_INSTANCE, "object")
-        return None
     qualified = ctx.qualified_name(func)
     if qualified in GET_OBJECT_OR_404 and node.args:
         label = model_class_label(node.args[0], ctx) or queryset_label(node.args[0], ctx)
         return Value(Kind.MODEL_INSTANCE, label or "object")
     if qualified in GET_USER_MODEL:
         return Value(Kind.MODEL_CLASS, "User")
+    if qualified in GET_MODEL and node.args:
+        name = node.args[-1]
+        if isinstance(name, ast.Constant) and isinstance(name.value, str):
+            return Value(Kind.MODEL_CLASS, name.value.rpartition(".")[2])
     label = model_class_label(func, ctx)
     if label is not None:
         return Value(Kind.MODEL_INSTANCE, label)
