@@ -33,15 +33,24 @@ CASES: list[Case] = [
         class Fetch(Task):
             autoretry_for = (IOError,)
             max_retries = 3
+            def run(self, url):
+                pass
         class Base(app.Task):
             max_retries = 3
         class Child(Base):
             autoretry_for: tuple = (IOError,)
+            async def run(self):
+                pass
         @shared_task(base=Base, autoretry_for=(IOError,))
         def pull():
             pass
+        class RetryingBase(Task):
+            autoretry_for = (IOError,)
+        @shared_task(bind=True, base=RetryingBase)
+        def push(self):
+            pass
         """,
-        (5, 4), (10, 4), (11, 24),
+        (5, 4), (12, 4), (15, 24), (20, 24),
     ),
     valid(
         "CDJ601",
@@ -78,12 +87,28 @@ CASES: list[Case] = [
             retry_backoff = True
         class Fetch(Backoff):
             autoretry_for = (IOError,)
+            def run(self):
+                pass
         class Remote(OpenwispTask):
             autoretry_for = (IOError,)
+            def run(self):
+                pass
         class NotATask:
             autoretry_for = (IOError,)
+            def run(self):
+                pass
         @shared_task(base=Backoff, autoretry_for=(IOError,))
         def pull():
+            pass
+        class WhoisRetryTask(Task):
+            autoretry_for = (IOError,)
+            def on_failure(self, exc, task_id, args, kwargs, einfo):
+                pass
+        @shared_task(bind=True, base=WhoisRetryTask, **API_TASK_RETRY_OPTIONS)
+        def fetch_whois(self, device_pk):
+            pass
+        @shared_task(base=WhoisRetryTask, retry_backoff=True)
+        def fetch_more(device_pk):
             pass
         """,
     ),

@@ -41,11 +41,22 @@ _BACKOFF = "retry_backoff"
 _AUTORETRY = "autoretry_for"
 
 
+@dataclass(frozen=True)
+class RetrySettings:
+    """What a ``Task`` subclass of this file (with its bases in this file) sets about retries."""
+
+    autoretry: bool
+    backoff: bool
+
+
 @dataclass
 class TaskClasses:
-    """``Task`` subclasses of this file, and whether each (or a base in this file) sets retry_backoff."""
+    """The ``Task`` subclasses of this file whose retry settings are fully known."""
 
-    backoff: dict[str, bool] = field(default_factory=dict)
+    known: dict[str, RetrySettings] = field(default_factory=dict)
+
+
+_CELERY_TASK = RetrySettings(autoretry=False, backoff=False)
 
 
 def _assigned_names(body: list[ast.stmt]) -> dict[str, ast.stmt]:
@@ -62,12 +73,12 @@ def _assigned_names(body: list[ast.stmt]) -> dict[str, ast.stmt]:
     return names
 
 
-def _base_backoff(base: ast.expr, ctx: FileContext) -> bool | None:
-    """Whether a base class sets retry_backoff: False for Celery's Task, None when unknown."""
+def _base_settings(base: ast.expr, ctx: FileContext) -> RetrySettings | None:
+    """Celery's own ``Task`` sets nothing; a class of this file is known; anything else is not."""
     if tasks.is_celery_task_base(base, ctx):
-        return False
+        return _CELERY_TASK
     if isinstance(base, ast.Name):
-        return ctx.state(TaskClasses).backoff.get(base.id)
+        return ctx.state(TaskClasses).known.get(base.id)
     return None
 
 
@@ -75,38 +86,54 @@ def _base_backoff(base: ast.expr, ctx: FileContext) -> bool | None:
 def check_task_class(node: ast.ClassDef, ctx: FileContext) -> None:
     if node.name not in ctx.state(tasks.TaskKnowledge).classes:
         return
-    assigned = _assigned_names(node.body)
-    inherited = [_base_backoff(base, ctx) for base in node.bases]
-    has_backoff = _BACKOFF in assigned or any(inherited)
-    if None in inherited and not has_backoff:
-        # A base class from another module may set retry_backoff: not known, so not remembered.
+    inherited = [_base_settings(base, ctx) for base in node.bases]
+    if any(settings is None for settings in inherited):
+        # A base class from another module may set retry_backoff: unknown, so not remembered.
         return
-    ctx.state(TaskClasses).backoff[node.name] = has_backoff
+    assigned = _assigned_names(node.body)
+    settings = RetrySettings(
+        autoretry=_AUTORETRY in assigned or any(s.autoretry for s in inherited if s is not None),
+        backoff=_BACKOFF in assigned or any(s.backoff for s in inherited if s is not None),
+    )
+    ctx.state(TaskClasses).known[node.name] = settings
     autoretry = assigned.get(_AUTORETRY)
-    if autoretry is not None and not has_backoff:
+    defines_run = any(
+        isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == "run" for item in node.body
+    )
+    # Only a complete class-based task: a base class's users may pass retry_backoff when they decorate.
+    if autoretry is not None and defines_run and not settings.backoff:
         ctx.report(autoretry, AUTORETRY_WITHOUT_BACKOFF, task=f"task class {node.name}")
 
 
-def _decorator_misses_backoff(decorator: ast.Call, ctx: FileContext) -> ast.keyword | None:
-    """The ``autoretry_for=`` keyword of a task decorator that has no backoff, if any."""
+def _decorator_misses_backoff(decorator: ast.Call, ctx: FileContext) -> ast.AST | None:
+    """Where a task decorator turns autoretry on without backoff (its keyword), if it does."""
     autoretry: ast.keyword | None = None
+    base: ast.keyword | None = None
+    settings = _CELERY_TASK
     for keyword in decorator.keywords:
         if keyword.arg is None or keyword.arg == _BACKOFF:
             return None  # ``**options`` may hold retry_backoff
         if keyword.arg == _AUTORETRY:
             autoretry = keyword
-        elif keyword.arg == "base" and _base_backoff(keyword.value, ctx) is not False:
-            return None  # a base class that sets it, or one this file does not show
-    return autoretry
+        elif keyword.arg == "base":
+            found = _base_settings(keyword.value, ctx)
+            if found is None:
+                return None  # a base class this file does not show may set it
+            base, settings = keyword, found
+    if settings.backoff:
+        return None
+    if autoretry is not None:
+        return autoretry
+    return base if settings.autoretry else None
 
 
 @on(ast.FunctionDef, ast.AsyncFunctionDef, rules=(AUTORETRY_WITHOUT_BACKOFF,))
 def check_task_decorator(node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileContext) -> None:
     for decorator in node.decorator_list:
         if isinstance(decorator, ast.Call) and tasks.task_decorator(decorator, ctx):
-            keyword = _decorator_misses_backoff(decorator, ctx)
-            if keyword is not None:
-                ctx.report(keyword, AUTORETRY_WITHOUT_BACKOFF, task=f"task {node.name}()")
+            where = _decorator_misses_backoff(decorator, ctx)
+            if where is not None:
+                ctx.report(where, AUTORETRY_WITHOUT_BACKOFF, task=f"task {node.name}()")
 
 
 def _task_scope(ctx: FileContext) -> Scope | None:
