@@ -317,6 +317,23 @@ CASES: list[Case] = [
     valid(
         "CDJ103",
         """
+        from shop.tasks import export
+        def item():
+            pass
+        def callback():
+            pass
+        def report(groups, request: dict):
+            [export.delay(item) for group in groups for item in group]
+            handlers = map(lambda callback: export.delay(callback), groups)
+            export.delay(request, request.user)
+        def later():
+            from shop.hooks import callback
+            export.delay(callback)
+        """,
+    ),
+    valid(
+        "CDJ103",
+        """
         import multiprocessing
         def index(batch):
             pass

@@ -15,6 +15,7 @@ from flake8_celery_django.knowledge.transactions import ATOMIC
 
 __all__ = [
     "ATOMIC",
+    "bind_import",
     "bind_loop_target",
     "bind_target",
     "bind_with_items",
@@ -22,6 +23,7 @@ __all__ = [
     "infer",
     "new_function_scope",
     "record_class",
+    "shadow_parameters",
     "target_names",
 ]
 
@@ -139,6 +141,30 @@ def bind_target(target: ast.expr, value_node: ast.expr, value: Value | None, ctx
                     _set(ctx, name, None)
             else:
                 bind_target(element, value_node, element_value, ctx)
+
+
+def bind_import(node: ast.Import | ast.ImportFrom, ctx: FileContext) -> None:
+    """A name bound by an import no longer holds what an earlier assignment or ``def`` gave it."""
+    for alias in node.names:
+        if alias.name == "*":
+            continue
+        if alias.asname:
+            _set(ctx, alias.asname, None)
+        elif isinstance(node, ast.Import):
+            _set(ctx, alias.name.partition(".")[0], None)
+        else:
+            _set(ctx, alias.name, None)
+
+
+def shadow_parameters(arguments: ast.arguments, scope: Scope) -> None:
+    """Parameters (of a lambda) hide what enclosing scopes bound to the same names."""
+    parent = scope.parent
+    if parent is None:
+        return
+    every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg]
+    for argument in every:
+        if argument is not None and parent.lookup(argument.arg) is not None:
+            scope.bindings[argument.arg] = _UNKNOWN
 
 
 def bind_loop_target(target: ast.expr, iterable: ast.expr, ctx: FileContext) -> None:

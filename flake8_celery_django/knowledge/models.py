@@ -245,7 +245,7 @@ def bind_parameters(node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope, 
             scope.bindings[argument.arg] = Value(Kind.MODEL_INSTANCE, label)
         elif argument.arg == "instance" and receiver:
             scope.bindings[argument.arg] = Value(Kind.MODEL_INSTANCE, "instance")
-        elif argument.arg == "request":
+        elif argument.arg == "request" and _may_be_http_request(argument.annotation):
             scope.bindings[argument.arg] = Value(Kind.HTTP_REQUEST, "request")
         elif scope.parent is not None and scope.parent.lookup(argument.arg) is not None:
             # A parameter shadows what an enclosing scope bound to the same name.
@@ -253,6 +253,14 @@ def bind_parameters(node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope, 
     for extra in (arguments.vararg, arguments.kwarg):
         if extra is not None and scope.parent is not None and scope.parent.lookup(extra.arg) is not None:
             scope.bindings[extra.arg] = Value(Kind.UNKNOWN)
+
+
+def _may_be_http_request(annotation: ast.expr | None) -> bool:
+    """No annotation, or one that names a request class (``HttpRequest``, DRF's ``Request``)."""
+    if annotation is None:
+        return True
+    name = dotted_name(annotation) or ""
+    return name.rpartition(".")[2].endswith("Request")
 
 
 def _is_self(node: ast.expr) -> bool:
