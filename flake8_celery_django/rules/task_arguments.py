@@ -20,29 +20,28 @@ from flake8_celery_django.registry import on, rule
 MODEL_INSTANCE_ARGUMENT = rule(
     "CDJ101",
     "model-instance-task-argument",
-    "{task}.{method}() is given the model instance {argument} ({model}) as {position}: it is "
-    "pickled or fails to serialize, and the task would act on a stale copy; pass {argument}.pk "
-    "and fetch the row inside the task",
+    "{task}.{method}() gets the model instance {argument} ({model}) as {position}: JSON cannot "
+    "encode it and, pickled, it arrives stale; pass {argument}.pk and fetch the row in the task",
     summary="Django model instance passed to a Celery task call",
 )
 MODEL_ANNOTATED_PARAMETER = rule(
     "CDJ102",
     "model-annotated-task-parameter",
-    "task {task}() declares parameter {parameter} as the model {model}: callers will send the "
-    "instance; take {parameter}_id (the primary key) and fetch the row inside the task",
+    "task {task}() declares parameter {parameter} as the model {model}, so callers send the "
+    "instance; take {parameter}_id and fetch the row inside the task",
     summary="Celery task parameter annotated with a Django model class",
 )
 UNSERIALIZABLE_ARGUMENT = rule(
     "CDJ103",
     "unserializable-task-argument",
-    "{task}.{method}() is given {what} {argument} as {position}, which the JSON serializer cannot "
-    "encode (kombu raises EncodeError); pass {remedy} instead",
+    "{task}.{method}() gets {what} {argument} as {position}, which JSON cannot encode (kombu "
+    "raises EncodeError); pass {remedy} instead",
     summary="Value the JSON serializer cannot encode (queryset, set, request, file, function) "
     "passed to a Celery task call",
 )
 
 _REMEDIES = {
-    Kind.QUERYSET: ("the queryset", "a list of primary keys, list(qs.values_list('pk', flat=True))"),
+    Kind.QUERYSET: ("the queryset", "a list of primary keys (list(qs.values_list('pk', flat=True)))"),
     Kind.SET: ("the set", "a list (sorted(...) or list(...))"),
     Kind.HTTP_REQUEST: ("the HTTP request", "the plain values the task needs (request.user.pk, ...)"),
     Kind.OPEN_FILE: ("the open file", "its path or its contents"),

@@ -20,17 +20,15 @@ from flake8_celery_django.registry import on, rule
 AUTORETRY_WITHOUT_BACKOFF = rule(
     "CDJ601",
     "autoretry-without-backoff",
-    "{task} sets autoretry_for without retry_backoff: every failure retries after the same fixed "
-    "delay, in lock-step, and hammers the recovering service; add retry_backoff=True "
-    "(with retry_jitter, on by default)",
+    "{task} sets autoretry_for without retry_backoff: all failures retry after the same fixed "
+    "delay and hit the recovering service together; add retry_backoff=True",
     summary="Celery task with autoretry_for but no retry_backoff",
 )
 WAITS_ON_RESULT = rule(
     "CDJ602",
     "task-waits-on-result",
-    "task {task}() waits on {result}.{method}(): Celery raises RuntimeError('Never call "
-    "result.get() within a task!') or the worker deadlocks; chain the work with a callback "
-    "(chain, chord or link=) instead",
+    "task {task}() waits on {result}.{method}(): Celery raises 'Never call result.get() within "
+    "a task!' or the worker pool deadlocks; chain the follow-up work (chain, chord, link=) instead",
     summary="Task that blocks on another task's result (.get(), .join(), .wait())",
 )
 
