@@ -76,6 +76,13 @@ CASES: list[Case] = [
         @other.decorator(autoretry_for=(IOError,))
         def f():
             pass
+        @shared_task(autoretry_for=())
+        def g():
+            pass
+        class NoRetry(Task):
+            autoretry_for = None
+            def run(self):
+                pass
         """,
     ),
     valid(

@@ -57,6 +57,13 @@ class TaskClasses:
 _CELERY_TASK = RetrySettings(autoretry=False, backoff=False)
 
 
+def _retries_on_something(value: ast.expr | None) -> bool:
+    """``autoretry_for=()`` or ``None`` turns autoretry off (``celery/app/autoretry.py`` tests truthiness)."""
+    if isinstance(value, (ast.Tuple, ast.List)):
+        return bool(value.elts)
+    return not (isinstance(value, ast.Constant) and not value.value)
+
+
 def _assigned_names(body: list[ast.stmt]) -> dict[str, ast.stmt]:
     names: dict[str, ast.stmt] = {}
     for statement in body:
@@ -68,6 +75,9 @@ def _assigned_names(body: list[ast.stmt]) -> dict[str, ast.stmt]:
         for target in targets:
             if isinstance(target, ast.Name):
                 names.setdefault(target.id, statement)
+    autoretry = names.get(_AUTORETRY)
+    if isinstance(autoretry, (ast.Assign, ast.AnnAssign)) and not _retries_on_something(autoretry.value):
+        del names[_AUTORETRY]
     return names
 
 
@@ -112,7 +122,7 @@ def _decorator_misses_backoff(decorator: ast.Call, ctx: FileContext) -> ast.AST 
         if keyword.arg is None or keyword.arg == _BACKOFF:
             return None  # ``**options`` may hold retry_backoff
         if keyword.arg == _AUTORETRY:
-            autoretry = keyword
+            autoretry = keyword if _retries_on_something(keyword.value) else None
         elif keyword.arg == "base":
             found = _base_settings(keyword.value, ctx)
             if found is None:
