@@ -49,8 +49,9 @@ CASES: list[Case] = [
             audit.signature(args=(order,))
             signature("shop.tasks.audit", args=(order,))
             app.send_task("shop.tasks.audit", args=[order], kwargs={"again": order})
+            audit.apply_async((1,), link=[notify.s(order)], link_error=charge.si(order))
         """,
-        (8, 19), (8, 37), (9, 20), (10, 33), (11, 26), (12, 40), (13, 44), (13, 69),
+        (8, 19), (8, 37), (9, 20), (10, 33), (11, 26), (12, 40), (13, 44), (13, 69), (14, 43), (14, 73),
     ),
     invalid(
         "CDJ101",

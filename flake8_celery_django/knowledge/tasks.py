@@ -236,6 +236,7 @@ def task_call(node: ast.Call, ctx: FileContext) -> TaskCall | None:
         if method == "apply_async":
             if is_pool_call(node, ctx):
                 return None
+            _record_canvas_members(node, ctx, _CALLBACK_KEYWORDS)
             return TaskCall(node, _display(receiver), method, _packed_from(node, 0))
         if method in ("s", "si") and (
             is_task_reference(receiver, ctx) or id(node) in ctx.state(TaskKnowledge).canvas_members
@@ -259,10 +260,14 @@ def task_call(node: ast.Call, ctx: FileContext) -> TaskCall | None:
     return None
 
 
-def _record_canvas_members(node: ast.Call, ctx: FileContext) -> None:
-    """``chain(a.s(x), b.s())``, ``group([a.s(i) for ...])``: the members are task signatures."""
+_CALLBACK_KEYWORDS = frozenset({"link", "link_error"})
+
+
+def _record_canvas_members(node: ast.Call, ctx: FileContext, keywords: frozenset[str] | None = None) -> None:
+    """``chain(a.s(x), b.s())``, ``group([a.s(i) for ...])``, ``link=a.s()``: task signatures."""
     members = ctx.state(TaskKnowledge).canvas_members
-    pending: list[ast.expr] = [*node.args, *(keyword.value for keyword in node.keywords)]
+    pending: list[ast.expr] = [] if keywords is not None else list(node.args)
+    pending.extend(k.value for k in node.keywords if keywords is None or k.arg in keywords)
     while pending:
         item = pending.pop()
         if isinstance(item, (ast.List, ast.Tuple)):
