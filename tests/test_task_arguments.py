@@ -343,7 +343,18 @@ CASES: list[Case] = [
                 pool.apply_async(index, args=({1, 2},))
             workers.apply_async(index, ({1},))
             workers.apply_async(lambda: 1, ({1},))
+            thread_pool.apply_async(imported_function, ({1},))
         """,
+    ),
+    invalid(
+        "CDJ103",
+        """
+        from shop.tasks import refresh_pool
+        def run(pool):
+            refresh_pool.apply_async(({1},))
+            pool.apply_async(args=({2},))
+        """,
+        (4, 30), (5, 27),
     ),
 ]
 

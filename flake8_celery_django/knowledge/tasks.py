@@ -208,11 +208,6 @@ def _packed_from(call: ast.Call, first_index: int) -> tuple[TaskArgument, ...]:
 
 def is_pool_call(node: ast.Call, ctx: FileContext) -> bool:
     """``pool.apply_async(func, args)`` of ``multiprocessing``: a function first, not Celery's args."""
-    func = node.func
-    if isinstance(func, ast.Attribute):
-        receiver = dotted_name(func.value) or ""
-        if "pool" in receiver.rpartition(".")[2].lower():
-            return True
     if not node.args:
         return False
     first = node.args[0]
@@ -220,8 +215,12 @@ def is_pool_call(node: ast.Call, ctx: FileContext) -> bool:
         return True
     if isinstance(first, ast.Name):
         bound = ctx.scope.lookup(first.id)
-        return bound is not None and bound.kind is Kind.FUNCTION
-    return False
+        if bound is not None and bound.kind is Kind.FUNCTION:
+            return True
+    if isinstance(first, (ast.Tuple, ast.List, ast.Constant)):
+        return False  # Celery's ``args``: a sequence or None
+    receiver = dotted_name(node.func.value) if isinstance(node.func, ast.Attribute) else None
+    return receiver is not None and receiver.rpartition(".")[2].lower().endswith("pool")
 
 
 def task_call(node: ast.Call, ctx: FileContext) -> TaskCall | None:
