@@ -69,7 +69,7 @@ CASES: list[Case] = [
             order = get_object_or_404(Order, pk=pk)
             archive.delay(order)
             archive.delay(Order.objects.filter(paid=True)[0])
-            for old in Order.objects.filter(paid=True):
+            for old in Order.objects.filter(paid=True).iterator(chunk_size=100):
                 archive.delay(old)
             created_order = Order.objects.create(total=0)
             archive.delay([created_order.pk, created_order])
@@ -147,6 +147,8 @@ CASES: list[Case] = [
             ids = Order.objects.filter(paid=True).values_list("pk", flat=True)
             send_receipt.delay(list(ids))
             send_receipt.delay([o.pk for o in Order.objects.filter(paid=True)])
+            for row in Order.objects.values("pk").iterator():
+                send_receipt.delay(row)
             order = order.pk
             send_receipt.delay(order)
         """,

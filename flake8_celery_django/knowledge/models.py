@@ -199,7 +199,13 @@ def infer_unpacked(node: ast.expr, count: int, ctx: FileContext) -> list[Value |
 
 
 def element_of(iterable: ast.expr, ctx: FileContext) -> Value | None:
-    """A loop over a queryset yields model instances."""
+    """A loop over a queryset (or its ``.iterator()``) yields model instances."""
+    if (
+        isinstance(iterable, ast.Call)
+        and isinstance(iterable.func, ast.Attribute)
+        and iterable.func.attr in ("iterator", "aiterator")
+    ):
+        iterable = iterable.func.value
     label = queryset_label(iterable, ctx)
     if label is None:
         return None
