@@ -427,6 +427,40 @@ CASES: list[Case] = [
             pass
         """,
     ),
+    valid(
+        "CDJ503",
+        """
+        from django.views.generic import CreateView
+        from shop.models import Order
+        from shop.tasks import ship
+
+        def place(request):
+            order = Order.objects.create(customer=request.user.customer)
+            ship.delay(order.pk)
+
+        class PlaceView(CreateView):
+            def form_valid(self, form):
+                order = form.save()
+                ship.delay(order.pk)
+        """,
+    ),
+    invalid(
+        "CDJ503",
+        """
+        from shop.models import Order
+        from shop.tasks import ship
+
+        def place(customer, request):
+            order = Order.objects.create(customer=customer)
+            ship.delay(order.pk)
+
+        class Checkout:
+            def place(self, request):
+                order = Order.objects.create()
+                ship.delay(order.pk)
+        """,
+        (7, 4), (12, 8),
+    ),
     # -- CDJ504: on_commit handed a call's result ------------------------------------------------------
     invalid(
         "CDJ504",

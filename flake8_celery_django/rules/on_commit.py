@@ -125,7 +125,7 @@ class _Candidate:
     function_key: str | None
     write_line: int
     write_name: str
-    in_task: bool
+    autocommit: bool
     task_name: str | None
 
 
@@ -139,6 +139,21 @@ class _FileFacts:
     test_file: bool | None = None
 
 
+def _describe(node: ast.expr) -> str:
+    """``type(...).async_execute`` for ``type(self).async_execute``: a short name for a receiver."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+    elif isinstance(node, ast.Call):
+        parts.append(f"{dotted_name(node.func) or '(...)'}(...)")
+    else:
+        parts.append("(...)")
+    return ".".join(reversed(parts))
+
+
 # -- what a call is ------------------------------------------------------------------------------
 def _sent_now(node: ast.Call, ctx: FileContext) -> tuple[str, str] | None:
     """``(display, callable to defer)`` when ``node`` publishes a task message now."""
@@ -146,8 +161,7 @@ def _sent_now(node: ast.Call, ctx: FileContext) -> tuple[str, str] | None:
     if found is not None:
         if not found.sends_now or not isinstance(node.func, ast.Attribute):
             return None
-        receiver = dotted_name(node.func.value) or found.task
-        send = f"{receiver}.{found.method}"
+        send = f"{_describe(node.func.value)}.{found.method}"
         return send + "()", send
     func = node.func
     # chain/group/chord ``__call__`` is ``apply_async`` (celery/canvas.py); a plain Signature's runs locally.
@@ -292,18 +306,17 @@ def _facts(scope: Scope, ctx: FileContext) -> _FunctionFacts:
         if function is not None:
             facts.atomic_decorated = any(names_decorator(d, ATOMIC, ctx) for d in function.decorator_list)
             facts.signal = _receiver_signal(function, ctx)
-            if getattr(ctx.options, "atomic_requests", False):
-                facts.view = _view_kind(scope, function, ctx)
+            facts.view = _view_kind(scope, function, ctx)
             facts.key = _function_key(scope, function)
     return facts
 
 
-def _atomic_reason(scope: Scope, facts: _FunctionFacts) -> str | None:
+def _atomic_reason(scope: Scope, facts: _FunctionFacts, ctx: FileContext) -> str | None:
     if any(name in ATOMIC for name in scope.context_managers):
         return "a transaction.atomic block"
     if scope.in_atomic or facts.atomic_decorated:
         return "a function decorated with @transaction.atomic"
-    if facts.view is not None:
+    if facts.view is not None and ctx.options.atomic_requests:
         return f"{facts.view} (ATOMIC_REQUESTS wraps each view in transaction.atomic)"
     return None
 
@@ -382,12 +395,13 @@ def check_call(node: ast.Call, ctx: FileContext) -> None:
             node=node,
             call=sent[0],
             send=sent[1],
-            atomic=_atomic_reason(scope, facts),
+            atomic=_atomic_reason(scope, facts, ctx),
             signal=facts.signal,
             function_key=facts.key,
             write_line=facts.write.lineno if facts.write is not None else 0,
             write_name=facts.write_name,
-            in_task=scope.is_task,
+            # Workers run tasks, and Django runs views without ATOMIC_REQUESTS, with no transaction open.
+            autocommit=scope.is_task or facts.view is not None,
             task_name=_task_name(node),
         )
     )
@@ -443,7 +457,7 @@ def report_sending(node: ast.Module, ctx: FileContext) -> None:
             verdicts.append((IN_ATOMIC, {"where": candidate.atomic}))
         if signal is not None:
             verdicts.append((IN_SIGNAL_RECEIVER, {"signal": signal}))
-        if candidate.write_line and not candidate.in_task:
+        if candidate.write_line and not candidate.autocommit:
             verdicts.append((AFTER_WRITE, {"write": candidate.write_name, "line": candidate.write_line}))
         for chosen, fields in verdicts:
             if chosen.code in enabled:
@@ -489,7 +503,7 @@ def _check_call_result(callback: ast.Call, ctx: FileContext) -> None:
     """``on_commit(task.delay(pk))`` sends now and then raises TypeError; ``on_commit(task.s(pk))`` runs it here."""
     found = tasks.task_call(callback, ctx)
     if found is not None and isinstance(callback.func, ast.Attribute):
-        receiver = dotted_name(callback.func.value) or found.task
+        receiver = _describe(callback.func.value)
         if found.sends_now:
             ctx.report(
                 callback,
