@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from flake8_celery_django.api import check_source
@@ -219,6 +223,36 @@ CASES: list[Case] = [
                 ship.delay(1)
         """,
         atomic_requests=True,
+    ),
+    # -- --cdj-on-commit-tasks: tasks whose class defers to on_commit (defined in another file) ------
+    valid(
+        "CDJ501",
+        """
+        from django.db import transaction
+        from pretix.base.services.mail import mail_send_task
+        from pretix.base.services import invoices
+
+        @transaction.atomic
+        def resend(pk):
+            mail_send_task.apply_async(kwargs={"pk": pk})
+            invoices.transmit_invoice.apply_async(args=(pk,))
+        """,
+        on_commit_tasks=frozenset({"mail_send_task", "pretix.base.services.invoices.transmit_invoice"}),
+    ),
+    invalid(
+        "CDJ501",
+        """
+        from django.db import transaction
+        from pretix.base.services.mail import mail_send_task
+        from pretix.base.services import invoices
+
+        @transaction.atomic
+        def resend(pk):
+            mail_send_task.apply_async(kwargs={"pk": pk})
+            invoices.transmit_invoice.apply_async(args=(pk,))
+        """,
+        (9, 4),
+        on_commit_tasks=frozenset({"mail_send_task", "transmit"}),
     ),
     # -- CDJ502: sent from a model-signal receiver -------------------------------------------------
     invalid(
@@ -621,3 +655,20 @@ def test_deep_nesting_does_not_crash() -> None:
     source = "\n".join(lines) + "\n"
     found = [(f.line, f.code) for f in check_source(source, "x.py", all_codes_settings(), strict=True)]
     assert found == [(depth + 4, "CDJ504")]
+
+
+def test_flake8_reads_the_options(tmp_path: Path) -> None:
+    module = tmp_path / "views.py"
+    module.write_text(
+        "from shop.tasks import ship, notify\n"
+        "def place(request, pk):\n"
+        "    ship.delay(pk)\n"
+        "    notify.delay(pk)\n",
+        encoding="utf-8",
+    )
+    command = [sys.executable, "-m", "flake8", "--select", "CDJ5", str(module)]
+    quiet = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert quiet.stdout == "" and quiet.returncode == 0, quiet.stderr
+    options = ["--cdj-atomic-requests", "--cdj-on-commit-tasks", "notify, other"]
+    loud = subprocess.run(command + options, capture_output=True, text=True, check=False)
+    assert [line.split(" ")[0:2] for line in loud.stdout.splitlines()] == [[f"{module}:3:5:", "CDJ501"]]

@@ -126,7 +126,7 @@ class _Candidate:
     write_line: int
     write_name: str
     autocommit: bool
-    task_name: str | None
+    task_names: tuple[str, ...]
 
 
 @dataclass
@@ -402,17 +402,31 @@ def check_call(node: ast.Call, ctx: FileContext) -> None:
             write_name=facts.write_name,
             # Workers run tasks, and Django runs views without ATOMIC_REQUESTS, with no transaction open.
             autocommit=scope.is_task or facts.view is not None,
-            task_name=_task_name(node),
+            task_names=_task_names(node, ctx),
         )
     )
 
 
-def _task_name(node: ast.Call) -> str | None:
-    """``send_mail`` in ``send_mail.delay(...)``: a task this file may define."""
+def _task_names(node: ast.Call, ctx: FileContext) -> tuple[str, ...]:
+    """How the task of ``mail.send_mail.delay(...)`` may be named: ``send_mail``, ``mail.send_mail``
+    and its qualified name through the imports."""
     func = node.func
-    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-        return func.value.id
-    return None
+    if not isinstance(func, ast.Attribute):
+        return ()
+    names: list[str] = []
+    for name in (dotted_name(func.value), ctx.qualified_name(func.value)):
+        if name is not None:
+            names.extend((name, name.rpartition(".")[2]))
+    return tuple(names)
+
+
+def _defers_itself(candidate: _Candidate, state: _FileFacts, configured: frozenset[str]) -> bool:
+    """The task's class sends it from on_commit: defined so in this file, or named by the option."""
+    if not candidate.task_names:
+        return False
+    if candidate.task_names[0] in state.deferring_tasks:
+        return True
+    return any(name in configured for name in candidate.task_names)
 
 
 def _record_connect(node: ast.Call, ctx: FileContext) -> None:
@@ -446,8 +460,9 @@ def _record_connect(node: ast.Call, ctx: FileContext) -> None:
 def report_sending(node: ast.Module, ctx: FileContext) -> None:
     state = ctx.state(_FileFacts)
     enabled: frozenset[str] = ctx.options.enabled
+    configured: frozenset[str] = ctx.options.on_commit_tasks
     for candidate in state.candidates:
-        if candidate.task_name in state.deferring_tasks:
+        if _defers_itself(candidate, state, configured):
             continue
         signal = candidate.signal
         if signal is None and candidate.function_key is not None:
