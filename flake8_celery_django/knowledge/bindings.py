@@ -15,6 +15,7 @@ from flake8_celery_django.knowledge.transactions import ATOMIC
 
 __all__ = [
     "ATOMIC",
+    "bind_import",
     "bind_loop_target",
     "bind_target",
     "bind_with_items",
@@ -22,6 +23,7 @@ __all__ = [
     "infer",
     "new_function_scope",
     "record_class",
+    "shadow_parameters",
     "target_names",
 ]
 
@@ -30,6 +32,8 @@ _SET_BUILDERS = frozenset({"set", "frozenset"})
 
 def infer(node: ast.expr, ctx: FileContext) -> Value | None:
     """The kind of value ``node`` evaluates to, when this file makes it clear."""
+    while isinstance(node, ast.Await):
+        node = node.value
     if isinstance(node, ast.Name):
         return ctx.scope.lookup(node.id)
     if isinstance(node, ast.Attribute):
@@ -50,8 +54,8 @@ def infer(node: ast.expr, ctx: FileContext) -> Value | None:
         return Value(Kind.SET, "set")
     if isinstance(node, ast.Lambda):
         return Value(Kind.FUNCTION, "lambda")
-    if isinstance(node, ast.Await):
-        return infer(node.value, ctx)
+    if isinstance(node, ast.Subscript):
+        return models.infer_subscript(node, ctx)
     return None
 
 
@@ -139,6 +143,30 @@ def bind_target(target: ast.expr, value_node: ast.expr, value: Value | None, ctx
                 bind_target(element, value_node, element_value, ctx)
 
 
+def bind_import(node: ast.Import | ast.ImportFrom, ctx: FileContext) -> None:
+    """A name bound by an import no longer holds what an earlier assignment or ``def`` gave it."""
+    for alias in node.names:
+        if alias.name == "*":
+            continue
+        if alias.asname:
+            _set(ctx, alias.asname, None)
+        elif isinstance(node, ast.Import):
+            _set(ctx, alias.name.partition(".")[0], None)
+        else:
+            _set(ctx, alias.name, None)
+
+
+def shadow_parameters(arguments: ast.arguments, scope: Scope) -> None:
+    """Parameters (of a lambda) hide what enclosing scopes bound to the same names."""
+    parent = scope.parent
+    if parent is None:
+        return
+    every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg]
+    for argument in every:
+        if argument is not None and parent.lookup(argument.arg) is not None:
+            scope.bindings[argument.arg] = _UNKNOWN
+
+
 def bind_loop_target(target: ast.expr, iterable: ast.expr, ctx: FileContext) -> None:
     """A ``for`` target over a queryset holds a model instance at each step."""
     element = models.element_of(iterable, ctx)
@@ -182,13 +210,27 @@ def decorator_names(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef,
     return tuple(names)
 
 
+def parameter_names(arguments: ast.arguments) -> frozenset[str]:
+    every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+    if arguments.vararg is not None:
+        every.append(arguments.vararg)
+    if arguments.kwarg is not None:
+        every.append(arguments.kwarg)
+    return frozenset(argument.arg for argument in every)
+
+
 def new_function_scope(node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileContext) -> Scope:
     """The scope of a function body, with its parameters bound from what the file says of them."""
-    scope = Scope(node, "function", ctx.scope, decorators=decorator_names(node, ctx))
+    scope = Scope(
+        node, "function", ctx.scope, decorators=decorator_names(node, ctx), parameters=parameter_names(node.args)
+    )
     if any(name in ATOMIC for name in scope.decorators):
         scope.atomic_depth = 1
     models.bind_parameters(node, scope, ctx)
     tasks.record_function(node, scope, ctx)
+    # The name of a plain (undecorated) function holds a function object, not data.
+    if ctx.scope.kind in ("module", "function"):
+        _set(ctx, node.name, None if node.decorator_list else Value(Kind.FUNCTION, node.name))
     return scope
 
 
@@ -197,4 +239,3 @@ def record_class(node: ast.ClassDef, ctx: FileContext) -> None:
     if models.is_model_class_definition(node, ctx):
         ctx.scope.bindings[node.name] = Value(Kind.MODEL_CLASS, node.name)
     tasks.record_class(node, ctx)
-
