@@ -672,3 +672,24 @@ def test_flake8_reads_the_options(tmp_path: Path) -> None:
     options = ["--cdj-atomic-requests", "--cdj-on-commit-tasks", "notify, other"]
     loud = subprocess.run(command + options, capture_output=True, text=True, check=False)
     assert [line.split(" ")[0:2] for line in loud.stdout.splitlines()] == [[f"{module}:3:5:", "CDJ501"]]
+
+
+def test_views_stay_views_when_only_cdj503_is_enabled() -> None:
+    source = (
+        "from django.views import View\n"
+        "from shop.models import Order\n"
+        "from shop.tasks import ship\n"
+        "class Base(View):\n"
+        "    pass\n"
+        "class Place(Base):\n"
+        "    def post(self, request):\n"
+        "        order = Order.objects.create()\n"
+        "        ship.delay(order.pk)\n"
+        "class Checkout:\n"
+        "    def post(self, request):\n"
+        "        order = Order.objects.create()\n"
+        "        ship.delay(order.pk)\n"
+    )
+    only_503 = Settings(enabled=frozenset({"CDJ503"}))
+    found = [(f.line, f.col, f.code) for f in check_source(source, "x.py", only_503, strict=True)]
+    assert found == [(13, 8, "CDJ503")]

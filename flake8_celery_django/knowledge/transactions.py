@@ -26,7 +26,14 @@ MODEL_SIGNALS = frozenset(
 
 def on_commit_callback(call: ast.Call, ctx: FileContext) -> ast.expr | None:
     """The callable handed to ``transaction.on_commit(func, using=None, robust=False)``, if ``call`` is one."""
-    qualified = ctx.qualified_name(call.func)
+    func = call.func
+    # Most calls are not on_commit: look at the name before resolving it through the imports.
+    if isinstance(func, ast.Attribute):
+        if func.attr != "on_commit":
+            return None
+    elif not isinstance(func, ast.Name) or func.id not in ctx.imports.names:
+        return None
+    qualified = ctx.qualified_name(func)
     if qualified not in ON_COMMIT and qualified not in CONNECTION_ON_COMMIT:
         return None
     if call.args:

@@ -362,7 +362,7 @@ def record_deferring_task(node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Fil
                     ctx.state(_FileFacts).deferring_tasks.add(node.name)
 
 
-@on(ast.ClassDef, rules=(IN_ATOMIC,))
+@on(ast.ClassDef, rules=_SENDING_RULES)
 def record_view_class(node: ast.ClassDef, ctx: FileContext) -> None:
     if ctx.scope is ctx.module_scope and _is_view_class(node, ctx):
         ctx.state(_FileFacts).view_classes.add(node.name)
