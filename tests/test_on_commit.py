@@ -142,6 +142,46 @@ CASES: list[Case] = [
                 ship.s(pk)()
         """,
     ),
+    invalid(
+        "CDJ501",
+        """
+        from django.contrib import admin
+        from shop.tasks import ship
+
+        class OrderAdmin(admin.ModelAdmin):
+            def save_model(self, request, obj, form, change):
+                super().save_model(request, obj, form, change)
+                ship.delay(obj.pk)
+
+            def delete_model(self, request, obj):
+                ship.apply_async(args=(obj.pk,))
+        """,
+        (8, 8), (11, 8),
+    ),
+    valid(
+        "CDJ501",
+        """
+        from django.contrib import admin
+        from django.db import transaction
+        from shop.tasks import ship
+
+        class OrderAdmin(admin.ModelAdmin):
+            actions = ["ship_selected"]
+
+            def save_model(self, request, obj, form, change):
+                super().save_model(request, obj, form, change)
+                transaction.on_commit(lambda: ship.delay(obj.pk))
+
+            @admin.action(description="Ship")
+            def ship_selected(self, request, queryset):
+                for pk in queryset.values_list("pk", flat=True):
+                    ship.delay(pk)
+
+        class Exporter:
+            def save_model(self, request, obj, form, change):
+                ship.delay(obj.pk)
+        """,
+    ),
     # -- CDJ501 under --cdj-atomic-requests ----------------------------------------------------------
     invalid(
         "CDJ501",

@@ -89,6 +89,9 @@ _VIEW_BASE_SUFFIXES = ("View", "ViewSet")
 _NOT_PER_REQUEST = frozenset({"classmethod", "staticmethod"})
 # A task base class named like this defers its own sending to on_commit (pretix's TransactionAwareTask).
 _DEFERRING_BASE = re.compile(r"transaction_?aware|on_?commit|after_?commit", re.IGNORECASE)
+# ModelAdmin methods that Django's admin calls inside ``transaction.atomic`` on POST:
+# ``changeform_view``, ``delete_view`` and list_editable ``changelist_view`` (django/contrib/admin/options.py).
+_ADMIN_ATOMIC_METHODS = frozenset({"save_model", "save_related", "save_formset", "delete_model"})
 _TEST_SETUP = frozenset({"setUp", "setUpTestData", "setUpClass", "tearDown", "tearDownClass"})
 
 
@@ -100,6 +103,7 @@ class _FunctionFacts:
     write_name: str = ""
     analysed: bool = False
     atomic_decorated: bool = False
+    admin_method: bool = False
     signal: str | None = None
     view: str | None = None
     key: str | None = None
@@ -285,6 +289,17 @@ def _view_kind(scope: Scope, function: ast.FunctionDef | ast.AsyncFunctionDef, c
     return "a view method"
 
 
+def _is_admin_atomic_method(scope: Scope, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """``save_model`` and its siblings on a ``ModelAdmin`` subclass."""
+    parent = scope.parent
+    if function.name not in _ADMIN_ATOMIC_METHODS or parent is None or parent.kind != "class":
+        return False
+    owner = parent.node
+    if not isinstance(owner, ast.ClassDef):
+        return False
+    return any((dotted_name(base) or "").rpartition(".")[2].endswith("ModelAdmin") for base in owner.bases)
+
+
 def _function_key(scope: Scope, function: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
     """How ``<signal>.connect(...)`` in this file can name the function: ``handler``, ``Class.handler``."""
     parent = scope.parent
@@ -306,6 +321,7 @@ def _facts(scope: Scope, ctx: FileContext) -> _FunctionFacts:
         if function is not None:
             facts.atomic_decorated = any(names_decorator(d, ATOMIC, ctx) for d in function.decorator_list)
             facts.signal = _receiver_signal(function, ctx)
+            facts.admin_method = _is_admin_atomic_method(scope, function)
             facts.view = _view_kind(scope, function, ctx)
             facts.key = _function_key(scope, function)
     return facts
@@ -316,6 +332,8 @@ def _atomic_reason(scope: Scope, facts: _FunctionFacts, ctx: FileContext) -> str
         return "a transaction.atomic block"
     if scope.in_atomic or facts.atomic_decorated:
         return "a function decorated with @transaction.atomic"
+    if facts.admin_method:
+        return "a ModelAdmin method that the admin runs inside transaction.atomic"
     if facts.view is not None and ctx.options.atomic_requests:
         return f"{facts.view} (ATOMIC_REQUESTS wraps each view in transaction.atomic)"
     return None
