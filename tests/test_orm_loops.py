@@ -74,7 +74,7 @@ CASES: list[Case] = [
         "CDJ402",
         """
         from shop.models import Order
-        def mark_paid(ids, orders):
+        def mark_paid(ids, orders, models, values):
             for order in Order.objects.filter(pk__in=ids):
                 order.paid = True
                 order.save()
@@ -83,8 +83,13 @@ CASES: list[Case] = [
                 order.save(update_fields=["paid"])
             for pk in ids:
                 Order.objects.filter(pk=pk).update(paid=True)
+            for model in models:
+                for value in values:
+                    model.objects.filter(name=value).update(name=value.lower())
+            for org in ids:
+                Order.objects.filter(org=org).exclude(pk__in=ids).update(paid=True)
         """,
-        (6, 8), (9, 8), (11, 8),
+        (6, 8), (9, 8), (11, 8), (14, 12), (16, 8),
     ),
     valid(
         "CDJ402",

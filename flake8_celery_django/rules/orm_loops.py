@@ -172,9 +172,16 @@ def _repeats(node: ast.AST, ctx: FileContext, *, while_loops: bool = True) -> bo
 
 
 def _varies_per_iteration(model: str, ctx: FileContext) -> bool:
-    """``for model in models: model.objects...``: a different table each time, nothing to batch."""
-    assigned = _state(ctx).assigned
-    return any(model in loop.targets or model in assigned.get(loop.node, ()) for loop in ctx.scope.loops)
+    """``for model in models: model.objects...``: a different table each time, nothing to batch.
+
+    Only the innermost loop counts: a loop nested inside the one that picks the model repeats the
+    query on the same table.
+    """
+    loops = ctx.scope.loops
+    if not loops:
+        return False
+    innermost = loops[-1]
+    return model in innermost.targets or model in _state(ctx).assigned.get(innermost.node, ())
 
 
 def _filters_with_in_lookup(expr: ast.expr) -> bool:
@@ -183,7 +190,7 @@ def _filters_with_in_lookup(expr: ast.expr) -> bool:
     return any(
         keyword.arg is not None and keyword.arg.endswith("__in")
         for call in calls
-        if relations.method_name(call) in ("filter", "exclude")
+        if relations.method_name(call) == "filter"
         for keyword in call.keywords
     )
 
