@@ -126,11 +126,10 @@ def _clears_primary_key(target: ast.Attribute, value: ast.expr) -> bool:
 
 
 def _is_own_value(node: ast.expr, target: ast.Attribute) -> bool:
-    return (
-        isinstance(node, ast.Attribute)
-        and node.attr == target.attr
-        and ast.dump(node.value) == ast.dump(target.value)
-    )
+    if not isinstance(node, ast.Attribute) or node.attr != target.attr:
+        return False
+    owner = dotted_name(node.value)
+    return owner is not None and owner == dotted_name(target.value)
 
 
 def _reads_own_value(value: ast.expr, target: ast.Attribute, ctx: FileContext) -> bool:
