@@ -1,5 +1,10 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from tests.cases import Case, assert_case, invalid, valid
@@ -255,3 +260,27 @@ CASES: list[Case] = [
 @pytest.mark.parametrize("case", CASES, ids=Case.id)
 def test_race_cases(case: Case) -> None:
     assert_case(case)
+
+
+LOCK_SOURCE = """\
+from shop.models import Product
+
+
+def peek(pk):
+    return Product.objects.select_for_update().get(pk=pk)
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "reported"),
+    [((), False), (("--extend-select", "CDJ302"), True), (("--select", "CDJ3"), True)],
+)
+def test_lock_rule_is_off_by_default_in_flake8(tmp_path: Path, args: tuple[str, ...], reported: bool) -> None:
+    (tmp_path / "locks.py").write_text(LOCK_SOURCE)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLAKE8")}
+    result = subprocess.run(
+        [sys.executable, "-m", "flake8", "--isolated", *args, "locks.py"],
+        cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120,
+    )
+    expected = "locks.py:5:12: CDJ302 select_for_update() is evaluated outside transaction.atomic"
+    assert (expected in result.stdout) is reported, result.stdout + result.stderr
