@@ -95,7 +95,7 @@ CASES: list[Case] = [
         "CDJ402",
         """
         from shop.models import Order
-        def mark_paid(ids, forms, entries, models, groups):
+        def mark_paid(ids, forms, entries, models, groups, querysets):
             Order.objects.filter(pk__in=ids).update(paid=True)
             for form in forms:
                 form.save()
@@ -110,6 +110,11 @@ CASES: list[Case] = [
                 model.objects.filter(paid=False).update(paid=True)
             for group in groups:
                 Order.objects.filter(pk__in=group.ids).update(total=group.total)
+            for key in ids:
+                scoped = querysets[key]
+                stale = scoped.filter(paid=False)
+                stale.update(paid=True)
+                querysets[key].filter(paid=False).update(paid=True)
             settings = {}
             for key in ids:
                 settings.update({key: 1})
@@ -132,8 +137,12 @@ CASES: list[Case] = [
                 Order.objects.get(pk=pk).delete()
             for order in customer.orders.all():
                 order.delete()
+            for form in customer.forms:
+                Order.objects.filter(customer__in=form.customers).delete()
+            for order in Order.objects.all():
+                order.lines.all().delete()
         """,
-        (5, 8), (7, 8), (8, 8), (10, 8),
+        (5, 8), (7, 8), (8, 8), (10, 8), (12, 8), (14, 8),
     ),
     valid(
         "CDJ403",
@@ -150,6 +159,7 @@ CASES: list[Case] = [
                 document.delete(to_trash=False)
             for batch in batches:
                 Order.objects.filter(pk__in=batch).delete()
+                Order.objects.filter(customer_id__in=batch).delete()
         """,
     ),
     # -- CDJ404 -----------------------------------------------------------------------------------

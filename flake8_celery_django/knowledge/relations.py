@@ -71,13 +71,16 @@ class QuerysetFacts:
     """What a queryset expression is known to be: its model, prefetches and whether it locks rows.
 
     ``from_manager`` is True when the chain starts at ``Model.objects`` (or a name bound to such a
-    chain), so that every ``prefetch_related`` on it is in view.
+    chain), so that every ``prefetch_related`` on it is in view.  ``roots`` are the names the chain
+    starts from (``model`` in ``model.objects``, ``querysets`` in ``querysets[key].filter()``): when
+    one of them changes per loop iteration, so may the table.
     """
 
     label: str
     prefetches: Prefetches
     from_manager: bool
     locked: bool
+    roots: frozenset[str] = frozenset()
 
     def merged(self, other: QuerysetFacts) -> QuerysetFacts:
         return QuerysetFacts(
@@ -85,6 +88,7 @@ class QuerysetFacts:
             self.prefetches.union(other.prefetches),
             self.from_manager and other.from_manager,
             self.locked or other.locked,
+            self.roots | other.roots,
         )
 
 
@@ -175,6 +179,7 @@ def queryset_facts(expr: ast.expr, ctx: FileContext) -> QuerysetFacts | None:
         return None
     prefetches = base.prefetches
     locked = base.locked
+    roots = base.roots | _root_names(root)
     for call in reversed(calls):
         method = method_name(call)
         if method == "prefetch_related":
@@ -184,7 +189,18 @@ def queryset_facts(expr: ast.expr, ctx: FileContext) -> QuerysetFacts | None:
                 prefetches = prefetches.union(_prefetches_of_call(call, ctx))
         elif method == "select_for_update":
             locked = True
-    return QuerysetFacts(base.label, prefetches, base.from_manager, locked)
+    return QuerysetFacts(base.label, prefetches, base.from_manager, locked, roots)
+
+
+def _root_names(root: ast.expr) -> frozenset[str]:
+    """``model`` for ``model.objects``, ``qs`` for ``qs``, ``by_key``/``key`` for ``by_key[key]``."""
+    if isinstance(root, ast.Attribute) and root.attr in models.MANAGER_ATTRIBUTES:
+        root = root.value
+    if isinstance(root, ast.Name):
+        return frozenset({root.id})
+    if isinstance(root, ast.Subscript):
+        return frozenset(node.id for node in ast.walk(root) if isinstance(node, ast.Name))
+    return frozenset()
 
 
 def _manager_owner(node: ast.expr) -> str | None:
@@ -242,7 +258,7 @@ def record_prefetch_call(call: ast.Call, ctx: FileContext) -> None:
     if facts is None:
         return
     lookups = ast.Call(func=call.func, args=call.args[1:], keywords=call.keywords)
-    added = QuerysetFacts(facts.label, _prefetches_of_call(lookups, ctx), facts.from_manager, facts.locked)
+    added = QuerysetFacts(facts.label, _prefetches_of_call(lookups, ctx), facts.from_manager, facts.locked, facts.roots)
     ctx.scope.state(QuerysetNames).facts[first.id] = facts.merged(added)
 
 

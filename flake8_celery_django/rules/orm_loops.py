@@ -171,7 +171,7 @@ def _repeats(node: ast.AST, ctx: FileContext, *, while_loops: bool = True) -> bo
     )
 
 
-def _varies_per_iteration(model: str, ctx: FileContext) -> bool:
+def _varies_per_iteration(model: str | frozenset[str], ctx: FileContext) -> bool:
     """``for model in models: model.objects...``: a different table each time, nothing to batch.
 
     Only the innermost loop counts: a loop nested inside the one that picks the model repeats the
@@ -181,14 +181,16 @@ def _varies_per_iteration(model: str, ctx: FileContext) -> bool:
     if not loops:
         return False
     innermost = loops[-1]
-    return model in innermost.targets or model in _state(ctx).assigned.get(innermost.node, ())
+    names = {model} if isinstance(model, str) else model
+    bound = innermost.targets | _state(ctx).assigned.get(innermost.node, set())
+    return not bound.isdisjoint(names)
 
 
 def _filters_with_in_lookup(expr: ast.expr) -> bool:
-    """``filter(pk__in=ids)``: already one statement for a batch of rows."""
+    """``filter(pk__in=ids)``, ``filter(source_id__in=ids)``: already one statement for a batch of rows."""
     calls, _ = relations.chain_calls(expr)
     return any(
-        keyword.arg is not None and keyword.arg.endswith("__in")
+        keyword.arg is not None and keyword.arg.endswith(("pk__in", "id__in"))
         for call in calls
         if relations.method_name(call) == "filter"
         for keyword in call.keywords
@@ -385,7 +387,7 @@ def _check_write(node: ast.Call, func: ast.Attribute, ctx: FileContext) -> bool:
         return _check_save(node, receiver, method, ctx)
     if method in _UPDATE_METHODS:
         facts = relations.queryset_facts(receiver, ctx)
-        if facts is None or _varies_per_iteration(facts.label, ctx) or _filters_with_in_lookup(receiver):
+        if facts is None or _varies_per_iteration(facts.roots, ctx) or _filters_with_in_lookup(receiver):
             return False
         if not _repeats(node, ctx):
             return False
@@ -438,7 +440,7 @@ def _check_delete(node: ast.Call, receiver: ast.expr, ctx: FileContext) -> bool:
     else:
         facts = relations.queryset_facts(receiver, ctx)
         if facts is not None:
-            if _filters_with_in_lookup(receiver):
+            if _filters_with_in_lookup(receiver) or _varies_per_iteration(facts.roots, ctx):
                 return False
             model = facts.label
         else:
