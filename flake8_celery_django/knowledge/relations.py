@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from flake8_celery_django.context import FileContext, Scope
+from flake8_celery_django.context import FileContext, Kind, Scope
 from flake8_celery_django.knowledge import models
 from flake8_celery_django.knowledge.imports import dotted_name
 
@@ -192,6 +192,31 @@ def queryset_facts(expr: ast.expr, ctx: FileContext) -> QuerysetFacts | None:
     return QuerysetFacts(base.label, prefetches, base.from_manager, locked, roots)
 
 
+def manager_queryset_label(expr: ast.expr, ctx: FileContext) -> str | None:
+    """The model of ``Model.objects...`` or of a name bound to such a queryset; None for anything else.
+
+    Related managers (``order.lines.all()``) and querysets handed in from elsewhere are not included.
+    """
+    node = expr
+    while (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in models.QUERYSET_METHODS
+    ):
+        node = node.func.value
+    owner = _manager_owner(node)
+    if owner is not None:
+        return owner
+    if isinstance(node, ast.Name):
+        facts = lookup(node.id, ctx)
+        if facts is not None:
+            return facts.label if facts.from_manager and facts.label else None
+        bound = ctx.scope.lookup(node.id)
+        if bound is not None and bound.kind is Kind.QUERYSET and bound.label:
+            return bound.label
+    return None
+
+
 def _root_names(root: ast.expr) -> frozenset[str]:
     """``model`` for ``model.objects``, ``qs`` for ``qs``, ``by_key``/``key`` for ``by_key[key]``."""
     if isinstance(root, ast.Attribute) and root.attr in models.MANAGER_ATTRIBUTES:
@@ -248,7 +273,11 @@ def forget_names(target: ast.expr, ctx: FileContext) -> None:
 
 def record_prefetch_call(call: ast.Call, ctx: FileContext) -> None:
     """``prefetch_related_objects(orders, "lines")`` prefetches ``lines`` on ``orders``."""
-    qualified = ctx.qualified_name(call.func)
+    func = call.func
+    last = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+    if last != "prefetch_related_objects":
+        return
+    qualified = ctx.qualified_name(func)
     if qualified not in PREFETCH_RELATED_OBJECTS or not call.args:
         return
     first = call.args[0]

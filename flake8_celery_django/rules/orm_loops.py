@@ -288,7 +288,7 @@ def _manager_queryset_label(expr: ast.expr, ctx: FileContext) -> str | None:
         node = node.func.value
     if not isinstance(node, ast.Call):
         return None
-    return models.queryset_label(node, ctx)
+    return relations.manager_queryset_label(node, ctx)
 
 
 def _check_evaluated_queryset(expr: ast.expr, ctx: FileContext, *, repeating: bool) -> None:
@@ -378,7 +378,7 @@ def _check_write(node: ast.Call, func: ast.Attribute, ctx: FileContext) -> bool:
     method = func.attr
     receiver = func.value
     if method in _CREATE_METHODS:
-        model = models.queryset_label(receiver, ctx)
+        model = relations.manager_queryset_label(receiver, ctx)
         if model is None or _varies_per_iteration(model, ctx) or not _repeats(node, ctx):
             return False
         _report_write(node, CREATE_IN_LOOP, ctx, what=_describe(node), model=model)
@@ -459,7 +459,7 @@ def _check_query(node: ast.Call, ctx: FileContext) -> None:
         return
     func = node.func
     if isinstance(func, ast.Attribute) and func.attr in _QUERY_METHODS:
-        model = models.queryset_label(func.value, ctx)
+        model = relations.manager_queryset_label(func.value, ctx)
         if model is not None and not _varies_per_iteration(model, ctx):
             if _repeats(node, ctx, while_loops=False):
                 ctx.report(node, QUERY_IN_LOOP, what=_describe(node))

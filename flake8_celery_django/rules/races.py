@@ -350,13 +350,16 @@ def _check_lock_evaluation(node: ast.Call, ctx: FileContext) -> None:
 
 
 def _record_atomic_call(node: ast.Call, ctx: FileContext) -> None:
-    if not ctx.scope.in_atomic and not _in_atomic(ctx):
-        return
     func = node.func
     if isinstance(func, ast.Name):
-        ctx.state(_LockState).called_in_atomic.add(func.id)
+        name = func.id
     elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in ("self", "cls"):
-        ctx.state(_LockState).called_in_atomic.add(func.attr)
+        name = func.attr
+    else:
+        return
+    called = ctx.state(_LockState).called_in_atomic
+    if name not in called and _in_atomic(ctx):
+        called.add(name)
 
 
 @on(ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp, rules=(LOCK_OUTSIDE_ATOMIC,))
