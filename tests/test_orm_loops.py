@@ -166,7 +166,7 @@ CASES: list[Case] = [
     invalid(
         "CDJ404",
         """
-        from django.shortcuts import get_object_or_404
+        from django.shortcuts import get_list_or_404, get_object_or_404
         from shop.models import Customer, Order, Product
         def report(ids, names):
             for pk in ids:
@@ -178,8 +178,12 @@ CASES: list[Case] = [
                 for product in Product.objects.filter(pk=pk):
                     pass
             return [Customer.objects.filter(name=n).exists() for n in names]
+        def latest(ids):
+            for pk in ids:
+                Order.objects.filter(customer_id=pk).order_by("-pk")[0]
+                get_list_or_404(Order, customer_id=pk)
         """,
-        (6, 8), (7, 8), (8, 8), (9, 8), (10, 13), (11, 23), (13, 12),
+        (6, 8), (7, 8), (8, 8), (9, 8), (10, 13), (11, 23), (13, 12), (16, 8), (17, 8),
     ),
     invalid(
         "CDJ404",
