@@ -178,12 +178,14 @@ CASES: list[Case] = [
                 for product in Product.objects.filter(pk=pk):
                     pass
             return [Customer.objects.filter(name=n).exists() for n in names]
-        def latest(ids):
+        def latest(ids, cache):
             for pk in ids:
                 Order.objects.filter(customer_id=pk).order_by("-pk")[0]
                 get_list_or_404(Order, customer_id=pk)
+                if pk not in cache:
+                    cache[pk] = Order.objects.filter(customer_id=pk).count()
         """,
-        (6, 8), (7, 8), (8, 8), (9, 8), (10, 13), (11, 23), (13, 12), (16, 8), (17, 8),
+        (6, 8), (7, 8), (8, 8), (9, 8), (10, 13), (11, 23), (13, 12), (16, 8), (17, 8), (19, 24),
     ),
     invalid(
         "CDJ404",
@@ -201,7 +203,7 @@ CASES: list[Case] = [
         "CDJ404",
         """
         from shop.models import Order, Product
-        def report(ids, data, models):
+        def report(self, ids, data, models):
             orders = Order.objects.in_bulk(ids)
             for pk in ids:
                 data.get(pk)
@@ -218,6 +220,12 @@ CASES: list[Case] = [
                     return Order.objects.get(pk=pk)
                 except Order.DoesNotExist:
                     continue
+            product = None
+            for pk in ids:
+                if product is None:
+                    product = Product.objects.get(pk=1)
+                if not self.order:
+                    self.order = Order.objects.first()
         """,
     ),
     # -- CDJ405 -----------------------------------------------------------------------------------

@@ -100,7 +100,8 @@ class _LoopState:
 
 @dataclass
 class _FileLoops:
-    """Per file: statements of each loop that leave it, and calls already reported by a write rule."""
+    """Per file: statements of each loop that leave it, and query calls not to report (already reported
+    by a write rule, or memoised)."""
 
     exiting: dict[ast.AST, frozenset[int]] = field(default_factory=dict)
     consumed: set[int] = field(default_factory=set)
@@ -324,6 +325,37 @@ def check_comprehension(
     _check_evaluated_queryset(first.iter, ctx, repeating=False)
     for generator in node.generators[1:]:
         _check_evaluated_queryset(generator.iter, ctx, repeating=True)
+
+
+def _memo_target(test: ast.expr) -> str | None:
+    """``not x`` / ``x is None``: the name a memoising ``if`` fills once.
+
+    ``if key not in cache`` is not counted: it still queries once per distinct key.
+    """
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return dotted_name(test.operand)
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and len(test.comparators) == 1:
+        op, right = test.ops[0], test.comparators[0]
+        if isinstance(op, ast.Is) and isinstance(right, ast.Constant) and right.value is None:
+            return dotted_name(test.left)
+    return None
+
+
+@on(ast.If, rules=(QUERY_IN_LOOP,))
+def record_memoised_queries(node: ast.If, ctx: FileContext) -> None:
+    """``if x is None: x = Model.objects.get(...)`` fills a cache: the query runs once, not per iteration."""
+    if not ctx.scope.loops:
+        return
+    cache = _memo_target(node.test)
+    if cache is None:
+        return
+    memoised = ctx.state(_FileLoops).consumed
+    for statement in node.body:
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+            target = statement.targets[0]
+            if dotted_name(target) == cache:
+                value = statement.value
+                memoised.add(id(value.value if isinstance(value, ast.Await) else value))
 
 
 @on(ast.Subscript, rules=(QUERY_IN_LOOP,))
