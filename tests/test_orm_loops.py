@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from flake8_celery_django.api import check_source
+from flake8_celery_django.settings import Settings
 from tests.cases import Case, all_codes_settings, assert_case, invalid, valid
 
 CASES: list[Case] = [
@@ -215,6 +216,9 @@ CASES: list[Case] = [
                 pass
             for model in models:
                 model.objects.count()
+            for form in data:
+                related = form.Meta.model
+                related.objects.filter(pk__in=ids).count()
             for pk in ids:
                 try:
                     return Order.objects.get(pk=pk)
@@ -303,6 +307,14 @@ CASES: list[Case] = [
 @pytest.mark.parametrize("case", CASES, ids=Case.id)
 def test_orm_loop_cases(case: Case) -> None:
     assert_case(case)
+
+
+@pytest.mark.parametrize("case", CASES, ids=Case.id)
+def test_orm_loop_cases_with_only_that_rule(case: Case) -> None:
+    """A rule selected alone reports what it reports with every rule on."""
+    settings = Settings(enabled=frozenset({case.code}), **case.options)  # type: ignore[arg-type]
+    findings = check_source(case.source, "example.py", settings, strict=True)
+    assert [(f.line, f.col) for f in findings] == list(case.expected)
 
 
 LOOPED_WRITES = """

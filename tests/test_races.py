@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from flake8_celery_django.api import check_source
+from flake8_celery_django.settings import Settings
 from tests.cases import Case, assert_case, invalid, valid
 
 CASES: list[Case] = [
@@ -260,6 +262,14 @@ CASES: list[Case] = [
 @pytest.mark.parametrize("case", CASES, ids=Case.id)
 def test_race_cases(case: Case) -> None:
     assert_case(case)
+
+
+@pytest.mark.parametrize("case", CASES, ids=Case.id)
+def test_race_cases_with_only_that_rule(case: Case) -> None:
+    """A rule selected alone reports what it reports with every rule on."""
+    settings = Settings(enabled=frozenset({case.code}), **case.options)  # type: ignore[arg-type]
+    findings = check_source(case.source, "example.py", settings, strict=True)
+    assert [(f.line, f.col) for f in findings] == list(case.expected)
 
 
 LOCK_SOURCE = """\

@@ -56,6 +56,8 @@ RELATED_QUERY_IN_LOOP = rule(
     summary="Related manager queried per item of a loop over a queryset without `prefetch_related`",
 )
 
+# Bookkeeping detectors (bindings, loop items) feed every rule of the family, whichever are enabled.
+_ALL = (CREATE_IN_LOOP, SAVE_IN_LOOP, DELETE_IN_LOOP, QUERY_IN_LOOP, RELATED_QUERY_IN_LOOP)
 _CREATE_METHODS = frozenset({"create", "acreate"})
 _SAVE_METHODS = frozenset({"save", "asave"})
 _UPDATE_METHODS = frozenset({"update", "aupdate"})
@@ -258,7 +260,7 @@ def _record_binding(target: ast.expr, value: ast.expr, ctx: FileContext) -> None
             state.copies.setdefault(loop, set()).add(target.value.id)
 
 
-@on(ast.Assign, ast.AnnAssign, rules=(CREATE_IN_LOOP, SAVE_IN_LOOP, RELATED_QUERY_IN_LOOP))
+@on(ast.Assign, ast.AnnAssign, rules=_ALL)
 def record_assignment(node: ast.Assign | ast.AnnAssign, ctx: FileContext) -> None:
     relations.record_assignment(node, ctx)
     if node.value is None:
@@ -267,7 +269,7 @@ def record_assignment(node: ast.Assign | ast.AnnAssign, ctx: FileContext) -> Non
         _record_binding(target, node.value, ctx)
 
 
-@on(ast.AugAssign, rules=(SAVE_IN_LOOP,))
+@on(ast.AugAssign, rules=_ALL)
 def record_augmented_assignment(node: ast.AugAssign, ctx: FileContext) -> None:
     _record_binding(node.target, node.value, ctx)
 
@@ -302,7 +304,7 @@ def _check_evaluated_queryset(expr: ast.expr, ctx: FileContext, *, repeating: bo
             ctx.report(expr, QUERY_IN_LOOP, what=_describe(expr))
 
 
-@on(ast.For, ast.AsyncFor, rules=(QUERY_IN_LOOP, SAVE_IN_LOOP, DELETE_IN_LOOP, RELATED_QUERY_IN_LOOP))
+@on(ast.For, ast.AsyncFor, rules=_ALL)
 def check_for(node: ast.For | ast.AsyncFor, ctx: FileContext) -> None:
     relations.forget_names(node.target, ctx)
     item = _loop_item(node.target, node.iter, ctx)
@@ -312,8 +314,7 @@ def check_for(node: ast.For | ast.AsyncFor, ctx: FileContext) -> None:
 
 
 @on(
-    ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp,
-    rules=(QUERY_IN_LOOP, SAVE_IN_LOOP, DELETE_IN_LOOP, RELATED_QUERY_IN_LOOP),
+    ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp, rules=_ALL,
 )
 def check_comprehension(
     node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp, ctx: FileContext
@@ -537,7 +538,7 @@ def _check_related_query(node: ast.Call, func: ast.Attribute, ctx: FileContext) 
         )
 
 
-@on(ast.Call, rules=(CREATE_IN_LOOP, SAVE_IN_LOOP, DELETE_IN_LOOP, QUERY_IN_LOOP, RELATED_QUERY_IN_LOOP))
+@on(ast.Call, rules=_ALL)
 def check_call(node: ast.Call, ctx: FileContext) -> None:
     relations.record_prefetch_call(node, ctx)
     if not ctx.scope.loops:
