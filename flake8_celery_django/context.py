@@ -110,6 +110,9 @@ class Finding:
     col: int
     code: str
     message: str
+    # Where the reported node ends, so that ``fix`` finds exactly that node again.
+    end_line: int = field(default=0, compare=False)
+    end_col: int = field(default=0, compare=False)
 
 
 class FileContext:
@@ -132,6 +135,8 @@ class FileContext:
                 getattr(node, "col_offset", 0),
                 rule.code,
                 rule.format(**fields),
+                getattr(node, "end_lineno", None) or 0,
+                getattr(node, "end_col_offset", None) or 0,
             )
         )
 

@@ -1,0 +1,81 @@
+"""Fixers, registered per rule code, and what they hand back: one node replaced by another.
+
+A fixer receives the libcst node that the finding was reported on (found again by its exact
+start and end position) and returns an :class:`Edit`, or ``None`` when this occurrence is
+better left to a person.  Whether a fix is safe or unsafe is the rule's own ``fix`` field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from flake8_celery_django import rules as _rules  # noqa: F401  (declares the rules fixers refer to)
+from flake8_celery_django.registry import RULES, Rule
+
+if TYPE_CHECKING:
+    from flake8_celery_django.fixes.imports import ImportPlan, NeededImport
+    from flake8_celery_django.settings import Settings
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace ``original`` (a node of the parsed module) with ``replacement``."""
+
+    original: cst.CSTNode
+    replacement: cst.CSTNode
+    imports: tuple[NeededImport, ...] = ()
+
+
+@dataclass
+class FixContext:
+    """What a fixer may consult: the module, each node's parent, the options and the imports."""
+
+    module: cst.Module
+    parents: Mapping[cst.CSTNode, cst.CSTNode]
+    settings: Settings
+    imports: ImportPlan
+    loop_bindings: dict[cst.CSTNode, frozenset[str]] = field(default_factory=dict)
+
+    def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        return self.parents.get(node)
+
+    def code(self, node: cst.CSTNode) -> str:
+        return self.module.code_for_node(node)
+
+
+FixFunction = Callable[[cst.CSTNode, FixContext], "Edit | None"]
+
+
+@dataclass(frozen=True)
+class Fixer:
+    rule: Rule
+    node_types: tuple[type[cst.CSTNode], ...]
+    function: FixFunction
+
+
+FIXERS: dict[str, Fixer] = {}
+
+
+def fixer(code: str, *node_types: type[cst.CSTNode]) -> Callable[[FixFunction], FixFunction]:
+    """Register the fix of ``code``; ``node_types`` are the libcst types the finding may sit on."""
+
+    def decorator(function: FixFunction) -> FixFunction:
+        rule = RULES.get(code)
+        if rule is None:
+            return function  # the rule's family is not part of this build
+        if code in FIXERS:
+            raise ValueError(f"fixer for {code} registered twice")
+        FIXERS[code] = Fixer(rule, node_types, function)
+        return function
+
+    return decorator
+
+
+def fixable_codes(unsafe: bool) -> frozenset[str]:
+    """Codes whose fix runs: the safe ones, and the unsafe ones too when asked for."""
+    allowed = ("safe", "unsafe") if unsafe else ("safe",)
+    return frozenset(code for code, entry in FIXERS.items() if entry.rule.fix in allowed)
