@@ -15,22 +15,38 @@ def _spacing_after_comma(call: cst.Call) -> cst.BaseParenthesizableWhitespace:
     return cst.SimpleWhitespace(" ")
 
 
+def _split(
+    trailing: cst.BaseParenthesizableWhitespace, spacing: cst.BaseParenthesizableWhitespace
+) -> tuple[cst.BaseParenthesizableWhitespace, cst.BaseParenthesizableWhitespace]:
+    """(whitespace after the old last argument's comma, whitespace after the new argument).
+
+    In a one-argument-per-line call the comment on the old last line stays on that line and the
+    line break before the closing parenthesis moves after the new argument.
+    """
+    if isinstance(trailing, cst.ParenthesizedWhitespace) and isinstance(spacing, cst.ParenthesizedWhitespace):
+        separator = trailing.with_changes(indent=spacing.indent, last_line=spacing.last_line)
+        tail = trailing.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[])
+        return separator, tail
+    return spacing, trailing
+
+
 def append_argument(call: cst.Call, new: cst.Arg) -> cst.Call:
-    """``call`` with ``new`` as its last argument, keeping a trailing comma and line breaks."""
+    """``call`` with ``new`` as its last argument, keeping a trailing comma, comments and line breaks."""
     arguments = list(call.args)
     if not arguments:
         return call.with_changes(args=[new])
     last = arguments[-1]
     spacing = _spacing_after_comma(call)
     if isinstance(last.comma, cst.Comma):
-        # f(a,\n) -> f(a,\n    new,\n): the old trailing comma moves to the new last argument
-        arguments[-1] = last.with_changes(comma=cst.Comma(whitespace_after=spacing))
-        arguments.append(new.with_changes(comma=last.comma))
+        separator, tail = _split(last.comma.whitespace_after, spacing)
+        arguments[-1] = last.with_changes(comma=last.comma.with_changes(whitespace_after=separator))
+        arguments.append(new.with_changes(comma=cst.Comma(whitespace_after=tail)))
     else:
+        separator, tail = _split(last.whitespace_after_arg, spacing)
         arguments[-1] = last.with_changes(
-            comma=cst.Comma(whitespace_after=spacing), whitespace_after_arg=cst.SimpleWhitespace("")
+            comma=cst.Comma(whitespace_after=separator), whitespace_after_arg=cst.SimpleWhitespace("")
         )
-        arguments.append(new.with_changes(whitespace_after_arg=last.whitespace_after_arg))
+        arguments.append(new.with_changes(whitespace_after_arg=tail))
     return call.with_changes(args=arguments)
 
 
