@@ -140,7 +140,7 @@ def fix_source(
         return result
     try:
         tree = ast.parse(source, filename)
-    except (SyntaxError, ValueError) as error:
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
         raise FixError(f"it does not parse: {error}") from None
     for _ in range(MAX_PASSES):
         findings = fixable_findings(tree, result.source, filename, settings)
@@ -156,7 +156,7 @@ def fix_source(
             break
         try:
             tree = ast.parse(rewritten, filename)
-        except (SyntaxError, ValueError) as error:
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
             raise FixError(f"a fix produced code that does not parse ({error}); nothing was written") from None
         result.source = rewritten
         result.fixed += fixed
@@ -170,6 +170,6 @@ def remaining(source: str, filename: str, settings: Settings, codes: Iterable[st
         return []
     try:
         tree = ast.parse(source, filename)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
     return fixable_findings(tree, source, filename, replace(settings, enabled=wanted))
