@@ -22,7 +22,8 @@ def check_transformed(before: str, after: str, *, unsafe: bool = False, **option
     before, after = textwrap.dedent(before), textwrap.dedent(after)
     assert before != after, "a transformation case changes something"
     fixed = fix(before, unsafe=unsafe, **options)
-    assert fixed == after, "".join(difflib.unified_diff(after.splitlines(True), fixed.splitlines(True), "expected", "fixed"))
+    difference = difflib.unified_diff(after.splitlines(True), fixed.splitlines(True), "expected", "fixed")
+    assert fixed == after, "".join(difference)
     ast.parse(fixed)
     assert fix(fixed, unsafe=unsafe, **options) == fixed, "a second run changes nothing"
 

@@ -174,7 +174,8 @@ def test_encoding_line_endings_and_permissions_are_kept(project: Path) -> None:
     path.write_bytes(b"# -*- coding: latin-1 -*-\r\nimport requests\r\nrequests.get('caf\xe9')\r\n")
     path.chmod(0o754)
     assert run(project, "fix", "app/rates.py").returncode == 1
-    assert path.read_bytes() == b"# -*- coding: latin-1 -*-\r\nimport requests\r\nrequests.get('caf\xe9', timeout=30)\r\n"
+    expected = b"# -*- coding: latin-1 -*-\r\nimport requests\r\nrequests.get('caf\xe9', timeout=30)\r\n"
+    assert path.read_bytes() == expected
     assert stat.S_IMODE(path.stat().st_mode) == 0o754
     assert sorted(p.name for p in (project / "app").iterdir()) == ["clean.py", "rates.py"], "no temporary file left"
 

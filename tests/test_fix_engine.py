@@ -81,7 +81,8 @@ def test_an_exception_in_a_fixer_names_the_file(
     path.write_text("import requests\nrequests.get(url)\n")
     assert cli.main(["fix", "--isolated", str(path)]) == 2
     assert path.read_text() == "import requests\nrequests.get(url)\n"
-    assert f"{path}: not fixed, left as it was: internal error while fixing: RuntimeError: boom" in capsys.readouterr().err
+    message = f"{path}: not fixed, left as it was: internal error while fixing: RuntimeError: boom"
+    assert message in capsys.readouterr().err
 
 
 def test_deeply_nested_code_is_fixed() -> None:
