@@ -98,6 +98,7 @@ def write_atomically(path: str, data: bytes) -> None:
 def unified_diff(before: str, after: str, name: str) -> str:
     from flake8_celery_django.fixes.engine import physical_lines
 
+    name = os.path.normpath(name)
     lines = []
     for line in difflib.unified_diff(physical_lines(before), physical_lines(after), f"a/{name}", f"b/{name}"):
         lines.append(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n")

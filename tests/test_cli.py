@@ -200,3 +200,26 @@ def test_explain_prints_the_rule_page(project: Path) -> None:
     assert result.stdout.decode() == page.read_text()
     by_name = run(project, "explain", RULES["CDJ201"].name)
     assert by_name.stdout == result.stdout
+
+
+def test_pre_commit_hooks_run_the_installed_commands() -> None:
+    yaml = pytest.importorskip("yaml")
+    hooks = yaml.safe_load((Path(__file__).resolve().parent.parent / ".pre-commit-hooks.yaml").read_text())
+    by_id = {hook["id"]: hook for hook in hooks}
+    assert by_id["celery-django-fix"]["entry"] == "flake8-celery-django fix"
+    assert by_id["flake8-celery-django"]["entry"] == "flake8"
+    for hook in hooks:
+        assert hook["language"] == "python" and hook["types"] == ["python"]
+        executable = hook["entry"].split()[0]
+        assert shutil.which(executable, path=os.path.dirname(sys.executable)), executable
+
+
+def test_pyproject_per_file_ignores(project: Path) -> None:
+    (project / "app" / "migrations").mkdir()
+    (project / "app" / "migrations" / "0001.py").write_text(BAD)
+    table = '[tool.flake8-celery-django]\nper-file-ignores = { "*/migrations/*" = ["CDJ"] }\n'
+    (project / "pyproject.toml").write_text(table)
+    result = run(project, "fix", "--diff", ".")
+    assert result.returncode == 1
+    assert result.stdout.decode().startswith(f"--- a/{os.path.join('app', 'rates.py')}\n")
+    assert b"0001" not in result.stdout
