@@ -20,6 +20,8 @@ EXAMPLES = sorted((ROOT / "examples").rglob("*.py"))
 def test_declared_fix_matches_the_fixers(code: str) -> None:
     declared = RULES[code].fix
     assert (code in FIXERS) == (declared != "none"), f"{code} declares fix={declared!r}"
+    if code in FIXERS:
+        assert FIXERS[code].safety == declared, code
 
 
 @pytest.mark.parametrize("code", sorted(code for code, rule in RULES.items() if rule.fix != "none"))
@@ -32,7 +34,7 @@ def test_fix_safety_section_names_the_class(code: str) -> None:
 
 
 def test_unsafe_fixes_need_the_flag() -> None:
-    assert fixable_codes(False) == {code for code, fixer in FIXERS.items() if fixer.rule.fix == "safe"}
+    assert fixable_codes(False) == {code for code, fixer in FIXERS.items() if fixer.safety == "safe"}
     assert fixable_codes(True) == set(FIXERS)
 
 

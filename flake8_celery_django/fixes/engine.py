@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import io
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 import libcst as cst
@@ -21,7 +21,7 @@ from flake8_celery_django.api import check_tree
 from flake8_celery_django.context import Finding
 from flake8_celery_django.fixes import noqa
 from flake8_celery_django.fixes.imports import ImportPlan, NeededImport, add_imports
-from flake8_celery_django.fixes.registry import FIXERS, Edit, FixContext, fixable_codes
+from flake8_celery_django.fixes.registry import FIXERS, Edit, FixContext, Fixer, fixable_codes
 from flake8_celery_django.settings import Settings
 
 MAX_PASSES = 10
@@ -84,7 +84,14 @@ class _Replace(cst.CSTTransformer):
         return self.replacements.get(original_node, updated_node)
 
 
-def _one_pass(source: str, findings: list[Finding], settings: Settings, tree: ast.Module) -> tuple[str, Counter[str]]:
+def apply_findings(
+    source: str,
+    findings: list[Finding],
+    settings: Settings,
+    tree: ast.Module,
+    fixers: Mapping[str, Fixer] = FIXERS,
+) -> tuple[str, Counter[str]]:
+    """One pass: the fixes of ``findings`` that do not overlap, applied to ``source``."""
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as error:
@@ -100,7 +107,9 @@ def _one_pass(source: str, findings: list[Finding], settings: Settings, tree: as
     context = FixContext(module, parents, settings, ImportPlan(tree))
     accepted: list[tuple[CodeRange, Edit, str]] = []
     for finding in findings:
-        fixer = FIXERS[finding.code]
+        fixer = fixers.get(finding.code)
+        if fixer is None:
+            continue
         if not (0 < finding.line <= len(lines) and 0 < finding.end_line <= len(lines)):
             continue
         key = (
@@ -147,7 +156,7 @@ def fix_source(
         if not findings:
             break
         try:
-            rewritten, fixed = _one_pass(result.source, findings, settings, tree)
+            rewritten, fixed = apply_findings(result.source, findings, settings, tree)
         except FixError:
             raise
         except Exception as error:  # noqa: BLE001  (any failure leaves the file as it was)

@@ -25,7 +25,7 @@ def _is_none(node: cst.BaseExpression) -> bool:
     return isinstance(node, cst.Name) and node.value == "None"
 
 
-@fixer("CDJ201", cst.Call)
+@fixer("CDJ201", "safe", cst.Call)
 def add_timeout(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
     assert isinstance(node, cst.Call)
     if any(argument.star == "**" or argument.keyword is not None and argument.keyword.value == "timeout"
@@ -44,7 +44,7 @@ def _method_name(call: cst.Call) -> str:
     return ""
 
 
-@fixer("CDJ202", cst.Call)
+@fixer("CDJ202", "safe", cst.Call)
 def replace_timeout_none(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
     assert isinstance(node, cst.Call)
     arguments = list(node.args)

@@ -8,13 +8,13 @@ better left to a person.  Whether a fix is safe or unsafe is the rule's own ``fi
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from flake8_celery_django import rules as _rules  # noqa: F401  (declares the rules fixers refer to)
-from flake8_celery_django.registry import RULES, Rule
+from flake8_celery_django.registry import RULES, FixSafety
 
 if TYPE_CHECKING:
     from flake8_celery_django.fixes.imports import ImportPlan, NeededImport
@@ -38,7 +38,6 @@ class FixContext:
     parents: Mapping[cst.CSTNode, cst.CSTNode]
     settings: Settings
     imports: ImportPlan
-    loop_bindings: dict[cst.CSTNode, frozenset[str]] = field(default_factory=dict)
 
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
         return self.parents.get(node)
@@ -52,24 +51,33 @@ FixFunction = Callable[[cst.CSTNode, FixContext], "Edit | None"]
 
 @dataclass(frozen=True)
 class Fixer:
-    rule: Rule
+    code: str
+    safety: FixSafety
     node_types: tuple[type[cst.CSTNode], ...]
     function: FixFunction
 
 
+# Every fixer, including those of rules that this build does not declare.
+ALL_FIXERS: dict[str, Fixer] = {}
+# The fixers of the declared rules: what ``fix`` runs.
 FIXERS: dict[str, Fixer] = {}
 
 
-def fixer(code: str, *node_types: type[cst.CSTNode]) -> Callable[[FixFunction], FixFunction]:
-    """Register the fix of ``code``; ``node_types`` are the libcst types the finding may sit on."""
+def fixer(
+    code: str, safety: FixSafety, *node_types: type[cst.CSTNode]
+) -> Callable[[FixFunction], FixFunction]:
+    """Register the fix of ``code``; ``node_types`` are the libcst types the finding may sit on.
+
+    ``safety`` must agree with the rule's own ``fix`` field (a test checks it).
+    """
 
     def decorator(function: FixFunction) -> FixFunction:
-        rule = RULES.get(code)
-        if rule is None:
-            return function  # the rule's family is not part of this build
-        if code in FIXERS:
+        if code in ALL_FIXERS:
             raise ValueError(f"fixer for {code} registered twice")
-        FIXERS[code] = Fixer(rule, node_types, function)
+        entry = Fixer(code, safety, node_types, function)
+        ALL_FIXERS[code] = entry
+        if code in RULES:
+            FIXERS[code] = entry
         return function
 
     return decorator
@@ -78,4 +86,4 @@ def fixer(code: str, *node_types: type[cst.CSTNode]) -> Callable[[FixFunction], 
 def fixable_codes(unsafe: bool) -> frozenset[str]:
     """Codes whose fix runs: the safe ones, and the unsafe ones too when asked for."""
     allowed = ("safe", "unsafe") if unsafe else ("safe",)
-    return frozenset(code for code, entry in FIXERS.items() if entry.rule.fix in allowed)
+    return frozenset(code for code, entry in FIXERS.items() if entry.safety in allowed)
