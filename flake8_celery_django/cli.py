@@ -99,8 +99,9 @@ def unified_diff(before: str, after: str, name: str) -> str:
     from flake8_celery_django.fixes.engine import physical_lines
 
     name = os.path.normpath(name)
+    old, new = (name, name) if os.path.isabs(name) else (f"a/{name}", f"b/{name}")
     lines = []
-    for line in difflib.unified_diff(physical_lines(before), physical_lines(after), f"a/{name}", f"b/{name}"):
+    for line in difflib.unified_diff(physical_lines(before), physical_lines(after), old, new):
         lines.append(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n")
     return "".join(lines)
 
@@ -146,6 +147,9 @@ def _fix_one(
     except UnicodeEncodeError as error:
         err.write(f"{name}: not fixed, left as it was: the fix cannot be written in {source.encoding}: {error}\n")
         run.errors += 1
+        return None
+    if result.skipped is not None:
+        err.write(f"{name}: skipped, {result.skipped}\n")
         return None
     if not args.unsafe_fixes:
         unsafe_only = fixable_codes(True) - fixable_codes(False)

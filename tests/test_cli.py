@@ -163,9 +163,17 @@ def test_usage_errors_exit_2_with_a_message(
 def test_a_file_that_does_not_parse_is_named_and_left_alone(project: Path) -> None:
     (project / "app" / "broken.py").write_text("import requests\nrequests.get(u\n")
     result = run(project, "fix", "app")
-    assert result.returncode == 2
-    assert f"{os.path.join('app', 'broken.py')}: not fixed, left as it was: it does not parse" in result.stderr.decode()
+    assert result.returncode == 1  # rates.py was fixed; flake8 itself reports the syntax error (E999)
+    assert f"{os.path.join('app', 'broken.py')}: skipped, it does not parse" in result.stderr.decode()
     assert (project / "app" / "broken.py").read_text() == "import requests\nrequests.get(u\n"
+    assert (project / "app" / "rates.py").read_text() == GOOD
+
+
+def test_an_unreadable_file_is_an_error_that_names_it(project: Path) -> None:
+    (project / "app" / "undecodable.py").write_bytes(b"# -*- coding: utf-8 -*-\nx = '\xff'\n")
+    result = run(project, "fix", "app")
+    assert result.returncode == 2
+    assert f"{os.path.join('app', 'undecodable.py')}: cannot read it" in result.stderr.decode()
     assert (project / "app" / "rates.py").read_text() == GOOD
 
 

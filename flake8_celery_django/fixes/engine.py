@@ -35,6 +35,8 @@ class FixError(Exception):
 class FixResult:
     source: str
     fixed: Counter[str] = field(default_factory=Counter)
+    # Why the file was not looked at (it does not parse): flake8 reports that itself, as E999.
+    skipped: str | None = None
 
     @property
     def changed(self) -> bool:
@@ -150,7 +152,8 @@ def fix_source(
     try:
         tree = ast.parse(source, filename)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
-        raise FixError(f"it does not parse: {error}") from None
+        result.skipped = f"it does not parse: {error}"
+        return result
     for _ in range(MAX_PASSES):
         findings = fixable_findings(tree, result.source, filename, settings)
         if not findings:
