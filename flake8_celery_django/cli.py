@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
-from flake8_celery_django import __version__
+from flake8_celery_django import __version__, fixable
 from flake8_celery_django import rules as _rules  # noqa: F401  (declares every rule)
 from flake8_celery_django.registry import RULES, Rule
 from flake8_celery_django.settings import SettingsError, split_codes
@@ -96,12 +96,10 @@ def write_atomically(path: str, data: bytes) -> None:
 
 
 def unified_diff(before: str, after: str, name: str) -> str:
-    from flake8_celery_django.fixes.engine import physical_lines
-
     name = os.path.normpath(name)
     old, new = (name, name) if os.path.isabs(name) else (f"a/{name}", f"b/{name}")
     lines = []
-    for line in difflib.unified_diff(physical_lines(before), physical_lines(after), old, new):
+    for line in difflib.unified_diff(fixable.physical_lines(before), fixable.physical_lines(after), old, new):
         lines.append(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n")
     return "".join(lines)
 
@@ -123,22 +121,35 @@ class FixRun:
 def _fix_one(
     name: str, data: bytes, args: argparse.Namespace, config: object, run: FixRun, err: TextIO
 ) -> bytes | None:
-    """The fixed bytes of one file (``None`` when unchanged or on error, which is reported)."""
+    """The fixed bytes of one file (``None`` when unchanged or on error, which is reported).
+
+    The file is scanned (parsed with ``ast``, checked) first; libcst is loaded only for a file with
+    a finding to fix.
+    """
     from flake8_celery_django.config import FixConfig
-    from flake8_celery_django.fixes import FixError, fix_source
-    from flake8_celery_django.fixes.engine import remaining
-    from flake8_celery_django.fixes.registry import fixable_codes
 
     assert isinstance(config, FixConfig)
-    settings = config.settings_for(name)
     try:
         source = read_source(data)
     except (SyntaxError, UnicodeDecodeError, LookupError) as error:
         err.write(f"{name}: cannot read it: {error}\n")
         run.errors += 1
         return None
+    settings = config.settings_for(name)
+    found = fixable.scan(source.text, name, fixable.detection_settings(settings, unsafe=True))
+    if found.skipped is not None:
+        err.write(f"{name}: skipped, {found.skipped}\n")
+        return None
+    allowed = fixable.fixable_codes(args.unsafe_fixes)
+    to_fix = tuple(finding for finding in found.findings if finding.code in allowed)
+    run.unsafe_left += len(found.findings) - len(to_fix)
+    if not to_fix:
+        return None
+    from flake8_celery_django.fixes import FixError, fix_source
+
     try:
-        result = fix_source(source.text, name, settings, unsafe=args.unsafe_fixes)
+        first = fixable.Scan(found.tree, to_fix)
+        result = fix_source(source.text, name, settings, unsafe=args.unsafe_fixes, first=first)
         new_data = result.source.encode(source.encoding) if result.changed else None
     except FixError as error:
         err.write(f"{name}: not fixed, left as it was: {error}\n")
@@ -148,12 +159,6 @@ def _fix_one(
         err.write(f"{name}: not fixed, left as it was: the fix cannot be written in {source.encoding}: {error}\n")
         run.errors += 1
         return None
-    if result.skipped is not None:
-        err.write(f"{name}: skipped, {result.skipped}\n")
-        return None
-    if not args.unsafe_fixes:
-        unsafe_only = fixable_codes(True) - fixable_codes(False)
-        run.unsafe_left += len(remaining(result.source, name, settings, unsafe_only))
     if new_data is None:
         return None
     run.changed_files += 1

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from flake8_celery_django.api import check_source
-from flake8_celery_django.fixes import FIXERS, fix_source, fixable_codes
+from flake8_celery_django.fixable import fixable_codes
+from flake8_celery_django.fixes import FIXERS, fix_source
 from flake8_celery_django.registry import RULES
 from flake8_celery_django.settings import Settings
 

@@ -179,3 +179,18 @@ def test_an_import_rebound_later_is_not_reused() -> None:
 def test_imports_go_after_the_leading_imports(before: str, after: str) -> None:
     module = add_imports(cst.parse_module(before), [NeededImport("django.db", "transaction", "transaction")] * 2)
     assert module.code == after
+
+
+def test_fix_on_a_clean_tree_never_loads_libcst(tmp_path: Path) -> None:
+    (tmp_path / "clean.py").write_text("import requests\nrequests.get(url, timeout=5)\n")
+    (tmp_path / "silenced.py").write_text("import requests\nrequests.get(url)  # noqa: CDJ201\n")
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from flake8_celery_django import cli
+        code = cli.main(["fix", "--isolated", {str(tmp_path)!r}])
+        print(code, "libcst" in sys.modules)
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
+    assert result.stdout.split() == ["0", "False"], result.stderr

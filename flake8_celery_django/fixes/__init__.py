@@ -5,6 +5,6 @@ Importing this package registers the fixer of every rule family that is part of 
 
 from flake8_celery_django.fixes import http_timeouts, on_commit, orm
 from flake8_celery_django.fixes.engine import FixError, FixResult, fix_source
-from flake8_celery_django.fixes.registry import FIXERS, fixable_codes
+from flake8_celery_django.fixes.registry import FIXERS
 
-__all__ = ["FIXERS", "FixError", "FixResult", "fix_source", "fixable_codes", "http_timeouts", "on_commit", "orm"]
+__all__ = ["FIXERS", "FixError", "FixResult", "fix_source", "http_timeouts", "on_commit", "orm"]

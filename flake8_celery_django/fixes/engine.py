@@ -9,19 +9,17 @@ changes, so fixes of nested calls land one after the other and a second run chan
 from __future__ import annotations
 
 import ast
-import io
 from collections import Counter
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, ParentNodeProvider, PositionProvider
 
-from flake8_celery_django.api import check_tree
 from flake8_celery_django.context import Finding
-from flake8_celery_django.fixes import noqa
+from flake8_celery_django.fixable import Scan, detection_settings, fixable_findings, physical_lines, scan
 from flake8_celery_django.fixes.imports import ImportPlan, NeededImport, add_imports
-from flake8_celery_django.fixes.registry import FIXERS, Edit, FixContext, Fixer, fixable_codes
+from flake8_celery_django.fixes.registry import FIXERS, Edit, FixContext, Fixer
 from flake8_celery_django.settings import Settings
 
 MAX_PASSES = 10
@@ -43,31 +41,9 @@ class FixResult:
         return sum(self.fixed.values()) > 0
 
 
-def physical_lines(source: str) -> list[str]:
-    """Lines as Python's tokenizer counts them (``\\n``, ``\\r\\n`` or ``\\r``), ends kept."""
-    return io.StringIO(source, newline="").readlines()
-
-
 def _char_column(line: str, byte_column: int) -> int:
     """ast columns count UTF-8 bytes; libcst columns count characters."""
     return len(line.encode("utf-8")[:byte_column].decode("utf-8", errors="ignore"))
-
-
-def fixable_findings(tree: ast.Module, source: str, filename: str, settings: Settings) -> list[Finding]:
-    """Findings of ``tree`` that a fixer can handle and no ``# noqa`` silences."""
-    findings = [f for f in check_tree(tree, filename, settings) if f.code in FIXERS]
-    if not findings:
-        return []
-    lines = physical_lines(source)
-    if noqa.file_is_skipped(lines):
-        return []
-    mapping = noqa.noqa_lines(source, lines)
-    return [f for f in findings if not noqa.silenced(f.code, mapping.get(f.line))]
-
-
-def detection_settings(settings: Settings, unsafe: bool) -> Settings:
-    """The settings for detection within ``fix``: only the enabled codes that have a fix."""
-    return replace(settings, enabled=settings.enabled & fixable_codes(unsafe))
 
 
 def _overlaps(first: CodeRange, second: CodeRange) -> bool:
@@ -142,21 +118,27 @@ def apply_findings(
 
 
 def fix_source(
-    source: str, filename: str = "<unknown>", settings: Settings | None = None, *, unsafe: bool = False
+    source: str,
+    filename: str = "<unknown>",
+    settings: Settings | None = None,
+    *,
+    unsafe: bool = False,
+    first: Scan | None = None,
 ) -> FixResult:
-    """``source`` with every allowed fix applied; raises :class:`FixError` when anything fails."""
+    """``source`` with every allowed fix applied; raises :class:`FixError` when anything fails.
+
+    ``first`` is the scan of ``source`` with the same settings, when the caller already made it.
+    """
     settings = detection_settings(settings or Settings(), unsafe)
     result = FixResult(source)
-    if not settings.enabled:
+    found = first if first is not None else scan(source, filename, settings)
+    if found.skipped is not None:
+        result.skipped = found.skipped
         return result
-    try:
-        tree = ast.parse(source, filename)
-    except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
-        result.skipped = f"it does not parse: {error}"
-        return result
+    findings = list(found.findings)
+    tree = found.tree
     for _ in range(MAX_PASSES):
-        findings = fixable_findings(tree, result.source, filename, settings)
-        if not findings:
+        if not findings or tree is None:
             break
         try:
             rewritten, fixed = apply_findings(result.source, findings, settings, tree)
@@ -172,16 +154,5 @@ def fix_source(
             raise FixError(f"a fix produced code that does not parse ({error}); nothing was written") from None
         result.source = rewritten
         result.fixed += fixed
+        findings = fixable_findings(tree, result.source, filename, settings)
     return result
-
-
-def remaining(source: str, filename: str, settings: Settings, codes: Iterable[str]) -> list[Finding]:
-    """Findings of ``codes`` still in ``source`` (for the summary of fixes left to ask for)."""
-    wanted = frozenset(codes) & settings.enabled
-    if not wanted:
-        return []
-    try:
-        tree = ast.parse(source, filename)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return []
-    return fixable_findings(tree, source, filename, replace(settings, enabled=wanted))

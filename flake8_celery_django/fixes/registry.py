@@ -81,9 +81,3 @@ def fixer(
         return function
 
     return decorator
-
-
-def fixable_codes(unsafe: bool) -> frozenset[str]:
-    """Codes whose fix runs: the safe ones, and the unsafe ones too when asked for."""
-    allowed = ("safe", "unsafe") if unsafe else ("safe",)
-    return frozenset(code for code, entry in FIXERS.items() if entry.safety in allowed)
