@@ -67,6 +67,7 @@ class Scope:
     context_managers: list[str] = field(default_factory=list)
     atomic_depth: int = 0
     is_task: bool = False
+    parameters: frozenset[str] = frozenset()
     _state: dict[type[Any], Any] = field(default_factory=dict)
 
     @property
@@ -142,7 +143,20 @@ class FileContext:
 
     # -- shared knowledge ----------------------------------------------------------------------
     def qualified_name(self, node: ast.expr) -> str | None:
-        return self.imports.resolve(node)
+        """The dotted name ``node`` stands for through the file's imports, unless a parameter hides it."""
+        qualified = self.imports.resolve(node)
+        if qualified is None or self.scope is self.module_scope:
+            return qualified
+        root = node
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        name = root.id if isinstance(root, ast.Name) else ""
+        scope: Scope | None = self.scope
+        while scope is not None:
+            if name in scope.parameters:
+                return None
+            scope = scope.parent
+        return qualified
 
     def state(self, cls: type[StateT]) -> StateT:
         """Per-file state of one rule family, created on first use."""

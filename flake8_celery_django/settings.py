@@ -111,9 +111,12 @@ def from_flake8(options: argparse.Namespace) -> Settings:
 def register_flake8_options(manager: Any) -> None:
     manager.add_option(
         "--cdj-atomic-requests",
-        action="store_true",
+        # Not store_true: flake8 would reject a bad value in a config file with a traceback.
+        nargs="?",
+        const="true",
+        default="false",
+        metavar="BOOL",
         parse_from_config=True,
-        default=False,
         help="The project runs with ATOMIC_REQUESTS = True: a task sent from a view is sent "
         "inside a transaction (CDJ501). (flake8-celery-django)",
     )
@@ -127,9 +130,12 @@ def register_flake8_options(manager: Any) -> None:
     )
     manager.add_option(
         "--cdj-prefer-delay-on-commit",
-        action="store_true",
+        # Not store_true: flake8 would reject a bad value in a config file with a traceback.
+        nargs="?",
+        const="true",
+        default="false",
+        metavar="BOOL",
         parse_from_config=True,
-        default=False,
         help="`flake8-celery-django fix` rewrites task.delay(...) to task.delay_on_commit(...) "
         "(Celery >= 5.4) instead of wrapping it in transaction.on_commit. (flake8-celery-django)",
     )

@@ -82,7 +82,7 @@ def _enter_with(ctx: FileContext, managers: tuple[str, ...]) -> None:
 
 def _leave_with(ctx: FileContext, managers: tuple[str, ...]) -> None:
     scope = ctx.scope
-    del scope.context_managers[len(scope.context_managers) - len(managers) :]
+    del scope.context_managers[len(scope.context_managers) - len(managers):]
     scope.atomic_depth -= sum(1 for name in managers if name in bindings.ATOMIC)
 
 
@@ -193,7 +193,7 @@ def _schedule_function(
 
 
 def _schedule_lambda(node: ast.Lambda, ctx: FileContext, push: Callable[[Any], None]) -> None:
-    scope = Scope(node, "lambda", ctx.scope)
+    scope = Scope(node, "lambda", ctx.scope, parameters=bindings.parameter_names(node.args))
     push(Marker(_leave_scope, scope))
     push(node.body)
     push(Marker(_enter_scope, scope))

@@ -35,8 +35,10 @@ CASES: list[Case] = [
             with requests.Session() as s:
                 s.post(url, json={})
             requests.Session().delete(url)
+            with requests.Session() as s:
+                s.send(s.prepare_request(requests.Request("POST", url)), allow_redirects=False)
         """,
-        (5, 4), (7, 8), (8, 4),
+        (5, 4), (7, 8), (8, 4), (10, 8),
     ),
     invalid(
         "CDJ201",
@@ -75,6 +77,7 @@ CASES: list[Case] = [
             requests.get(url, timeout=settings.TIMEOUT * 2)
             requests.post(url, **kwargs)
             requests.Session().get(url, timeout=10)
+            requests.Session().send(prepared, timeout=(3.05, 27))
             urlopen(url, None, 10)
             urlopen(url, timeout=10)
             urlopen(*args)
@@ -95,6 +98,8 @@ CASES: list[Case] = [
         def g(requests):
             session = make_session()
             session.get("https://example.com")
+            requests.get("https://example.com")
+        handler = lambda httpx: httpx.get(url, timeout=None)
         """,
     ),
     valid(

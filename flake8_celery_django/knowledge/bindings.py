@@ -182,9 +182,20 @@ def decorator_names(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef,
     return tuple(names)
 
 
+def parameter_names(arguments: ast.arguments) -> frozenset[str]:
+    every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+    if arguments.vararg is not None:
+        every.append(arguments.vararg)
+    if arguments.kwarg is not None:
+        every.append(arguments.kwarg)
+    return frozenset(argument.arg for argument in every)
+
+
 def new_function_scope(node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileContext) -> Scope:
     """The scope of a function body, with its parameters bound from what the file says of them."""
-    scope = Scope(node, "function", ctx.scope, decorators=decorator_names(node, ctx))
+    scope = Scope(
+        node, "function", ctx.scope, decorators=decorator_names(node, ctx), parameters=parameter_names(node.args)
+    )
     if any(name in ATOMIC for name in scope.decorators):
         scope.atomic_depth = 1
     models.bind_parameters(node, scope, ctx)
@@ -197,4 +208,3 @@ def record_class(node: ast.ClassDef, ctx: FileContext) -> None:
     if models.is_model_class_definition(node, ctx):
         ctx.scope.bindings[node.name] = Value(Kind.MODEL_CLASS, node.name)
     tasks.record_class(node, ctx)
-

@@ -11,21 +11,26 @@ class ImportTable:
     Relative imports keep their dots: ``from .models import Order`` maps ``Order`` to ``.models.Order``.
     """
 
-    __slots__ = ("names",)
+    __slots__ = ("names", "roots")
 
     def __init__(self) -> None:
         self.names: dict[str, str] = {}
+        # Top-level packages imported anywhere in the file, for families that exit early without them.
+        self.roots: set[str] = set()
 
     def add(self, node: ast.Import | ast.ImportFrom) -> None:
         if isinstance(node, ast.Import):
             for alias in node.names:
+                top = alias.name.partition(".")[0]
+                self.roots.add(top)
                 if alias.asname:
                     self.names[alias.asname] = alias.name
                 else:
-                    top = alias.name.partition(".")[0]
                     self.names[top] = top
             return
         module = "." * (node.level or 0) + (node.module or "")
+        if not node.level and node.module:
+            self.roots.add(node.module.partition(".")[0])
         for alias in node.names:
             if alias.name == "*":
                 continue

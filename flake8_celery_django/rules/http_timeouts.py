@@ -38,7 +38,8 @@ _REQUESTS_FUNCTIONS = frozenset(
 )
 _HTTPX_FUNCTIONS = frozenset(f"httpx.{method}" for method in (*_HTTP_METHODS, "stream"))
 _URLOPEN = frozenset({"urllib.request.urlopen"})
-_SESSION_METHODS = frozenset(_HTTP_METHODS)
+# Session.send(prepared) passes **kwargs to HTTPAdapter.send(..., timeout=None): it waits forever too.
+_SESSION_METHODS = frozenset((*_HTTP_METHODS, "send"))
 _HTTPX_CLIENT_METHODS = frozenset((*_HTTP_METHODS, "stream", "send"))
 
 # Where ``timeout`` may also be passed by position (0-based, ``self`` excluded).
@@ -80,8 +81,13 @@ def _call_name(call: ast.Call) -> str:
     return "call"
 
 
+_HTTP_PACKAGES = frozenset({"requests", "httpx", "urllib"})
+
+
 @on(ast.Call, rules=(NO_TIMEOUT, TIMEOUT_NONE))
 def check_http_call(node: ast.Call, ctx: FileContext) -> None:
+    if ctx.imports.roots.isdisjoint(_HTTP_PACKAGES):
+        return  # every form this family reports is built from one of these imports
     func = node.func
     waits_forever_by_default = False
     position: int | None = None
