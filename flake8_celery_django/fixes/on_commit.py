@@ -70,9 +70,9 @@ def send_on_commit(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
     return Edit(node, replacement, (*on_commit.needs, *needs))
 
 
-fixer("CDJ501", "safe", cst.Call, cst.Expr)(send_on_commit)
-fixer("CDJ502", "safe", cst.Call, cst.Expr)(send_on_commit)
-fixer("CDJ503", "safe", cst.Call, cst.Expr)(send_on_commit)
+fixer("CDJ501", "unsafe", cst.Call, cst.Expr)(send_on_commit)
+fixer("CDJ502", "unsafe", cst.Call, cst.Expr)(send_on_commit)
+fixer("CDJ503", "unsafe", cst.Call, cst.Expr)(send_on_commit)
 
 
 def _called_name(call: cst.Call) -> str:
