@@ -250,3 +250,43 @@ def test_cdj505_leaves_lambdas_without_loop_variables_alone() -> None:
     assert fix_at("CDJ505", in_loop_iterable, ast.Lambda, (1, 10)) == in_loop_iterable.replace(
         "lambda: y", "lambda y=y: y"
     )
+
+
+def test_arguments_aligned_under_the_parenthesis_stay_aligned() -> None:
+    before = textwrap.dedent(
+        """
+        from django.db import transaction
+        from shop.tasks import ship
+
+        def f(order):
+            with transaction.atomic():
+                ship.apply_async(kwargs={"order": order.pk,
+                                         "fast": True},
+                                 countdown=5)
+            transaction.on_commit(ship.delay(order.pk,
+                                             True))
+        """
+    )
+    after = textwrap.dedent(
+        """
+        from django.db import transaction
+        from shop.tasks import ship
+        from functools import partial
+
+        def f(order):
+            with transaction.atomic():
+                transaction.on_commit(partial(ship.apply_async, kwargs={"order": order.pk,
+                                                                        "fast": True},
+                                                                countdown=5))
+            transaction.on_commit(partial(ship.delay, order.pk,
+                                                      True))
+        """
+    )
+    once = fix_at("CDJ501", before, ast.Call, (7, 8))
+    assert fix_at("CDJ504", once, ast.Call, (11, 26)) == after
+    delay_on_commit = fix_at("CDJ501", before, ast.Call, (7, 8), prefer_delay_on_commit=True)
+    assert delay_on_commit.splitlines()[6:9] == [
+        '        ship.apply_async_on_commit(kwargs={"order": order.pk,',
+        '                                           "fast": True},',
+        "                                   countdown=5)",
+    ]

@@ -55,3 +55,35 @@ def number(value: float) -> cst.BaseNumber:
     if value == int(value):
         return cst.Integer(str(int(value)))
     return cst.Float(repr(value))
+
+
+class _Shift(cst.CSTTransformer):
+    def __init__(self, delta: int) -> None:
+        super().__init__()
+        self.delta = delta
+
+    def _moved(self, text: str) -> str:
+        if self.delta >= 0:
+            return " " * self.delta + text
+        spaces = len(text) - len(text.lstrip(" "))
+        return text[min(spaces, -self.delta):]
+
+    def leave_ParenthesizedWhitespace(
+        self, original_node: cst.ParenthesizedWhitespace, updated_node: cst.ParenthesizedWhitespace
+    ) -> cst.ParenthesizedWhitespace:
+        moved = self._moved(updated_node.last_line.value)
+        lines = [line.with_changes(whitespace=cst.SimpleWhitespace(self._moved(line.whitespace.value)))
+                 for line in updated_node.empty_lines]
+        return updated_node.with_changes(last_line=cst.SimpleWhitespace(moved), empty_lines=lines)
+
+
+def keep_alignment(call: cst.Call, delta: int) -> cst.Call:
+    """``call`` with its continuation lines moved ``delta`` columns, when they line up with its ``(``.
+
+    A fix that writes something before the call's arguments moves its first line to the right;
+    arguments aligned under the opening parenthesis (not a hanging indent) must move as well.
+    """
+    if delta == 0 or isinstance(call.whitespace_before_args, cst.ParenthesizedWhitespace):
+        return call
+    shifted = [argument.visit(_Shift(delta)) for argument in call.args]
+    return call.with_changes(args=shifted)

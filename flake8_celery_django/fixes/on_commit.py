@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from flake8_celery_django.fixes.arguments import keep_alignment
 from flake8_celery_django.fixes.imports import NeededImport
 from flake8_celery_django.fixes.names import Names, target_names
 from flake8_celery_django.fixes.registry import Edit, FixContext, fixer
@@ -26,11 +27,18 @@ def _is_statement(call: cst.Call, ctx: FixContext) -> bool:
     return isinstance(parent, cst.Expr) and parent.value is call
 
 
-def _deferred(call: cst.Call, ctx: FixContext) -> tuple[cst.BaseExpression, tuple[NeededImport, ...]]:
-    """``partial(f, *args)`` for ``f(*args)`` (plain ``f`` when there are no arguments)."""
+def _deferred(
+    call: cst.Call, ctx: FixContext, shift: int = 0
+) -> tuple[cst.BaseExpression, tuple[NeededImport, ...]]:
+    """``partial(f, *args)`` for ``f(*args)`` (plain ``f`` when there are no arguments).
+
+    ``shift`` is how far the fix also moves the call to the right (an ``on_commit(`` before it).
+    """
     if not call.args:
         return call.func, ()
     partial = ctx.imports.reference("functools", "partial")
+    # "f(" becomes "partial(f, ": arguments aligned under the parenthesis move with it
+    call = keep_alignment(call, shift + len(partial.expression) + len(", "))
     spacing: cst.BaseParenthesizableWhitespace = cst.SimpleWhitespace(" ")
     if isinstance(call.whitespace_before_args, cst.ParenthesizedWhitespace):
         spacing = call.whitespace_before_args
@@ -62,10 +70,13 @@ def send_on_commit(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
         return None
     if ctx.settings.prefer_delay_on_commit and method in _ON_COMMIT_VARIANTS:
         assert isinstance(node.func, cst.Attribute)
-        renamed = node.func.with_changes(attr=cst.Name(_ON_COMMIT_VARIANTS[method]))
-        return Edit(node, node.with_changes(func=renamed))
+        variant = _ON_COMMIT_VARIANTS[method]
+        renamed = node.func.with_changes(attr=cst.Name(variant))
+        aligned = keep_alignment(node, len(variant) - len(method))
+        return Edit(node, aligned.with_changes(func=renamed))
     on_commit = ctx.imports.reference("django.db", "transaction", "on_commit")
-    callback, needs = _deferred(node.with_changes(lpar=(), rpar=()), ctx)
+    shift = len(on_commit.expression) + len("(")
+    callback, needs = _deferred(node.with_changes(lpar=(), rpar=()), ctx, shift)
     replacement = cst.Call(func=on_commit.node(), args=[cst.Arg(callback)], lpar=node.lpar, rpar=node.rpar)
     return Edit(node, replacement, (*on_commit.needs, *needs))
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from flake8_celery_django.fixes.arguments import keep_alignment
 from flake8_celery_django.fixes.names import Names, target_names
 from flake8_celery_django.fixes.registry import Edit, FixContext, fixer
 
@@ -172,7 +173,9 @@ def bulk_create(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
     if not iterable.lpar and (isinstance(iterable, cst.Tuple) or not isinstance(iterable, _ATOMIC)):
         # ``for x in a, b`` or ``for x in a if c else b`` need parentheses inside a comprehension
         iterable = iterable.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
-    instance = node.with_changes(func=model, lpar=(), rpar=())
+    # "Manager.create(" becomes "Manager.bulk_create([Model(" one level out (block indents are relative)
+    instance = keep_alignment(node, len(".bulk_create([(") + len(ctx.code(model)) - len(".create("))
+    instance = instance.with_changes(func=model, lpar=(), rpar=())
     comprehension = cst.ListComp(
         elt=instance,
         for_in=cst.CompFor(target=loop.target, iter=iterable),
