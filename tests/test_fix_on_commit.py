@@ -184,9 +184,60 @@ def test_cdj504_reported_on_the_on_commit_call_is_fixed_too() -> None:
         "transaction.on_commit(partial(notify, user))\n"
 
 
-def test_cdj504_leaves_signatures_alone() -> None:
-    source = "from django.db import transaction\ntransaction.on_commit(ship.s(1))\n"
+def test_cdj504_sends_signatures_instead_of_running_them_here() -> None:
+    check_fix_at(
+        "CDJ504",
+        ast.Call,
+        """
+        from django.db import transaction
+        from shop.tasks import ship
+
+        def f(order):
+            transaction.on_commit(ship.s(order.pk))
+            transaction.on_commit(ship.si())
+        """,
+        [(6, 26), (7, 26)],
+        """
+        from django.db import transaction
+        from shop.tasks import ship
+        from functools import partial
+
+        def f(order):
+            transaction.on_commit(partial(ship.delay, order.pk))
+            transaction.on_commit(ship.delay)
+        """,
+    )
+
+
+def test_cdj504_a_signature_variable_is_sent() -> None:
+    check_fix_at(
+        "CDJ504",
+        ast.Name,
+        """
+        from django.db import transaction
+        from shop.tasks import ship
+
+        def f(order):
+            sig = ship.s(order.pk)
+            transaction.on_commit(sig)
+        """,
+        [(7, 26)],
+        """
+        from django.db import transaction
+        from shop.tasks import ship
+
+        def f(order):
+            sig = ship.s(order.pk)
+            transaction.on_commit(sig.delay)
+        """,
+    )
+
+
+def test_cdj504_leaves_packed_signatures_alone() -> None:
+    source = "from django.db import transaction\ntransaction.on_commit(ship.signature((1,), {}))\n"
     assert fix_at("CDJ504", source, ast.Call, (2, 22)) == source
+    name = "def f(sig):\n    run(sig)\n"
+    assert fix_at("CDJ504", name, ast.Name, (2, 8)) == name
 
 
 def test_cdj505_uses_partial_for_plain_arguments() -> None:

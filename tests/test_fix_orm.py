@@ -138,6 +138,8 @@ def test_cdj401_keeps_the_loop_when_its_variable_is_read_afterwards() -> None:
 
 def test_cdj401_keeps_aligned_arguments_aligned() -> None:
     source = "def f(rows):\n    for r in rows:\n        Line.objects.create(a=r,\n                            b=2)\n"
-    assert fix_at("CDJ401", source, ast.Call, (3, 8)) == (
-        "def f(rows):\n    Line.objects.bulk_create([Line(a=r,\n                                   b=2) for r in rows])\n"
-    )
+    assert fix_at("CDJ401", source, ast.Call, (3, 8)).splitlines() == [
+        "def f(rows):",
+        "    Line.objects.bulk_create([Line(a=r,",
+        "                                   b=2) for r in rows])",
+    ]

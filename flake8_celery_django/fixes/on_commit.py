@@ -17,8 +17,9 @@ from flake8_celery_django.fixes.registry import Edit, FixContext, fixer
 
 _SENDING_METHODS = frozenset({"delay", "apply_async", "send_task"})
 _ON_COMMIT_VARIANTS = {"delay": "delay_on_commit", "apply_async": "apply_async_on_commit"}
-# Methods that build a signature: calling it later would not send anything.
-_SIGNATURE_METHODS = frozenset({"s", "si", "signature", "subtask", "partial"})
+# ``task.s(x)``/``task.si(x)`` build a signature that ``on_commit`` would run in this process;
+# ``task.delay(x)`` sends what they describe.
+_SHORT_SIGNATURES = frozenset({"s", "si"})
 
 
 def _is_statement(call: cst.Call, ctx: FixContext) -> bool:
@@ -95,29 +96,46 @@ def _called_name(call: cst.Call) -> str:
     return ""
 
 
-@fixer("CDJ504", "safe", cst.Call)
+def _on_commit_argument(node: cst.CSTNode, ctx: FixContext) -> bool:
+    """``node`` is the callback (first argument, or ``func=``) of an ``on_commit(...)`` call."""
+    argument = ctx.parent(node)
+    owner = ctx.parent(argument) if isinstance(argument, cst.Arg) else None
+    if not isinstance(owner, cst.Call) or _called_name(owner) != "on_commit" or not isinstance(argument, cst.Arg):
+        return False
+    if argument.keyword is not None:
+        return argument.keyword.value == "func"
+    return argument is owner.args[0]
+
+
+@fixer("CDJ504", "safe", cst.Call, cst.Name)
 def defer_call_result(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
-    """``on_commit(task.delay(x))`` -> ``on_commit(partial(task.delay, x))``."""
+    """``on_commit(task.delay(x))`` / ``on_commit(task.s(x))`` -> ``on_commit(partial(task.delay, x))``."""
+    if isinstance(node, cst.Name):
+        # on_commit(sig), sig a signature: send it on commit instead of running it here
+        if not _on_commit_argument(node, ctx):
+            return None
+        return Edit(node, cst.Attribute(value=node.with_changes(lpar=(), rpar=()), attr=cst.Name("delay"),
+                                        lpar=node.lpar, rpar=node.rpar))
     assert isinstance(node, cst.Call)
-    inner: cst.Call | None = None
-    if _called_name(node) == "on_commit" and node.args and isinstance(node.args[0].value, cst.Call):
-        if node.args[0].keyword is None or node.args[0].keyword.value == "func":
-            inner = node.args[0].value
-    else:
-        argument = ctx.parent(node)
-        owner = ctx.parent(argument) if isinstance(argument, cst.Arg) else None
-        if isinstance(owner, cst.Call) and _called_name(owner) == "on_commit":
-            assert isinstance(argument, cst.Arg)
-            if argument is owner.args[0] and argument.keyword is None or (
-                argument.keyword is not None and argument.keyword.value == "func"
-            ):
-                inner = node
-    if inner is None or _called_name(inner) in _SIGNATURE_METHODS:
-        return None
+    target: cst.Call = node
+    if not _on_commit_argument(node, ctx):
+        # reported on the on_commit(...) call itself: its callback is the call to defer
+        first = node.args[0] if node.args else None
+        if _called_name(node) != "on_commit" or first is None or not isinstance(first.value, cst.Call):
+            return None
+        if first.keyword is not None and first.keyword.value != "func":
+            return None
+        target = first.value
+    inner = target
+    func = inner.func
+    if isinstance(func, cst.Attribute) and func.attr.value in _SHORT_SIGNATURES:
+        inner = inner.with_changes(func=func.with_changes(attr=cst.Name("delay")))
+    elif _called_name(inner) in ("signature", "subtask"):
+        return None  # its arguments are packed (args, kwargs, options): left to a person
     callback, needs = _deferred(inner.with_changes(lpar=(), rpar=()), ctx)
     if isinstance(callback, cst.Call):
-        callback = callback.with_changes(lpar=inner.lpar, rpar=inner.rpar)
-    return Edit(inner, callback, needs)
+        callback = callback.with_changes(lpar=target.lpar, rpar=target.rpar)
+    return Edit(target, callback, needs)
 
 
 def _loop_bound_names(node: cst.CSTNode, ctx: FixContext) -> set[str]:
