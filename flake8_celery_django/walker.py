@@ -147,6 +147,7 @@ def walk(tree: ast.Module, ctx: FileContext, tables: DispatchTables) -> None:
 # -- bookkeeping that every rule shares (runs before the detectors of the node) --------------------
 def _record_import(node: ast.Import | ast.ImportFrom, ctx: FileContext) -> None:
     ctx.imports.add(node)
+    bindings.bind_import(node, ctx)
 
 
 def _record_assign(node: ast.Assign, ctx: FileContext) -> None:
@@ -194,6 +195,7 @@ def _schedule_function(
 
 def _schedule_lambda(node: ast.Lambda, ctx: FileContext, push: Callable[[Any], None]) -> None:
     scope = Scope(node, "lambda", ctx.scope, parameters=bindings.parameter_names(node.args))
+    bindings.shadow_parameters(node.args, scope)
     push(Marker(_leave_scope, scope))
     push(node.body)
     push(Marker(_enter_scope, scope))
@@ -240,7 +242,8 @@ def _schedule_comprehension(
     targets: frozenset[str] = frozenset()
     for generator in generators:
         targets |= bindings.target_names(generator.target)
-    bindings.bind_loop_target(first.target, first.iter, ctx)
+    for generator in generators:
+        bindings.bind_loop_target(generator.target, generator.iter, ctx)
     loop = Loop(node, targets, first.iter)
     push(Marker(_leave_loop, loop))
     if isinstance(node, ast.DictComp):

@@ -15,6 +15,7 @@ from flake8_celery_django.knowledge.transactions import ATOMIC
 
 __all__ = [
     "ATOMIC",
+    "bind_import",
     "bind_loop_target",
     "bind_target",
     "bind_with_items",
@@ -22,6 +23,7 @@ __all__ = [
     "infer",
     "new_function_scope",
     "record_class",
+    "shadow_parameters",
     "target_names",
 ]
 
@@ -30,6 +32,8 @@ _SET_BUILDERS = frozenset({"set", "frozenset"})
 
 def infer(node: ast.expr, ctx: FileContext) -> Value | None:
     """The kind of value ``node`` evaluates to, when this file makes it clear."""
+    while isinstance(node, ast.Await):
+        node = node.value
     if isinstance(node, ast.Name):
         return ctx.scope.lookup(node.id)
     if isinstance(node, ast.Attribute):
@@ -50,8 +54,8 @@ def infer(node: ast.expr, ctx: FileContext) -> Value | None:
         return Value(Kind.SET, "set")
     if isinstance(node, ast.Lambda):
         return Value(Kind.FUNCTION, "lambda")
-    if isinstance(node, ast.Await):
-        return infer(node.value, ctx)
+    if isinstance(node, ast.Subscript):
+        return models.infer_subscript(node, ctx)
     return None
 
 
@@ -139,6 +143,30 @@ def bind_target(target: ast.expr, value_node: ast.expr, value: Value | None, ctx
                 bind_target(element, value_node, element_value, ctx)
 
 
+def bind_import(node: ast.Import | ast.ImportFrom, ctx: FileContext) -> None:
+    """A name bound by an import no longer holds what an earlier assignment or ``def`` gave it."""
+    for alias in node.names:
+        if alias.name == "*":
+            continue
+        if alias.asname:
+            _set(ctx, alias.asname, None)
+        elif isinstance(node, ast.Import):
+            _set(ctx, alias.name.partition(".")[0], None)
+        else:
+            _set(ctx, alias.name, None)
+
+
+def shadow_parameters(arguments: ast.arguments, scope: Scope) -> None:
+    """Parameters (of a lambda) hide what enclosing scopes bound to the same names."""
+    parent = scope.parent
+    if parent is None:
+        return
+    every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg]
+    for argument in every:
+        if argument is not None and parent.lookup(argument.arg) is not None:
+            scope.bindings[argument.arg] = _UNKNOWN
+
+
 def bind_loop_target(target: ast.expr, iterable: ast.expr, ctx: FileContext) -> None:
     """A ``for`` target over a queryset holds a model instance at each step."""
     element = models.element_of(iterable, ctx)
@@ -200,6 +228,9 @@ def new_function_scope(node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileCo
         scope.atomic_depth = 1
     models.bind_parameters(node, scope, ctx)
     tasks.record_function(node, scope, ctx)
+    # The name of a plain (undecorated) function holds a function object, not data.
+    if ctx.scope.kind in ("module", "function"):
+        _set(ctx, node.name, None if node.decorator_list else Value(Kind.FUNCTION, node.name))
     return scope
 
 

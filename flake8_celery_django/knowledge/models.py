@@ -20,6 +20,10 @@ INSTANCE_METHODS = frozenset(
         "aget", "afirst", "alast", "alatest", "aearliest", "acreate",
     }
 )
+# Of those, the ones that mark ``instance.<attr>`` as a related manager (``.get`` could be a dict's).
+RELATED_INSTANCE_METHODS = frozenset(
+    {"first", "last", "latest", "earliest", "afirst", "alast", "alatest", "aearliest"}
+)
 # QuerySet methods that return an ``(instance, created)`` tuple.
 INSTANCE_TUPLE_METHODS = frozenset(
     {"get_or_create", "update_or_create", "aget_or_create", "aupdate_or_create"}
@@ -40,7 +44,14 @@ GET_USER_MODEL = frozenset(
 GET_OBJECT_OR_404 = frozenset(
     {"django.shortcuts.get_object_or_404", "rest_framework.generics.get_object_or_404"}
 )
+# Functions that return a model class from its app label and name.
+GET_MODEL = frozenset({"django.apps.apps.get_model", "swapper.load_model"})
 RECEIVER = frozenset({"django.dispatch.receiver", "django.dispatch.dispatcher.receiver"})
+# Capitalised names that ``models`` modules export and that are not model classes.
+NOT_MODEL_SUFFIXES = (
+    "Manager", "QuerySet", "Queryset", "Choices", "Mixin", "Error", "Exception", "Field", "Enum",
+)
+NOT_MODEL_NAMES = frozenset({"django.contrib.auth.models.AnonymousUser"})
 _OPTIONAL_WRAPPERS = frozenset({"Optional", "typing.Optional", "Union", "typing.Union"})
 
 
@@ -49,7 +60,10 @@ def is_model_class_name(qualified: str) -> bool:
     if qualified.startswith("django.db.models"):
         return qualified in MODEL_BASES
     module, _, name = qualified.rpartition(".")
-    if not name[:1].isupper():
+    # ``MAX_LENGTH``, ``OrderManager``, ``Status(TextChoices)``: constants and helpers, not models.
+    if not name[:1].isupper() or name.isupper() or name.endswith(NOT_MODEL_SUFFIXES):
+        return False
+    if qualified in NOT_MODEL_NAMES:
         return False
     return module.rpartition(".")[2] == "models"
 
@@ -79,20 +93,45 @@ def _manager_owner(node: ast.expr) -> str | None:
     return None
 
 
+def _custom_manager_owner(node: ast.expr, ctx: FileContext) -> str | None:
+    """``Order`` for ``Order.published``: a lower-case attribute of a known model class is a manager."""
+    if isinstance(node, ast.Attribute) and node.attr[:1].islower():
+        return model_class_label(node.value, ctx)
+    return None
+
+
+def _related_manager(node: ast.expr, ctx: FileContext) -> str | None:
+    """``lines`` for ``order.lines`` when ``order`` is a model instance (only before a queryset method)."""
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.attr[:1].islower():
+        bound = ctx.scope.lookup(node.value.id)
+        if bound is not None and bound.kind is Kind.MODEL_INSTANCE:
+            return node.attr
+    return None
+
+
 def queryset_label(node: ast.expr, ctx: FileContext) -> str | None:
     """The model name when ``node`` is a manager or a queryset of model instances."""
-    owner = _manager_owner(node)
-    if owner is not None:
-        return owner
-    if isinstance(node, ast.Name):
-        bound = ctx.scope.lookup(node.id)
-        if bound is not None and bound.kind is Kind.QUERYSET:
-            return bound.label
+    # A loop, not recursion, over ``Model.objects.filter(...).exclude(...)...`` chains of any length.
+    after_queryset_method = False
+    while True:
+        owner = _manager_owner(node) or _custom_manager_owner(node, ctx)
+        if owner is not None:
+            return owner
+        if isinstance(node, ast.Name):
+            bound = ctx.scope.lookup(node.id)
+            if bound is not None and bound.kind is Kind.QUERYSET:
+                return bound.label
+            return None
+        if after_queryset_method:
+            related = _related_manager(node, ctx)
+            if related is not None:
+                return related
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr in QUERYSET_METHODS:
+                node = node.func.value
+                after_queryset_method = True
+                continue
         return None
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-        if node.func.attr in QUERYSET_METHODS:
-            return queryset_label(node.func.value, ctx)
-    return None
 
 
 def infer_call(node: ast.Call, ctx: FileContext) -> Value | None:
@@ -101,18 +140,23 @@ def infer_call(node: ast.Call, ctx: FileContext) -> Value | None:
         method = func.attr
         if method in INSTANCE_METHODS or method in QUERYSET_METHODS:
             label = queryset_label(func.value, ctx)
+            if label is None and method in RELATED_INSTANCE_METHODS:
+                label = _related_manager(func.value, ctx)
             if label is not None:
                 kind = Kind.MODEL_INSTANCE if method in INSTANCE_METHODS else Kind.QUERYSET
                 return Value(kind, label)
-            if method == "get_object" and _is_self(func.value) and _in_view_class(ctx):
-                return Value(Kind.MODEL_INSTANCE, "object")
-        return None
+        elif method == "get_object" and _is_self(func.value) and _in_view_class(ctx):
+            return Value(Kind.MODEL_INSTANCE, "object")
     qualified = ctx.qualified_name(func)
     if qualified in GET_OBJECT_OR_404 and node.args:
         label = model_class_label(node.args[0], ctx) or queryset_label(node.args[0], ctx)
         return Value(Kind.MODEL_INSTANCE, label or "object")
     if qualified in GET_USER_MODEL:
         return Value(Kind.MODEL_CLASS, "User")
+    if qualified in GET_MODEL and node.args:
+        name = node.args[-1]
+        if isinstance(name, ast.Constant) and isinstance(name.value, str):
+            return Value(Kind.MODEL_CLASS, name.value.rpartition(".")[2])
     label = model_class_label(func, ctx)
     if label is not None:
         return Value(Kind.MODEL_INSTANCE, label)
@@ -131,6 +175,16 @@ def infer_attribute(node: ast.Attribute, ctx: FileContext) -> Value | None:
     return None
 
 
+def infer_subscript(node: ast.Subscript, ctx: FileContext) -> Value | None:
+    """``qs[0]`` is a model instance, ``qs[:10]`` a queryset."""
+    label = queryset_label(node.value, ctx)
+    if label is None:
+        return None
+    if isinstance(node.slice, ast.Slice):
+        return Value(Kind.QUERYSET, label)
+    return Value(Kind.MODEL_INSTANCE, label)
+
+
 def infer_unpacked(node: ast.expr, count: int, ctx: FileContext) -> list[Value | None] | None:
     """``obj, created = Model.objects.get_or_create(...)`` binds ``obj`` to an instance."""
     call = node.value if isinstance(node, ast.Await) else node
@@ -145,7 +199,13 @@ def infer_unpacked(node: ast.expr, count: int, ctx: FileContext) -> list[Value |
 
 
 def element_of(iterable: ast.expr, ctx: FileContext) -> Value | None:
-    """A loop over a queryset yields model instances."""
+    """A loop over a queryset (or its ``.iterator()``) yields model instances."""
+    if (
+        isinstance(iterable, ast.Call)
+        and isinstance(iterable.func, ast.Attribute)
+        and iterable.func.attr in ("iterator", "aiterator")
+    ):
+        iterable = iterable.func.value
     label = queryset_label(iterable, ctx)
     if label is None:
         return None
@@ -191,8 +251,22 @@ def bind_parameters(node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope, 
             scope.bindings[argument.arg] = Value(Kind.MODEL_INSTANCE, label)
         elif argument.arg == "instance" and receiver:
             scope.bindings[argument.arg] = Value(Kind.MODEL_INSTANCE, "instance")
-        elif argument.arg == "request":
+        elif argument.arg == "request" and _may_be_http_request(argument.annotation):
             scope.bindings[argument.arg] = Value(Kind.HTTP_REQUEST, "request")
+        elif scope.parent is not None and scope.parent.lookup(argument.arg) is not None:
+            # A parameter shadows what an enclosing scope bound to the same name.
+            scope.bindings[argument.arg] = Value(Kind.UNKNOWN)
+    for extra in (arguments.vararg, arguments.kwarg):
+        if extra is not None and scope.parent is not None and scope.parent.lookup(extra.arg) is not None:
+            scope.bindings[extra.arg] = Value(Kind.UNKNOWN)
+
+
+def _may_be_http_request(annotation: ast.expr | None) -> bool:
+    """No annotation, or one that names a request class (``HttpRequest``, DRF's ``Request``)."""
+    if annotation is None:
+        return True
+    name = dotted_name(annotation) or ""
+    return name.rpartition(".")[2].endswith("Request")
 
 
 def _is_self(node: ast.expr) -> bool:

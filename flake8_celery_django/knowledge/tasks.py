@@ -42,6 +42,9 @@ SENDING_METHODS = frozenset({"delay", "apply_async"})
 # Methods that build a signature, sent later (by a canvas or ``apply_async``).
 SIGNATURE_METHODS = frozenset({"s", "si", "signature", "subtask"})
 _APP_NAMES = frozenset({"app", "celery", "celery_app", "capp"})
+# Constructors of result handles for a task id (``celery/result.py``).
+RESULT_CONSTRUCTORS = frozenset({"celery.result.AsyncResult", "celery.AsyncResult"})
+GROUP_RESULT_CONSTRUCTORS = frozenset({"celery.result.GroupResult", "celery.result.GroupResult.restore"})
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,8 @@ class TaskKnowledge:
     functions: set[str] = field(default_factory=set)
     classes: set[str] = field(default_factory=set)
     apps: set[str] = field(default_factory=set)
+    # ``id()`` of the ``x.s(...)`` calls seen as members of ``chain``/``group``/``chord``: tasks.
+    canvas_members: set[int] = field(default_factory=set)
 
 
 def _is_app(node: ast.expr, ctx: FileContext) -> bool:
@@ -119,13 +124,17 @@ def record_function(node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope, 
             ctx.state(TaskKnowledge).functions.add(node.name)
 
 
+def is_celery_task_base(node: ast.expr, ctx: FileContext) -> bool:
+    """Celery's own ``Task`` class: ``celery.Task`` or ``app.Task`` of a Celery application."""
+    if ctx.qualified_name(node) in TASK_BASE_CLASSES:
+        return True
+    return isinstance(node, ast.Attribute) and node.attr == "Task" and _is_app(node.value, ctx)
+
+
 def record_class(node: ast.ClassDef, ctx: FileContext) -> None:
     knowledge = ctx.state(TaskKnowledge)
     for base in node.bases:
-        qualified = ctx.qualified_name(base)
-        if qualified in TASK_BASE_CLASSES or (
-            isinstance(base, ast.Name) and base.id in knowledge.classes
-        ):
+        if is_celery_task_base(base, ctx) or (isinstance(base, ast.Name) and base.id in knowledge.classes):
             knowledge.classes.add(node.name)
             return
 
@@ -197,6 +206,23 @@ def _packed_from(call: ast.Call, first_index: int) -> tuple[TaskArgument, ...]:
     return _packed(args, kwargs)
 
 
+def is_pool_call(node: ast.Call, ctx: FileContext) -> bool:
+    """``pool.apply_async(func, args)`` of ``multiprocessing``: a function first, not Celery's args."""
+    if not node.args:
+        return False
+    first = node.args[0]
+    if isinstance(first, ast.Lambda):
+        return True
+    if isinstance(first, ast.Name):
+        bound = ctx.scope.lookup(first.id)
+        if bound is not None and bound.kind is Kind.FUNCTION:
+            return True
+    if isinstance(first, (ast.Tuple, ast.List, ast.Constant)):
+        return False  # Celery's ``args``: a sequence or None
+    receiver = dotted_name(node.func.value) if isinstance(node.func, ast.Attribute) else None
+    return receiver is not None and receiver.rpartition(".")[2].lower().endswith("pool")
+
+
 def task_call(node: ast.Call, ctx: FileContext) -> TaskCall | None:
     """The task call ``node`` makes, with the values it hands to the task, if it is one."""
     func = node.func
@@ -207,8 +233,13 @@ def task_call(node: ast.Call, ctx: FileContext) -> TaskCall | None:
             arguments = (*_positional(node.args), *_keywords(node.keywords))
             return TaskCall(node, _display(receiver), method, tuple(arguments))
         if method == "apply_async":
+            if is_pool_call(node, ctx):
+                return None
+            _record_canvas_members(node, ctx, _CALLBACK_KEYWORDS)
             return TaskCall(node, _display(receiver), method, _packed_from(node, 0))
-        if method in ("s", "si") and is_task_reference(receiver, ctx):
+        if method in ("s", "si") and (
+            is_task_reference(receiver, ctx) or id(node) in ctx.state(TaskKnowledge).canvas_members
+        ):
             arguments = (*_positional(node.args), *_keywords(node.keywords))
             return TaskCall(node, _display(receiver), method, tuple(arguments))
         if method in ("signature", "subtask") and is_task_reference(receiver, ctx):
@@ -217,8 +248,10 @@ def task_call(node: ast.Call, ctx: FileContext) -> TaskCall | None:
             name = node.args[0]
             label = name.value if isinstance(name, ast.Constant) and isinstance(name.value, str) else "task"
             return TaskCall(node, label, method, _packed_from(node, 1))
-        return None
     qualified = ctx.qualified_name(func)
+    if qualified in CANVAS_CONSTRUCTORS:
+        _record_canvas_members(node, ctx)
+        return None
     if qualified in SIGNATURE_FUNCTIONS and node.args:
         name = node.args[0]
         label = name.value if isinstance(name, ast.Constant) and isinstance(name.value, str) else _display(name)
@@ -226,20 +259,48 @@ def task_call(node: ast.Call, ctx: FileContext) -> TaskCall | None:
     return None
 
 
+_CALLBACK_KEYWORDS = frozenset({"link", "link_error"})
+
+
+def _record_canvas_members(node: ast.Call, ctx: FileContext, keywords: frozenset[str] | None = None) -> None:
+    """``chain(a.s(x), b.s())``, ``group([a.s(i) for ...])``, ``link=a.s()``: task signatures."""
+    members = ctx.state(TaskKnowledge).canvas_members
+    pending: list[ast.expr] = [] if keywords is not None else list(node.args)
+    pending.extend(k.value for k in node.keywords if keywords is None or k.arg in keywords)
+    while pending:
+        item = pending.pop()
+        if isinstance(item, (ast.List, ast.Tuple)):
+            pending.extend(item.elts)
+        elif isinstance(item, (ast.ListComp, ast.GeneratorExp)):
+            pending.append(item.elt)
+        elif isinstance(item, ast.BinOp) and isinstance(item.op, ast.BitOr):
+            pending.extend((item.left, item.right))
+        elif isinstance(item, ast.Call) and isinstance(item.func, ast.Attribute) and item.func.attr in ("s", "si"):
+            members.add(id(item))
+
+
 def infer_call(node: ast.Call, ctx: FileContext) -> Value | None:
     """Results of sending tasks, and signatures."""
     func = node.func
     if isinstance(func, ast.Attribute):
         if func.attr in SENDING_METHODS or func.attr == "send_task":
+            if func.attr == "apply_async" and is_pool_call(node, ctx):
+                return None
             if _is_group(func.value, ctx):
                 return Value(Kind.GROUP_RESULT, "group")
             return Value(Kind.ASYNC_RESULT, _display(func.value))
         if func.attr in SIGNATURE_METHODS and is_task_reference(func.value, ctx):
             return Value(Kind.SIGNATURE, _display(func.value))
-        return None
+        if func.attr == "AsyncResult":
+            # ``app.AsyncResult(task_id)``, ``some_task.AsyncResult(task_id)``.
+            return Value(Kind.ASYNC_RESULT, "AsyncResult")
     qualified = ctx.qualified_name(func)
     if qualified in CANVAS_CONSTRUCTORS or qualified in SIGNATURE_FUNCTIONS:
         return Value(Kind.SIGNATURE, qualified.rpartition(".")[2])
+    if qualified in RESULT_CONSTRUCTORS:
+        return Value(Kind.ASYNC_RESULT, "AsyncResult")
+    if qualified in GROUP_RESULT_CONSTRUCTORS:
+        return Value(Kind.GROUP_RESULT, "GroupResult")
     if isinstance(func, ast.Call) and ctx.qualified_name(func.func) in CANVAS_CONSTRUCTORS:
         # group(...)() and chord(...)(callback) send the canvas and return its result.
         if _is_group(func, ctx):

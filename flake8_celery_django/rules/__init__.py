@@ -1,5 +1,5 @@
 """Rule families, one module each; importing this package registers every rule and detector."""
 
-from flake8_celery_django.rules import http_timeouts
+from flake8_celery_django.rules import http_timeouts, task_arguments, task_configuration
 
-__all__ = ["http_timeouts"]
+__all__ = ["http_timeouts", "task_arguments", "task_configuration"]

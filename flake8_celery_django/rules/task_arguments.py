@@ -1,0 +1,154 @@
+"""CDJ1xx: values handed to a Celery task that do not survive the trip through the broker.
+
+A task's arguments are serialized into the message (JSON by default since Celery 4) and decoded by
+the worker, maybe minutes later.  What kombu's JSON encoder accepts comes from
+``kombu/utils/json.py``: the JSON types plus ``datetime``, ``date``, ``time``, ``Decimal``, ``UUID``,
+``bytes``, Django's lazy strings and any object with a ``__json__`` method; everything else raises
+``EncodeError`` when the task is sent (``task_always_eager`` included).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from flake8_celery_django.context import FileContext, Kind
+from flake8_celery_django.knowledge import bindings, models, tasks
+from flake8_celery_django.knowledge.imports import dotted_name
+from flake8_celery_django.registry import on, rule
+
+MODEL_INSTANCE_ARGUMENT = rule(
+    "CDJ101",
+    "model-instance-task-argument",
+    "{task}.{method}() gets the model instance {argument} ({model}) as {position}: JSON cannot "
+    "encode it and, pickled, it arrives stale; pass {argument}.pk and fetch the row in the task",
+    summary="Django model instance passed to a Celery task call",
+)
+MODEL_ANNOTATED_PARAMETER = rule(
+    "CDJ102",
+    "model-annotated-task-parameter",
+    "task {task}() declares parameter {parameter} as the model {model}, so callers send the "
+    "instance; take {parameter}_id and fetch the row inside the task",
+    summary="Celery task parameter annotated with a Django model class",
+)
+UNSERIALIZABLE_ARGUMENT = rule(
+    "CDJ103",
+    "unserializable-task-argument",
+    "{task}.{method}() gets {what} {argument} as {position}, which JSON cannot encode (kombu "
+    "raises EncodeError); pass {remedy} instead",
+    summary="Value the JSON serializer cannot encode (queryset, set, request, file, function) "
+    "passed to a Celery task call",
+)
+
+_REMEDIES = {
+    Kind.QUERYSET: ("the queryset", "a list of primary keys (list(qs.values_list('pk', flat=True)))"),
+    Kind.SET: ("the set", "a list (sorted(...) or list(...))"),
+    Kind.HTTP_REQUEST: ("the HTTP request", "the plain values the task needs (request.user.pk, ...)"),
+    Kind.OPEN_FILE: ("the open file", "its path or its contents"),
+    Kind.FUNCTION: ("the function object", "a task signature or the dotted name of the function"),
+}
+# Longest argument text quoted in a message.
+_MAX_TEXT = 40
+
+
+def _text(node: ast.expr) -> str:
+    """The argument as written, shortened; ``ast.unparse`` recurses, so deep nesting gets a stand-in."""
+    name = dotted_name(node)
+    if name is None:
+        try:
+            name = ast.unparse(node)
+        except RecursionError:
+            name = "value"
+    return name if len(name) <= _MAX_TEXT else name[: _MAX_TEXT - 3] + "..."
+
+
+def _values_inside(argument: ast.expr) -> Iterator[ast.expr]:
+    """The argument and the items of list, tuple and dict displays inside it (a bounded local look)."""
+    pending = [argument]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (ast.List, ast.Tuple)):
+            pending.extend(reversed(node.elts))
+        elif isinstance(node, ast.Dict):
+            pending.extend(reversed(node.values))
+        elif isinstance(node, ast.Starred):
+            continue
+        else:
+            yield node
+
+
+@on(ast.Call, rules=(MODEL_INSTANCE_ARGUMENT, UNSERIALIZABLE_ARGUMENT))
+def check_task_arguments(node: ast.Call, ctx: FileContext) -> None:
+    call = tasks.task_call(node, ctx)
+    if call is None:
+        return
+    for argument in call.arguments:
+        for value_node in _values_inside(argument.node):
+            if isinstance(value_node, ast.GeneratorExp):
+                ctx.report(
+                    value_node, UNSERIALIZABLE_ARGUMENT, task=call.task, method=call.method,
+                    what="the generator", argument=_text(value_node), position=argument.label,
+                    remedy="a list",
+                )
+                continue
+            value = bindings.infer(value_node, ctx)
+            if value is None:
+                continue
+            if value.kind is Kind.MODEL_INSTANCE:
+                ctx.report(
+                    value_node, MODEL_INSTANCE_ARGUMENT, task=call.task, method=call.method,
+                    argument=_text(value_node), model=value.label, position=argument.label,
+                )
+            elif value.kind in _REMEDIES:
+                what, remedy = _REMEDIES[value.kind]
+                if value.kind is Kind.FUNCTION and value.label == "lambda":
+                    what = "the lambda"
+                ctx.report(
+                    value_node, UNSERIALIZABLE_ARGUMENT, task=call.task, method=call.method,
+                    what=what, argument=_text(value_node), position=argument.label, remedy=remedy,
+                )
+
+
+def _custom_base(decorators: list[ast.expr], ctx: FileContext) -> bool:
+    """Whether the task decorator names a ``base=`` other than Celery's own ``Task``."""
+    for decorator in decorators:
+        if isinstance(decorator, ast.Call) and tasks.task_decorator(decorator, ctx):
+            for keyword in decorator.keywords:
+                if keyword.arg is None:
+                    return True
+                if keyword.arg == "base" and not tasks.is_celery_task_base(keyword.value, ctx):
+                    return True
+    return False
+
+
+def _run_of_plain_task_class(ctx: FileContext) -> bool:
+    """The class of this ``run`` method derives from Celery's ``Task`` directly and has no ``__call__``."""
+    owner = ctx.scope.node
+    if not isinstance(owner, ast.ClassDef):
+        return False
+    if not all(tasks.is_celery_task_base(base, ctx) for base in owner.bases):
+        return False
+    return not any(
+        isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == "__call__"
+        for item in owner.body
+    )
+
+
+@on(ast.FunctionDef, ast.AsyncFunctionDef, rules=(MODEL_ANNOTATED_PARAMETER,))
+def check_task_parameters(node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileContext) -> None:
+    # ctx.scope is still the enclosing scope here: the function's own scope opens after its decorators.
+    if not tasks.is_task_function(node, ctx):
+        return
+    if node.decorator_list:
+        # A custom base class (pretix's EventTask) may turn the primary key into the instance.
+        if _custom_base(node.decorator_list, ctx):
+            return
+    elif not _run_of_plain_task_class(ctx):
+        return
+    arguments = node.args
+    for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
+        model = models.annotation_label(argument.annotation, ctx)
+        if model is not None:
+            ctx.report(
+                argument, MODEL_ANNOTATED_PARAMETER, task=node.name, parameter=argument.arg, model=model
+            )
