@@ -25,6 +25,7 @@ class Settings:
     atomic_requests: bool = False
     default_timeout: float = DEFAULT_TIMEOUT
     prefer_delay_on_commit: bool = False
+    on_commit_tasks: frozenset[str] = frozenset()
 
 
 def parse_bool(name: str, value: object) -> bool:
@@ -52,6 +53,12 @@ def split_codes(value: object) -> list[str]:
     """Codes from a comma- or space-separated string, or a list of them."""
     items: Iterable[object] = value if isinstance(value, (list, tuple)) else str(value).replace(",", " ").split()
     return [str(item).strip().upper() for item in items if str(item).strip()]
+
+
+def split_names(value: object) -> frozenset[str]:
+    """Names from a comma- or space-separated string, or a list of them, case kept."""
+    items: Iterable[object] = value if isinstance(value, (list, tuple)) else str(value).replace(",", " ").split()
+    return frozenset(str(item).strip() for item in items if str(item).strip())
 
 
 def check_codes(option: str, codes: Sequence[str]) -> None:
@@ -105,6 +112,7 @@ def from_flake8(options: argparse.Namespace) -> Settings:
         prefer_delay_on_commit=parse_bool(
             "--cdj-prefer-delay-on-commit", getattr(options, "cdj_prefer_delay_on_commit", False)
         ),
+        on_commit_tasks=split_names(getattr(options, "cdj_on_commit_tasks", "") or ""),
     )
 
 
@@ -138,6 +146,15 @@ def register_flake8_options(manager: Any) -> None:
         parse_from_config=True,
         help="`flake8-celery-django fix` rewrites task.delay(...) to task.delay_on_commit(...) "
         "(Celery >= 5.4) instead of wrapping it in transaction.on_commit. (flake8-celery-django)",
+    )
+    manager.add_option(
+        "--cdj-on-commit-tasks",
+        default="",
+        parse_from_config=True,
+        metavar="NAMES",
+        help="Comma-separated tasks whose class already sends them from transaction.on_commit "
+        "(a TransactionAwareTask-style base): `mail_send_task` or `app.tasks.mail_send_task`; "
+        "CDJ501-CDJ503 do not report them. (flake8-celery-django)",
     )
     off_by_default = [code for code, rule in RULES.items() if not rule.default_enabled]
     if off_by_default:

@@ -1,5 +1,12 @@
 """Rule families, one module each; importing this package registers every rule and detector."""
 
-from flake8_celery_django.rules import http_timeouts, task_arguments, task_configuration
+from flake8_celery_django.rules import (
+    http_timeouts,
+    on_commit,
+    orm_loops,
+    races,
+    task_arguments,
+    task_configuration,
+)
 
-__all__ = ["http_timeouts", "task_arguments", "task_configuration"]
+__all__ = ["http_timeouts", "on_commit", "orm_loops", "races", "task_arguments", "task_configuration"]

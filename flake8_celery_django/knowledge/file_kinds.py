@@ -1,0 +1,70 @@
+"""Files and functions whose ORM work runs once or only in tests: data migrations and test code.
+
+A data migration (``RunPython(forwards)``, ``def forwards(apps, schema_editor)``) runs once at
+deploy time with nobody else writing; test modules build fixtures row by row on purpose.  The ORM
+families (CDJ3xx, CDJ4xx) stay silent there.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from flake8_celery_django.context import FileContext, Scope
+
+_TEST_FILE = re.compile(r"(^|/)(tests?|testing)(/|\.py$)|(^|/)(test_[^/]*|[^/]*_tests?|conftest)\.py$")
+# ``app/migrations/0001_x.py`` and helper modules such as ``utils/migrations.py`` that they call.
+_MIGRATIONS_DIR = re.compile(r"(^|/)migrations(/|\.py$)")
+_MIGRATION_PARAMETERS = ("apps", "schema_editor")
+
+
+def is_migration_file(filename: str) -> bool:
+    return bool(_MIGRATIONS_DIR.search(filename.replace("\\", "/")))
+
+
+def is_test_file(filename: str) -> bool:
+    """``tests/...``, ``test_x.py``, ``x_tests.py``, ``tests.py``, ``testing.py``, ``conftest.py``."""
+    return bool(_TEST_FILE.search(filename.replace("\\", "/")))
+
+
+def is_data_migration_function(node: ast.AST) -> bool:
+    """``def forwards(apps, schema_editor)``: the signature ``RunPython`` calls."""
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    names = tuple(argument.arg for argument in node.args.args[:2])
+    return names == _MIGRATION_PARAMETERS
+
+
+def is_test_function(node: ast.AST) -> bool:
+    """``def test_x``/``setUp``/``setUpTestData`` and classes named ``Test...``/``...Tests``/``...TestCase``."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return node.name.startswith(("test_", "setUp"))
+    if isinstance(node, ast.ClassDef):
+        return node.name.startswith("Test") or node.name.endswith(("Test", "Tests", "TestCase"))
+    return False
+
+
+def runs_once_or_in_tests(ctx: FileContext) -> bool:
+    """True in migrations, test modules, test functions, and inside a ``RunPython`` function anywhere."""
+    if _file_is_exempt(ctx):
+        return True
+    scope: Scope | None = ctx.scope
+    while scope is not None:
+        if is_data_migration_function(scope.node) or is_test_function(scope.node):
+            return True
+        scope = scope.parent
+    return False
+
+
+class _FileKind:
+    __slots__ = ("exempt",)
+
+    def __init__(self) -> None:
+        self.exempt: bool | None = None
+
+
+def _file_is_exempt(ctx: FileContext) -> bool:
+    kind = ctx.state(_FileKind)
+    if kind.exempt is None:
+        kind.exempt = is_migration_file(ctx.filename) or is_test_file(ctx.filename)
+    return kind.exempt

@@ -1,0 +1,655 @@
+"""CDJ5xx: Celery tasks sent before the transaction that wrote their data has committed.
+
+A message published inside a transaction reaches the broker at once; the worker may read the
+database before the commit (``DoesNotExist``, old values) and still runs the task after a rollback.
+Django's ``transaction.on_commit`` (django/db/backends/base/base.py) runs a callable after the
+commit, or at once when no transaction is open; Celery's ``DjangoTask.delay_on_commit``
+(celery/contrib/django/task.py) is ``on_commit(partial(self.delay, ...))``.
+
+Each task call gets at most one of CDJ501/502/503, the most certain one that is enabled.  The
+choice waits for the end of the file, because ``post_save.connect(handler)`` may come after
+``handler`` is defined.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+from dataclasses import dataclass, field
+
+from flake8_celery_django.context import FileContext, Kind, Scope
+from flake8_celery_django.knowledge import bindings, models, tasks
+from flake8_celery_django.knowledge.imports import dotted_name
+from flake8_celery_django.knowledge.transactions import (
+    ATOMIC,
+    MODEL_SIGNALS,
+    NON_ATOMIC_REQUESTS,
+    names_decorator,
+    on_commit_callback,
+)
+from flake8_celery_django.registry import Rule, on, on_exit, rule
+
+_REMEDY = "send it from transaction.on_commit(partial({send}, ...)){or_on_commit}"
+
+IN_ATOMIC = rule(
+    "CDJ501",
+    "task-sent-inside-atomic",
+    "{call} sends the task inside {where}: the worker can run before the commit, and the task "
+    "still runs after a rollback; " + _REMEDY,
+    summary="Task sent inside `transaction.atomic` (block, decorator, or a view under `ATOMIC_REQUESTS`)",
+    fix="unsafe",
+)
+IN_SIGNAL_RECEIVER = rule(
+    "CDJ502",
+    "task-sent-from-model-signal-receiver",
+    "{call} sends the task from a {signal} receiver, which runs inside the writer's transaction; "
+    + _REMEDY,
+    summary="Task sent from a `post_save`/`pre_save`/`post_delete`/`pre_delete`/`m2m_changed` receiver",
+    fix="unsafe",
+)
+AFTER_WRITE = rule(
+    "CDJ503",
+    "task-sent-after-orm-write",
+    "{call} sends the task after the ORM write {write} on line {line}, which may not be committed "
+    "yet; " + _REMEDY,
+    summary="Task sent after an ORM write in the same function, outside `on_commit`",
+    fix="unsafe",
+)
+ON_COMMIT_CALL_RESULT = rule(
+    "CDJ504",
+    "on-commit-given-call-result",
+    "transaction.on_commit() is given {call}, which {effect}; pass a callable: "
+    "on_commit(partial({callable}, ...))",
+    summary="`transaction.on_commit` handed a task call's result or a signature instead of a callable",
+    fix="safe",
+)
+ON_COMMIT_LATE_BINDING = rule(
+    "CDJ505",
+    "on-commit-callback-late-binding",
+    "the {callback} handed to transaction.on_commit() in a loop reads {name!r} when it runs, so every "
+    "callback sees its last value; bind it now ({name}={name} as a default argument, or "
+    "functools.partial)",
+    summary="`on_commit` lambda or nested function in a loop that reads the loop variable late",
+    fix="safe",
+)
+
+_SENDING_RULES = (IN_ATOMIC, IN_SIGNAL_RECEIVER, AFTER_WRITE)
+_CANVAS_LABELS = frozenset({"group", "chain", "chord"})
+# Manager and queryset methods that write (django/db/models/query.py).
+_QUERYSET_WRITES = frozenset(
+    {
+        "create", "update", "delete", "bulk_create", "bulk_update", "get_or_create", "update_or_create",
+        "acreate", "aupdate", "adelete", "abulk_create", "abulk_update", "aget_or_create",
+        "aupdate_or_create",
+    }
+)
+_INSTANCE_WRITES = frozenset({"save", "delete", "asave", "adelete"})
+_VIEW_BASE_SUFFIXES = ("View", "ViewSet")
+_NOT_PER_REQUEST = frozenset({"classmethod", "staticmethod"})
+# A task base class named like this defers its own sending to on_commit (pretix's TransactionAwareTask).
+_DEFERRING_BASE = re.compile(r"transaction_?aware|on_?commit|after_?commit", re.IGNORECASE)
+# ModelAdmin methods that Django's admin calls inside ``transaction.atomic`` on POST:
+# ``changeform_view``, ``delete_view`` and list_editable ``changelist_view`` (django/contrib/admin/options.py).
+_ADMIN_ATOMIC_METHODS = frozenset({"save_model", "save_related", "save_formset", "delete_model"})
+_TEST_SETUP = frozenset({"setUp", "setUpTestData", "setUpClass", "tearDown", "tearDownClass"})
+
+
+@dataclass
+class _FunctionFacts:
+    """What one function has shown so far: its first unsheltered ORM write, what kind of code it is."""
+
+    write: ast.Call | None = None
+    write_name: str = ""
+    analysed: bool = False
+    atomic_decorated: bool = False
+    admin_method: bool = False
+    signal: str | None = None
+    view: str | None = None
+    key: str | None = None
+
+
+@dataclass
+class _LoopBindings:
+    """Names (re)bound inside each enclosing loop body, and callables defined there."""
+
+    assigned: dict[int, set[str]] = field(default_factory=dict)
+    callables: dict[str, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """A task call whose CDJ501-503 verdict waits for the end of the file."""
+
+    node: ast.Call
+    call: str
+    send: str
+    atomic: str | None
+    signal: str | None
+    function_key: str | None
+    write_line: int
+    write_name: str
+    autocommit: bool
+    task_names: tuple[str, ...]
+
+
+@dataclass
+class _FileFacts:
+    candidates: list[_Candidate] = field(default_factory=list)
+    connected: dict[str, str] = field(default_factory=dict)
+    handed_to_on_commit: set[int] = field(default_factory=set)
+    view_classes: set[str] = field(default_factory=set)
+    deferring_tasks: set[str] = field(default_factory=set)
+    test_file: bool | None = None
+
+
+def _describe(node: ast.expr) -> str:
+    """``type(...).async_execute`` for ``type(self).async_execute``: a short name for a receiver."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+    elif isinstance(node, ast.Call):
+        parts.append(f"{dotted_name(node.func) or '(...)'}(...)")
+    else:
+        parts.append("(...)")
+    return ".".join(reversed(parts))
+
+
+# -- what a call is ------------------------------------------------------------------------------
+def _sent_now(node: ast.Call, ctx: FileContext) -> tuple[str, str] | None:
+    """``(display, callable to defer)`` when ``node`` publishes a task message now."""
+    found = tasks.task_call(node, ctx)
+    if found is not None:
+        if not found.sends_now or not isinstance(node.func, ast.Attribute):
+            return None
+        send = f"{_describe(node.func.value)}.{found.method}"
+        return send + "()", send
+    func = node.func
+    # chain/group/chord ``__call__`` is ``apply_async`` (celery/canvas.py); a plain Signature's runs locally.
+    if isinstance(func, ast.Call):
+        qualified = ctx.qualified_name(func.func)
+        if qualified is not None and qualified in tasks.CANVAS_CONSTRUCTORS:
+            name = qualified.rpartition(".")[2]
+            return f"{name}(...)()", f"{name}(...).apply_async"
+    elif isinstance(func, ast.Name):
+        bound = ctx.scope.lookup(func.id)
+        if bound is not None and bound.kind is Kind.SIGNATURE and bound.label in _CANVAS_LABELS:
+            return f"{func.id}()", f"{func.id}.apply_async"
+    return None
+
+
+def _orm_write(node: ast.Call, ctx: FileContext) -> str | None:
+    """A readable name for the ORM write ``node`` makes: ``order.save()``, ``Order.objects.create()``."""
+    func = node.func
+    if not isinstance(func, ast.Attribute):
+        return None
+    method = func.attr
+    receiver = func.value
+    if method in _QUERYSET_WRITES and models.queryset_label(receiver, ctx) is not None:
+        return f"{dotted_name(receiver) or models.queryset_label(receiver, ctx)}.{method}()"
+    if method not in _INSTANCE_WRITES:
+        return None
+    # ``Model.save()``/``delete()`` take no positional argument; ``img.save(path)``,
+    # ``cache.delete(key)`` and ``storage.save(name, f)`` are not ORM writes.
+    positional = [argument for argument in node.args if not isinstance(argument, ast.Starred)]
+    value = bindings.infer(receiver, ctx)
+    if value is not None and value.kind is Kind.MODEL_INSTANCE:
+        return f"{dotted_name(receiver) or value.label}.{method}()"
+    if positional or value is not None:
+        return None
+    if method in ("delete", "adelete") and isinstance(receiver, (ast.Name, ast.Attribute)):
+        qualified = ctx.qualified_name(receiver)
+        if qualified is not None and not qualified.startswith("."):
+            # ``requests.delete()``, ``cache.delete()``: a module or an imported object, not a row.
+            if not models.is_model_class_name(qualified):
+                return None
+    name = dotted_name(receiver)
+    if name is None:
+        if isinstance(receiver, ast.Call) and isinstance(receiver.func, ast.Name) and receiver.func.id == "super":
+            name = "super()"
+        elif isinstance(receiver, ast.Call) and isinstance(receiver.func, ast.Attribute):
+            name = f"{dotted_name(receiver.func) or receiver.func.attr}(...)"
+        else:
+            return None
+    return f"{name}.{method}()"
+
+
+# -- what kind of function the call is in ------------------------------------------------------------
+def _function_node(scope: Scope) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    node = scope.node
+    if scope.kind == "function" and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return node
+    return None
+
+
+def _receiver_signal(function: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileContext) -> str | None:
+    """``post_save`` for a function decorated with ``@receiver(post_save, ...)`` (lists too)."""
+    for decorator in function.decorator_list:
+        if not isinstance(decorator, ast.Call) or ctx.qualified_name(decorator.func) not in models.RECEIVER:
+            continue
+        signal: ast.expr | None = decorator.args[0] if decorator.args else None
+        for keyword in decorator.keywords:
+            if keyword.arg == "signal":
+                signal = keyword.value
+        found = _model_signal(signal, ctx)
+        if found is not None:
+            return found
+    return None
+
+
+def _model_signal(node: ast.expr | None, ctx: FileContext) -> str | None:
+    if node is None:
+        return None
+    for candidate in node.elts if isinstance(node, (ast.List, ast.Tuple)) else [node]:
+        qualified = ctx.qualified_name(candidate)
+        if qualified in MODEL_SIGNALS:
+            return qualified.rpartition(".")[2]
+    return None
+
+
+def _is_view_class(node: ast.ClassDef, ctx: FileContext) -> bool:
+    known = ctx.state(_FileFacts).view_classes
+    for base in node.bases:
+        name = dotted_name(base) or ""
+        last = name.rpartition(".")[2]
+        if last.endswith(_VIEW_BASE_SUFFIXES) or last in known:
+            return True
+    return False
+
+
+def _view_kind(scope: Scope, function: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileContext) -> str | None:
+    """``a view function``/``a view method`` that Django wraps in ``atomic`` under ATOMIC_REQUESTS.
+
+    django/core/handlers/base.py ``make_view_atomic`` wraps the resolved view (a function, or the
+    function ``as_view()`` returns, which runs every method of the class) unless it is async or
+    marked ``non_atomic_requests``.
+    """
+    if isinstance(function, ast.AsyncFunctionDef):
+        return None
+    if any(names_decorator(d, NON_ATOMIC_REQUESTS, ctx) for d in function.decorator_list):
+        return None
+    parent = scope.parent
+    if parent is None:
+        return None
+    arguments = [*function.args.posonlyargs, *function.args.args]
+    if parent.kind == "module":
+        return "a view function" if arguments and arguments[0].arg == "request" else None
+    owner = parent.node
+    if parent.kind != "class" or parent.parent is not ctx.module_scope or not isinstance(owner, ast.ClassDef):
+        return None
+    if any(dotted_name(d) in _NOT_PER_REQUEST for d in function.decorator_list):
+        return None
+    if any(names_decorator(d, NON_ATOMIC_REQUESTS, ctx) for d in owner.decorator_list):
+        return None
+    if not arguments or arguments[0].arg != "self" or not _is_view_class(owner, ctx):
+        return None
+    return "a view method"
+
+
+def _is_admin_atomic_method(scope: Scope, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """``save_model`` and its siblings on a ``ModelAdmin`` subclass."""
+    parent = scope.parent
+    if function.name not in _ADMIN_ATOMIC_METHODS or parent is None or parent.kind != "class":
+        return False
+    owner = parent.node
+    if not isinstance(owner, ast.ClassDef):
+        return False
+    return any((dotted_name(base) or "").rpartition(".")[2].endswith("ModelAdmin") for base in owner.bases)
+
+
+def _function_key(scope: Scope, function: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+    """How ``<signal>.connect(...)`` in this file can name the function: ``handler``, ``Class.handler``."""
+    parent = scope.parent
+    if parent is None:
+        return None
+    if parent.kind == "module":
+        return function.name
+    if parent.kind == "class" and isinstance(parent.node, ast.ClassDef) and parent.parent is not None:
+        if parent.parent.kind == "module":
+            return f"{parent.node.name}.{function.name}"
+    return None
+
+
+def _facts(scope: Scope, ctx: FileContext) -> _FunctionFacts:
+    facts = scope.state(_FunctionFacts)
+    if not facts.analysed:
+        facts.analysed = True
+        function = _function_node(scope)
+        if function is not None:
+            facts.atomic_decorated = any(names_decorator(d, ATOMIC, ctx) for d in function.decorator_list)
+            facts.signal = _receiver_signal(function, ctx)
+            facts.admin_method = _is_admin_atomic_method(scope, function)
+            facts.view = _view_kind(scope, function, ctx)
+            facts.key = _function_key(scope, function)
+    return facts
+
+
+def _atomic_reason(scope: Scope, facts: _FunctionFacts, ctx: FileContext) -> str | None:
+    if any(name in ATOMIC for name in scope.context_managers):
+        return "a transaction.atomic block"
+    if scope.in_atomic or facts.atomic_decorated:
+        return "a function decorated with @transaction.atomic"
+    if facts.admin_method:
+        return "a ModelAdmin method that the admin runs inside transaction.atomic"
+    if facts.view is not None and ctx.options.atomic_requests:
+        return f"{facts.view} (ATOMIC_REQUESTS wraps each view in transaction.atomic)"
+    return None
+
+
+def _in_test(scope: Scope, ctx: FileContext) -> bool:
+    """Test code sends tasks on purpose (often eagerly, inside the test's own transaction)."""
+    state = ctx.state(_FileFacts)
+    if state.test_file is None:
+        path = ctx.filename.replace("\\", "/")
+        base = os.path.basename(path)
+        state.test_file = (
+            base.startswith("test_")
+            or base in ("tests.py", "test.py", "conftest.py")
+            or base.endswith(("_test.py", "_tests.py"))
+            or "/tests/" in path
+            or path.startswith("tests/")
+        )
+    if state.test_file:
+        return True
+    function = _function_node(scope)
+    if function is None:
+        return False
+    if function.name.startswith("test") or function.name in _TEST_SETUP:
+        return True
+    owner = scope.parent
+    if owner is not None and owner.kind == "class" and isinstance(owner.node, ast.ClassDef):
+        name = owner.node.name
+        return name.startswith("Test") or name.endswith(("Test", "Tests", "TestCase"))
+    return False
+
+
+# -- detectors ----------------------------------------------------------------------------------------
+@on(ast.FunctionDef, ast.AsyncFunctionDef, rules=_SENDING_RULES)
+def record_deferring_task(node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileContext) -> None:
+    """``@app.task(base=TransactionAwareTask)``: the task's own ``apply_async`` waits for the commit."""
+    if ctx.scope is not ctx.module_scope:
+        return
+    for decorator in node.decorator_list:
+        if isinstance(decorator, ast.Call) and tasks.task_decorator(decorator, ctx):
+            for keyword in decorator.keywords:
+                base = dotted_name(keyword.value) if keyword.arg == "base" else None
+                if base is not None and _DEFERRING_BASE.search(base.rpartition(".")[2]):
+                    ctx.state(_FileFacts).deferring_tasks.add(node.name)
+
+
+@on(ast.ClassDef, rules=_SENDING_RULES)
+def record_view_class(node: ast.ClassDef, ctx: FileContext) -> None:
+    if ctx.scope is ctx.module_scope and _is_view_class(node, ctx):
+        ctx.state(_FileFacts).view_classes.add(node.name)
+
+
+@on(ast.Call, rules=(*_SENDING_RULES, ON_COMMIT_CALL_RESULT, ON_COMMIT_LATE_BINDING))
+def check_call(node: ast.Call, ctx: FileContext) -> None:
+    callback = on_commit_callback(node, ctx)
+    if callback is not None:
+        _check_on_commit_argument(callback, ctx)
+        return
+    scope = ctx.scope
+    if isinstance(node.func, ast.Attribute) and node.func.attr == "connect":
+        _record_connect(node, ctx)
+    if scope.kind != "function":
+        return
+    write = _orm_write(node, ctx)
+    if write is not None:
+        facts = _facts(scope, ctx)
+        if facts.write is None and not scope.in_atomic and not facts.atomic_decorated:
+            facts.write = node
+            facts.write_name = write
+        return
+    sent = _sent_now(node, ctx)
+    if sent is None or id(node) in ctx.state(_FileFacts).handed_to_on_commit or _in_test(scope, ctx):
+        return
+    facts = _facts(scope, ctx)
+    ctx.state(_FileFacts).candidates.append(
+        _Candidate(
+            node=node,
+            call=sent[0],
+            send=sent[1],
+            atomic=_atomic_reason(scope, facts, ctx),
+            signal=facts.signal,
+            function_key=facts.key,
+            write_line=facts.write.lineno if facts.write is not None else 0,
+            write_name=facts.write_name,
+            # Workers run tasks, and Django runs views without ATOMIC_REQUESTS, with no transaction open.
+            autocommit=scope.is_task or facts.view is not None,
+            task_names=_task_names(node, ctx),
+        )
+    )
+
+
+def _task_names(node: ast.Call, ctx: FileContext) -> tuple[str, ...]:
+    """How the task of ``mail.send_mail.delay(...)`` may be named: ``send_mail``, ``mail.send_mail``
+    and its qualified name through the imports."""
+    func = node.func
+    if not isinstance(func, ast.Attribute):
+        return ()
+    names: list[str] = []
+    for name in (dotted_name(func.value), ctx.qualified_name(func.value)):
+        if name is not None:
+            names.extend((name, name.rpartition(".")[2]))
+    return tuple(names)
+
+
+def _defers_itself(candidate: _Candidate, state: _FileFacts, configured: frozenset[str]) -> bool:
+    """The task's class sends it from on_commit: defined so in this file, or named by the option."""
+    if not candidate.task_names:
+        return False
+    if candidate.task_names[0] in state.deferring_tasks:
+        return True
+    return any(name in configured for name in candidate.task_names)
+
+
+def _record_connect(node: ast.Call, ctx: FileContext) -> None:
+    """``post_save.connect(handler, sender=...)``: ``handler`` is a model-signal receiver."""
+    assert isinstance(node.func, ast.Attribute)
+    signal = _model_signal(node.func.value, ctx)
+    if signal is None:
+        return
+    target: ast.expr | None = node.args[0] if node.args else None
+    for keyword in node.keywords:
+        if keyword.arg == "receiver":
+            target = keyword.value
+    key: str | None = None
+    if isinstance(target, ast.Name):
+        key = target.id
+    elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
+        owner = target.value.id
+        if owner in ("self", "cls"):
+            scope: Scope | None = ctx.scope
+            while scope is not None and scope.kind != "class":
+                scope = scope.parent
+            if scope is not None and isinstance(scope.node, ast.ClassDef):
+                key = f"{scope.node.name}.{target.attr}"
+        else:
+            key = f"{owner}.{target.attr}"
+    if key is not None:
+        ctx.state(_FileFacts).connected.setdefault(key, signal)
+
+
+@on_exit(ast.Module, rules=_SENDING_RULES)
+def report_sending(node: ast.Module, ctx: FileContext) -> None:
+    state = ctx.state(_FileFacts)
+    enabled: frozenset[str] = ctx.options.enabled
+    configured: frozenset[str] = ctx.options.on_commit_tasks
+    for candidate in state.candidates:
+        if _defers_itself(candidate, state, configured):
+            continue
+        signal = candidate.signal
+        if signal is None and candidate.function_key is not None:
+            signal = state.connected.get(candidate.function_key)
+        verdicts: list[tuple[Rule, dict[str, object]]] = []
+        if candidate.atomic is not None:
+            verdicts.append((IN_ATOMIC, {"where": candidate.atomic}))
+        if signal is not None:
+            verdicts.append((IN_SIGNAL_RECEIVER, {"signal": signal}))
+        if candidate.write_line and not candidate.autocommit:
+            verdicts.append((AFTER_WRITE, {"write": candidate.write_name, "line": candidate.write_line}))
+        for chosen, fields in verdicts:
+            if chosen.code in enabled:
+                ctx.report(
+                    candidate.node,
+                    chosen,
+                    call=candidate.call,
+                    send=candidate.send,
+                    or_on_commit=_celery_on_commit(candidate.send),
+                    **fields,
+                )
+                break
+
+
+def _celery_on_commit(send: str) -> str:
+    """Celery >= 5.4's ``DjangoTask`` shortcut for the same call, when there is one."""
+    method = send.rpartition(".")[2]
+    if method in ("delay", "apply_async") and "(" not in send:
+        return f" or with {send}_on_commit(...) (Celery 5.4+ DjangoTask)"
+    return ""
+
+
+def _check_on_commit_argument(callback: ast.expr, ctx: FileContext) -> None:
+    if isinstance(callback, ast.Call):
+        ctx.state(_FileFacts).handed_to_on_commit.add(id(callback))
+        _check_call_result(callback, ctx)
+        return
+    if isinstance(callback, ast.Name):
+        bound = ctx.scope.lookup(callback.id)
+        if bound is not None and bound.kind is Kind.SIGNATURE and bound.label not in _CANVAS_LABELS:
+            ctx.report(
+                callback,
+                ON_COMMIT_CALL_RESULT,
+                call=f"the signature {callback.id}",
+                effect="runs the task in this process when called on commit (Signature.__call__)",
+                callable=f"{callback.id}.delay",
+            )
+            return
+    _check_late_binding(callback, ctx)
+
+
+def _check_call_result(callback: ast.Call, ctx: FileContext) -> None:
+    """``on_commit(task.delay(pk))`` sends now and then raises TypeError; ``on_commit(task.s(pk))`` runs it here."""
+    found = tasks.task_call(callback, ctx)
+    if found is not None and isinstance(callback.func, ast.Attribute):
+        receiver = _describe(callback.func.value)
+        if found.sends_now:
+            ctx.report(
+                callback,
+                ON_COMMIT_CALL_RESULT,
+                call=f"the result of {receiver}.{found.method}()",
+                effect="sends the task at once, before the commit; on_commit() then raises TypeError "
+                "(its callback must be a callable)",
+                callable=f"{receiver}.{found.method}",
+            )
+        else:
+            ctx.report(
+                callback,
+                ON_COMMIT_CALL_RESULT,
+                call=f"the signature {receiver}.{found.method}(...)",
+                effect="on commit runs the task in this process instead of sending it (Signature.__call__)",
+                callable=f"{receiver}.delay",
+            )
+        return
+    if found is not None:
+        # ``signature("name", ...)`` built by a function: a plain Signature, run locally when called.
+        ctx.report(
+            callback,
+            ON_COMMIT_CALL_RESULT,
+            call=f"the signature {found.task!r}",
+            effect="on commit runs the task in this process instead of sending it (Signature.__call__)",
+            callable="signature(...).delay",
+        )
+        return
+    sent = _sent_now(callback, ctx)
+    if sent is not None:
+        ctx.report(
+            callback,
+            ON_COMMIT_CALL_RESULT,
+            call=f"the result of {sent[0]}",
+            effect="sends the tasks at once, before the commit; on_commit() then raises TypeError "
+            "(its callback must be a callable)",
+            callable=sent[1],
+        )
+
+
+# -- CDJ505: callbacks that read a loop variable late ----------------------------------------------------
+@on(ast.Assign, ast.AugAssign, ast.AnnAssign, rules=(ON_COMMIT_LATE_BINDING,))
+def record_loop_assignment(node: ast.Assign | ast.AugAssign | ast.AnnAssign, ctx: FileContext) -> None:
+    loops = ctx.scope.loops
+    if not loops:
+        return
+    state = ctx.scope.state(_LoopBindings)
+    names = state.assigned.setdefault(id(loops[-1].node), set())
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    for target in targets:
+        names.update(bindings.target_names(target))
+    if isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda):
+        for target in targets:
+            if isinstance(target, ast.Name):
+                state.callables[target.id] = node.value
+
+
+@on(ast.FunctionDef, ast.AsyncFunctionDef, rules=(ON_COMMIT_LATE_BINDING,))
+def record_loop_function(node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileContext) -> None:
+    if ctx.scope.loops:
+        ctx.scope.state(_LoopBindings).callables[node.name] = node
+
+
+def _parameters(arguments: ast.arguments) -> set[str]:
+    every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+    if arguments.vararg is not None:
+        every.append(arguments.vararg)
+    if arguments.kwarg is not None:
+        every.append(arguments.kwarg)
+    return {argument.arg for argument in every}
+
+
+def _late_reads(
+    function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, loop_names: set[str]
+) -> list[ast.Name]:
+    """Loads of ``loop_names`` in the callable's body that nothing inside it binds."""
+    bound = _parameters(function.args)
+    body: list[ast.AST] = [function.body] if isinstance(function, ast.Lambda) else list(function.body)
+    reads: list[ast.Name] = []
+    pending = list(body)
+    while pending:
+        current = pending.pop()
+        if isinstance(current, ast.Name):
+            if isinstance(current.ctx, ast.Load):
+                reads.append(current)
+            else:
+                bound.add(current.id)
+        elif isinstance(current, (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)):
+            bound |= _parameters(current.args)
+        pending.extend(ast.iter_child_nodes(current))
+    found = [name for name in reads if name.id in loop_names and name.id not in bound]
+    found.sort(key=lambda name: (name.lineno, name.col_offset))
+    return found
+
+
+def _check_late_binding(callback: ast.expr, ctx: FileContext) -> None:
+    scope = ctx.scope
+    if not scope.loops:
+        return
+    function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | None = None
+    if isinstance(callback, ast.Lambda):
+        function = callback
+    elif isinstance(callback, ast.Name):
+        function = scope.state(_LoopBindings).callables.get(callback.id)
+    if function is None:
+        return
+    assigned = scope.state(_LoopBindings).assigned
+    loop_names: set[str] = set()
+    for loop in scope.loops:
+        loop_names |= loop.targets
+        loop_names |= assigned.get(id(loop.node), set())
+    reads = _late_reads(function, loop_names)
+    if not reads:
+        return
+    kind = "lambda" if isinstance(function, ast.Lambda) else f"function {function.name}()"
+    ctx.report(callback, ON_COMMIT_LATE_BINDING, callback=kind, name=reads[0].id)

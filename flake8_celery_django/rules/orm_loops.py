@@ -1,0 +1,552 @@
+"""CDJ4xx: ORM writes and queries repeated once per loop iteration.
+
+Method names come from Django's ``django/db/models/query.py`` (``QuerySet.create``, ``bulk_create``,
+``bulk_update``, ``update``, ``delete``, ``in_bulk``, ``get``/``first``/``last``/``count``/
+``exists`` and their ``a``-prefixed async twins), ``django/db/models/base.py`` (``Model.save``,
+``Model.delete``) and ``django/shortcuts.py`` (``get_object_or_404``, ``get_list_or_404``).
+A region repeats only where the walker says so: a ``for``'s iterable and a comprehension's first
+iterable run once, and a function defined in a loop is not in it.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from flake8_celery_django.context import FileContext, Kind, Loop
+from flake8_celery_django.knowledge import models, relations
+from flake8_celery_django.knowledge.file_kinds import runs_once_or_in_tests
+from flake8_celery_django.knowledge.imports import dotted_name
+from flake8_celery_django.registry import Rule, on, rule
+
+CREATE_IN_LOOP = rule(
+    "CDJ401",
+    "orm-create-in-loop",
+    "{what} inside a loop inserts one row per iteration; build the instances in the loop and insert "
+    "them with one {model}.objects.bulk_create([...]) after it (bulk_create skips save() and signals)",
+    summary="`Model.objects.create()` or `Model(...).save()` once per loop iteration",
+    fix="unsafe",
+)
+SAVE_IN_LOOP = rule(
+    "CDJ402",
+    "orm-save-in-loop",
+    "{what} inside a loop writes one row per iteration; collect the changed rows and write them "
+    "once with bulk_update(rows, [fields]), or use one queryset.update(...)",
+    summary="Existing rows saved or updated one by one inside a loop",
+)
+DELETE_IN_LOOP = rule(
+    "CDJ403",
+    "orm-delete-in-loop",
+    "{what} inside a loop deletes one row at a time; collect the keys and delete once with "
+    "{model}.objects.filter(pk__in=...).delete()",
+    summary="Rows deleted one by one inside a loop",
+)
+QUERY_IN_LOOP = rule(
+    "CDJ404",
+    "orm-query-in-loop",
+    "{what} inside a loop runs one query per iteration; fetch what the loop needs before it "
+    "(in_bulk(), an __in lookup, select_related/prefetch_related)",
+    summary="A query on a model's manager (`.get()`, `.first()`, `.count()`, `.exists()`, ...) once per iteration",
+)
+RELATED_QUERY_IN_LOOP = rule(
+    "CDJ405",
+    "related-manager-query-in-loop",
+    "{what} runs one query per {item} of the loop over {model} rows (N+1 queries); add "
+    'prefetch_related("{relation}") to the queryset the loop iterates',
+    summary="Related manager queried per item of a loop over a queryset without `prefetch_related`",
+)
+
+# Bookkeeping detectors (bindings, loop items) feed every rule of the family, whichever are enabled.
+_ALL = (CREATE_IN_LOOP, SAVE_IN_LOOP, DELETE_IN_LOOP, QUERY_IN_LOOP, RELATED_QUERY_IN_LOOP)
+_CREATE_METHODS = frozenset({"create", "acreate"})
+_SAVE_METHODS = frozenset({"save", "asave"})
+_UPDATE_METHODS = frozenset({"update", "aupdate"})
+_DELETE_METHODS = frozenset({"delete", "adelete"})
+_QUERY_METHODS = frozenset(
+    {
+        "get", "first", "last", "latest", "earliest", "count", "exists", "aggregate", "in_bulk",
+        "contains", "aget", "afirst", "alast", "alatest", "aearliest", "acount", "aexists",
+        "aaggregate", "ain_bulk", "acontains",
+    }
+)
+_SHORTCUTS = frozenset(
+    {
+        "django.shortcuts.get_object_or_404", "django.shortcuts.get_list_or_404",
+        "rest_framework.generics.get_object_or_404",
+    }
+)
+_EVALUATING_BUILTINS = frozenset({"list", "tuple", "set", "len", "bool", "sorted"})
+# Trailing calls that keep a queryset lazy but change what it yields.
+_ROW_SHAPES = frozenset({"values", "values_list", "iterator", "aiterator"})
+
+
+@dataclass(frozen=True)
+class _LoopItem:
+    """The name a loop binds to each element, and what the iterable is when it is a queryset."""
+
+    name: str
+    facts: relations.QuerysetFacts | None
+    model_instance: bool
+
+
+@dataclass
+class _LoopState:
+    """Per scope: loop items, names bound to new model instances, and items whose fields change."""
+
+    items: dict[ast.AST, _LoopItem] = field(default_factory=dict)
+    constructed: dict[ast.AST, dict[str, str]] = field(default_factory=dict)
+    assigned: dict[ast.AST, set[str]] = field(default_factory=dict)
+    changed: dict[ast.AST, set[str]] = field(default_factory=dict)
+    copies: dict[ast.AST, set[str]] = field(default_factory=dict)
+
+
+@dataclass
+class _FileLoops:
+    """Per file: statements of each loop that leave it, and query calls not to report (already reported
+    by a write rule, or memoised)."""
+
+    exiting: dict[ast.AST, frozenset[int]] = field(default_factory=dict)
+    consumed: set[int] = field(default_factory=set)
+
+
+# -- where code repeats --------------------------------------------------------------------------
+def _statement_lists(statement: ast.stmt) -> list[tuple[list[ast.stmt], bool]]:
+    """Nested statement lists, with whether they belong to a nested loop (its ``break`` is its own)."""
+    if isinstance(statement, (ast.For, ast.AsyncFor, ast.While)):
+        return [(statement.body, True), (statement.orelse, False)]
+    if isinstance(statement, (ast.If,)):
+        return [(statement.body, False), (statement.orelse, False)]
+    if isinstance(statement, (ast.With, ast.AsyncWith)):
+        return [(statement.body, False)]
+    if isinstance(statement, ast.Try) or type(statement).__name__ == "TryStar":
+        handlers = getattr(statement, "handlers", [])
+        lists = [getattr(statement, "body", []), getattr(statement, "orelse", []), getattr(statement, "finalbody", [])]
+        return [(items, False) for items in lists] + [(handler.body, False) for handler in handlers]
+    if isinstance(statement, ast.Match):
+        return [(case.body, False) for case in statement.cases]
+    return []
+
+
+def _exiting_nodes(loop_node: ast.AST) -> frozenset[int]:
+    """Ids of nodes in blocks of the loop body that end by leaving the loop (``return``, ``raise``, ``break``)."""
+    body = getattr(loop_node, "body", None)
+    if not isinstance(body, list):
+        return frozenset()
+    found: set[int] = set()
+    pending: list[tuple[list[ast.stmt], bool]] = [(body, False)]
+    while pending:
+        statements, in_nested_loop = pending.pop()
+        if not statements:
+            continue
+        last = statements[-1]
+        if isinstance(last, (ast.Return, ast.Raise)) or (isinstance(last, ast.Break) and not in_nested_loop):
+            for statement in statements:
+                found.update(id(node) for node in ast.walk(statement))
+            continue
+        for statement in statements:
+            for inner, nested in _statement_lists(statement):
+                pending.append((inner, in_nested_loop or nested))
+    return frozenset(found)
+
+
+def _loop_repeats(loop: Loop, node: ast.AST, ctx: FileContext) -> bool:
+    if isinstance(loop.iterable, (ast.Tuple, ast.List, ast.Set)):
+        return False  # a literal collection: a handful of iterations, visible in the source
+    cache = ctx.state(_FileLoops).exiting
+    exiting = cache.get(loop.node)
+    if exiting is None:
+        exiting = cache[loop.node] = _exiting_nodes(loop.node)
+    return id(node) not in exiting
+
+
+def _repeats(node: ast.AST, ctx: FileContext, *, while_loops: bool = True) -> bool:
+    """True when ``node`` runs more than once per call of the function: some enclosing loop repeats it.
+
+    Queries in ``while`` loops are left alone (``while_loops=False``): those loops poll or retry.
+    """
+    loops = ctx.scope.loops
+    if not loops or runs_once_or_in_tests(ctx):
+        return False
+    return any(
+        _loop_repeats(loop, node, ctx)
+        for loop in reversed(loops)
+        if while_loops or not isinstance(loop.node, ast.While)
+    )
+
+
+def _varies_per_iteration(model: str | frozenset[str], ctx: FileContext) -> bool:
+    """``for model in models: model.objects...``: a different table each time, nothing to batch.
+
+    Only the innermost loop counts: a loop nested inside the one that picks the model repeats the
+    query on the same table.
+    """
+    loops = ctx.scope.loops
+    if not loops:
+        return False
+    innermost = loops[-1]
+    names = {model} if isinstance(model, str) else model
+    bound = innermost.targets | _state(ctx).assigned.get(innermost.node, set())
+    return not bound.isdisjoint(names)
+
+
+def _filters_with_in_lookup(expr: ast.expr) -> bool:
+    """``filter(pk__in=ids)``, ``filter(source_id__in=ids)``: already one statement for a batch of rows."""
+    calls, _ = relations.chain_calls(expr)
+    return any(
+        keyword.arg is not None and keyword.arg.endswith(("pk__in", "id__in"))
+        for call in calls
+        if relations.method_name(call) == "filter"
+        for keyword in call.keywords
+    )
+
+
+# -- descriptions for messages -------------------------------------------------------------------
+def _describe(expr: ast.expr) -> str:
+    """``Order.objects.filter().update()`` for a call chain (arguments elided)."""
+    calls, root = relations.chain_calls(expr)
+    text = dotted_name(root)
+    if text is None:
+        text = "(...)" if not isinstance(root, ast.Call) else (dotted_name(root.func) or "call") + "()"
+    for call in reversed(calls):
+        text += f".{relations.method_name(call)}()"
+    return text
+
+
+# -- bookkeeping ---------------------------------------------------------------------------------
+def _state(ctx: FileContext) -> _LoopState:
+    return ctx.scope.state(_LoopState)
+
+
+def _loop_item(target: ast.expr, iterable: ast.expr, ctx: FileContext) -> _LoopItem | None:
+    if not isinstance(target, ast.Name):
+        return None
+    facts = relations.queryset_facts(iterable, ctx)
+    bound = ctx.scope.lookup(target.id)
+    model_instance = bound is not None and bound.kind is Kind.MODEL_INSTANCE
+    return _LoopItem(target.id, facts, model_instance)
+
+
+def _item_of(name: str, ctx: FileContext) -> tuple[Loop, _LoopItem] | None:
+    """The innermost active loop whose element is bound to ``name``."""
+    items = _state(ctx).items
+    for loop in reversed(ctx.scope.loops):
+        item = items.get(loop.node)
+        if item is not None and item.name == name:
+            return loop, item
+        if name in loop.targets:
+            return None
+    return None
+
+
+def _record_binding(target: ast.expr, value: ast.expr, ctx: FileContext) -> None:
+    loops = ctx.scope.loops
+    state = _state(ctx)
+    if isinstance(target, ast.Name):
+        model = models.model_class_label(value.func, ctx) if isinstance(value, ast.Call) else None
+        if loops:
+            loop = loops[-1].node
+            assigned = state.assigned.setdefault(loop, set())
+            constructed = state.constructed.setdefault(loop, {})
+            if model is not None and (target.id not in assigned or target.id in constructed):
+                constructed[target.id] = model
+            else:
+                # Fetched in one branch and built in another: an upsert, not a plain insert.
+                constructed.pop(target.id, None)
+            assigned.add(target.id)
+    elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and loops:
+        loop = loops[-1].node
+        state.changed.setdefault(loop, set()).add(target.value.id)
+        if target.attr in ("pk", "id") and isinstance(value, ast.Constant) and value.value is None:
+            state.copies.setdefault(loop, set()).add(target.value.id)
+
+
+@on(ast.Assign, ast.AnnAssign, rules=_ALL)
+def record_assignment(node: ast.Assign | ast.AnnAssign, ctx: FileContext) -> None:
+    relations.record_assignment(node, ctx)
+    if node.value is None:
+        return
+    for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+        _record_binding(target, node.value, ctx)
+
+
+@on(ast.AugAssign, rules=_ALL)
+def record_augmented_assignment(node: ast.AugAssign, ctx: FileContext) -> None:
+    _record_binding(node.target, node.value, ctx)
+
+
+@on(ast.ClassDef, rules=(RELATED_QUERY_IN_LOOP,))
+def record_model_class(node: ast.ClassDef, ctx: FileContext) -> None:
+    relations.record_model_class(node, ctx)
+
+
+# -- CDJ404 on evaluated querysets ---------------------------------------------------------------
+def _manager_queryset_label(expr: ast.expr, ctx: FileContext) -> str | None:
+    """The model of a lazy queryset chain on a model's manager (``values``/``iterator`` allowed last)."""
+    node = expr
+    while (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in _ROW_SHAPES
+    ):
+        node = node.func.value
+    if not isinstance(node, ast.Call):
+        return None
+    return relations.manager_queryset_label(node, ctx)
+
+
+def _check_evaluated_queryset(expr: ast.expr, ctx: FileContext, *, repeating: bool) -> None:
+    """A queryset iterated or converted where that happens once per iteration of a loop."""
+    model = _manager_queryset_label(expr, ctx)
+    if model is None or _varies_per_iteration(model, ctx):
+        return
+    if repeating or _repeats(expr, ctx, while_loops=False):
+        if not runs_once_or_in_tests(ctx):
+            ctx.report(expr, QUERY_IN_LOOP, what=_describe(expr))
+
+
+@on(ast.For, ast.AsyncFor, rules=_ALL)
+def check_for(node: ast.For | ast.AsyncFor, ctx: FileContext) -> None:
+    relations.forget_names(node.target, ctx)
+    item = _loop_item(node.target, node.iter, ctx)
+    if item is not None:
+        _state(ctx).items[node] = item
+    _check_evaluated_queryset(node.iter, ctx, repeating=False)
+
+
+@on(
+    ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp, rules=_ALL,
+)
+def check_comprehension(
+    node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp, ctx: FileContext
+) -> None:
+    first = node.generators[0]
+    item = _loop_item(first.target, first.iter, ctx)
+    if item is not None:
+        _state(ctx).items[node] = item
+    _check_evaluated_queryset(first.iter, ctx, repeating=False)
+    for generator in node.generators[1:]:
+        _check_evaluated_queryset(generator.iter, ctx, repeating=True)
+
+
+def _memo_target(test: ast.expr) -> str | None:
+    """``not x`` / ``x is None``: the name a memoising ``if`` fills once.
+
+    ``if key not in cache`` is not counted: it still queries once per distinct key.
+    """
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return dotted_name(test.operand)
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and len(test.comparators) == 1:
+        op, right = test.ops[0], test.comparators[0]
+        if isinstance(op, ast.Is) and isinstance(right, ast.Constant) and right.value is None:
+            return dotted_name(test.left)
+    return None
+
+
+@on(ast.If, rules=(QUERY_IN_LOOP,))
+def record_memoised_queries(node: ast.If, ctx: FileContext) -> None:
+    """``if x is None: x = Model.objects.get(...)`` fills a cache: the query runs once, not per iteration."""
+    if not ctx.scope.loops:
+        return
+    cache = _memo_target(node.test)
+    if cache is None:
+        return
+    memoised = ctx.state(_FileLoops).consumed
+    for statement in node.body:
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+            target = statement.targets[0]
+            if dotted_name(target) == cache:
+                value = statement.value
+                memoised.add(id(value.value if isinstance(value, ast.Await) else value))
+
+
+@on(ast.Subscript, rules=(QUERY_IN_LOOP,))
+def check_indexed_queryset(node: ast.Subscript, ctx: FileContext) -> None:
+    if isinstance(node.value, ast.Call) and ctx.scope.loops and not isinstance(node.slice, ast.Slice):
+        if isinstance(node.ctx, ast.Load):
+            _check_evaluated_queryset(node.value, ctx, repeating=False)
+
+
+# -- calls ---------------------------------------------------------------------------------------
+def _is_model_item(name: str, ctx: FileContext) -> tuple[Loop, _LoopItem] | None:
+    """The loop item ``name`` when it is known to be a row (a queryset element or a changed instance)."""
+    found = _item_of(name, ctx)
+    if found is None:
+        return None
+    loop, item = found
+    if item.facts is not None or item.model_instance:
+        return found
+    if name in _state(ctx).changed.get(loop.node, set()):
+        return found
+    return None
+
+
+def _constructed_model(name: str, ctx: FileContext) -> tuple[ast.AST, str] | None:
+    """The loop and model when ``name`` was bound to ``Model(...)`` in an active loop."""
+    state = _state(ctx)
+    for loop in ctx.scope.loops:
+        model = state.constructed.get(loop.node, {}).get(name)
+        if model is not None:
+            return loop.node, model
+    return None
+
+
+def _is_copy(name: str, call: ast.Call, ctx: FileContext) -> bool:
+    """``obj.pk = None`` or ``save(force_insert=True)``: the save inserts a copy."""
+    if any(keyword.arg == "force_insert" for keyword in call.keywords):
+        return True
+    copies = _state(ctx).copies
+    return any(name in copies.get(loop.node, ()) for loop in ctx.scope.loops)
+
+
+def _report_write(node: ast.Call, rule_: Rule, ctx: FileContext, **fields: object) -> None:
+    """Report a write; a query it is called on (``Model.objects.get(...).delete()``) is not reported again."""
+    receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
+    enabled: frozenset[str] = getattr(ctx.options, "enabled", frozenset())
+    if isinstance(receiver, ast.Call) and rule_.code in enabled:
+        ctx.state(_FileLoops).consumed.add(id(receiver))
+    ctx.report(node, rule_, **fields)
+
+
+def _check_write(node: ast.Call, func: ast.Attribute, ctx: FileContext) -> bool:
+    method = func.attr
+    receiver = func.value
+    if method in _CREATE_METHODS:
+        model = relations.manager_queryset_label(receiver, ctx)
+        if model is None or _varies_per_iteration(model, ctx) or not _repeats(node, ctx):
+            return False
+        _report_write(node, CREATE_IN_LOOP, ctx, what=_describe(node), model=model)
+        return True
+    if method in _SAVE_METHODS:
+        return _check_save(node, receiver, method, ctx)
+    if method in _UPDATE_METHODS:
+        facts = relations.queryset_facts(receiver, ctx)
+        if facts is None or _varies_per_iteration(facts.roots, ctx) or _filters_with_in_lookup(receiver):
+            return False
+        if not _repeats(node, ctx):
+            return False
+        _report_write(node, SAVE_IN_LOOP, ctx, what=_describe(node))
+        return True
+    if method in _DELETE_METHODS:
+        return _check_delete(node, receiver, ctx)
+    return False
+
+
+def _check_save(node: ast.Call, receiver: ast.expr, method: str, ctx: FileContext) -> bool:
+    if isinstance(receiver, ast.Call):
+        model = models.model_class_label(receiver.func, ctx)
+        if model is None or not _repeats(node, ctx):
+            return False
+        ctx.report(node, CREATE_IN_LOOP, what=f"{model}(...).{method}()", model=model)
+        return True
+    if not isinstance(receiver, ast.Name):
+        return False
+    constructed = _constructed_model(receiver.id, ctx)
+    if constructed is not None:
+        loop, model = constructed
+        # Only the first save inserts; later saves of the same new row are updates.
+        del _state(ctx).constructed[loop][receiver.id]
+        if not _repeats(node, ctx):
+            return False
+        ctx.report(node, CREATE_IN_LOOP, what=f"{receiver.id}.{method}() of a new {model}", model=model)
+        return True
+    if _is_model_item(receiver.id, ctx) is None or _is_copy(receiver.id, node, ctx):
+        return False
+    if not _repeats(node, ctx):
+        return False
+    ctx.report(node, SAVE_IN_LOOP, what=f"{receiver.id}.{method}()")
+    return True
+
+
+# ``Model.delete(using=None, keep_parents=False)``; any other argument means an overridden delete.
+_DELETE_PARAMETERS = frozenset({"using", "keep_parents"})
+
+
+def _check_delete(node: ast.Call, receiver: ast.expr, ctx: FileContext) -> bool:
+    if node.args or any(keyword.arg not in _DELETE_PARAMETERS for keyword in node.keywords):
+        return False
+    model: str
+    if isinstance(receiver, ast.Name):
+        found = _is_model_item(receiver.id, ctx)
+        if found is None:
+            return False
+        model = found[1].facts.label if found[1].facts is not None else ""
+    else:
+        facts = relations.queryset_facts(receiver, ctx)
+        if facts is not None:
+            if _filters_with_in_lookup(receiver) or _varies_per_iteration(facts.roots, ctx):
+                return False
+            model = facts.label
+        else:
+            instance = models.infer_call(receiver, ctx) if isinstance(receiver, ast.Call) else None
+            if instance is None or instance.kind is not Kind.MODEL_INSTANCE:
+                return False
+            model = instance.label
+    if (model and _varies_per_iteration(model, ctx)) or not _repeats(node, ctx):
+        return False
+    _report_write(node, DELETE_IN_LOOP, ctx, what=_describe(node), model=model or "Model")
+    return True
+
+
+def _check_query(node: ast.Call, ctx: FileContext) -> None:
+    if id(node) in ctx.state(_FileLoops).consumed:
+        return
+    func = node.func
+    if isinstance(func, ast.Attribute) and func.attr in _QUERY_METHODS:
+        model = relations.manager_queryset_label(func.value, ctx)
+        # A row locked per iteration (select_for_update) is a work queue drained one row at a time.
+        if model is not None and not _varies_per_iteration(model, ctx) and not relations.is_locked_chain(node, ctx):
+            if _repeats(node, ctx, while_loops=False):
+                ctx.report(node, QUERY_IN_LOOP, what=_describe(node))
+        return
+    if isinstance(func, ast.Name) and func.id in _EVALUATING_BUILTINS and len(node.args) == 1:
+        if ctx.scope.lookup(func.id) is None and func.id not in ctx.imports.names:
+            _check_evaluated_queryset(node.args[0], ctx, repeating=False)
+        return
+    if isinstance(func, (ast.Name, ast.Attribute)) and ctx.qualified_name(func) in _SHORTCUTS:
+        if _repeats(node, ctx, while_loops=False):
+            ctx.report(node, QUERY_IN_LOOP, what=f"{dotted_name(func)}()")
+
+
+def _check_related_query(node: ast.Call, func: ast.Attribute, ctx: FileContext) -> None:
+    method = func.attr
+    if method not in relations.RELATED_QUERY_METHODS:
+        if method not in relations.RELATED_QUERY_METHODS_WITHOUT_ARGUMENTS or node.args or node.keywords:
+            return
+    manager = func.value
+    if not isinstance(manager, ast.Attribute) or not isinstance(manager.value, ast.Name):
+        return
+    relation = manager.attr
+    if relation in models.MANAGER_ATTRIBUTES:
+        return
+    found = _item_of(manager.value.id, ctx)
+    if found is None:
+        return
+    _, item = found
+    facts = item.facts
+    if facts is None or not facts.from_manager or facts.prefetches.covers(relation):
+        return
+    kind = relations.attribute_kind(facts.label, relation, ctx)
+    if kind is not None and kind != relations.MANY:
+        return
+    if _repeats(node, ctx):
+        ctx.report(
+            node,
+            RELATED_QUERY_IN_LOOP,
+            what=_describe(node),
+            relation=relation,
+            item=item.name,
+            model=facts.label,
+        )
+
+
+@on(ast.Call, rules=_ALL)
+def check_call(node: ast.Call, ctx: FileContext) -> None:
+    relations.record_prefetch_call(node, ctx)
+    if not ctx.scope.loops:
+        return
+    func = node.func
+    if isinstance(func, ast.Attribute):
+        if _check_write(node, func, ctx):
+            return
+        _check_related_query(node, func, ctx)
+    _check_query(node, ctx)

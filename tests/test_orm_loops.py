@@ -1,0 +1,353 @@
+from __future__ import annotations
+
+import pytest
+
+from flake8_celery_django.api import check_source
+from flake8_celery_django.settings import Settings
+from tests.cases import Case, all_codes_settings, assert_case, invalid, valid
+
+CASES: list[Case] = [
+    # -- CDJ401 -----------------------------------------------------------------------------------
+    invalid(
+        "CDJ401",
+        """
+        from shop.models import OrderLine, Product
+        def import_lines(order, rows):
+            for row in rows:
+                OrderLine.objects.create(order=order, **row)
+            for row in rows:
+                product = Product(name=row["name"])
+                product.save()
+                product.save()
+            while rows:
+                Product(name=rows.pop()).save()
+        """,
+        (5, 8), (8, 8), (11, 8),
+    ),
+    invalid(
+        "CDJ401",
+        """
+        from shop.models import OrderLine
+        async def import_lines(order, rows):
+            async for row in rows:
+                await OrderLine.objects.acreate(order=order, **row)
+            [OrderLine.objects.create(order=order, **row) for row in rows]
+        """,
+        (5, 14), (6, 5),
+    ),
+    valid(
+        "CDJ401",
+        """
+        from shop.models import OrderLine, Product
+        def import_lines(order, rows, kinds):
+            OrderLine.objects.bulk_create([OrderLine(order=order, **row) for row in rows])
+            OrderLine.objects.create(order=order)
+            for row in rows:
+                if row["ok"]:
+                    OrderLine.objects.create(order=order, **row)
+                    return
+            for kind in ("a", "b"):
+                Product.objects.create(name=kind)
+            for model in kinds:
+                model.objects.create(order=order)
+            for row in rows:
+                def later():
+                    OrderLine.objects.create(order=order, **row)
+            for row in rows:
+                try:
+                    product = Product.objects.get(name=row)
+                except Product.DoesNotExist:
+                    product = Product(name=row)
+                product.save()
+        """,
+    ),
+    valid(
+        "CDJ401",
+        """
+        from shop.models import OrderLine
+        def test_import_lines(order, rows):
+            for row in rows:
+                OrderLine.objects.create(order=order, **row)
+        """,
+    ),
+    # -- CDJ402 -----------------------------------------------------------------------------------
+    invalid(
+        "CDJ402",
+        """
+        from shop.models import Order
+        def mark_paid(ids, orders, models, values):
+            for order in Order.objects.filter(pk__in=ids):
+                order.paid = True
+                order.save()
+            for order in orders:
+                order.paid = True
+                order.save(update_fields=["paid"])
+            for pk in ids:
+                Order.objects.filter(pk=pk).update(paid=True)
+            for model in models:
+                for value in values:
+                    model.objects.filter(name=value).update(name=value.lower())
+            for org in ids:
+                Order.objects.filter(org=org).exclude(pk__in=ids).update(paid=True)
+        """,
+        (6, 8), (9, 8), (11, 8), (14, 12), (16, 8),
+    ),
+    valid(
+        "CDJ402",
+        """
+        from shop.models import Order
+        def mark_paid(ids, forms, entries, models, groups, querysets):
+            Order.objects.filter(pk__in=ids).update(paid=True)
+            for form in forms:
+                form.save()
+            for name in entries:
+                entries[name].save()
+            for order in Order.objects.filter(pk__in=ids):
+                order.pk = None
+                order.save()
+            for order in Order.objects.filter(pk__in=ids):
+                order.save(force_insert=True)
+            for model in models:
+                model.objects.filter(paid=False).update(paid=True)
+            for group in groups:
+                Order.objects.filter(pk__in=group.ids).update(total=group.total)
+            for key in ids:
+                scoped = querysets[key]
+                stale = scoped.filter(paid=False)
+                stale.update(paid=True)
+                querysets[key].filter(paid=False).update(paid=True)
+            settings = {}
+            for key in ids:
+                settings.update({key: 1})
+            orders = list(Order.objects.filter(pk__in=ids))
+            for order in orders:
+                order.paid = True
+            Order.objects.bulk_update(orders, ["paid"])
+        """,
+    ),
+    # -- CDJ403 -----------------------------------------------------------------------------------
+    invalid(
+        "CDJ403",
+        """
+        from shop.models import Order
+        def purge(ids, customer):
+            for order in Order.objects.filter(paid=False):
+                order.delete()
+            for pk in ids:
+                Order.objects.filter(pk=pk).delete()
+                Order.objects.get(pk=pk).delete()
+            for order in customer.orders.all():
+                order.delete()
+            for form in customer.forms:
+                Order.objects.filter(customer__in=form.customers).delete()
+            for order in Order.objects.all():
+                order.lines.all().delete()
+        """,
+        (5, 8), (7, 8), (8, 8), (10, 8), (12, 8), (14, 8),
+    ),
+    valid(
+        "CDJ403",
+        """
+        from django.core.cache import cache
+        from shop.models import Order
+        def purge(ids, files, documents, batches):
+            Order.objects.filter(pk__in=ids).delete()
+            for key in ids:
+                cache.delete(key)
+            for f in files:
+                f.delete()
+            for document in Order.objects.filter(paid=False):
+                document.delete(to_trash=False)
+            for batch in batches:
+                Order.objects.filter(pk__in=batch).delete()
+                Order.objects.filter(customer_id__in=batch).delete()
+        """,
+    ),
+    # -- CDJ404 -----------------------------------------------------------------------------------
+    invalid(
+        "CDJ404",
+        """
+        from django.shortcuts import get_list_or_404, get_object_or_404
+        from shop.models import Customer, Order, Product
+        def report(ids, names):
+            for pk in ids:
+                Order.objects.get(pk=pk)
+                Order.objects.filter(customer_id=pk).first()
+                Order.objects.filter(customer_id=pk).count()
+                get_object_or_404(Product, pk=pk)
+                list(Order.objects.filter(customer_id=pk))
+                for product in Product.objects.filter(pk=pk):
+                    pass
+            return [Customer.objects.filter(name=n).exists() for n in names]
+        def latest(ids, cache):
+            for pk in ids:
+                Order.objects.filter(customer_id=pk).order_by("-pk")[0]
+                get_list_or_404(Order, customer_id=pk)
+                if pk not in cache:
+                    cache[pk] = Order.objects.filter(customer_id=pk).count()
+        """,
+        (6, 8), (7, 8), (8, 8), (9, 8), (10, 13), (11, 23), (13, 12), (16, 8), (17, 8), (19, 24),
+    ),
+    invalid(
+        "CDJ404",
+        """
+        from shop.models import Product
+        def report(groups):
+            products = Product.objects.filter(stock__gt=0)
+            for group in groups:
+                products.filter(group=group).exists()
+            return [p for g in groups for p in Product.objects.filter(group=g)]
+        """,
+        (6, 8), (7, 39),
+    ),
+    valid(
+        "CDJ404",
+        """
+        from django.db import transaction
+        from shop.models import Order
+        def drain(queue):
+            for item in queue:
+                with transaction.atomic():
+                    order = Order.objects.select_for_update(nowait=True).get(pk=item.order_id)
+                    locked = Order.objects.select_for_update().filter(pk=item.order_id).first()
+        """,
+    ),
+    valid(
+        "CDJ404",
+        """
+        from shop.models import Order, Product
+        def report(self, ids, data, models):
+            orders = Order.objects.in_bulk(ids)
+            for pk in ids:
+                data.get(pk)
+                orders.get(pk)
+            for order in Order.objects.filter(pk__in=ids):
+                pass
+            lazy = [Product.objects.filter(pk=pk) for pk in ids]
+            while not Order.objects.filter(paid=True).exists():
+                pass
+            for model in models:
+                model.objects.count()
+            for form in data:
+                related = form.Meta.model
+                related.objects.filter(pk__in=ids).count()
+            for pk in ids:
+                try:
+                    return Order.objects.get(pk=pk)
+                except Order.DoesNotExist:
+                    continue
+            product = None
+            for pk in ids:
+                if product is None:
+                    product = Product.objects.get(pk=1)
+                if not self.order:
+                    self.order = Order.objects.first()
+        """,
+    ),
+    # -- CDJ405 -----------------------------------------------------------------------------------
+    invalid(
+        "CDJ405",
+        """
+        from shop.models import Order
+        def totals():
+            for order in Order.objects.filter(paid=True):
+                order.lines.count()
+                for line in order.lines.all():
+                    pass
+            orders = Order.objects.select_related("customer")
+            return [o.lines.filter(quantity__gt=1).exists() for o in orders]
+        """,
+        (5, 8), (6, 20), (9, 12),
+    ),
+    valid(
+        "CDJ405",
+        """
+        from django.db.models import Prefetch, prefetch_related_objects
+        from shop.models import Order, OrderLine
+        def totals(orders_param, lookups):
+            for order in Order.objects.prefetch_related("lines"):
+                order.lines.all()
+            for order in Order.objects.prefetch_related("lines__product"):
+                order.lines.count()
+            for order in Order.objects.prefetch_related(Prefetch("lines", queryset=OrderLine.objects.all())):
+                order.lines.all()
+            for order in Order.objects.prefetch_related(*lookups):
+                order.lines.all()
+            orders = Order.objects.all()
+            orders = orders.prefetch_related("lines")
+            for order in orders:
+                order.lines.all()
+            later = Order.objects.all()
+            prefetch_related_objects(later, "lines")
+            for order in later:
+                order.lines.all()
+            for order in orders_param:
+                order.lines.all()
+            for order in Order.objects.all():
+                order.customer.name
+                order.tags.count("x")
+                order.data.get("key")
+        """,
+    ),
+    invalid(
+        "CDJ405",
+        """
+        from django.db.models import Prefetch
+        from shop.models import Order
+        def totals():
+            for order in Order.objects.prefetch_related(Prefetch("lines", to_attr="cached")):
+                order.lines.all()
+        """,
+        (6, 8),
+    ),
+    valid(
+        "CDJ405",
+        """
+        from django.db import models
+        class Customer(models.Model):
+            name = models.CharField(max_length=10)
+            account = models.ForeignKey("Account", on_delete=models.CASCADE)
+        def names():
+            for customer in Customer.objects.all():
+                customer.name.count()
+                customer.account.filter()
+        """,
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=Case.id)
+def test_orm_loop_cases(case: Case) -> None:
+    assert_case(case)
+
+
+@pytest.mark.parametrize("case", CASES, ids=Case.id)
+def test_orm_loop_cases_with_only_that_rule(case: Case) -> None:
+    """A rule selected alone reports what it reports with every rule on."""
+    settings = Settings(enabled=frozenset({case.code}), **case.options)  # type: ignore[arg-type]
+    findings = check_source(case.source, "example.py", settings, strict=True)
+    assert [(f.line, f.col) for f in findings] == list(case.expected)
+
+
+LOOPED_WRITES = """
+from shop.models import OrderLine
+def import_lines(order, rows):
+    for row in rows:
+        OrderLine.objects.create(order=order, **row)
+"""
+
+
+@pytest.mark.parametrize(
+    ("filename", "expected"),
+    [
+        ("shop/services.py", [(5, 8)]),
+        ("shop/tests/test_import.py", []),
+        ("shop/tests.py", []),
+        ("shop/testing.py", []),
+        ("shop/migrations/0002_fill.py", []),
+        ("shop/utils/migrations.py", []),
+    ],
+)
+def test_tests_and_migrations_are_skipped(filename: str, expected: list[tuple[int, int]]) -> None:
+    findings = check_source(LOOPED_WRITES, filename, all_codes_settings(), strict=True)
+    assert [(f.line, f.col) for f in findings if f.code == "CDJ401"] == expected
