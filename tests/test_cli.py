@@ -231,3 +231,34 @@ def test_pyproject_per_file_ignores(project: Path) -> None:
     assert result.returncode == 1
     assert result.stdout.decode().startswith(f"--- a/{os.path.join('app', 'rates.py')}\n")
     assert b"0001" not in result.stdout
+
+
+RACE = """from shop.models import Product
+
+
+def sell(pk):
+    product = Product.objects.get(pk=pk)
+    product.stock -= 1
+    product.save()
+"""
+
+
+def test_unsafe_fixes_need_the_flag(project: Path) -> None:
+    (project / "app" / "sell.py").write_text(RACE)
+    safe_only = run(project, "fix", "app/sell.py")
+    assert safe_only.returncode == 0
+    assert (project / "app" / "sell.py").read_text() == RACE
+    assert "1 more finding can be fixed with --unsafe-fixes" in safe_only.stderr.decode()
+    unsafe = run(project, "fix", "--unsafe-fixes", "app/sell.py")
+    assert unsafe.returncode == 1
+    assert (project / "app" / "sell.py").read_text() == RACE.replace(
+        "from shop.models import Product\n", "from shop.models import Product\nfrom django.db.models import F\n"
+    ).replace("product.stock -= 1", 'product.stock = F("stock") - 1')
+    assert run(project, "fix", "--unsafe-fixes", "app/sell.py").returncode == 0
+
+
+def test_unsafe_fixes_from_pyproject(project: Path) -> None:
+    (project / "pyproject.toml").write_text("[tool.flake8-celery-django]\nunsafe-fixes = true\n")
+    result = run(project, "fix", "-", stdin=RACE.encode())
+    assert result.returncode == 1
+    assert 'product.stock = F("stock") - 1' in result.stdout.decode()
