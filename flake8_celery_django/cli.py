@@ -251,9 +251,10 @@ def _summary(args: argparse.Namespace, run: FixRun, err: TextIO) -> None:
         files = "file" if run.changed_files == 1 else "files"
         err.write(f"{verb} {run.fixes} finding{'s' if run.fixes != 1 else ''} in {run.changed_files} {files}\n")
     if run.unsafe_left:
+        plural, were = ("s", "they were") if run.unsafe_left != 1 else ("", "it was")
         err.write(
-            f"{run.unsafe_left} more finding{'s' if run.unsafe_left != 1 else ''} "
-            "can be fixed with --unsafe-fixes (read each rule's Fix safety first)\n"
+            f"{run.unsafe_left} finding{plural} of rules with an unsafe fix left as {were}; "
+            "--unsafe-fixes applies those fixes (read each rule's Fix safety first)\n"
         )
 
 

@@ -248,7 +248,7 @@ def test_unsafe_fixes_need_the_flag(project: Path) -> None:
     safe_only = run(project, "fix", "app/sell.py")
     assert safe_only.returncode == 0
     assert (project / "app" / "sell.py").read_text() == RACE
-    assert "1 more finding can be fixed with --unsafe-fixes" in safe_only.stderr.decode()
+    assert "1 finding of rules with an unsafe fix left as it was; --unsafe-fixes" in safe_only.stderr.decode()
     unsafe = run(project, "fix", "--unsafe-fixes", "app/sell.py")
     assert unsafe.returncode == 1
     assert (project / "app" / "sell.py").read_text() == RACE.replace(
