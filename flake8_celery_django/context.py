@@ -165,6 +165,17 @@ class FileContext:
             found = self._state[cls] = cls()
         return found  # type: ignore[no-any-return,unused-ignore]
 
+    def code_scope(self) -> Scope:
+        """The function, class or module whose code runs here (lambdas belong to their definer)."""
+        scope = self.scope
+        while scope.kind == "lambda" and scope.parent is not None:
+            scope = scope.parent
+        return scope
+
+    def method_owner(self) -> Scope | None:
+        """The class scope when the code here is a method's (``self`` is an instance of it)."""
+        return self.code_scope().enclosing_class
+
     def function_scopes(self) -> Iterator[Scope]:
         scope: Scope | None = self.scope
         while scope is not None:
