@@ -149,7 +149,9 @@ def _fix_one(
 
     try:
         first = fixable.Scan(found.tree, to_fix)
-        result = fix_source(source.text, name, settings, unsafe=args.unsafe_fixes, first=first)
+        result = fix_source(
+            source.text, name, settings, unsafe=args.unsafe_fixes, first=first, line_length=config.line_length
+        )
         new_data = result.source.encode(source.encoding) if result.changed else None
     except FixError as error:
         err.write(f"{name}: not fixed, left as it was: {error}\n")

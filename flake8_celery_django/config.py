@@ -64,6 +64,11 @@ class FixConfig:
         return [*(getattr(self.options, "exclude", None) or []), *(getattr(self.options, "extend_exclude", None) or [])]
 
     @property
+    def line_length(self) -> int:
+        value = getattr(self.options, "max_line_length", None)
+        return value if isinstance(value, int) and value > 0 else 79
+
+    @property
     def filename_patterns(self) -> list[str]:
         return list(getattr(self.options, "filename", None) or ["*.py"])
 

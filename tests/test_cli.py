@@ -262,3 +262,35 @@ def test_unsafe_fixes_from_pyproject(project: Path) -> None:
     result = run(project, "fix", "-", stdin=RACE.encode())
     assert result.returncode == 1
     assert 'product.stock = F("stock") - 1' in result.stdout.decode()
+
+
+LOOP = """from shop.models import Line
+
+
+def import_lines(rows):
+    for sku, quantity in rows:
+        Line.objects.create(sku=sku, quantity=quantity, note="imported")
+"""
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        (
+            "",
+            "    Line.objects.bulk_create(\n"
+            '        [Line(sku=sku, quantity=quantity, note="imported") for sku, quantity in rows]\n'
+            "    )\n",
+        ),
+        (
+            "[flake8]\nmax-line-length = 120\n",
+            '    Line.objects.bulk_create([Line(sku=sku, quantity=quantity, note="imported") '
+            "for sku, quantity in rows])\n",
+        ),
+    ],
+)
+def test_bulk_create_layout_follows_max_line_length(project: Path, config: str, expected: str) -> None:
+    (project / "setup.cfg").write_text(config)
+    result = run(project, "fix", "--unsafe-fixes", "-", stdin=LOOP.encode())
+    assert result.returncode == 1
+    assert result.stdout.decode().endswith("def import_lines(rows):\n" + expected)

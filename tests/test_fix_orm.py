@@ -95,7 +95,7 @@ def test_cdj401_loop_of_creates_becomes_one_bulk_create() -> None:
             # one insert per row
             for sku, quantity in rows:
                 Line.objects.create(order=order, sku=sku, quantity=quantity)  # slow
-            for row in rows if rows else default_rows:
+            for row in a if c else b:
                 Line.objects.create(**row)
         """,
         [(7, 8), (9, 8)],
@@ -104,8 +104,10 @@ def test_cdj401_loop_of_creates_becomes_one_bulk_create() -> None:
 
         def import_lines(order, rows):
             # one insert per row
-            Line.objects.bulk_create([Line(order=order, sku=sku, quantity=quantity) for sku, quantity in rows])  # slow
-            Line.objects.bulk_create([Line(**row) for row in (rows if rows else default_rows)])
+            Line.objects.bulk_create(
+                [Line(order=order, sku=sku, quantity=quantity) for sku, quantity in rows]
+            )  # slow
+            Line.objects.bulk_create([Line(**row) for row in (a if c else b)])
         """,
     )
 

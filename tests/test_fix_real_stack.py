@@ -213,7 +213,7 @@ class BulkCreateFix(TestCase):
         inserted_before = list(Line.objects.order_by("pk").values_list("sku", "quantity"))
         Line.objects.all().delete()
         fixed = fixed_source("CDJ401", IMPORT_LINES, ast.Call, (6, 8))
-        assert "Line.objects.bulk_create([Line(sku=sku, quantity=quantity) for sku, quantity in rows])" in fixed
+        assert "bulk_create(\n        [Line(sku=sku, quantity=quantity) for sku, quantity in rows]\n    )" in fixed
         with self.assertNumQueries(1):
             load(fixed, "lines_after").import_lines(rows)
         assert list(Line.objects.order_by("pk").values_list("sku", "quantity")) == inserted_before == rows

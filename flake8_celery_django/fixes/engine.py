@@ -19,7 +19,7 @@ from libcst.metadata import CodeRange, MetadataWrapper, ParentNodeProvider, Posi
 from flake8_celery_django.context import Finding
 from flake8_celery_django.fixable import Scan, detection_settings, fixable_findings, physical_lines, scan
 from flake8_celery_django.fixes.imports import ImportPlan, NeededImport, add_imports
-from flake8_celery_django.fixes.registry import FIXERS, Edit, FixContext, Fixer
+from flake8_celery_django.fixes.registry import DEFAULT_LINE_LENGTH, FIXERS, Edit, FixContext, Fixer
 from flake8_celery_django.settings import Settings
 
 MAX_PASSES = 10
@@ -68,6 +68,7 @@ def apply_findings(
     settings: Settings,
     tree: ast.Module,
     fixers: Mapping[str, Fixer] = FIXERS,
+    line_length: int = DEFAULT_LINE_LENGTH,
 ) -> tuple[str, Counter[str]]:
     """One pass: the fixes of ``findings`` that do not overlap, applied to ``source``."""
     try:
@@ -82,7 +83,7 @@ def apply_findings(
         key = (where.start.line, where.start.column, where.end.line, where.end.column)
         by_range.setdefault(key, []).append(node)
     lines = physical_lines(source)
-    context = FixContext(module, parents, settings, ImportPlan(tree))
+    context = FixContext(module, parents, settings, ImportPlan(tree), positions, line_length)
     accepted: list[tuple[CodeRange, Edit, str]] = []
     for finding in findings:
         fixer = fixers.get(finding.code)
@@ -124,6 +125,7 @@ def fix_source(
     *,
     unsafe: bool = False,
     first: Scan | None = None,
+    line_length: int = DEFAULT_LINE_LENGTH,
 ) -> FixResult:
     """``source`` with every allowed fix applied; raises :class:`FixError` when anything fails.
 
@@ -141,7 +143,7 @@ def fix_source(
         if not findings or tree is None:
             break
         try:
-            rewritten, fixed = apply_findings(result.source, findings, settings, tree)
+            rewritten, fixed = apply_findings(result.source, findings, settings, tree, line_length=line_length)
         except FixError:
             raise
         except Exception as error:  # noqa: BLE001  (any failure leaves the file as it was)

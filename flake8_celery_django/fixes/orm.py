@@ -180,12 +180,16 @@ def bulk_create(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
         elt=instance,
         for_in=cst.CompFor(target=loop.target, iter=iterable),
     )
+    bulk = cst.Call(func=cst.Attribute(value=manager, attr=cst.Name("bulk_create")), args=[cst.Arg(comprehension)])
+    one_line = ctx.column(loop) + len(cst.Module(body=[]).code_for_node(bulk))
+    if one_line > ctx.line_length and "\n" not in ctx.code(node):
+        # too long for one line: the list goes on a line of its own, as formatters lay it out
+        bulk = bulk.with_changes(
+            whitespace_before_args=cst.ParenthesizedWhitespace(indent=True, last_line=cst.SimpleWhitespace("    ")),
+            args=[cst.Arg(comprehension, whitespace_after_arg=cst.ParenthesizedWhitespace(indent=True))],
+        )
     statement = cst.SimpleStatementLine(
-        body=[
-            cst.Expr(
-                cst.Call(func=cst.Attribute(value=manager, attr=cst.Name("bulk_create")), args=[cst.Arg(comprehension)])
-            )
-        ],
+        body=[cst.Expr(bulk)],
         leading_lines=loop.leading_lines,
         trailing_whitespace=line.trailing_whitespace,
     )

@@ -8,10 +8,11 @@ better left to a person.  Whether a fix is safe or unsafe is the rule's own ``fi
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import libcst as cst
+from libcst.metadata import CodeRange
 
 from flake8_celery_django import rules as _rules  # noqa: F401  (declares the rules fixers refer to)
 from flake8_celery_django.registry import RULES, FixSafety
@@ -19,6 +20,9 @@ from flake8_celery_django.registry import RULES, FixSafety
 if TYPE_CHECKING:
     from flake8_celery_django.fixes.imports import ImportPlan, NeededImport
     from flake8_celery_django.settings import Settings
+
+
+DEFAULT_LINE_LENGTH = 79  # flake8's default max-line-length
 
 
 @dataclass(frozen=True)
@@ -38,12 +42,19 @@ class FixContext:
     parents: Mapping[cst.CSTNode, cst.CSTNode]
     settings: Settings
     imports: ImportPlan
+    positions: Mapping[cst.CSTNode, CodeRange] = field(default_factory=dict)
+    # The project's maximum line length (flake8's max-line-length), for fixes that choose a layout.
+    line_length: int = DEFAULT_LINE_LENGTH
 
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
         return self.parents.get(node)
 
     def code(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node)
+
+    def column(self, node: cst.CSTNode) -> int:
+        where = self.positions.get(node)
+        return where.start.column if where is not None else 0
 
 
 FixFunction = Callable[[cst.CSTNode, FixContext], "Edit | None"]
