@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from flake8_celery_django.fixes.arguments import append_argument, number
+from flake8_celery_django.fixes.names import called_name
 from flake8_celery_django.fixes.registry import Edit, FixContext, fixer
 
 # Where detection accepts a positional timeout (see rules/http_timeouts.py): urlopen's third
@@ -35,15 +36,6 @@ def add_timeout(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
     return Edit(node, append_argument(node, timeout))
 
 
-def _method_name(call: cst.Call) -> str:
-    func = call.func
-    if isinstance(func, cst.Attribute):
-        return func.attr.value
-    if isinstance(func, cst.Name):
-        return func.value
-    return ""
-
-
 @fixer("CDJ202", "safe", cst.Call)
 def replace_timeout_none(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
     assert isinstance(node, cst.Call)
@@ -55,7 +47,7 @@ def replace_timeout_none(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
     if index is None:
         positional = [i for i, argument in enumerate(arguments) if argument.keyword is None and not argument.star]
         wanted = (
-            _SESSION_REQUEST_TIMEOUT_POSITION if _method_name(node) == "request" else _URLOPEN_TIMEOUT_POSITION
+            _SESSION_REQUEST_TIMEOUT_POSITION if called_name(node) == "request" else _URLOPEN_TIMEOUT_POSITION
         )
         if len(positional) > wanted:
             index = positional[wanted]

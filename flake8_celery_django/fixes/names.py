@@ -64,3 +64,13 @@ def target_names(target: cst.BaseExpression) -> set[str]:
         elif isinstance(current, cst.StarredElement):
             pending.append(current.value)
     return found
+
+
+def called_name(call: cst.Call) -> str:
+    """``delay`` for ``task.delay(...)``, ``on_commit`` for ``on_commit(...)``: the name being called."""
+    func = call.func
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    if isinstance(func, cst.Name):
+        return func.value
+    return ""

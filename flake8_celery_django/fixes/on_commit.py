@@ -12,7 +12,7 @@ import libcst as cst
 
 from flake8_celery_django.fixes.arguments import keep_alignment
 from flake8_celery_django.fixes.imports import NeededImport
-from flake8_celery_django.fixes.names import Names, target_names
+from flake8_celery_django.fixes.names import Names, called_name, target_names
 from flake8_celery_django.fixes.registry import Edit, FixContext, fixer
 
 _SENDING_METHODS = frozenset({"delay", "apply_async", "send_task"})
@@ -87,20 +87,11 @@ fixer("CDJ502", "unsafe", cst.Call, cst.Expr)(send_on_commit)
 fixer("CDJ503", "unsafe", cst.Call, cst.Expr)(send_on_commit)
 
 
-def _called_name(call: cst.Call) -> str:
-    func = call.func
-    if isinstance(func, cst.Attribute):
-        return func.attr.value
-    if isinstance(func, cst.Name):
-        return func.value
-    return ""
-
-
 def _on_commit_argument(node: cst.CSTNode, ctx: FixContext) -> bool:
     """``node`` is the callback (first argument, or ``func=``) of an ``on_commit(...)`` call."""
     argument = ctx.parent(node)
     owner = ctx.parent(argument) if isinstance(argument, cst.Arg) else None
-    if not isinstance(owner, cst.Call) or _called_name(owner) != "on_commit" or not isinstance(argument, cst.Arg):
+    if not isinstance(owner, cst.Call) or called_name(owner) != "on_commit" or not isinstance(argument, cst.Arg):
         return False
     if argument.keyword is not None:
         return argument.keyword.value == "func"
@@ -121,7 +112,7 @@ def defer_call_result(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
     if not _on_commit_argument(node, ctx):
         # reported on the on_commit(...) call itself: its callback is the call to defer
         first = node.args[0] if node.args else None
-        if _called_name(node) != "on_commit" or first is None or not isinstance(first.value, cst.Call):
+        if called_name(node) != "on_commit" or first is None or not isinstance(first.value, cst.Call):
             return None
         if first.keyword is not None and first.keyword.value != "func":
             return None
@@ -130,7 +121,7 @@ def defer_call_result(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
     func = inner.func
     if isinstance(func, cst.Attribute) and func.attr.value in _SHORT_SIGNATURES:
         inner = inner.with_changes(func=func.with_changes(attr=cst.Name("delay")))
-    elif _called_name(inner) in ("signature", "subtask"):
+    elif called_name(inner) in ("signature", "subtask"):
         return None  # its arguments are packed (args, kwargs, options): left to a person
     callback, needs = _deferred(inner.with_changes(lpar=(), rpar=()), ctx)
     if isinstance(callback, cst.Call):
