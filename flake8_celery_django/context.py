@@ -111,6 +111,9 @@ class Finding:
     col: int
     code: str
     message: str
+    # Where the reported node ends, so that ``fix`` finds exactly that node again.
+    end_line: int = field(default=0, compare=False)
+    end_col: int = field(default=0, compare=False)
 
 
 class FileContext:
@@ -133,6 +136,8 @@ class FileContext:
                 getattr(node, "col_offset", 0),
                 rule.code,
                 rule.format(**fields),
+                getattr(node, "end_lineno", None) or 0,
+                getattr(node, "end_col_offset", None) or 0,
             )
         )
 
@@ -159,6 +164,17 @@ class FileContext:
         if found is None:
             found = self._state[cls] = cls()
         return found  # type: ignore[no-any-return,unused-ignore]
+
+    def code_scope(self) -> Scope:
+        """The function, class or module whose code runs here (lambdas belong to their definer)."""
+        scope = self.scope
+        while scope.kind == "lambda" and scope.parent is not None:
+            scope = scope.parent
+        return scope
+
+    def method_owner(self) -> Scope | None:
+        """The class scope when the code here is a method's (``self`` is an instance of it)."""
+        return self.code_scope().enclosing_class
 
     def function_scopes(self) -> Iterator[Scope]:
         scope: Scope | None = self.scope

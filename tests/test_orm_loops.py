@@ -203,6 +203,18 @@ CASES: list[Case] = [
     valid(
         "CDJ404",
         """
+        from django.db import transaction
+        from shop.models import Order
+        def drain(queue):
+            for item in queue:
+                with transaction.atomic():
+                    order = Order.objects.select_for_update(nowait=True).get(pk=item.order_id)
+                    locked = Order.objects.select_for_update().filter(pk=item.order_id).first()
+        """,
+    ),
+    valid(
+        "CDJ404",
+        """
         from shop.models import Order, Product
         def report(self, ids, data, models):
             orders = Order.objects.in_bulk(ids)

@@ -11,6 +11,7 @@ import ast
 
 from flake8_celery_django.context import FileContext, Kind, Scope, Value
 from flake8_celery_django.knowledge import http_clients, models, tasks
+from flake8_celery_django.knowledge.imports import dotted_name
 from flake8_celery_django.knowledge.transactions import ATOMIC
 
 __all__ = [
@@ -71,12 +72,7 @@ def _infer_builtin_call(node: ast.Call, ctx: FileContext) -> Value | None:
 
 def self_attribute(attr: str, ctx: FileContext) -> Value | None:
     """What ``self.<attr>`` holds in a method, from assignments elsewhere in its class."""
-    scope: Scope | None = ctx.scope
-    while scope is not None and scope.kind == "lambda":
-        scope = scope.parent
-    if scope is None:
-        return None
-    owner = scope.enclosing_class
+    owner = ctx.method_owner()
     if owner is None:
         return None
     return owner.bindings.get("self." + attr)
@@ -196,15 +192,7 @@ def decorator_names(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef,
     names: list[str] = []
     for decorator in node.decorator_list:
         target = decorator.func if isinstance(decorator, ast.Call) else decorator
-        qualified = ctx.qualified_name(target)
-        if qualified is None:
-            parts: list[str] = []
-            while isinstance(target, ast.Attribute):
-                parts.append(target.attr)
-                target = target.value
-            if isinstance(target, ast.Name):
-                parts.append(target.id)
-                qualified = ".".join(reversed(parts))
+        qualified = ctx.qualified_name(target) or dotted_name(target)
         if qualified is not None:
             names.append(qualified)
     return tuple(names)

@@ -35,10 +35,13 @@ def is_data_migration_function(node: ast.AST) -> bool:
     return names == _MIGRATION_PARAMETERS
 
 
+_TEST_FIXTURE_METHODS = frozenset({"tearDown", "tearDownClass"})
+
+
 def is_test_function(node: ast.AST) -> bool:
-    """``def test_x``/``setUp``/``setUpTestData`` and classes named ``Test...``/``...Tests``/``...TestCase``."""
+    """``def test...``/``setUp...``/``tearDown...`` and classes named ``Test...``/``...Tests``/``...TestCase``."""
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        return node.name.startswith(("test_", "setUp"))
+        return node.name.startswith(("test", "setUp")) or node.name in _TEST_FIXTURE_METHODS
     if isinstance(node, ast.ClassDef):
         return node.name.startswith("Test") or node.name.endswith(("Test", "Tests", "TestCase"))
     return False
@@ -46,7 +49,8 @@ def is_test_function(node: ast.AST) -> bool:
 
 def runs_once_or_in_tests(ctx: FileContext) -> bool:
     """True in migrations, test modules, test functions, and inside a ``RunPython`` function anywhere."""
-    if _file_is_exempt(ctx):
+    kind = _file_kind(ctx)
+    if kind.migration or kind.test:
         return True
     scope: Scope | None = ctx.scope
     while scope is not None:
@@ -56,15 +60,29 @@ def runs_once_or_in_tests(ctx: FileContext) -> bool:
     return False
 
 
+def in_test_code(scope: Scope, ctx: FileContext) -> bool:
+    """True in a test module, or inside a test function, fixture method or test class."""
+    if _file_kind(ctx).test:
+        return True
+    current: Scope | None = scope
+    while current is not None:
+        if is_test_function(current.node):
+            return True
+        current = current.parent
+    return False
+
+
 class _FileKind:
-    __slots__ = ("exempt",)
+    __slots__ = ("migration", "test")
 
     def __init__(self) -> None:
-        self.exempt: bool | None = None
+        self.migration: bool | None = None
+        self.test: bool | None = None
 
 
-def _file_is_exempt(ctx: FileContext) -> bool:
+def _file_kind(ctx: FileContext) -> _FileKind:
     kind = ctx.state(_FileKind)
-    if kind.exempt is None:
-        kind.exempt = is_migration_file(ctx.filename) or is_test_file(ctx.filename)
-    return kind.exempt
+    if kind.test is None:
+        kind.migration = is_migration_file(ctx.filename)
+        kind.test = is_test_file(ctx.filename)
+    return kind

@@ -53,14 +53,6 @@ class ImportTable:
         parts.reverse()
         return root + "." + ".".join(parts)
 
-    def imports_from(self, *prefixes: str) -> bool:
-        """True when any import names one of these modules or something inside them."""
-        for qualified in self.names.values():
-            for prefix in prefixes:
-                if qualified == prefix or qualified.startswith(prefix + "."):
-                    return True
-        return False
-
 
 def dotted_name(node: ast.expr) -> str | None:
     """``a.b.c`` for a chain of attributes on a name, whatever the name is bound to."""

@@ -286,10 +286,7 @@ def _is_request(node: ast.expr, ctx: FileContext) -> bool:
 
 
 def _in_view_class(ctx: FileContext) -> bool:
-    scope: Scope | None = ctx.scope
-    while scope is not None and scope.kind == "lambda":
-        scope = scope.parent
-    owner = scope.enclosing_class if scope is not None else None
+    owner = ctx.method_owner()
     if owner is None or not isinstance(owner.node, ast.ClassDef):
         return False
     for base in owner.node.bases:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from flake8_celery_django.context import FileContext, Kind, Scope
 from flake8_celery_django.knowledge import models
+from flake8_celery_django.knowledge.bindings import target_names
 from flake8_celery_django.knowledge.imports import dotted_name
 
 # Related-manager methods that run a query (``order.lines.all()``).  Those that also exist on lists,
@@ -259,14 +260,14 @@ def record_assignment(node: ast.Assign | ast.AnnAssign, ctx: FileContext) -> Non
         if isinstance(target, ast.Name):
             _bind(state, target.id, facts)
         else:
-            for name in _names_in(target):
+            for name in target_names(target):
                 _bind(state, name, None)
 
 
 def forget_names(target: ast.expr, ctx: FileContext) -> None:
     """A loop target or ``with ... as`` re-binds the names it holds."""
     state = ctx.scope.state(QuerysetNames)
-    for name in _names_in(target):
+    for name in target_names(target):
         if name in state.facts or lookup(name, ctx) is not None:
             state.facts[name] = None
 
@@ -297,20 +298,6 @@ def _bind(state: QuerysetNames, name: str, facts: QuerysetFacts | None) -> None:
         # Flow-insensitive on purpose: a name bound twice keeps what either binding prefetches.
         facts = facts.merged(existing)
     state.facts[name] = facts
-
-
-def _names_in(target: ast.expr) -> list[str]:
-    names: list[str] = []
-    pending = [target]
-    while pending:
-        node = pending.pop()
-        if isinstance(node, ast.Name):
-            names.append(node.id)
-        elif isinstance(node, (ast.Tuple, ast.List)):
-            pending.extend(node.elts)
-        elif isinstance(node, ast.Starred):
-            pending.append(node.value)
-    return names
 
 
 # -- model relations ---------------------------------------------------------------------------

@@ -14,12 +14,11 @@ choice waits for the end of the file, because ``post_save.connect(handler)`` may
 from __future__ import annotations
 
 import ast
-import os
 import re
 from dataclasses import dataclass, field
 
 from flake8_celery_django.context import FileContext, Kind, Scope
-from flake8_celery_django.knowledge import bindings, models, tasks
+from flake8_celery_django.knowledge import bindings, file_kinds, models, tasks
 from flake8_celery_django.knowledge.imports import dotted_name
 from flake8_celery_django.knowledge.transactions import (
     ATOMIC,
@@ -92,7 +91,6 @@ _DEFERRING_BASE = re.compile(r"transaction_?aware|on_?commit|after_?commit", re.
 # ModelAdmin methods that Django's admin calls inside ``transaction.atomic`` on POST:
 # ``changeform_view``, ``delete_view`` and list_editable ``changelist_view`` (django/contrib/admin/options.py).
 _ADMIN_ATOMIC_METHODS = frozenset({"save_model", "save_related", "save_formset", "delete_model"})
-_TEST_SETUP = frozenset({"setUp", "setUpTestData", "setUpClass", "tearDown", "tearDownClass"})
 
 
 @dataclass
@@ -140,7 +138,6 @@ class _FileFacts:
     handed_to_on_commit: set[int] = field(default_factory=set)
     view_classes: set[str] = field(default_factory=set)
     deferring_tasks: set[str] = field(default_factory=set)
-    test_file: bool | None = None
 
 
 def _describe(node: ast.expr) -> str:
@@ -339,33 +336,6 @@ def _atomic_reason(scope: Scope, facts: _FunctionFacts, ctx: FileContext) -> str
     return None
 
 
-def _in_test(scope: Scope, ctx: FileContext) -> bool:
-    """Test code sends tasks on purpose (often eagerly, inside the test's own transaction)."""
-    state = ctx.state(_FileFacts)
-    if state.test_file is None:
-        path = ctx.filename.replace("\\", "/")
-        base = os.path.basename(path)
-        state.test_file = (
-            base.startswith("test_")
-            or base in ("tests.py", "test.py", "conftest.py")
-            or base.endswith(("_test.py", "_tests.py"))
-            or "/tests/" in path
-            or path.startswith("tests/")
-        )
-    if state.test_file:
-        return True
-    function = _function_node(scope)
-    if function is None:
-        return False
-    if function.name.startswith("test") or function.name in _TEST_SETUP:
-        return True
-    owner = scope.parent
-    if owner is not None and owner.kind == "class" and isinstance(owner.node, ast.ClassDef):
-        name = owner.node.name
-        return name.startswith("Test") or name.endswith(("Test", "Tests", "TestCase"))
-    return False
-
-
 # -- detectors ----------------------------------------------------------------------------------------
 @on(ast.FunctionDef, ast.AsyncFunctionDef, rules=_SENDING_RULES)
 def record_deferring_task(node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileContext) -> None:
@@ -405,7 +375,7 @@ def check_call(node: ast.Call, ctx: FileContext) -> None:
             facts.write_name = write
         return
     sent = _sent_now(node, ctx)
-    if sent is None or id(node) in ctx.state(_FileFacts).handed_to_on_commit or _in_test(scope, ctx):
+    if sent is None or id(node) in ctx.state(_FileFacts).handed_to_on_commit or file_kinds.in_test_code(scope, ctx):
         return
     facts = _facts(scope, ctx)
     ctx.state(_FileFacts).candidates.append(

@@ -493,7 +493,8 @@ def _check_query(node: ast.Call, ctx: FileContext) -> None:
     func = node.func
     if isinstance(func, ast.Attribute) and func.attr in _QUERY_METHODS:
         model = relations.manager_queryset_label(func.value, ctx)
-        if model is not None and not _varies_per_iteration(model, ctx):
+        # A row locked per iteration (select_for_update) is a work queue drained one row at a time.
+        if model is not None and not _varies_per_iteration(model, ctx) and not relations.is_locked_chain(node, ctx):
             if _repeats(node, ctx, while_loops=False):
                 ctx.report(node, QUERY_IN_LOOP, what=_describe(node))
         return

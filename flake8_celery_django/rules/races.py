@@ -173,10 +173,7 @@ def _is_text_or_f(value: ast.expr, ctx: FileContext) -> bool:
 
 
 def _in_model_class(ctx: FileContext) -> bool:
-    scope: Scope | None = ctx.scope
-    while scope is not None and scope.kind == "lambda":
-        scope = scope.parent
-    owner = scope.enclosing_class if scope is not None else None
+    owner = ctx.method_owner()
     if owner is None or not isinstance(owner.node, ast.ClassDef):
         return False
     if models.is_model_class_definition(owner.node, ctx):

@@ -145,10 +145,8 @@ def check_task_decorator(node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: File
 
 
 def _task_scope(ctx: FileContext) -> Scope | None:
-    scope: Scope | None = ctx.scope
-    while scope is not None and scope.kind == "lambda":
-        scope = scope.parent
-    if scope is None or not scope.is_task:
+    scope = ctx.code_scope()
+    if not scope.is_task:
         return None
     return scope
 

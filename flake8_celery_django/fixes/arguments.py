@@ -1,0 +1,89 @@
+"""Adding an argument to a call in the call's own layout (one line, or one argument per line)."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+
+def _spacing_after_comma(call: cst.Call) -> cst.BaseParenthesizableWhitespace:
+    """The whitespace that separates arguments in this call: a space, or a newline and indent."""
+    for argument in call.args[:-1]:
+        if isinstance(argument.comma, cst.Comma):
+            return argument.comma.whitespace_after
+    if isinstance(call.whitespace_before_args, cst.ParenthesizedWhitespace):
+        return call.whitespace_before_args
+    return cst.SimpleWhitespace(" ")
+
+
+def _split(
+    trailing: cst.BaseParenthesizableWhitespace, spacing: cst.BaseParenthesizableWhitespace
+) -> tuple[cst.BaseParenthesizableWhitespace, cst.BaseParenthesizableWhitespace]:
+    """(whitespace after the old last argument's comma, whitespace after the new argument).
+
+    In a one-argument-per-line call the comment on the old last line stays on that line and the
+    line break before the closing parenthesis moves after the new argument.
+    """
+    if isinstance(trailing, cst.ParenthesizedWhitespace) and isinstance(spacing, cst.ParenthesizedWhitespace):
+        separator = trailing.with_changes(indent=spacing.indent, last_line=spacing.last_line)
+        tail = trailing.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[])
+        return separator, tail
+    return spacing, trailing
+
+
+def append_argument(call: cst.Call, new: cst.Arg) -> cst.Call:
+    """``call`` with ``new`` as its last argument, keeping a trailing comma, comments and line breaks."""
+    arguments = list(call.args)
+    if not arguments:
+        return call.with_changes(args=[new])
+    last = arguments[-1]
+    spacing = _spacing_after_comma(call)
+    if isinstance(last.comma, cst.Comma):
+        separator, tail = _split(last.comma.whitespace_after, spacing)
+        arguments[-1] = last.with_changes(comma=last.comma.with_changes(whitespace_after=separator))
+        arguments.append(new.with_changes(comma=cst.Comma(whitespace_after=tail)))
+    else:
+        separator, tail = _split(last.whitespace_after_arg, spacing)
+        arguments[-1] = last.with_changes(
+            comma=cst.Comma(whitespace_after=separator), whitespace_after_arg=cst.SimpleWhitespace("")
+        )
+        arguments.append(new.with_changes(whitespace_after_arg=tail))
+    return call.with_changes(args=arguments)
+
+
+def number(value: float) -> cst.BaseNumber:
+    """``30`` for 30.0, ``2.5`` for 2.5."""
+    if value == int(value):
+        return cst.Integer(str(int(value)))
+    return cst.Float(repr(value))
+
+
+class _Shift(cst.CSTTransformer):
+    def __init__(self, delta: int) -> None:
+        super().__init__()
+        self.delta = delta
+
+    def _moved(self, text: str) -> str:
+        if self.delta >= 0:
+            return " " * self.delta + text
+        spaces = len(text) - len(text.lstrip(" "))
+        return text[min(spaces, -self.delta):]
+
+    def leave_ParenthesizedWhitespace(
+        self, original_node: cst.ParenthesizedWhitespace, updated_node: cst.ParenthesizedWhitespace
+    ) -> cst.ParenthesizedWhitespace:
+        moved = self._moved(updated_node.last_line.value)
+        lines = [line.with_changes(whitespace=cst.SimpleWhitespace(self._moved(line.whitespace.value)))
+                 for line in updated_node.empty_lines]
+        return updated_node.with_changes(last_line=cst.SimpleWhitespace(moved), empty_lines=lines)
+
+
+def keep_alignment(call: cst.Call, delta: int) -> cst.Call:
+    """``call`` with its continuation lines moved ``delta`` columns, when they line up with its ``(``.
+
+    A fix that writes something before the call's arguments moves its first line to the right;
+    arguments aligned under the opening parenthesis (not a hanging indent) must move as well.
+    """
+    if delta == 0 or isinstance(call.whitespace_before_args, cst.ParenthesizedWhitespace):
+        return call
+    shifted = [argument.visit(_Shift(delta)) for argument in call.args]
+    return call.with_changes(args=shifted)

@@ -1,0 +1,160 @@
+"""Apply fixes to one source text: detect first, rewrite with libcst only when something is fixable.
+
+Each pass runs the same detection that flake8 runs, keeps the findings that have a fix allowed by
+the options and no ``# noqa``, finds each finding's node again in the libcst tree by its exact
+position, and applies the fixers' edits that do not overlap.  Passes repeat until nothing more
+changes, so fixes of nested calls land one after the other and a second run changes nothing.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, ParentNodeProvider, PositionProvider
+
+from flake8_celery_django.context import Finding
+from flake8_celery_django.fixable import Scan, detection_settings, fixable_findings, physical_lines, scan
+from flake8_celery_django.fixes.imports import ImportPlan, NeededImport, add_imports
+from flake8_celery_django.fixes.registry import DEFAULT_LINE_LENGTH, FIXERS, Edit, FixContext, Fixer
+from flake8_celery_django.settings import Settings
+
+MAX_PASSES = 10
+
+
+class FixError(Exception):
+    """A file could not be fixed; it is left exactly as it was."""
+
+
+@dataclass
+class FixResult:
+    source: str
+    fixed: Counter[str] = field(default_factory=Counter)
+    # Why the file was not looked at (it does not parse): flake8 reports that itself, as E999.
+    skipped: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return sum(self.fixed.values()) > 0
+
+
+def _char_column(line: str, byte_column: int) -> int:
+    """ast columns count UTF-8 bytes; libcst columns count characters."""
+    return len(line.encode("utf-8")[:byte_column].decode("utf-8", errors="ignore"))
+
+
+def _overlaps(first: CodeRange, second: CodeRange) -> bool:
+    return not (
+        (first.end.line, first.end.column) <= (second.start.line, second.start.column)
+        or (second.end.line, second.end.column) <= (first.start.line, first.start.column)
+    )
+
+
+class _Replace(cst.CSTTransformer):
+    def __init__(self, replacements: dict[cst.CSTNode, cst.CSTNode]) -> None:
+        super().__init__()
+        self.replacements = replacements
+
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> cst.CSTNode:  # type: ignore[override]
+        return self.replacements.get(original_node, updated_node)
+
+
+def apply_findings(
+    source: str,
+    findings: list[Finding],
+    settings: Settings,
+    tree: ast.Module,
+    fixers: Mapping[str, Fixer] = FIXERS,
+    line_length: int = DEFAULT_LINE_LENGTH,
+) -> tuple[str, Counter[str]]:
+    """One pass: the fixes of ``findings`` that do not overlap, applied to ``source``."""
+    try:
+        module = cst.parse_module(source)
+    except cst.ParserSyntaxError as error:
+        raise FixError(f"libcst cannot parse it: {error}") from None
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    positions = wrapper.resolve(PositionProvider)
+    parents = wrapper.resolve(ParentNodeProvider)
+    by_range: dict[tuple[int, int, int, int], list[cst.CSTNode]] = {}
+    for node, where in positions.items():
+        key = (where.start.line, where.start.column, where.end.line, where.end.column)
+        by_range.setdefault(key, []).append(node)
+    lines = physical_lines(source)
+    context = FixContext(module, parents, settings, ImportPlan(tree), positions, line_length)
+    accepted: list[tuple[CodeRange, Edit, str]] = []
+    for finding in findings:
+        fixer = fixers.get(finding.code)
+        if fixer is None:
+            continue
+        if not (0 < finding.line <= len(lines) and 0 < finding.end_line <= len(lines)):
+            continue
+        key = (
+            finding.line,
+            _char_column(lines[finding.line - 1], finding.col),
+            finding.end_line,
+            _char_column(lines[finding.end_line - 1], finding.end_col),
+        )
+        for node in by_range.get(key, ()):
+            if not isinstance(node, fixer.node_types):
+                continue
+            edit = fixer.function(node, context)
+            if edit is None:
+                continue
+            where = positions[edit.original]
+            if any(_overlaps(where, taken) for taken, _, _ in accepted):
+                break  # the next pass sees it again, on the code this pass rewrote
+            accepted.append((where, edit, finding.code))
+            break
+    if not accepted:
+        return source, Counter()
+    replacements = {edit.original: edit.replacement for _, edit, _ in accepted}
+    needed: list[NeededImport] = [need for _, edit, _ in accepted for need in edit.imports]
+    rewritten = module.visit(_Replace(replacements))
+    assert isinstance(rewritten, cst.Module)
+    rewritten = add_imports(rewritten, needed)
+    return rewritten.code, Counter(code for _, _, code in accepted)
+
+
+def fix_source(
+    source: str,
+    filename: str = "<unknown>",
+    settings: Settings | None = None,
+    *,
+    unsafe: bool = False,
+    first: Scan | None = None,
+    line_length: int = DEFAULT_LINE_LENGTH,
+) -> FixResult:
+    """``source`` with every allowed fix applied; raises :class:`FixError` when anything fails.
+
+    ``first`` is the scan of ``source`` with the same settings, when the caller already made it.
+    """
+    settings = detection_settings(settings or Settings(), unsafe)
+    result = FixResult(source)
+    found = first if first is not None else scan(source, filename, settings)
+    if found.skipped is not None:
+        result.skipped = found.skipped
+        return result
+    findings = list(found.findings)
+    tree = found.tree
+    for _ in range(MAX_PASSES):
+        if not findings or tree is None:
+            break
+        try:
+            rewritten, fixed = apply_findings(result.source, findings, settings, tree, line_length=line_length)
+        except FixError:
+            raise
+        except Exception as error:  # noqa: BLE001  (any failure leaves the file as it was)
+            raise FixError(f"internal error while fixing: {type(error).__name__}: {error}") from error
+        if not fixed:
+            break
+        try:
+            tree = ast.parse(rewritten, filename)
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
+            raise FixError(f"a fix produced code that does not parse ({error}); nothing was written") from None
+        result.source = rewritten
+        result.fixed += fixed
+        findings = fixable_findings(tree, result.source, filename, settings)
+    return result

@@ -1,0 +1,31 @@
+"""The built wheel carries what an installed ``flake8-celery-django`` needs: rule pages and its commands."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_wheel_ships_every_rule_page_and_the_console_script(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path), str(ROOT)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    (wheel,) = tmp_path.glob("flake8_celery_django-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        pages = sorted(path.name for path in (ROOT / "docs" / "rules").glob("CDJ*.md"))
+        assert pages
+        for page in pages:
+            packaged = f"flake8_celery_django/rule_docs/{page}"
+            assert packaged in names, packaged
+            assert archive.read(packaged) == (ROOT / "docs" / "rules" / page).read_bytes()
+        entry_points = next(name for name in names if name.endswith(".dist-info/entry_points.txt"))
+        text = archive.read(entry_points).decode()
+        assert "flake8-celery-django = flake8_celery_django.cli:main" in text
+        assert "CDJ = flake8_celery_django.plugin:CeleryDjangoChecker" in text
