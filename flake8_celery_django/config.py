@@ -151,6 +151,9 @@ def apply_pyproject(options: argparse.Namespace, table: Mapping[str, Any], where
 
 def flake8_options(config: str | None, isolated: bool) -> argparse.Namespace:
     """flake8's options as flake8 itself reads them from its configuration files."""
+    import configparser
+
+    from flake8.exceptions import ExecutionError
     from flake8.options.parse_args import parse_args
 
     argv: list[str] = []
@@ -158,7 +161,13 @@ def flake8_options(config: str | None, isolated: bool) -> argparse.Namespace:
         argv += ["--config", config]
     if isolated:
         argv.append("--isolated")
-    _plugins, options = parse_args(argv)
+    try:
+        _plugins, options = parse_args(argv)
+    except SettingsError:
+        raise
+    except (ExecutionError, configparser.Error, OSError, UnicodeDecodeError, ValueError) as error:
+        # a missing, unreadable or malformed configuration file: one line and exit code 2
+        raise SettingsError("configuration: " + " ".join(str(error).split())) from None
     assert isinstance(options, argparse.Namespace)
     return options
 

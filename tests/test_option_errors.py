@@ -91,3 +91,42 @@ def test_flags_on_the_command_line(tmp_path: Path) -> None:
     result = run_flake8(tmp_path, "--isolated", *flags, "--select", "CDJ")
     assert result.stderr == ""
     assert "app.py:2:1: CDJ201" in result.stdout
+
+
+FIX = [sys.executable, "-m", "flake8_celery_django", "fix"]
+UNFIXED = "import requests\nrequests.get('https://example.com')\n"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "files", "words"),
+    [
+        (["--cdj-default-timeout", "-5"], {}, ["--cdj-default-timeout", "'-5'"]),
+        (["--select", "CDJ999"], {}, ["--select", "'CDJ999'"]),
+        (["--config", "missing.cfg"], {}, ["missing.cfg"]),
+        (["--config", "broken.cfg"], {"broken.cfg": "[flake8\nselect = CDJ\n"}, ["broken.cfg"]),
+        (["--config", "a-directory"], {"a-directory/x": ""}, ["a-directory"]),
+        ([], {"setup.cfg": "[flake8]\ncdj-default-timeout = -1\n"}, ["--cdj-default-timeout", "'-1'"]),
+        ([], {"tox.ini": "[flake8]\nmax-line-length = wide\n"}, ["'wide'"]),
+        ([], {"pyproject.toml": "[tool.flake8-celery-django]\ncdj-default-timeout = -1\n"}, ["cdj-default-timeout"]),
+    ],
+)
+def test_fix_with_a_bad_value_changes_nothing(
+    tmp_path: Path, arguments: list[str], files: dict[str, str], words: list[str]
+) -> None:
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    for name in ("a.py", "b.py"):
+        (tmp_path / name).write_text(UNFIXED)
+    result = subprocess.run(
+        [*FIX, *arguments, "a.py", "b.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    lines = result.stderr.splitlines()
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    assert result.stdout == "" and len(lines) == 1, result.stderr
+    assert lines[0].startswith("flake8-celery-django: "), lines[0]
+    for word in words:
+        assert word in lines[0], (word, lines[0])
+    # nothing is half-written
+    assert (tmp_path / "a.py").read_text() == UNFIXED
+    assert (tmp_path / "b.py").read_text() == UNFIXED
