@@ -262,13 +262,15 @@ def clean_copy(files: Sequence[SourceFile], destination: Path) -> int:
     settings = Settings(enabled=frozenset(RULES))
     fixable = {code for code, rule in RULES.items() if rule.fix != "none"}
     lines = 0
-    for index, source in enumerate(files):
-        tree = parse_quietly(source.text, str(source.path))
+    for source in files:
+        # the whole path is kept: rules tell tests and migrations apart by their directories
+        target = destination / source.path.resolve().relative_to(source.path.resolve().anchor)
+        tree = parse_quietly(source.text, str(target))
         if tree is None:
             continue
-        if any(f.code in fixable for f in check_tree(tree, str(source.path), settings, strict=True)):
+        if any(f.code in fixable for f in check_tree(tree, str(target), settings, strict=True)):
             continue
-        target = destination / f"{index:05d}_{source.path.name}"
+        target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source.path, target)
         lines += source.lines
     return lines
@@ -301,6 +303,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--startup-pairs", type=int, default=20, help="rounds on one small file (default 20)")
     parser.add_argument("--flake8-lines", type=int, default=500_000, help="lines given to flake8 (0: all)")
     parser.add_argument("--skip-flake8", action="store_true", help="only the in-process measures")
+    parser.add_argument("--fix-only", action="store_true", help="only the fix measure")
     parser.add_argument("--check-only", type=Path, metavar="DIR", help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
     if options.check_only is not None:
@@ -314,6 +317,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     corpus = load(corpus_files)
     django = load(django_files)
     everything = django + corpus
+    if options.fix_only:
+        print("\n".join(fix_measure(options, choose_files(django, corpus, options.flake8_lines))))
+        return 0
     settings = Settings()
     out: list[str] = []
     out.append(
