@@ -130,14 +130,31 @@ def from_flake8(options: argparse.Namespace) -> Settings:
     )
 
 
+class ConfigFlag(argparse.Action):
+    """A flag on the command line (it takes no value) that a config file sets to true or false.
+
+    Not ``store_true``: flake8 would read a bad value in a config file with ``getboolean`` and stop
+    with a traceback; with this action the text reaches :func:`parse_bool`, which names the option.
+    """
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, **kwargs)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        setattr(namespace, self.dest, True)
+
+
 def register_flake8_options(manager: Any) -> None:
     manager.add_option(
         "--cdj-atomic-requests",
-        # Not store_true: flake8 would reject a bad value in a config file with a traceback.
-        nargs="?",
-        const="true",
+        action=ConfigFlag,
         default="false",
-        metavar="BOOL",
         parse_from_config=True,
         help="The project runs with ATOMIC_REQUESTS = True: a task sent from a view is sent "
         "inside a transaction (CDJ501). (flake8-celery-django)",
@@ -152,11 +169,8 @@ def register_flake8_options(manager: Any) -> None:
     )
     manager.add_option(
         "--cdj-prefer-delay-on-commit",
-        # Not store_true: flake8 would reject a bad value in a config file with a traceback.
-        nargs="?",
-        const="true",
+        action=ConfigFlag,
         default="false",
-        metavar="BOOL",
         parse_from_config=True,
         help="`flake8-celery-django fix` rewrites task.delay(...) to task.delay_on_commit(...) "
         "(Celery >= 5.4) instead of wrapping it in transaction.on_commit. (flake8-celery-django)",

@@ -160,10 +160,16 @@ def test_boolean_and_number_options_reach_the_settings(tmp_path: Path) -> None:
     CeleryDjangoChecker.parse_options(parsed("--isolated", "--cdj-atomic-requests", "--cdj-default-timeout", "7"))
     assert CeleryDjangoChecker.settings.atomic_requests is True
     assert CeleryDjangoChecker.settings.default_timeout == 7.0
-    CeleryDjangoChecker.parse_options(parsed("--isolated", "--cdj-prefer-delay-on-commit=no"))
-    assert CeleryDjangoChecker.settings.prefer_delay_on_commit is False
+    CeleryDjangoChecker.parse_options(parsed("--isolated", "--cdj-prefer-delay-on-commit"))
+    assert CeleryDjangoChecker.settings.prefer_delay_on_commit is True
     assert CeleryDjangoChecker.settings.atomic_requests is False
     config = tmp_path / "tox.ini"
     config.write_text("[flake8]\ncdj-atomic-requests = yes\n")
     CeleryDjangoChecker.parse_options(parsed("--config", str(config)))
     assert CeleryDjangoChecker.settings.atomic_requests is True
+
+
+def test_a_flag_does_not_swallow_the_path_after_it(project: Path) -> None:
+    result = flake8("--select", "CDJ", "--cdj-atomic-requests", "app/views.py", cwd=project)
+    assert result.stderr == ""
+    assert result.stdout.splitlines() == EXPECTED
