@@ -14,7 +14,7 @@ import copy
 import logging
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from flake8_celery_django.records import field, record, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,7 @@ PYPROJECT_KEYS = frozenset(
 )
 
 
-@dataclass
+@record
 class FixConfig:
     """Everything ``fix`` needs to decide which files to look at and which findings to fix."""
 

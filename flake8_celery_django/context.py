@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import enum
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from flake8_celery_django.records import field, record
 from typing import Any, Literal, TypeVar
 
 from flake8_celery_django.knowledge.imports import ImportTable
@@ -37,7 +37,7 @@ class Kind(enum.Enum):
     UNKNOWN = "unknown"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Value:
     """The inferred kind of a value, with a label for messages (a model name, a library)."""
 
@@ -45,7 +45,7 @@ class Value:
     label: str = ""
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class Loop:
     """A repeating region: the body of a ``for``/``while`` loop or of a comprehension."""
 
@@ -54,7 +54,7 @@ class Loop:
     iterable: ast.expr | None
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class Scope:
     """A module, class, function or lambda body, with what is known inside it."""
 
@@ -105,7 +105,7 @@ class Scope:
         return None
 
 
-@dataclass(frozen=True, order=True)
+@record(frozen=True, order=True)
 class Finding:
     line: int
     col: int

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 import io
-from dataclasses import dataclass, replace
+from flake8_celery_django.records import record, replace
 
 from flake8_celery_django import noqa
 from flake8_celery_django import rules as _rules  # noqa: F401  (declares every rule)
@@ -47,7 +47,7 @@ def fixable_findings(tree: ast.Module, source: str, filename: str, settings: Set
     return [f for f in findings if not noqa.silenced(f.code, mapping.get(f.line))]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Scan:
     """A file as ``fix`` first sees it: its tree and fixable findings, or why it was skipped."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from flake8_celery_django.records import record
 from typing import TYPE_CHECKING, Literal, TypeVar
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ NodeT = TypeVar("NodeT", bound=ast.AST)
 Callback = Callable[[ast.AST, "FileContext"], None]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Rule:
     """One rule: a stable code, a short kebab-case name and the message template it reports."""
 
@@ -58,7 +58,7 @@ def rule(
     return declared
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Registration:
     node_type: type[ast.AST]
     callback: Callback
@@ -103,7 +103,7 @@ def on_exit(
 Dispatch = dict[type[ast.AST], tuple[Callback, ...]]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class DispatchTables:
     enter: Dispatch
     exit: Dispatch

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from flake8_celery_django.records import field, record
 from typing import Any
 
 from flake8_celery_django.registry import RULES
@@ -17,7 +17,7 @@ class SettingsError(ValueError):
     """A bad option value; the message is one line that names the option and what it accepts."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Settings:
     enabled: frozenset[str] = field(
         default_factory=lambda: frozenset(code for code, rule in RULES.items() if rule.default_enabled)

@@ -9,7 +9,7 @@ being checked (:func:`record_model_class`); the same table can later be fed from
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from flake8_celery_django.records import field, record
 
 from flake8_celery_django.context import FileContext, Kind, Scope
 from flake8_celery_django.knowledge import models
@@ -53,7 +53,7 @@ def method_name(call: ast.Call) -> str:
     return func.attr if isinstance(func, ast.Attribute) else ""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Prefetches:
     """First components of the lookups a queryset prefetches; ``complete`` is False when one is not a literal."""
 
@@ -67,7 +67,7 @@ class Prefetches:
         return Prefetches(self.names | other.names, self.complete and other.complete)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class QuerysetFacts:
     """What a queryset expression is known to be: its model, prefetches and whether it locks rows.
 
@@ -93,7 +93,7 @@ class QuerysetFacts:
         )
 
 
-@dataclass
+@record
 class QuerysetNames:
     """Per-scope: names bound to queryset chains (``None``: re-bound to something else)."""
 
@@ -306,7 +306,7 @@ TO_ONE = "to one"  # forward foreign key or one-to-one: an instance, not a manag
 PLAIN = "plain"  # a concrete non-relation field
 
 
-@dataclass
+@record
 class ModelRelations:
     """Per-file table: model name -> attribute -> what it is (``MANY``, ``TO_ONE``, ``PLAIN``)."""
 

@@ -8,7 +8,7 @@ Names come from Celery's source: ``celery/__init__.py`` (``shared_task``, ``grou
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from flake8_celery_django.records import field, record
 
 from flake8_celery_django.context import FileContext, Kind, Scope, Value
 from flake8_celery_django.knowledge.imports import dotted_name
@@ -47,7 +47,7 @@ RESULT_CONSTRUCTORS = frozenset({"celery.result.AsyncResult", "celery.AsyncResul
 GROUP_RESULT_CONSTRUCTORS = frozenset({"celery.result.GroupResult", "celery.result.GroupResult.restore"})
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class TaskArgument:
     """One value handed to a task, with how the message names it (``argument 1``, ``order=``)."""
 
@@ -55,7 +55,7 @@ class TaskArgument:
     label: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class TaskCall:
     node: ast.Call
     task: str
@@ -68,7 +68,7 @@ class TaskCall:
         return self.method in SENDING_METHODS or self.method == "send_task"
 
 
-@dataclass
+@record
 class TaskKnowledge:
     """Task functions and ``Task`` subclasses defined in this file, and its Celery app names."""
 

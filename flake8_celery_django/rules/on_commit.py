@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field
+from flake8_celery_django.records import field, record
 
 from flake8_celery_django.context import FileContext, Kind, Scope
 from flake8_celery_django.knowledge import bindings, file_kinds, models, tasks
@@ -93,7 +93,7 @@ _DEFERRING_BASE = re.compile(r"transaction_?aware|on_?commit|after_?commit", re.
 _ADMIN_ATOMIC_METHODS = frozenset({"save_model", "save_related", "save_formset", "delete_model"})
 
 
-@dataclass
+@record
 class _FunctionFacts:
     """What one function has shown so far: its first unsheltered ORM write, what kind of code it is."""
 
@@ -107,7 +107,7 @@ class _FunctionFacts:
     key: str | None = None
 
 
-@dataclass
+@record
 class _LoopBindings:
     """Names (re)bound inside each enclosing loop body, and callables defined there."""
 
@@ -115,7 +115,7 @@ class _LoopBindings:
     callables: dict[str, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Candidate:
     """A task call whose CDJ501-503 verdict waits for the end of the file."""
 
@@ -131,7 +131,7 @@ class _Candidate:
     task_names: tuple[str, ...]
 
 
-@dataclass
+@record
 class _FileFacts:
     candidates: list[_Candidate] = field(default_factory=list)
     connected: dict[str, str] = field(default_factory=dict)

@@ -11,7 +11,7 @@ iterable run once, and a function defined in a loop is not in it.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from flake8_celery_django.records import field, record
 
 from flake8_celery_django.context import FileContext, Kind, Loop
 from flake8_celery_django.knowledge import models, relations
@@ -80,7 +80,7 @@ _EVALUATING_BUILTINS = frozenset({"list", "tuple", "set", "len", "bool", "sorted
 _ROW_SHAPES = frozenset({"values", "values_list", "iterator", "aiterator"})
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _LoopItem:
     """The name a loop binds to each element, and what the iterable is when it is a queryset."""
 
@@ -89,7 +89,7 @@ class _LoopItem:
     model_instance: bool
 
 
-@dataclass
+@record
 class _LoopState:
     """Per scope: loop items, names bound to new model instances, and items whose fields change."""
 
@@ -100,7 +100,7 @@ class _LoopState:
     copies: dict[ast.AST, set[str]] = field(default_factory=dict)
 
 
-@dataclass
+@record
 class _FileLoops:
     """Per file: statements of each loop that leave it, and query calls not to report (already reported
     by a write rule, or memoised)."""

@@ -9,7 +9,7 @@ connection is in autocommit mode (``django/db/models/sql/compiler.py``, ``as_sql
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from flake8_celery_django.records import field, record
 
 from flake8_celery_django.context import FileContext, Kind, Scope
 from flake8_celery_django.knowledge import bindings, models, relations
@@ -53,13 +53,13 @@ _EVALUATING_METHODS = frozenset(
 _EVALUATING_BUILTINS = frozenset({"list", "tuple", "set", "len", "bool", "sorted"})
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Change:
     node: ast.stmt
     field: str
 
 
-@dataclass
+@record
 class _RaceState:
     """Per function: changed fields waiting for a save, and names that hold new or locked rows."""
 
@@ -69,7 +69,7 @@ class _RaceState:
     locked: set[str] = field(default_factory=set)
 
 
-@dataclass
+@record
 class _LockState:
     """Per file: unguarded evaluations of locking querysets, and functions called inside atomic."""
 

@@ -10,7 +10,7 @@ for every failure alike) and ``celery/result.py`` (``AsyncResult.get``/``wait``,
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from flake8_celery_django.records import field, record
 
 from flake8_celery_django.context import FileContext, Kind, Scope
 from flake8_celery_django.knowledge import bindings, tasks
@@ -39,7 +39,7 @@ _BACKOFF = "retry_backoff"
 _AUTORETRY = "autoretry_for"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RetrySettings:
     """What a ``Task`` subclass of this file (with its bases in this file) sets about retries."""
 
@@ -47,7 +47,7 @@ class RetrySettings:
     backoff: bool
 
 
-@dataclass
+@record
 class TaskClasses:
     """The ``Task`` subclasses of this file whose retry settings are fully known."""
 
