@@ -92,17 +92,26 @@ def test_deeply_nested_code_is_fixed() -> None:
     assert fixed == source.replace("requests.get(u)", "requests.get(u, timeout=30)")
 
 
-def test_code_too_deep_to_rewrite_is_an_error_not_a_crash() -> None:
+def test_code_too_deep_to_rewrite_is_left_as_it_was_or_fixed() -> None:
     source = "import requests\nx = " + " + ".join(["requests.get(u)"] + ["1"] * 1000) + "\n"
-    with pytest.raises(FixError):
-        fix_source(source, "deep.py", ALL)
+    result = fix_source(source, "deep.py", ALL)
+    # libcst's depth limit depends on the Python version: either the fix parses again, or the file
+    # is left exactly as it was with the reason.
+    if result.changed:
+        ast.parse(result.source)
+        assert "timeout=30" in result.source
+    else:
+        assert result.source == source
+        assert result.skipped == "it is nested too deeply to rewrite"
 
 
 def test_code_too_deep_to_parse_is_skipped() -> None:
     source = "import requests\nx = " + " + ".join(["requests.get(u)"] + ["1"] * 5000) + "\n"
     result = fix_source(source, "deep.py", ALL)
     assert (result.source, result.changed) == (source, False)
-    assert result.skipped is not None and result.skipped.startswith("it does not parse")
+    # Python 3.11's parser gives up first; on 3.10 and 3.13 ast parses it and libcst gives up.
+    assert result.skipped is not None
+    assert result.skipped.startswith(("it does not parse", "it is nested too deeply to rewrite"))
 
 
 def plan(source: str) -> ImportPlan:

@@ -33,7 +33,8 @@ class FixError(Exception):
 class FixResult:
     source: str
     fixed: Counter[str] = field(default_factory=Counter)
-    # Why the file was not looked at (it does not parse): flake8 reports that itself, as E999.
+    # Why the file was left alone: it does not parse (flake8 reports that itself, as E999), or it
+    # nests too deeply for libcst.
     skipped: str | None = None
 
     @property
@@ -146,6 +147,12 @@ def fix_source(
             rewritten, fixed = apply_findings(result.source, findings, settings, tree, line_length=line_length)
         except FixError:
             raise
+        except RecursionError:
+            # ast may parse what libcst cannot (their depth limits differ by Python version).
+            result.source = source
+            result.fixed.clear()
+            result.skipped = "it is nested too deeply to rewrite"
+            return result
         except Exception as error:  # noqa: BLE001  (any failure leaves the file as it was)
             raise FixError(f"internal error while fixing: {type(error).__name__}: {error}") from error
         if not fixed:
