@@ -54,7 +54,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.scorecard import ensure_corpus, read_source  # noqa: E402
+from benchmarks.scorecard import ensure_corpus, parse_quietly, read_source  # noqa: E402
 from flake8_celery_django.api import check_tree  # noqa: E402
 from flake8_celery_django.registry import RULES  # noqa: E402
 from flake8_celery_django.settings import Settings  # noqa: E402
@@ -102,15 +102,6 @@ def load(paths: Sequence[Path]) -> list[SourceFile]:
         text = read_source(path)
         files.append(SourceFile(path, text, text.count("\n")))
     return files
-
-
-def parse_quietly(text: str, filename: str) -> ast.Module | None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            return ast.parse(text, filename)
-        except (SyntaxError, ValueError):
-            return None
 
 
 # -- 1. in process ---------------------------------------------------------------------------------

@@ -97,7 +97,8 @@ def read_source(path: Path) -> str:
         return data.decode("latin-1")
 
 
-def parse(source: str, filename: str) -> ast.Module | None:
+def parse_quietly(source: str, filename: str) -> ast.Module | None:
+    """The tree of ``source``, or None when it does not parse (flake8 reports E999 there)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -180,7 +181,7 @@ def scan(open_set: Path) -> Scan:
         source = read_source(path)
         result.files += 1
         result.lines += source.count("\n")
-        tree = parse(source, str(path))
+        tree = parse_quietly(source, str(path))
         if tree is None:
             result.unparsable.append(key)
             continue

@@ -39,19 +39,12 @@ class ImportTable:
 
     def resolve(self, node: ast.expr) -> str | None:
         """The qualified name of a ``Name`` or ``Attribute`` chain rooted at an imported name."""
-        parts: list[str] = []
-        while isinstance(node, ast.Attribute):
-            parts.append(node.attr)
-            node = node.value
-        if not isinstance(node, ast.Name):
+        dotted = dotted_name(node)
+        if dotted is None:
             return None
-        root = self.names.get(node.id)
-        if root is None:
-            return None
-        if not parts:
-            return root
-        parts.reverse()
-        return root + "." + ".".join(parts)
+        root, dot, rest = dotted.partition(".")
+        qualified = self.names.get(root)
+        return None if qualified is None else qualified + dot + rest
 
 
 def dotted_name(node: ast.expr) -> str | None:

@@ -570,20 +570,11 @@ def record_loop_function(node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: File
         ctx.scope.state(_LoopBindings).callables[node.name] = node
 
 
-def _parameters(arguments: ast.arguments) -> set[str]:
-    every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
-    if arguments.vararg is not None:
-        every.append(arguments.vararg)
-    if arguments.kwarg is not None:
-        every.append(arguments.kwarg)
-    return {argument.arg for argument in every}
-
-
 def _late_reads(
     function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, loop_names: set[str]
 ) -> list[ast.Name]:
     """Loads of ``loop_names`` in the callable's body that nothing inside it binds."""
-    bound = _parameters(function.args)
+    bound = set(bindings.parameter_names(function.args))
     body: list[ast.AST] = [function.body] if isinstance(function, ast.Lambda) else list(function.body)
     reads: list[ast.Name] = []
     pending = list(body)
@@ -595,7 +586,7 @@ def _late_reads(
             else:
                 bound.add(current.id)
         elif isinstance(current, (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)):
-            bound |= _parameters(current.args)
+            bound |= bindings.parameter_names(current.args)
         pending.extend(ast.iter_child_nodes(current))
     found = [name for name in reads if name.id in loop_names and name.id not in bound]
     found.sort(key=lambda name: (name.lineno, name.col_offset))
