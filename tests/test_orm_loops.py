@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import textwrap
+
 import pytest
 
 from flake8_celery_django.api import check_source
@@ -351,3 +353,23 @@ def import_lines(order, rows):
 def test_tests_and_migrations_are_skipped(filename: str, expected: list[tuple[int, int]]) -> None:
     findings = check_source(LOOPED_WRITES, filename, all_codes_settings(), strict=True)
     assert [(f.line, f.col) for f in findings if f.code == "CDJ401"] == expected
+
+
+def test_delete_message_fits_rows_and_querysets() -> None:
+    source = textwrap.dedent(
+        """
+        from shop.models import Order
+        def purge(customers):
+            for order in Order.objects.filter(paid=False):
+                order.delete()
+            for customer in customers:
+                Order.objects.filter(customer=customer).delete()
+        """
+    )
+    messages = [f.message for f in check_source(source, "x.py", all_codes_settings(), strict=True)]
+    assert messages == [
+        "CDJ403 order.delete() inside a loop runs one DELETE per iteration; collect the keys and delete once "
+        "with Order.objects.filter(pk__in=...).delete()",
+        "CDJ403 Order.objects.filter().delete() inside a loop runs one DELETE per iteration; collect the keys and "
+        "delete once with Order.objects.filter(pk__in=...).delete()",
+    ]

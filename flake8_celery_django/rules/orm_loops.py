@@ -37,7 +37,7 @@ SAVE_IN_LOOP = rule(
 DELETE_IN_LOOP = rule(
     "CDJ403",
     "orm-delete-in-loop",
-    "{what} inside a loop deletes one row at a time; collect the keys and delete once with "
+    "{what} inside a loop runs one DELETE per iteration; collect the keys and delete once with "
     "{model}.objects.filter(pk__in=...).delete()",
     summary="Rows deleted one by one inside a loop",
 )
