@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import textwrap
+
 import pytest
 
 from flake8_celery_django.api import check_source
@@ -383,3 +385,22 @@ def test_long_queryset_chains_and_deep_nesting_do_not_crash() -> None:
     nested = "[" * 150 + "{1}" + "]" * 150
     findings = check_source(f"notify.delay({nested})\n", "example.py", all_codes_settings(), strict=True)
     assert [(f.line, f.col, f.code) for f in findings] == [(1, 163, "CDJ103")]
+
+
+def test_the_model_is_named_only_when_known() -> None:
+    source = textwrap.dedent(
+        """
+        from django.views.generic import DetailView
+        from shop.models import Order
+        from shop.tasks import ship
+        class ShipView(DetailView):
+            def post(self, request, pk):
+                ship.delay(self.get_object())
+                ship.delay(Order.objects.get(pk=pk))
+        """
+    )
+    messages = [f.message for f in check_source(source, "x.py", all_codes_settings(), strict=True)]
+    assert [m.split(":")[0] for m in messages if m.startswith("CDJ101")] == [
+        "CDJ101 ship.delay() gets the model instance self.get_object() as argument 1",
+        "CDJ101 ship.delay() gets the model instance Order.objects.get(pk=pk) (Order) as argument 1",
+    ]

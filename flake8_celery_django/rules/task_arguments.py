@@ -20,7 +20,7 @@ from flake8_celery_django.registry import on, rule
 MODEL_INSTANCE_ARGUMENT = rule(
     "CDJ101",
     "model-instance-task-argument",
-    "{task}.{method}() gets the model instance {argument} ({model}) as {position}: JSON cannot "
+    "{task}.{method}() gets the model instance {argument}{model} as {position}: JSON cannot "
     "encode it and, pickled, it arrives stale; pass {argument}.pk and fetch the row in the task",
     summary="Django model instance passed to a Celery task call",
 )
@@ -62,6 +62,15 @@ def _text(node: ast.expr) -> str:
     return name if len(name) <= _MAX_TEXT else name[: _MAX_TEXT - 3] + "..."
 
 
+# Labels of instances whose model the file does not name (``self.object``, a receiver's ``instance``).
+_UNNAMED_MODELS = frozenset({"object", "instance", ""})
+
+
+def _model_note(label: str) -> str:
+    """`` (Order)`` after the argument when the model is known, nothing otherwise."""
+    return "" if label in _UNNAMED_MODELS else f" ({label})"
+
+
 def _values_inside(argument: ast.expr) -> Iterator[ast.expr]:
     """The argument and the items of list, tuple and dict displays inside it (a bounded local look)."""
     pending = [argument]
@@ -97,7 +106,7 @@ def check_task_arguments(node: ast.Call, ctx: FileContext) -> None:
             if value.kind is Kind.MODEL_INSTANCE:
                 ctx.report(
                     value_node, MODEL_INSTANCE_ARGUMENT, task=call.task, method=call.method,
-                    argument=_text(value_node), model=value.label, position=argument.label,
+                    argument=_text(value_node), model=_model_note(value.label), position=argument.label,
                 )
             elif value.kind in _REMEDIES:
                 what, remedy = _REMEDIES[value.kind]
