@@ -384,6 +384,48 @@ CASES: list[Case] = [
     invalid(
         "CDJ503",
         """
+        from shop.models import Order
+        from shop.tasks import ship
+
+        def branches(order, paid, refund):
+            if paid:
+                order.save()
+            else:
+                ship.delay(order.pk)
+            if refund:
+                pass
+            else:
+                order.delete()
+            ship.delay(order.pk)
+
+        def before_the_if(order, paid):
+            order.save()
+            if paid:
+                pass
+            else:
+                ship.delay(order.pk)
+        """,
+        (14, 4), (21, 8),
+    ),
+    valid(
+        "CDJ503",
+        """
+        from shop.models import Order
+        from shop.tasks import ship
+
+        def either(order, paid):
+            if paid:
+                order.paid = True
+                order.save()
+            elif order.total:
+                Order.objects.filter(pk=order.pk).update(total=0)
+            else:
+                ship.delay(order.pk)
+        """,
+    ),
+    invalid(
+        "CDJ503",
+        """
         from shop.models import Order, OrderLine
         from shop.tasks import ship
 

@@ -97,8 +97,10 @@ _ADMIN_ATOMIC_METHODS = frozenset({"save_model", "save_related", "save_formset",
 class _FunctionFacts:
     """What one function has shown so far: its first unsheltered ORM write, what kind of code it is."""
 
-    write: ast.Call | None = None
-    write_name: str = ""
+    # Unsheltered ORM writes so far, as (line, readable name), in source order.
+    writes: list[tuple[int, str]] = field(default_factory=list)
+    # ``if``/``else`` arms as line ranges (body first, body last, else first, else last).
+    arms: list[tuple[int, int, int, int]] = field(default_factory=list)
     analysed: bool = False
     atomic_decorated: bool = False
     admin_method: bool = False
@@ -370,14 +372,14 @@ def check_call(node: ast.Call, ctx: FileContext) -> None:
     write = _orm_write(node, ctx)
     if write is not None:
         facts = _facts(scope, ctx)
-        if facts.write is None and not scope.in_atomic and not facts.atomic_decorated:
-            facts.write = node
-            facts.write_name = write
+        if not scope.in_atomic and not facts.atomic_decorated and len(facts.writes) < _MAX_WRITES:
+            facts.writes.append((node.lineno, write))
         return
     sent = _sent_now(node, ctx)
     if sent is None or id(node) in ctx.state(_FileFacts).handed_to_on_commit or file_kinds.in_test_code(scope, ctx):
         return
     facts = _facts(scope, ctx)
+    write_line, write_name = _preceding_write(facts, node.lineno)
     ctx.state(_FileFacts).candidates.append(
         _Candidate(
             node=node,
@@ -386,13 +388,40 @@ def check_call(node: ast.Call, ctx: FileContext) -> None:
             atomic=_atomic_reason(scope, facts, ctx),
             signal=facts.signal,
             function_key=facts.key,
-            write_line=facts.write.lineno if facts.write is not None else 0,
-            write_name=facts.write_name,
+            write_line=write_line,
+            write_name=write_name,
             # Workers run tasks, and Django runs views without ATOMIC_REQUESTS, with no transaction open.
             autocommit=scope.is_task or facts.view is not None,
             task_names=_task_names(node, ctx),
         )
     )
+
+
+_MAX_WRITES = 64
+
+
+def _preceding_write(facts: _FunctionFacts, line: int) -> tuple[int, str]:
+    """The first write that can run before a send on ``line``: not in the other arm of an ``if``."""
+    for write_line, write_name in facts.writes:
+        exclusive = any(
+            (body_first <= write_line <= body_last and else_first <= line <= else_last)
+            or (else_first <= write_line <= else_last and body_first <= line <= body_last)
+            for body_first, body_last, else_first, else_last in facts.arms
+        )
+        if not exclusive:
+            return write_line, write_name
+    return 0, ""
+
+
+@on(ast.If, rules=(AFTER_WRITE,))
+def record_branches(node: ast.If, ctx: FileContext) -> None:
+    """Remember the arms of an ``if`` with an ``else``: a write in one arm never precedes a send in the other."""
+    scope = ctx.scope
+    if scope.kind != "function" or not node.orelse:
+        return
+    body_last = getattr(node.body[-1], "end_lineno", None) or node.body[-1].lineno
+    else_last = getattr(node.orelse[-1], "end_lineno", None) or node.orelse[-1].lineno
+    _facts(scope, ctx).arms.append((node.body[0].lineno, body_last, node.orelse[0].lineno, else_last))
 
 
 def _task_names(node: ast.Call, ctx: FileContext) -> tuple[str, ...]:
