@@ -54,8 +54,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.scorecard import ensure_corpus, parse_quietly, read_source  # noqa: E402
-from flake8_celery_django.api import check_tree  # noqa: E402
+from benchmarks.scorecard import ensure_corpus, read_source  # noqa: E402
+from flake8_celery_django.api import check_tree, parse_quietly  # noqa: E402
 from flake8_celery_django.registry import RULES  # noqa: E402
 from flake8_celery_django.settings import Settings  # noqa: E402
 from tests import programs  # noqa: E402

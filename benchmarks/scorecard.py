@@ -23,7 +23,6 @@ keeps, ``--list`` also lists every finding (``path:line:col: CODE message``).
 from __future__ import annotations
 
 import argparse
-import ast
 import csv
 import io
 import re
@@ -32,7 +31,6 @@ import sys
 import time
 import tokenize
 import traceback
-import warnings
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -41,7 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from flake8_celery_django.api import check_tree  # noqa: E402
+from flake8_celery_django.api import check_tree, parse_quietly  # noqa: E402
 from flake8_celery_django.context import Finding  # noqa: E402
 from flake8_celery_django.registry import RULES  # noqa: E402
 from flake8_celery_django.settings import Settings  # noqa: E402
@@ -95,16 +93,6 @@ def read_source(path: Path) -> str:
         return data.decode(encoding)
     except (LookupError, SyntaxError, UnicodeError):
         return data.decode("latin-1")
-
-
-def parse_quietly(source: str, filename: str) -> ast.Module | None:
-    """The tree of ``source``, or None when it does not parse (flake8 reports E999 there)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            return ast.parse(source, filename)
-        except (SyntaxError, ValueError, MemoryError, RecursionError):
-            return None
 
 
 def silenced(finding: Finding, lines: Sequence[str]) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import sys
+import warnings
 
 from flake8_celery_django import rules as _rules  # noqa: F401  (registers every rule)
 from flake8_celery_django.context import FileContext, Finding
@@ -54,8 +55,21 @@ def check_source(
     source: str, filename: str = "<unknown>", settings: Settings | None = None, *, strict: bool = False
 ) -> list[Finding]:
     """Findings for Python source text (a file that does not parse has none)."""
-    try:
-        tree = ast.parse(source, filename)
-    except (SyntaxError, ValueError):
+    tree = parse_quietly(source, filename)
+    if tree is None:
         return []
     return check_tree(tree, filename, settings, strict=strict)
+
+
+# What ``ast.parse`` raises on text that is not a module it can build (too deep nesting included).
+PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError)
+
+
+def parse_quietly(source: str | bytes, filename: str = "<unknown>") -> ast.Module | None:
+    """The tree of ``source``, or None when it does not parse; its warnings (bad escapes) are flake8's to report."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return ast.parse(source, filename)
+        except PARSE_ERRORS:
+            return None

@@ -13,7 +13,7 @@ from flake8_celery_django.records import record, replace
 
 from flake8_celery_django import noqa
 from flake8_celery_django import rules as _rules  # noqa: F401  (declares every rule)
-from flake8_celery_django.api import check_tree
+from flake8_celery_django.api import PARSE_ERRORS, check_tree
 from flake8_celery_django.context import Finding
 from flake8_celery_django.registry import RULES
 from flake8_celery_django.settings import Settings
@@ -62,7 +62,7 @@ def scan(source: str, filename: str, settings: Settings) -> Scan:
         return Scan(None, ())
     try:
         tree = ast.parse(source, filename)
-    except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
+    except PARSE_ERRORS as error:
         return Scan(None, (), f"it does not parse: {error}")
     return Scan(tree, tuple(fixable_findings(tree, source, filename, settings)))
 
