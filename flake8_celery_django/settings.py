@@ -49,16 +49,20 @@ def parse_timeout(name: str, value: object) -> float:
     return seconds
 
 
+def _split(value: object) -> list[str]:
+    """Items of a comma- or space-separated string, or of a list of them."""
+    items: Iterable[object] = value if isinstance(value, (list, tuple)) else str(value).replace(",", " ").split()
+    return [text for text in (str(item).strip() for item in items) if text]
+
+
 def split_codes(value: object) -> list[str]:
     """Codes from a comma- or space-separated string, or a list of them."""
-    items: Iterable[object] = value if isinstance(value, (list, tuple)) else str(value).replace(",", " ").split()
-    return [str(item).strip().upper() for item in items if str(item).strip()]
+    return [item.upper() for item in _split(value)]
 
 
 def split_names(value: object) -> frozenset[str]:
     """Names from a comma- or space-separated string, or a list of them, case kept."""
-    items: Iterable[object] = value if isinstance(value, (list, tuple)) else str(value).replace(",", " ").split()
-    return frozenset(str(item).strip() for item in items if str(item).strip())
+    return frozenset(_split(value))
 
 
 def check_codes(option: str, codes: Sequence[str]) -> None:
@@ -66,28 +70,6 @@ def check_codes(option: str, codes: Sequence[str]) -> None:
     for code in codes:
         if code.startswith("CDJ") and not any(known.startswith(code) for known in RULES):
             raise SettingsError(f"{option}: unknown code {code!r}; `flake8-celery-django rules` lists them")
-
-
-def selected(codes: Sequence[str], select: Sequence[str] | None, ignore: Sequence[str]) -> frozenset[str]:
-    """Codes chosen by ``select``/``ignore`` prefixes, the longest matching prefix winning."""
-    chosen = set()
-    for code in codes:
-        picked = _longest(code, select) if select is not None else ("", True)
-        dropped = _longest(code, ignore)
-        if picked is None:
-            continue
-        if dropped is not None and len(dropped[0]) >= len(picked[0]):
-            continue
-        chosen.add(code)
-    return frozenset(chosen)
-
-
-def _longest(code: str, prefixes: Sequence[str]) -> tuple[str, bool] | None:
-    best: str | None = None
-    for prefix in prefixes:
-        if code.startswith(prefix) and (best is None or len(prefix) > len(best)):
-            best = prefix
-    return None if best is None else (best, True)
 
 
 def enabled_from_flake8(options: argparse.Namespace) -> frozenset[str]:

@@ -78,12 +78,8 @@ class _LockState:
 
 
 # -- CDJ301 -------------------------------------------------------------------------------------
-def _function_scopes(ctx: FileContext) -> list[Scope]:
-    return list(ctx.function_scopes())
-
-
 def _is_fresh_or_locked(name: str, ctx: FileContext) -> bool:
-    for scope in _function_scopes(ctx):
+    for scope in ctx.function_scopes():
         state = scope.state(_RaceState)
         if name in state.fresh or name in state.locked:
             return True
