@@ -9,10 +9,10 @@ from __future__ import annotations
 import ast
 import enum
 from collections.abc import Iterator
-from flake8_celery_django.records import field, record
 from typing import Any, Literal, TypeVar
 
 from flake8_celery_django.knowledge.imports import ImportTable
+from flake8_celery_django.records import field, record
 from flake8_celery_django.registry import Rule
 
 StateT = TypeVar("StateT")

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterable
-from flake8_celery_django.records import record
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+from flake8_celery_django.records import field, record
 
 if TYPE_CHECKING:
     from flake8_celery_django.context import FileContext
@@ -107,6 +108,8 @@ Dispatch = dict[type[ast.AST], tuple[Callback, ...]]
 class DispatchTables:
     enter: Dispatch
     exit: Dispatch
+    # The walk's per-node-type plans for these tables, filled as node types are met.
+    plans: dict[type[ast.AST], Any] = field(default_factory=dict, compare=False)
 
 
 def build_dispatch(enabled: frozenset[str]) -> DispatchTables:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Iterable, Sequence
-from flake8_celery_django.records import field, record
 from typing import Any
 
+from flake8_celery_django.records import field, record
 from flake8_celery_django.registry import RULES
 
 DEFAULT_TIMEOUT = 30.0

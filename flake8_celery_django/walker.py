@@ -119,17 +119,6 @@ class _Plan:
         self.fields = fields
 
 
-# One plan table per dispatch tables (there is one of those per selection of codes).
-_PLANS: dict[int, tuple[DispatchTables, dict[type[ast.AST], Any]]] = {}
-
-
-def _plans(tables: DispatchTables) -> dict[type[ast.AST], Any]:
-    found = _PLANS.get(id(tables))
-    if found is None or found[0] is not tables:
-        found = _PLANS[id(tables)] = (tables, {})
-    return found[1]
-
-
 def _plan(node_type: type[ast.AST], tables: DispatchTables) -> Any:
     """A node type's plan: its child fields alone (a tuple) when it has nothing else to do."""
     fields = _child_fields(node_type)
@@ -145,7 +134,7 @@ def _plan(node_type: type[ast.AST], tables: DispatchTables) -> Any:
 def walk(tree: ast.Module, ctx: FileContext, tables: DispatchTables) -> None:
     """Walk ``tree`` once, calling the enabled detectors with ``ctx`` kept current."""
     # one dict lookup per node: a node type's bookkeeping, detectors and children are planned once
-    plans = _plans(tables)
+    plans = tables.plans
     stack: list[Any] = [tree]
     push = stack.append
     pop = stack.pop

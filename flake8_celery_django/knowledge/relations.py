@@ -9,12 +9,12 @@ being checked (:func:`record_model_class`); the same table can later be fed from
 from __future__ import annotations
 
 import ast
-from flake8_celery_django.records import field, record
 
 from flake8_celery_django.context import FileContext, Kind, Scope
 from flake8_celery_django.knowledge import models
 from flake8_celery_django.knowledge.bindings import target_names
 from flake8_celery_django.knowledge.imports import dotted_name
+from flake8_celery_django.records import field, record
 
 # Related-manager methods that run a query (``order.lines.all()``).  Those that also exist on lists,
 # dicts or strings with a different meaning (``get``, ``values``, ``count(x)``, ``index``) are left

@@ -8,10 +8,10 @@ Names come from Celery's source: ``celery/__init__.py`` (``shared_task``, ``grou
 from __future__ import annotations
 
 import ast
-from flake8_celery_django.records import field, record
 
 from flake8_celery_django.context import FileContext, Kind, Scope, Value
 from flake8_celery_django.knowledge.imports import dotted_name
+from flake8_celery_django.records import field, record
 
 TASK_DECORATORS = frozenset(
     {

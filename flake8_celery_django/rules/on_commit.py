@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import ast
 import re
-from flake8_celery_django.records import field, record
 
 from flake8_celery_django.context import FileContext, Kind, Scope
 from flake8_celery_django.knowledge import bindings, file_kinds, models, tasks
@@ -27,6 +26,7 @@ from flake8_celery_django.knowledge.transactions import (
     names_decorator,
     on_commit_callback,
 )
+from flake8_celery_django.records import field, record
 from flake8_celery_django.registry import Rule, on, on_exit, rule
 
 _REMEDY = "send it from transaction.on_commit(partial({send}, ...)){or_on_commit}"

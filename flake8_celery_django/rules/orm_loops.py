@@ -11,12 +11,12 @@ iterable run once, and a function defined in a loop is not in it.
 from __future__ import annotations
 
 import ast
-from flake8_celery_django.records import field, record
 
 from flake8_celery_django.context import FileContext, Kind, Loop
 from flake8_celery_django.knowledge import models, relations
 from flake8_celery_django.knowledge.file_kinds import runs_once_or_in_tests
 from flake8_celery_django.knowledge.imports import dotted_name
+from flake8_celery_django.records import field, record
 from flake8_celery_django.registry import Rule, on, rule
 
 CREATE_IN_LOOP = rule(

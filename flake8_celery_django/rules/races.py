@@ -9,13 +9,13 @@ connection is in autocommit mode (``django/db/models/sql/compiler.py``, ``as_sql
 from __future__ import annotations
 
 import ast
-from flake8_celery_django.records import field, record
 
 from flake8_celery_django.context import FileContext, Kind, Scope
 from flake8_celery_django.knowledge import bindings, models, relations
 from flake8_celery_django.knowledge.file_kinds import runs_once_or_in_tests
 from flake8_celery_django.knowledge.imports import dotted_name
 from flake8_celery_django.knowledge.transactions import ATOMIC
+from flake8_celery_django.records import field, record
 from flake8_celery_django.registry import on, on_exit, rule
 
 LOST_UPDATE = rule(
