@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from flake8_celery_django.records import field, record, replace
+from dataclasses import dataclass, field, replace
 from flake8_celery_django.settings import (
     Settings,
     SettingsError,
@@ -49,7 +49,7 @@ PYPROJECT_KEYS = frozenset(
 )
 
 
-@record
+@dataclass(slots=True)
 class FixConfig:
     """Everything ``fix`` needs to decide which files to look at and which findings to fix."""
 

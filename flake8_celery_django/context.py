@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any, Literal, TypeVar
 
 from flake8_celery_django.knowledge.imports import ImportTable
-from flake8_celery_django.records import field, record
+from dataclasses import dataclass, field
 from flake8_celery_django.registry import Rule
 
 StateT = TypeVar("StateT")
@@ -37,7 +37,7 @@ class Kind(enum.Enum):
     UNKNOWN = "unknown"
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Value:
     """The inferred kind of a value, with a label for messages (a model name, a library)."""
 
@@ -45,7 +45,7 @@ class Value:
     label: str = ""
 
 
-@record(eq=False)
+@dataclass(eq=False, slots=True)
 class Loop:
     """A repeating region: the body of a ``for``/``while`` loop or of a comprehension."""
 
@@ -54,7 +54,7 @@ class Loop:
     iterable: ast.expr | None
 
 
-@record(eq=False)
+@dataclass(eq=False, slots=True)
 class Scope:
     """A module, class, function or lambda body, with what is known inside it."""
 
@@ -105,7 +105,7 @@ class Scope:
         return None
 
 
-@record(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Finding:
     line: int
     col: int

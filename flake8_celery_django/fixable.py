@@ -14,7 +14,7 @@ from flake8_celery_django import noqa
 from flake8_celery_django import rules as _rules  # noqa: F401  (declares every rule)
 from flake8_celery_django.api import PARSE_ERRORS, check_tree
 from flake8_celery_django.context import Finding
-from flake8_celery_django.records import record, replace
+from dataclasses import dataclass, replace
 from flake8_celery_django.registry import RULES
 from flake8_celery_django.settings import Settings
 
@@ -47,7 +47,7 @@ def fixable_findings(tree: ast.Module, source: str, filename: str, settings: Set
     return [f for f in findings if not noqa.silenced(f.code, mapping.get(f.line))]
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Scan:
     """A file as ``fix`` first sees it: its tree and fixable findings, or why it was skipped."""
 

@@ -12,7 +12,7 @@ import ast
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from flake8_celery_django.records import field, record
+from dataclasses import dataclass, field
 
 if TYPE_CHECKING:
     from flake8_celery_django.context import FileContext
@@ -22,7 +22,7 @@ NodeT = TypeVar("NodeT", bound=ast.AST)
 Callback = Callable[[ast.AST, "FileContext"], None]
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Rule:
     """One rule: a stable code, a short kebab-case name and the message template it reports."""
 
@@ -59,7 +59,7 @@ def rule(
     return declared
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Registration:
     node_type: type[ast.AST]
     callback: Callback
@@ -104,7 +104,7 @@ def on_exit(
 Dispatch = dict[type[ast.AST], tuple[Callback, ...]]
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DispatchTables:
     enter: Dispatch
     exit: Dispatch

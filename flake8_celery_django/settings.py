@@ -7,7 +7,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from flake8_celery_django.records import field, record
+from dataclasses import dataclass, field
 from flake8_celery_django.registry import RULES
 
 DEFAULT_TIMEOUT = 30.0
@@ -17,7 +17,7 @@ class SettingsError(ValueError):
     """A bad option value; the message is one line that names the option and what it accepts."""
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Settings:
     enabled: frozenset[str] = field(
         default_factory=lambda: frozenset(code for code, rule in RULES.items() if rule.default_enabled)

@@ -14,7 +14,7 @@ from flake8_celery_django.context import FileContext, Kind, Scope
 from flake8_celery_django.knowledge import models
 from flake8_celery_django.knowledge.bindings import target_names
 from flake8_celery_django.knowledge.imports import dotted_name
-from flake8_celery_django.records import field, record
+from dataclasses import dataclass, field
 
 # Related-manager methods that run a query (``order.lines.all()``).  Those that also exist on lists,
 # dicts or strings with a different meaning (``get``, ``values``, ``count(x)``, ``index``) are left
@@ -53,7 +53,7 @@ def method_name(call: ast.Call) -> str:
     return func.attr if isinstance(func, ast.Attribute) else ""
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Prefetches:
     """First components of the lookups a queryset prefetches; ``complete`` is False when one is not a literal."""
 
@@ -67,7 +67,7 @@ class Prefetches:
         return Prefetches(self.names | other.names, self.complete and other.complete)
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class QuerysetFacts:
     """What a queryset expression is known to be: its model, prefetches and whether it locks rows.
 
@@ -93,7 +93,7 @@ class QuerysetFacts:
         )
 
 
-@record
+@dataclass(slots=True)
 class QuerysetNames:
     """Per-scope: names bound to queryset chains (``None``: re-bound to something else)."""
 
@@ -306,7 +306,7 @@ TO_ONE = "to one"  # forward foreign key or one-to-one: an instance, not a manag
 PLAIN = "plain"  # a concrete non-relation field
 
 
-@record
+@dataclass(slots=True)
 class ModelRelations:
     """Per-file table: model name -> attribute -> what it is (``MANY``, ``TO_ONE``, ``PLAIN``)."""
 

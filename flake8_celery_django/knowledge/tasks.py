@@ -11,7 +11,7 @@ import ast
 
 from flake8_celery_django.context import FileContext, Kind, Scope, Value
 from flake8_celery_django.knowledge.imports import dotted_name
-from flake8_celery_django.records import field, record
+from dataclasses import dataclass, field
 
 TASK_DECORATORS = frozenset(
     {
@@ -47,7 +47,7 @@ RESULT_CONSTRUCTORS = frozenset({"celery.result.AsyncResult", "celery.AsyncResul
 GROUP_RESULT_CONSTRUCTORS = frozenset({"celery.result.GroupResult", "celery.result.GroupResult.restore"})
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TaskArgument:
     """One value handed to a task, with how the message names it (``argument 1``, ``order=``)."""
 
@@ -55,7 +55,7 @@ class TaskArgument:
     label: str
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TaskCall:
     node: ast.Call
     task: str
@@ -68,7 +68,7 @@ class TaskCall:
         return self.method in SENDING_METHODS or self.method == "send_task"
 
 
-@record
+@dataclass(slots=True)
 class TaskKnowledge:
     """Task functions and ``Task`` subclasses defined in this file, and its Celery app names."""
 

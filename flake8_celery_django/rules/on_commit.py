@@ -26,7 +26,7 @@ from flake8_celery_django.knowledge.transactions import (
     names_decorator,
     on_commit_callback,
 )
-from flake8_celery_django.records import field, record
+from dataclasses import dataclass, field
 from flake8_celery_django.registry import Rule, on, on_exit, rule
 
 _REMEDY = "send it from transaction.on_commit(partial({send}, ...)){or_on_commit}"
@@ -93,7 +93,7 @@ _DEFERRING_BASE = re.compile(r"transaction_?aware|on_?commit|after_?commit", re.
 _ADMIN_ATOMIC_METHODS = frozenset({"save_model", "save_related", "save_formset", "delete_model"})
 
 
-@record
+@dataclass(slots=True)
 class _FunctionFacts:
     """What one function has shown so far: its first unsheltered ORM write, what kind of code it is."""
 
@@ -109,7 +109,7 @@ class _FunctionFacts:
     key: str | None = None
 
 
-@record
+@dataclass(slots=True)
 class _LoopBindings:
     """Names (re)bound inside each enclosing loop body, and callables defined there."""
 
@@ -117,7 +117,7 @@ class _LoopBindings:
     callables: dict[str, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda] = field(default_factory=dict)
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Candidate:
     """A task call whose CDJ501-503 verdict waits for the end of the file."""
 
@@ -133,7 +133,7 @@ class _Candidate:
     task_names: tuple[str, ...]
 
 
-@record
+@dataclass(slots=True)
 class _FileFacts:
     candidates: list[_Candidate] = field(default_factory=list)
     connected: dict[str, str] = field(default_factory=dict)

@@ -16,7 +16,7 @@ from flake8_celery_django.context import FileContext, Kind, Loop
 from flake8_celery_django.knowledge import models, relations
 from flake8_celery_django.knowledge.file_kinds import runs_once_or_in_tests
 from flake8_celery_django.knowledge.imports import dotted_name
-from flake8_celery_django.records import field, record
+from dataclasses import dataclass, field
 from flake8_celery_django.registry import Rule, on, rule
 
 CREATE_IN_LOOP = rule(
@@ -80,7 +80,7 @@ _EVALUATING_BUILTINS = frozenset({"list", "tuple", "set", "len", "bool", "sorted
 _ROW_SHAPES = frozenset({"values", "values_list", "iterator", "aiterator"})
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _LoopItem:
     """The name a loop binds to each element, and what the iterable is when it is a queryset."""
 
@@ -89,7 +89,7 @@ class _LoopItem:
     model_instance: bool
 
 
-@record
+@dataclass(slots=True)
 class _LoopState:
     """Per scope: loop items, names bound to new model instances, and items whose fields change."""
 
@@ -100,7 +100,7 @@ class _LoopState:
     copies: dict[ast.AST, set[str]] = field(default_factory=dict)
 
 
-@record
+@dataclass(slots=True)
 class _FileLoops:
     """Per file: statements of each loop that leave it, and query calls not to report (already reported
     by a write rule, or memoised)."""

@@ -15,7 +15,7 @@ from flake8_celery_django.knowledge import bindings, models, relations
 from flake8_celery_django.knowledge.file_kinds import runs_once_or_in_tests
 from flake8_celery_django.knowledge.imports import dotted_name
 from flake8_celery_django.knowledge.transactions import ATOMIC
-from flake8_celery_django.records import field, record
+from dataclasses import dataclass, field
 from flake8_celery_django.registry import on, on_exit, rule
 
 LOST_UPDATE = rule(
@@ -53,13 +53,13 @@ _EVALUATING_METHODS = frozenset(
 _EVALUATING_BUILTINS = frozenset({"list", "tuple", "set", "len", "bool", "sorted"})
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Change:
     node: ast.stmt
     field: str
 
 
-@record
+@dataclass(slots=True)
 class _RaceState:
     """Per function: changed fields waiting for a save, and names that hold new or locked rows."""
 
@@ -69,7 +69,7 @@ class _RaceState:
     locked: set[str] = field(default_factory=set)
 
 
-@record
+@dataclass(slots=True)
 class _LockState:
     """Per file: unguarded evaluations of locking querysets, and functions called inside atomic."""
 

@@ -14,7 +14,7 @@ import ast
 from flake8_celery_django.context import FileContext, Kind, Scope
 from flake8_celery_django.knowledge import bindings, tasks
 from flake8_celery_django.knowledge.imports import dotted_name
-from flake8_celery_django.records import field, record
+from dataclasses import dataclass, field
 from flake8_celery_django.registry import on, rule
 
 AUTORETRY_WITHOUT_BACKOFF = rule(
@@ -39,7 +39,7 @@ _BACKOFF = "retry_backoff"
 _AUTORETRY = "autoretry_for"
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RetrySettings:
     """What a ``Task`` subclass of this file (with its bases in this file) sets about retries."""
 
@@ -47,7 +47,7 @@ class RetrySettings:
     backoff: bool
 
 
-@record
+@dataclass(slots=True)
 class TaskClasses:
     """The ``Task`` subclasses of this file whose retry settings are fully known."""
 
