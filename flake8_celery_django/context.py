@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any, Literal, TypeVar
 
 from flake8_celery_django.knowledge.imports import ImportTable
+from flake8_celery_django.project.knowledge import NO_PROJECT, ProjectKnowledge
 from dataclasses import dataclass, field
 from flake8_celery_django.registry import Rule
 
@@ -119,9 +120,15 @@ class Finding:
 class FileContext:
     """Per-file knowledge shared by every rule, updated as the walk goes."""
 
-    def __init__(self, tree: ast.Module, filename: str, options: Any) -> None:
+    def __init__(
+        self, tree: ast.Module, filename: str, options: Any, project: ProjectKnowledge = NO_PROJECT,
+        module: str | None = None,
+    ) -> None:
         self.filename = filename
         self.options = options
+        # Facts about the whole project (the index), and this file's dotted module name in it.
+        self.project = project
+        self.module = module
         self.imports = ImportTable()
         self.module_scope = Scope(tree, "module", None)
         self.scope = self.module_scope

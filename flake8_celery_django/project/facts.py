@@ -1,0 +1,153 @@
+"""What the project index knows about a whole project: the facts every rule may read.
+
+Facts are plain, immutable values built statically from the project's source (never by importing
+it) and kept in the cache as JSON.  Names are dotted module paths from the project root
+(``shop.models.Order``); :class:`ProjectKnowledge` answers the questions rules ask about them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+FieldKind = Literal["foreign_key", "one_to_one", "many_to_many", "generic", "plain"]
+RelationKind = Literal["to_one", "many"]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldFact:
+    """A model attribute: a concrete field, or a relation (forward or reverse)."""
+
+    name: str
+    kind: FieldKind
+    # The qualified name of the related model, when the field is a relation that resolves.
+    target: str | None = None
+    unique: bool = False
+    # True for the reverse side of a relation declared on another model (``order.lines``).
+    reverse: bool = False
+    # The field's declared class name (``CharField``, ``JSONField``, ``ArrayField``...).
+    field_class: str = ""
+
+    @property
+    def is_relation(self) -> bool:
+        return self.kind != "plain"
+
+    @property
+    def is_many(self) -> bool:
+        """A manager when read from an instance: many-to-many, reverse foreign key, generic relation."""
+        return self.kind in ("many_to_many", "generic") or (self.reverse and self.kind == "foreign_key")
+
+
+@dataclass(frozen=True, slots=True)
+class ModelFact:
+    """A Django model class: abstract or not, defined anywhere in the project."""
+
+    qualified_name: str
+    bases: tuple[str, ...] = ()
+    abstract: bool = False
+    # Own fields and reverse relations that other models declare; inherited ones come from bases.
+    fields: tuple[FieldFact, ...] = ()
+    # Sets of field names a unique constraint covers (``unique_together``, unconditional
+    # ``UniqueConstraint``); single ``unique=True`` fields and the primary key are on the field.
+    unique_together: tuple[frozenset[str], ...] = ()
+    managers: frozenset[str] = frozenset()
+    overrides_save: bool = False
+    overrides_delete: bool = False
+    # Field names the model's own ``save()`` reads (``self.<name>``).
+    save_reads: frozenset[str] = frozenset()
+
+    @property
+    def name(self) -> str:
+        return self.qualified_name.rpartition(".")[2]
+
+
+@dataclass(frozen=True, slots=True)
+class TaskBaseFact:
+    """A ``celery.Task`` subclass defined in the project, and what it does to every task built on it."""
+
+    qualified_name: str
+    bases: tuple[str, ...] = ()
+    # Overrides ``apply_async``/``delay`` to send from ``transaction.on_commit`` (or is Celery's
+    # ``DjangoTask`` used through its ``*_on_commit`` methods only).
+    defers_to_on_commit: bool = False
+    # Turns keys into instances before the body runs (``__call__`` or ``before_start`` fetching rows).
+    resolves_keys: bool = False
+    autoretry_for: bool = False
+    retry_backoff: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TaskFact:
+    """A Celery task: a decorated function (also through project decorators) or a ``Task`` class."""
+
+    qualified_name: str
+    parameters: tuple[str, ...] = ()
+    # Parameter name -> model qualified name from its annotation (``Order``, ``list[Order]``,
+    # ``Order | None``), for parameters annotated with a project model.
+    model_parameters: tuple[tuple[str, str], ...] = ()
+    base: str | None = None
+    bind: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SessionFact:
+    """A project function or class that makes or holds a ``requests.Session``."""
+
+    qualified_name: str
+    # True when every request through it gets a timeout (a ``request()`` override, an adapter
+    # that sets one, a ``functools.partial`` of ``request`` with ``timeout=``).
+    sets_default_timeout: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiverFact:
+    """A function connected to a Django model signal (``@receiver`` or ``signal.connect``)."""
+
+    qualified_name: str
+    signal: str  # ``post_save``, ``pre_delete``...
+    sender: str | None = None  # the model's qualified name, when given
+
+
+@dataclass(frozen=True, slots=True)
+class CallSiteFact:
+    """One call of a project function, seen from its caller."""
+
+    caller: str  # qualified name of the calling function (or module)
+    # The callee runs only after the commit: it is handed to ``transaction.on_commit`` (directly,
+    # through a lambda or ``functools.partial``), not called.
+    on_commit: bool = False
+    # The caller holds a row lock (``select_for_update`` in an ``atomic`` block) at the call.
+    locked: bool = False
+    # Parameter positions (``"0"``) and keywords (``"items"``) given only literal containers.
+    literal_arguments: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsFact:
+    """What the project's settings modules say."""
+
+    # ``ATOMIC_REQUESTS`` of the default database; None when no settings module says.
+    atomic_requests: bool | None = None
+    # ``CELERY_TASK_SERIALIZER`` / ``task_serializer``: ``"json"``, ``"pickle"``... or None.
+    task_serializer: str | None = None
+    # The Celery app's ``task_cls`` (qualified name), when set.
+    task_cls: str | None = None
+    # ``AUTH_USER_MODEL`` as the project's model qualified name, when the project defines it.
+    user_model: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleFacts:
+    """The facts one module contributes to the index (what the cache keeps per file)."""
+
+    module: str
+    models: tuple[ModelFact, ...] = ()
+    task_bases: tuple[TaskBaseFact, ...] = ()
+    tasks: tuple[TaskFact, ...] = ()
+    # Functions of this module that apply a Celery task decorator to the function they are given.
+    task_decorators: tuple[str, ...] = ()
+    sessions: tuple[SessionFact, ...] = ()
+    receivers: tuple[ReceiverFact, ...] = ()
+    # Callee qualified name -> its call sites in this module.
+    calls: tuple[tuple[str, CallSiteFact], ...] = ()
+    settings: SettingsFact = field(default_factory=SettingsFact)

@@ -1,0 +1,209 @@
+"""The questions rules ask of the project index, answered from every module's facts.
+
+A :class:`ProjectKnowledge` is built once per project (and per set of module facts) and shared by
+every file of a run; :data:`NO_PROJECT` answers "unknown" to everything, which is how the rules
+behave with the index turned off.  Names given to it may be absolute (``shop.models.Order``) or
+relative to the linted module (``.models.Order``); a bare class name is resolved when exactly one
+project model (or task base, or task) has it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flake8_celery_django.project.facts import (
+    CallSiteFact,
+    FieldFact,
+    ModelFact,
+    ModuleFacts,
+    ReceiverFact,
+    SessionFact,
+    SettingsFact,
+    TaskBaseFact,
+    TaskFact,
+)
+
+
+def absolute_name(name: str, module: str | None, is_package: bool = False) -> str:
+    """``.models.Order`` seen from ``shop.views`` is ``shop.models.Order``."""
+    if not name.startswith(".") or module is None:
+        return name
+    level = len(name) - len(name.lstrip("."))
+    parts = module.split(".")
+    keep = len(parts) - level + (1 if is_package else 0)
+    if keep < 0:
+        return name.lstrip(".")
+    prefix = ".".join(parts[:keep])
+    rest = name[level:]
+    return f"{prefix}.{rest}" if prefix and rest else prefix or rest
+
+
+class _ByName:
+    """A table of facts by qualified name, with a fallback on a unique last component."""
+
+    __slots__ = ("exact", "by_last")
+
+    def __init__(self) -> None:
+        self.exact: dict[str, object] = {}
+        self.by_last: dict[str, list[str]] = {}
+
+    def add(self, qualified: str, fact: object) -> None:
+        self.exact[qualified] = fact
+        self.by_last.setdefault(qualified.rpartition(".")[2], []).append(qualified)
+
+    def get(self, name: str) -> object | None:
+        found = self.exact.get(name)
+        if found is not None:
+            return found
+        # ``shop.models.Order`` imported as ``shop.models.order.Order`` or re-exported elsewhere:
+        # the last component decides when it names exactly one fact.
+        candidates = self.by_last.get(name.rpartition(".")[2], ())
+        return self.exact[candidates[0]] if len(candidates) == 1 else None
+
+
+class ProjectKnowledge:
+    """Every module's facts, merged, with the lookups rules need."""
+
+    def __init__(self, modules: Iterable[ModuleFacts] = (), enabled: bool = True) -> None:
+        self.enabled = enabled
+        self._models = _ByName()
+        self._task_bases = _ByName()
+        self._tasks = _ByName()
+        self._sessions = _ByName()
+        self.task_decorators: frozenset[str] = frozenset()
+        self.receivers: tuple[ReceiverFact, ...] = ()
+        self._calls: dict[str, list[CallSiteFact]] = {}
+        self.settings = SettingsFact()
+        self.modules: frozenset[str] = frozenset()
+        decorators: set[str] = set()
+        receivers: list[ReceiverFact] = []
+        names: set[str] = set()
+        settings = SettingsFact()
+        for facts in modules:
+            names.add(facts.module)
+            for model in facts.models:
+                self._models.add(model.qualified_name, model)
+            for base in facts.task_bases:
+                self._task_bases.add(base.qualified_name, base)
+            for task in facts.tasks:
+                self._tasks.add(task.qualified_name, task)
+            for session in facts.sessions:
+                self._sessions.add(session.qualified_name, session)
+            decorators.update(facts.task_decorators)
+            receivers.extend(facts.receivers)
+            for callee, site in facts.calls:
+                self._calls.setdefault(callee, []).append(site)
+            settings = _merge_settings(settings, facts.settings)
+        self.task_decorators = frozenset(decorators)
+        self.receivers = tuple(receivers)
+        self.settings = settings
+        self.modules = frozenset(names)
+
+    # -- models ---------------------------------------------------------------------------------
+    def model(self, name: str) -> ModelFact | None:
+        found = self._models.get(name)
+        return found if isinstance(found, ModelFact) else None
+
+    def model_field(self, model: ModelFact, attribute: str) -> FieldFact | None:
+        """``attribute`` of ``model``: its own fields first, then its bases' (abstract or not)."""
+        seen: set[str] = set()
+        pending = [model]
+        while pending:
+            current = pending.pop(0)
+            if current.qualified_name in seen:
+                continue
+            seen.add(current.qualified_name)
+            for candidate in current.fields:
+                if candidate.name == attribute:
+                    return candidate
+            pending.extend(base for base in map(self.model, current.bases) if base is not None)
+        return None
+
+    def is_model(self, name: str) -> bool:
+        return self.model(name) is not None
+
+    def unique_lookup(self, model: ModelFact, names: Iterable[str]) -> bool:
+        """Whether a unique constraint (a field's, a primary key, ``unique_together``) covers ``names``.
+
+        ``fk`` and ``fk_id`` name the same column; ``pk`` and ``id`` are the primary key.
+        """
+        columns = set()
+        for name in names:
+            base = name.split("__", 1)[0]
+            if base in ("pk", "id"):
+                return True
+            if base.endswith("_id"):
+                relation = self.model_field(model, base[:-3])
+                if relation is not None and relation.is_relation:
+                    base = base[:-3]
+            columns.add(base)
+        for column in columns:
+            found = self.model_field(model, column)
+            if found is not None and found.unique:
+                return True
+        pending = [model]
+        seen: set[str] = set()
+        while pending:
+            current = pending.pop()
+            if current.qualified_name in seen:
+                continue
+            seen.add(current.qualified_name)
+            if any(together <= columns for together in current.unique_together):
+                return True
+            pending.extend(base for base in map(self.model, current.bases) if base is not None)
+        return False
+
+    def receivers_of(self, model: str, signals: Iterable[str]) -> tuple[ReceiverFact, ...]:
+        """Receivers of these signals connected for ``model`` (or for every sender)."""
+        wanted = frozenset(signals)
+        target = self.model(model)
+        target_name = target.qualified_name if target is not None else model
+        return tuple(
+            receiver
+            for receiver in self.receivers
+            if receiver.signal in wanted
+            and (receiver.sender is None or self._same_model(receiver.sender, target_name))
+        )
+
+    def _same_model(self, left: str, right: str) -> bool:
+        found = self.model(left)
+        return (found.qualified_name if found is not None else left) == right
+
+    # -- tasks ----------------------------------------------------------------------------------
+    def task(self, name: str) -> TaskFact | None:
+        found = self._tasks.get(name)
+        return found if isinstance(found, TaskFact) else None
+
+    def task_base(self, name: str) -> TaskBaseFact | None:
+        found = self._task_bases.get(name)
+        return found if isinstance(found, TaskBaseFact) else None
+
+    def is_task_decorator(self, name: str) -> bool:
+        return name in self.task_decorators
+
+    def task_defers_to_on_commit(self, task: TaskFact) -> bool:
+        """The task's base (or the app's ``task_cls``) sends it from ``transaction.on_commit``."""
+        base_name = task.base or self.settings.task_cls
+        base = self.task_base(base_name) if base_name else None
+        return base is not None and base.defers_to_on_commit
+
+    # -- HTTP -----------------------------------------------------------------------------------
+    def session(self, name: str) -> SessionFact | None:
+        found = self._sessions.get(name)
+        return found if isinstance(found, SessionFact) else None
+
+    # -- calls ----------------------------------------------------------------------------------
+    def call_sites(self, callee: str) -> tuple[CallSiteFact, ...]:
+        return tuple(self._calls.get(callee, ()))
+
+
+def _merge_settings(left: SettingsFact, right: SettingsFact) -> SettingsFact:
+    return SettingsFact(
+        atomic_requests=left.atomic_requests if right.atomic_requests is None else right.atomic_requests,
+        task_serializer=right.task_serializer or left.task_serializer,
+        task_cls=right.task_cls or left.task_cls,
+        user_model=right.user_model or left.user_model,
+    )
+
+
+NO_PROJECT = ProjectKnowledge(enabled=False)
