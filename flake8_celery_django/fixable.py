@@ -2,7 +2,8 @@
 
 ``fix`` scans every file with this first; only a file with a fixable finding goes on to the
 libcst engine (``flake8_celery_django.fixes``), so a clean tree costs about what the check costs.
-Whether a rule has a fix, and of which class, is the rule's own ``fix`` field.
+Whether a rule has a fix, and of which class, is the rule's own ``fix`` field; whether this
+finding's fix is correct where it stands is ``fix_conditions``' to say.
 """
 
 from __future__ import annotations
@@ -10,11 +11,15 @@ from __future__ import annotations
 import ast
 import io
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
 from flake8_celery_django import noqa
 from flake8_celery_django import rules as _rules  # noqa: F401  (declares every rule)
 from flake8_celery_django.api import PARSE_ERRORS, check_tree
 from flake8_celery_django.context import Finding
-from dataclasses import dataclass, replace
+from flake8_celery_django.fix_conditions import FileView, FixFacts, Refusal, conditions
+from flake8_celery_django.project.knowledge import NO_PROJECT, ProjectKnowledge
 from flake8_celery_django.registry import RULES
 from flake8_celery_django.settings import Settings
 
@@ -35,7 +40,7 @@ def physical_lines(source: str) -> list[str]:
     return io.StringIO(source, newline="").readlines()
 
 
-def fixable_findings(tree: ast.Module, source: str, filename: str, settings: Settings) -> list[Finding]:
+def unsilenced_findings(tree: ast.Module, source: str, filename: str, settings: Settings) -> list[Finding]:
     """Findings of ``tree`` for the codes ``settings`` enables that no ``# noqa`` silences."""
     findings = check_tree(tree, filename, settings)
     if not findings:
@@ -49,14 +54,53 @@ def fixable_findings(tree: ast.Module, source: str, filename: str, settings: Set
 
 @dataclass(frozen=True, slots=True)
 class Scan:
-    """A file as ``fix`` first sees it: its tree and fixable findings, or why it was skipped."""
+    """A file as ``fix`` first sees it: its tree and fixable findings, or why it was skipped.
+
+    ``facts`` holds what each fixable finding's fixer needs; ``refused`` the findings of codes
+    with a fix whose fix would not be correct where they stand.
+    """
 
     tree: ast.Module | None
     findings: tuple[Finding, ...]
     skipped: str | None = None
+    facts: Mapping[Finding, FixFacts] = field(default_factory=dict)
+    refused: tuple[Refusal, ...] = ()
+
+    def only(self, codes: frozenset[str]) -> Scan:
+        """This scan narrowed to ``codes``."""
+        return Scan(
+            self.tree,
+            tuple(finding for finding in self.findings if finding.code in codes),
+            self.skipped,
+            self.facts,
+            tuple(refusal for refusal in self.refused if refusal.finding.code in codes),
+        )
 
 
-def scan(source: str, filename: str, settings: Settings) -> Scan:
+def sort_out(
+    tree: ast.Module, source: str, findings: list[Finding], project: ProjectKnowledge = NO_PROJECT,
+    module: str | None = None,
+) -> Scan:
+    """``findings`` split into those whose fix is correct here (with their facts) and the refused."""
+    if not findings:
+        return Scan(tree, ())
+    view = FileView(tree, source, project, module)
+    kept: list[Finding] = []
+    facts: dict[Finding, FixFacts] = {}
+    refused: list[Refusal] = []
+    for finding in findings:
+        decided = conditions(finding, view)
+        if isinstance(decided, Refusal):
+            refused.append(decided)
+        else:
+            kept.append(finding)
+            facts[finding] = decided
+    return Scan(tree, tuple(kept), None, facts, tuple(refused))
+
+
+def scan(
+    source: str, filename: str, settings: Settings, project: ProjectKnowledge = NO_PROJECT, module: str | None = None
+) -> Scan:
     """Parse ``source`` and find what ``settings`` (already narrowed to fixable codes) would fix."""
     if not settings.enabled:
         return Scan(None, ())
@@ -64,12 +108,4 @@ def scan(source: str, filename: str, settings: Settings) -> Scan:
         tree = ast.parse(source, filename)
     except PARSE_ERRORS as error:
         return Scan(None, (), f"it does not parse: {error}")
-    return Scan(tree, tuple(fixable_findings(tree, source, filename, settings)))
-
-
-def remaining(source: str, filename: str, settings: Settings, codes: frozenset[str]) -> list[Finding]:
-    """Findings of ``codes`` still in ``source`` (for the summary of fixes left to ask for)."""
-    wanted = codes & settings.enabled
-    if not wanted:
-        return []
-    return list(scan(source, filename, replace(settings, enabled=wanted)).findings)
+    return sort_out(tree, source, unsilenced_findings(tree, source, filename, settings), project, module)

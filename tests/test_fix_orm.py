@@ -133,11 +133,6 @@ def test_cdj401_no_op(source: str, position: tuple[int, int]) -> None:
     assert fix_at("CDJ401", source, ast.Call, position) == source
 
 
-def test_cdj401_keeps_the_loop_when_its_variable_is_read_afterwards() -> None:
-    source = "for r in rows:\n    Line.objects.create(**r)\nprint(r)\n"
-    assert fix_at("CDJ401", source, ast.Call, (2, 4)) == source
-
-
 def test_cdj401_keeps_aligned_arguments_aligned() -> None:
     source = "def f(rows):\n    for r in rows:\n        Line.objects.create(a=r,\n                            b=2)\n"
     assert fix_at("CDJ401", source, ast.Call, (3, 8)).splitlines() == [

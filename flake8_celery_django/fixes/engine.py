@@ -9,6 +9,7 @@ changes, so fixes of nested calls land one after the other and a second run chan
 from __future__ import annotations
 
 import ast
+import bisect
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,9 +18,19 @@ import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, ParentNodeProvider, PositionProvider
 
 from flake8_celery_django.context import Finding
-from flake8_celery_django.fixable import Scan, detection_settings, fixable_findings, physical_lines, scan
+from flake8_celery_django.fix_conditions import FixFacts, Refusal
+from flake8_celery_django.fixable import Scan, detection_settings, physical_lines, scan, sort_out, unsilenced_findings
 from flake8_celery_django.fixes.imports import ImportPlan, NeededImport, add_imports
-from flake8_celery_django.fixes.registry import DEFAULT_LINE_LENGTH, FIXERS, Edit, FixContext, Fixer
+from flake8_celery_django.fixes.registry import (
+    DEFAULT_LINE_LENGTH,
+    FIXERS,
+    Edit,
+    FixContext,
+    Fixer,
+    Replacement,
+    char_column,
+)
+from flake8_celery_django.project.knowledge import NO_PROJECT, ProjectKnowledge
 from flake8_celery_django.settings import Settings
 
 MAX_PASSES = 10
@@ -33,6 +44,8 @@ class FixError(Exception):
 class FixResult:
     source: str
     fixed: Counter[str] = field(default_factory=Counter)
+    # Findings of the codes being fixed that are still there, and why each has no fix.
+    unfixed: list[Refusal] = field(default_factory=list)
     # Why the file was left alone: it does not parse (flake8 reports that itself, as E999), or it
     # nests too deeply for libcst.
     skipped: str | None = None
@@ -42,24 +55,36 @@ class FixResult:
         return sum(self.fixed.values()) > 0
 
 
-def _char_column(line: str, byte_column: int) -> int:
-    """ast columns count UTF-8 bytes; libcst columns count characters."""
-    return len(line.encode("utf-8")[:byte_column].decode("utf-8", errors="ignore"))
+class _Taken:
+    """Disjoint source ranges already claimed by accepted edits, sorted: overlap checks in O(log n)."""
 
+    def __init__(self) -> None:
+        self.starts: list[tuple[int, int]] = []
+        self.ends: list[tuple[int, int]] = []
 
-def _overlaps(first: CodeRange, second: CodeRange) -> bool:
-    return not (
-        (first.end.line, first.end.column) <= (second.start.line, second.start.column)
-        or (second.end.line, second.end.column) <= (first.start.line, first.start.column)
-    )
+    def free(self, where: CodeRange) -> bool:
+        start = (where.start.line, where.start.column)
+        end = (where.end.line, where.end.column)
+        index = bisect.bisect_right(self.starts, start)
+        if index > 0 and self.ends[index - 1] > start:
+            return False
+        return not (index < len(self.starts) and self.starts[index] < end)
+
+    def take(self, where: CodeRange) -> None:
+        start = (where.start.line, where.start.column)
+        index = bisect.bisect_right(self.starts, start)
+        self.starts.insert(index, start)
+        self.ends.insert(index, (where.end.line, where.end.column))
 
 
 class _Replace(cst.CSTTransformer):
-    def __init__(self, replacements: dict[cst.CSTNode, cst.CSTNode]) -> None:
+    def __init__(self, replacements: dict[cst.CSTNode, Replacement]) -> None:
         super().__init__()
         self.replacements = replacements
 
-    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> cst.CSTNode:  # type: ignore[override]
+    def on_leave(  # type: ignore[override]
+        self, original_node: cst.CSTNode, updated_node: cst.CSTNode
+    ) -> cst.CSTNode | cst.FlattenSentinel[cst.CSTNode]:
         return self.replacements.get(original_node, updated_node)
 
 
@@ -70,6 +95,7 @@ def apply_findings(
     tree: ast.Module,
     fixers: Mapping[str, Fixer] = FIXERS,
     line_length: int = DEFAULT_LINE_LENGTH,
+    facts: Mapping[Finding, FixFacts] | None = None,
 ) -> tuple[str, Counter[str]]:
     """One pass: the fixes of ``findings`` that do not overlap, applied to ``source``."""
     try:
@@ -84,8 +110,10 @@ def apply_findings(
         key = (where.start.line, where.start.column, where.end.line, where.end.column)
         by_range.setdefault(key, []).append(node)
     lines = physical_lines(source)
-    context = FixContext(module, parents, settings, ImportPlan(tree), positions, line_length)
-    accepted: list[tuple[CodeRange, Edit, str]] = []
+    context = FixContext(module, parents, settings, ImportPlan(tree), positions, line_length, by_range, lines)
+    accepted: list[tuple[Edit, str]] = []
+    taken = _Taken()
+    facts = facts or {}
     for finding in findings:
         fixer = fixers.get(finding.code)
         if fixer is None:
@@ -94,29 +122,32 @@ def apply_findings(
             continue
         key = (
             finding.line,
-            _char_column(lines[finding.line - 1], finding.col),
+            char_column(lines[finding.line - 1], finding.col),
             finding.end_line,
-            _char_column(lines[finding.end_line - 1], finding.end_col),
+            char_column(lines[finding.end_line - 1], finding.end_col),
         )
         for node in by_range.get(key, ()):
             if not isinstance(node, fixer.node_types):
                 continue
+            context.facts = facts.get(finding)
             edit = fixer.function(node, context)
             if edit is None:
                 continue
-            where = positions[edit.original]
-            if any(_overlaps(where, taken) for taken, _, _ in accepted):
+            claimed = [positions[original] for original, _ in edit.replacements()]
+            if not all(taken.free(where) for where in claimed):
                 break  # the next pass sees it again, on the code this pass rewrote
-            accepted.append((where, edit, finding.code))
+            for where in claimed:
+                taken.take(where)
+            accepted.append((edit, finding.code))
             break
     if not accepted:
         return source, Counter()
-    replacements = {edit.original: edit.replacement for _, edit, _ in accepted}
-    needed: list[NeededImport] = [need for _, edit, _ in accepted for need in edit.imports]
+    replacements = {original: new for edit, _ in accepted for original, new in edit.replacements()}
+    needed: list[NeededImport] = [need for edit, _ in accepted for need in edit.imports]
     rewritten = module.visit(_Replace(replacements))
     assert isinstance(rewritten, cst.Module)
     rewritten = add_imports(rewritten, needed)
-    return rewritten.code, Counter(code for _, _, code in accepted)
+    return rewritten.code, Counter(code for _, code in accepted)
 
 
 def fix_source(
@@ -127,6 +158,8 @@ def fix_source(
     unsafe: bool = False,
     first: Scan | None = None,
     line_length: int = DEFAULT_LINE_LENGTH,
+    project: ProjectKnowledge = NO_PROJECT,
+    module: str | None = None,
 ) -> FixResult:
     """``source`` with every allowed fix applied; raises :class:`FixError` when anything fails.
 
@@ -134,17 +167,18 @@ def fix_source(
     """
     settings = detection_settings(settings or Settings(), unsafe)
     result = FixResult(source)
-    found = first if first is not None else scan(source, filename, settings)
+    found = first if first is not None else scan(source, filename, settings, project, module)
     if found.skipped is not None:
         result.skipped = found.skipped
         return result
-    findings = list(found.findings)
     tree = found.tree
     for _ in range(MAX_PASSES):
-        if not findings or tree is None:
+        if not found.findings or tree is None:
             break
         try:
-            rewritten, fixed = apply_findings(result.source, findings, settings, tree, line_length=line_length)
+            rewritten, fixed = apply_findings(
+                result.source, list(found.findings), settings, tree, line_length=line_length, facts=found.facts
+            )
         except FixError:
             raise
         except RecursionError:
@@ -163,5 +197,7 @@ def fix_source(
             raise FixError(f"a fix produced code that does not parse ({error}); nothing was written") from None
         result.source = rewritten
         result.fixed += fixed
-        findings = fixable_findings(tree, result.source, filename, settings)
+        found = sort_out(tree, rewritten, unsilenced_findings(tree, rewritten, filename, settings), project, module)
+    declined = [Refusal(finding, "no rewrite for this form") for finding in found.findings]
+    result.unfixed = sorted([*found.refused, *declined], key=lambda refusal: refusal.finding)
     return result

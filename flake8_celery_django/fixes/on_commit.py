@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from flake8_celery_django.fix_conditions import OnCommitFacts
 from flake8_celery_django.fixes.arguments import keep_alignment
 from flake8_celery_django.fixes.imports import NeededImport
 from flake8_celery_django.fixes.names import Names, called_name, target_names
@@ -69,7 +70,9 @@ def send_on_commit(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
     method = _sending_method(node)
     if method is None or not _is_statement(node, ctx):
         return None
-    if ctx.settings.prefer_delay_on_commit and method in _ON_COMMIT_VARIANTS:
+    using = ctx.facts.using if isinstance(ctx.facts, OnCommitFacts) else None
+    if ctx.settings.prefer_delay_on_commit and method in _ON_COMMIT_VARIANTS and using is None:
+        # ``delay_on_commit`` registers on the default database only
         assert isinstance(node.func, cst.Attribute)
         variant = _ON_COMMIT_VARIANTS[method]
         renamed = node.func.with_changes(attr=cst.Name(variant))
@@ -78,7 +81,17 @@ def send_on_commit(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
     on_commit = ctx.imports.reference("django.db", "transaction", "on_commit")
     shift = len(on_commit.expression) + len("(")
     callback, needs = _deferred(node.with_changes(lpar=(), rpar=()), ctx, shift)
-    replacement = cst.Call(func=on_commit.node(), args=[cst.Arg(callback)], lpar=node.lpar, rpar=node.rpar)
+    arguments = [cst.Arg(callback)]
+    if using is not None:
+        arguments = [
+            cst.Arg(callback, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
+            cst.Arg(
+                cst.parse_expression(using),
+                keyword=cst.Name("using"),
+                equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")),
+            ),
+        ]
+    replacement = cst.Call(func=on_commit.node(), args=arguments, lpar=node.lpar, rpar=node.rpar)
     return Edit(node, replacement, (*on_commit.needs, *needs))
 
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 import libcst as cst
 
 from flake8_celery_django.fixes.arguments import keep_alignment
-from flake8_celery_django.fixes.names import Names, target_names
-from flake8_celery_django.fixes.registry import Edit, FixContext, fixer
+from flake8_celery_django.fix_conditions import UpdateFacts
+from flake8_celery_django.fixes.registry import Edit, FixContext, Replacement, fixer
 
 # Operators that Django's expressions support (``Combinable``: + - * / % **).
 _OPERATORS: dict[type[cst.BaseAugOp], type[cst.BaseBinaryOp]] = {
@@ -56,9 +56,85 @@ def _parenthesized(node: cst.BaseExpression) -> cst.BaseExpression:
     return node.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
 
 
+def _refresh_after_save(target: cst.Attribute, ctx: FixContext) -> tuple[tuple[cst.CSTNode, Replacement], ...] | None:
+    """``obj.refresh_from_db(fields=["f"])`` inserted after the save the facts point at.
+
+    An existing ``refresh_from_db(fields=[...])`` right after it gets the field added instead.
+    ``()`` when no refresh is needed, ``None`` when the save cannot be found as a statement.
+    """
+    facts = ctx.facts
+    if not isinstance(facts, UpdateFacts) or facts.refresh_after is None:
+        return ()
+    save = ctx.node_at(facts.refresh_after, cst.Call)
+    expression = ctx.parent(save) if save is not None else None
+    if isinstance(expression, cst.Await):
+        expression = ctx.parent(expression)
+    line = ctx.parent(expression) if isinstance(expression, cst.Expr) else None
+    block = ctx.parent(line) if isinstance(line, cst.SimpleStatementLine) else None
+    if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1 or block is None:
+        return None
+    field = cst.SimpleString(f'"{target.attr.value}"')
+    statements = getattr(block, "body", ())
+    following = statements[statements.index(line) + 1] if line in statements[:-1] else None
+    existing = _refresh_fields(following, target)
+    if existing is not None:
+        if any(isinstance(element.value, cst.SimpleString) and element.value.evaluated_value == target.attr.value
+               for element in existing.elements):
+            return ()
+        elements = [*existing.elements]
+        elements[-1] = elements[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+        return ((existing, existing.with_changes(elements=[*elements, cst.Element(field)])),)
+    method = "arefresh_from_db" if facts.asynchronous else "refresh_from_db"
+    call: cst.BaseExpression = cst.Call(
+        func=cst.Attribute(value=target.value, attr=cst.Name(method)),
+        args=[cst.Arg(keyword=cst.Name("fields"), value=cst.List([cst.Element(field)]),
+                      equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))],
+    )
+    if facts.asynchronous:
+        call = cst.Await(call)
+    refresh = cst.SimpleStatementLine(body=[cst.Expr(call)])
+    return ((line, cst.FlattenSentinel([line, refresh])),)
+
+
+def _refresh_fields(statement: cst.CSTNode | None, target: cst.Attribute) -> cst.List | None:
+    """The ``fields=[...]`` list of ``obj.refresh_from_db(fields=[...])`` as a whole statement."""
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return None
+    expression = statement.body[0]
+    call = expression.value if isinstance(expression, cst.Expr) else None
+    if isinstance(call, cst.Await):
+        call = call.expression
+    if not (
+        isinstance(call, cst.Call)
+        and isinstance(call.func, cst.Attribute)
+        and call.func.attr.value in ("refresh_from_db", "arefresh_from_db")
+        and call.func.value.deep_equals(target.value)
+        and len(call.args) == 1
+        and call.args[0].keyword is not None
+        and call.args[0].keyword.value == "fields"
+        and isinstance(call.args[0].value, cst.List)
+        and call.args[0].value.elements
+    ):
+        return None
+    return call.args[0].value
+
+
 @fixer("CDJ301", "unsafe", cst.AugAssign, cst.Assign)
 def update_with_f(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
-    """``obj.f += x`` / ``obj.f = obj.f + x`` -> ``obj.f = F("f") + x``."""
+    """``obj.f += x`` / ``obj.f = obj.f + x`` -> ``obj.f = F("f") + x`` (and a refresh after the save)."""
+    target_node = node.target if isinstance(node, cst.AugAssign) else (
+        node.targets[0].target if isinstance(node, cst.Assign) and len(node.targets) == 1 else None
+    )
+    if not isinstance(target_node, cst.Attribute):
+        return None
+    refresh = _refresh_after_save(target_node, ctx)
+    if refresh is None:
+        return None
+    edit = _assign_f(node, ctx)
+    return None if edit is None else Edit(edit.original, edit.replacement, edit.imports, refresh)
+
+
+def _assign_f(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
     f = ctx.imports.reference("django.db.models", "F")
     if isinstance(node, cst.AugAssign):
         target = node.target
@@ -122,19 +198,6 @@ def _has_comment_outside(loop: cst.For, call: cst.Call, line: cst.SimpleStatemen
     return everywhere.count != kept
 
 
-def _used_after(loop: cst.For, ctx: FixContext) -> bool:
-    """Whether code after the loop reads its variable (a comprehension would not leave it bound)."""
-    owner = ctx.parent(loop)
-    body = owner.body if isinstance(owner, (cst.Module, cst.IndentedBlock)) else None
-    if not isinstance(body, (list, tuple)):
-        return True
-    bound = target_names(loop.target)
-    reads = Names()
-    for statement in body[body.index(loop) + 1:]:
-        statement.visit(reads)
-    return not bound.isdisjoint(reads.loads)
-
-
 @fixer("CDJ401", "unsafe", cst.Call)
 def bulk_create(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
     """``for x in xs: M.objects.create(**f(x))`` -> ``M.objects.bulk_create([M(**f(x)) for x in xs])``."""
@@ -167,7 +230,7 @@ def bulk_create(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
         and len(line.body) == 1
     ):
         return None
-    if _has_comment_outside(loop, node, line) or _used_after(loop, ctx):
+    if _has_comment_outside(loop, node, line):
         return None
     iterable = loop.iter
     if not iterable.lpar and (isinstance(iterable, cst.Tuple) or not isinstance(iterable, _ATOMIC)):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import libcst as cst
 from libcst.metadata import CodeRange
@@ -18,20 +18,38 @@ from flake8_celery_django import rules as _rules  # noqa: F401  (declares the ru
 from flake8_celery_django.registry import RULES, FixSafety
 
 if TYPE_CHECKING:
+    from flake8_celery_django.fix_conditions import FixFacts
     from flake8_celery_django.fixes.imports import ImportPlan, NeededImport
     from flake8_celery_django.settings import Settings
 
 
 DEFAULT_LINE_LENGTH = 79  # flake8's default max-line-length
+NodeT = TypeVar("NodeT", bound=cst.CSTNode)
+
+
+def char_column(line: str, byte_column: int) -> int:
+    """ast columns count UTF-8 bytes; libcst columns count characters."""
+    return len(line.encode("utf-8")[:byte_column].decode("utf-8", errors="ignore"))
+
+
+Replacement = cst.CSTNode | cst.FlattenSentinel[cst.CSTNode]
 
 
 @dataclass(frozen=True)
 class Edit:
-    """Replace ``original`` (a node of the parsed module) with ``replacement``."""
+    """Replace ``original`` (a node of the parsed module) with ``replacement``.
+
+    ``also`` are further nodes replaced together with it (a statement inserted after another
+    is that statement replaced by both), all or none.
+    """
 
     original: cst.CSTNode
-    replacement: cst.CSTNode
+    replacement: Replacement
     imports: tuple[NeededImport, ...] = ()
+    also: tuple[tuple[cst.CSTNode, Replacement], ...] = ()
+
+    def replacements(self) -> tuple[tuple[cst.CSTNode, Replacement], ...]:
+        return ((self.original, self.replacement), *self.also)
 
 
 @dataclass
@@ -45,12 +63,30 @@ class FixContext:
     positions: Mapping[cst.CSTNode, CodeRange] = field(default_factory=dict)
     # The project's maximum line length (flake8's max-line-length), for fixes that choose a layout.
     line_length: int = DEFAULT_LINE_LENGTH
+    # Nodes by (line, column, end line, end column), columns in characters as libcst counts them.
+    by_range: Mapping[tuple[int, int, int, int], list[cst.CSTNode]] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)
+    # What the fix conditions found for the finding being fixed (``fix_conditions``).
+    facts: FixFacts = None
 
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
         return self.parents.get(node)
 
     def code(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node)
+
+    def node_at(self, where: tuple[int, int, int, int], kind: type[NodeT]) -> NodeT | None:
+        """The node of type ``kind`` at ``where`` (line, column, end line, end column, as ast counts)."""
+        lines = self.lines
+        line, column, end_line, end_column = where
+        if not (0 < line <= len(lines) and 0 < end_line <= len(lines)):
+            return None
+        start = (line, char_column(lines[line - 1], column))
+        end = (end_line, char_column(lines[end_line - 1], end_column))
+        for node in self.by_range.get((*start, *end), ()):
+            if isinstance(node, kind):
+                return node
+        return None
 
     def column(self, node: cst.CSTNode) -> int:
         where = self.positions.get(node)

@@ -1,0 +1,487 @@
+"""Where a fix is correct: the conditions each rule's fix needs, checked on the tree detection read.
+
+This is the one place that decides whether a finding is fixable.  A finding whose fix would change
+behaviour beyond what its rule page's "Fix safety" documents gets a :class:`Refusal` (the finding
+stays, ``fix`` reports it as not fixable); any other gets the facts its fixer needs (the save a
+``refresh_from_db`` goes after, the ``using=`` of the enclosing ``atomic``).  No libcst here: the
+fixers in ``fixes/`` only carry out the rewrite.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from flake8_celery_django.context import Finding
+from flake8_celery_django.knowledge.imports import ImportTable, dotted_name
+from flake8_celery_django.project.knowledge import NO_PROJECT, ProjectKnowledge, absolute_name
+
+# (line, column, end line, end column), ast coordinates (columns in UTF-8 bytes).
+Span = tuple[int, int, int, int]
+_Function = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+_ATOMIC = frozenset({"django.db.transaction.atomic"})
+_SAVES = frozenset({"save", "asave"})
+_REFRESHES = frozenset({"refresh_from_db", "arefresh_from_db"})
+# Calls known to give a number.
+_NUMERIC_CALLS = frozenset({"int", "float", "len", "abs", "round", "sum", "decimal.Decimal", "Decimal"})
+# Values that are not numbers: ``F("f") + x`` fails on save (or the database concatenates) for these.
+_NOT_NUMBERS = (ast.List, ast.ListComp, ast.Dict, ast.DictComp, ast.Set, ast.SetComp, ast.Tuple, ast.JoinedStr)
+_NOT_NUMBER_CALLS = frozenset({"list", "dict", "str", "set", "tuple", "sorted", "bytes"})
+_NOT_NUMBER_ANNOTATIONS = frozenset({"list", "dict", "str", "set", "tuple", "bytes", "List", "Dict", "Set", "Tuple"})
+# Field classes whose values are not numbers (``F("tags") + [x]`` is not list concatenation).
+_NON_NUMERIC_FIELDS = frozenset(
+    {
+        "CharField", "TextField", "SlugField", "EmailField", "URLField", "JSONField", "ArrayField",
+        "HStoreField", "BinaryField", "FileField", "ImageField", "UUIDField", "DateField",
+        "DateTimeField", "TimeField", "BooleanField", "GenericIPAddressField",
+    }
+)
+_ROW_IS_NEW_ATTRIBUTES = frozenset({"pk", "id", "adding"})
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A finding left without a fix, and why (printed by ``fix``)."""
+
+    finding: Finding
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateFacts:
+    """CDJ301: the save after the change, when ``refresh_from_db(fields=[...])`` must follow it."""
+
+    refresh_after: Span | None = None
+    asynchronous: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OnCommitFacts:
+    """CDJ501-CDJ503: the ``using=`` of the innermost enclosing ``atomic`` (source text), if any."""
+
+    using: str | None = None
+
+
+FixFacts = UpdateFacts | OnCommitFacts | None
+
+
+class FileView:
+    """One file's tree with each node's parent and its imports, built once for all its findings."""
+
+    def __init__(
+        self, tree: ast.Module, source: str, project: ProjectKnowledge = NO_PROJECT, module: str | None = None
+    ) -> None:
+        self.tree = tree
+        self.source = source
+        self.project = project
+        self.module = module
+        self.parents: dict[ast.AST, ast.AST] = {}
+        self.by_span: dict[tuple[Span, type[ast.AST]], ast.AST] = {}
+        self.imports = ImportTable()
+        for node in ast.walk(tree):
+            for child in ast.iter_child_nodes(node):
+                self.parents[child] = node
+            if isinstance(node, (ast.stmt, ast.expr)):
+                self.by_span.setdefault((span(node), type(node)), node)
+            if isinstance(node, (ast.Import, ast.ImportFrom)) and self._at_module_level(node):
+                self.imports.add(node)
+
+    def _at_module_level(self, node: ast.AST) -> bool:
+        return node in self.tree.body
+
+    def node(self, finding: Finding, types: tuple[type[ast.AST], ...]) -> ast.AST | None:
+        where = (finding.line, finding.col, finding.end_line, finding.end_col)
+        for kind in types:
+            found = self.by_span.get((where, kind))
+            if found is not None:
+                return found
+        return None
+
+    def ancestors(self, node: ast.AST) -> Iterator[ast.AST]:
+        current = self.parents.get(node)
+        while current is not None:
+            yield current
+            current = self.parents.get(current)
+
+    def function(self, node: ast.AST) -> ast.AST:
+        """The function (or lambda) whose body holds ``node``; the module at top level."""
+        for ancestor in self.ancestors(node):
+            if isinstance(ancestor, _Function):
+                return ancestor
+        return self.tree
+
+    def code_scope(self, node: ast.AST) -> ast.AST:
+        """The function, class or module whose body holds ``node``."""
+        for ancestor in self.ancestors(node):
+            if isinstance(ancestor, (*_Function, ast.ClassDef)):
+                return ancestor
+        return self.tree
+
+    def qualified(self, expr: ast.expr) -> str | None:
+        name = self.imports.resolve(expr)
+        return absolute_name(name, self.module) if name is not None else None
+
+
+def span(node: ast.AST) -> Span:
+    return (
+        getattr(node, "lineno", 0),
+        getattr(node, "col_offset", 0),
+        getattr(node, "end_lineno", 0) or 0,
+        getattr(node, "end_col_offset", 0) or 0,
+    )
+
+
+def _after(node: ast.AST, mark: ast.AST) -> bool:
+    """``node`` (a node with a position) starts after ``mark`` ends."""
+    here, there = span(node), span(mark)
+    return here[0] > 0 and here[:2] >= there[2:]
+
+
+def _before(node: ast.AST, mark: ast.AST) -> bool:
+    """``node`` (a node with a position) ends before ``mark`` starts."""
+    here, there = span(node), span(mark)
+    return here[0] > 0 and here[2:] <= there[:2]
+
+
+def _own_nodes(function: ast.AST) -> Iterator[ast.AST]:
+    """Every node of ``function``'s body, nested functions included (they may run later)."""
+    body = function.body if isinstance(function, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef)) else []
+    for statement in body:
+        yield from ast.walk(statement)
+
+
+# -- CDJ301 -------------------------------------------------------------------------------------
+def _is_field(node: ast.AST, key: str, field: str) -> bool:
+    return isinstance(node, ast.Attribute) and node.attr == field and dotted_name(node.value) == key
+
+
+def _assigned_targets(statement: ast.AST) -> list[ast.expr]:
+    if isinstance(statement, ast.Assign):
+        return list(statement.targets)
+    if isinstance(statement, (ast.AugAssign, ast.AnnAssign)):
+        return [statement.target]
+    return []
+
+
+def _binds(statement: ast.AST, key: str) -> bool:
+    root = key.partition(".")[0]
+    return any(
+        isinstance(name, ast.Name) and isinstance(name.ctx, ast.Store) and name.id == root
+        for target in _assigned_targets(statement)
+        for name in ast.walk(target)
+    )
+
+
+def _kind_of_name(name: str, function: ast.AST, before: ast.AST) -> str:
+    """``"other"`` when ``name`` is last bound (before ``before``) to a list, str, dict... else ``""``."""
+    known = ""
+    if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        arguments = function.args
+        for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
+            if argument.arg == name and argument.annotation is not None:
+                annotation = argument.annotation
+                base = annotation.value if isinstance(annotation, ast.Subscript) else annotation
+                if (dotted_name(base) or "").rpartition(".")[2] in _NOT_NUMBER_ANNOTATIONS:
+                    known = "other"
+    for node in _own_nodes(function):
+        if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None or not _before(node, before):
+            continue
+        if any(dotted_name(target) == name for target in _assigned_targets(node)):
+            known = "other" if _not_a_number(node.value) else ""
+    return known
+
+
+def _not_a_number(value: ast.expr) -> bool:
+    if isinstance(value, _NOT_NUMBERS):
+        return True
+    if isinstance(value, ast.Constant):
+        return isinstance(value.value, (str, bytes, bool)) or value.value is None
+    if isinstance(value, ast.Call):
+        return (dotted_name(value.func) or "") in _NOT_NUMBER_CALLS
+    if isinstance(value, ast.BinOp):
+        return _not_a_number(value.left) or _not_a_number(value.right)
+    return False
+
+
+def _numeric(value: ast.expr, function: ast.AST, at: ast.AST) -> bool:
+    """A number, or a name/attribute this function does not show holding a list, str or dict."""
+    if isinstance(value, ast.Constant):
+        return isinstance(value.value, (int, float, complex)) and not isinstance(value.value, bool)
+    if isinstance(value, ast.UnaryOp) and isinstance(value.op, (ast.USub, ast.UAdd)):
+        return _numeric(value.operand, function, at)
+    if isinstance(value, ast.BinOp):
+        return _numeric(value.left, function, at) and _numeric(value.right, function, at)
+    if isinstance(value, (ast.Name, ast.Attribute)):
+        name = dotted_name(value)
+        return name is not None and _kind_of_name(name, function, at) == ""
+    if isinstance(value, ast.Call):
+        return (dotted_name(value.func) or "") in _NUMERIC_CALLS and not value.keywords
+    return False
+
+
+def _operands(statement: ast.AST, key: str, field: str) -> list[ast.expr]:
+    """The operands combined with the field's old value."""
+    if isinstance(statement, ast.AugAssign):
+        return [statement.value]
+    assert isinstance(statement, ast.Assign)
+    found: list[ast.expr] = []
+    pending: list[ast.expr] = [statement.value]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, ast.BinOp):
+            pending.extend((current.left, current.right))
+        elif not _is_field(current, key, field):
+            found.append(current)
+    return found
+
+
+def _row_may_be_new(statement: ast.AST, key: str, function: ast.AST, view: FileView) -> str | None:
+    if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) and function.name in _SAVES and key == "self":
+        return "inside the model's own save() the row may not exist yet"
+    for node in _own_nodes(function):
+        if isinstance(node, ast.Attribute) and node.attr == "adding" and dotted_name(node.value) == f"{key}._state":
+            return f"{key}._state.adding says the row may not exist yet"
+    for ancestor in view.ancestors(statement):
+        if ancestor is function:
+            break
+        if isinstance(ancestor, (ast.If, ast.While)):
+            for node in ast.walk(ancestor.test):
+                if isinstance(node, ast.Attribute) and node.attr in _ROW_IS_NEW_ATTRIBUTES and dotted_name(node.value) == key:
+                    return f"the row may not exist yet under `if {ast.unparse(ancestor.test)}`"
+    return None
+
+
+def _model_of(key: str, function: ast.AST, statement: ast.AST, view: FileView) -> str | None:
+    """The model class ``key`` holds, as far as its binding in this function says."""
+    if key == "self":
+        owner = view.parents.get(function)
+        if isinstance(owner, ast.ClassDef):
+            prefix = f"{view.module}." if view.module else ""
+            return prefix + owner.name
+        return None
+    found: ast.expr | None = None
+    if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        for argument in (*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs):
+            if argument.arg == key and argument.annotation is not None:
+                found = argument.annotation
+    for node in _own_nodes(function):
+        if isinstance(node, ast.Assign) and _before(node, statement) and any(
+            dotted_name(target) == key for target in node.targets
+        ):
+            value = node.value.value if isinstance(node.value, ast.Await) else node.value
+            found = None
+            while isinstance(value, ast.Call):
+                if dotted_name(value.func) in ("get_object_or_404", "shortcuts.get_object_or_404") and value.args:
+                    found = value.args[0]
+                    break
+                inner = value.func
+                value = inner.value if isinstance(inner, ast.Attribute) else inner
+                if isinstance(value, ast.Attribute) and value.attr == "objects":
+                    found = value.value
+                    break
+    if found is None:
+        return None
+    return view.qualified(found) or dotted_name(found)
+
+
+def _first_save(statement: ast.stmt, key: str, function: ast.AST) -> ast.Call | None:
+    saves = [
+        node
+        for node in _own_nodes(function)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in _SAVES
+        and dotted_name(node.func.value) == key
+        and _after(node, statement)
+    ]
+    return min(saves, key=lambda call: (call.lineno, call.col_offset), default=None)
+
+
+def _save_statement(save: ast.Call, view: FileView) -> ast.Expr | None:
+    parent = view.parents.get(save)
+    if isinstance(parent, ast.Await):
+        parent = view.parents.get(parent)
+    return parent if isinstance(parent, ast.Expr) else None
+
+
+def _sibling_block(statement: ast.stmt, view: FileView) -> list[ast.stmt] | None:
+    parent = view.parents.get(statement)
+    for name in ("body", "orelse", "finalbody", "handlers"):
+        block = getattr(parent, name, None)
+        if isinstance(block, list) and statement in block:
+            return block
+    return None
+
+
+def _used_after(save_line: ast.stmt, key: str, function: ast.AST, view: FileView) -> bool:
+    """``key`` is read after its save (a later statement, or the next turn of a loop around it)."""
+    root = key.partition(".")[0]
+    for node in _own_nodes(function):
+        if isinstance(node, ast.Name) and node.id == root and isinstance(node.ctx, ast.Load) and _after(node, save_line):
+            parent = view.parents.get(node)
+            call = view.parents.get(parent) if parent is not None else None
+            if (
+                isinstance(parent, ast.Attribute)
+                and parent.attr in _REFRESHES
+                and isinstance(call, ast.Call)
+                and dotted_name(parent.value) == key
+            ):
+                continue
+            return True
+    for ancestor in view.ancestors(save_line):
+        if ancestor is function:
+            break
+        if isinstance(ancestor, (ast.For, ast.AsyncFor)) and root not in _target_names(ancestor.target):
+            return True
+        if isinstance(ancestor, ast.While):
+            return True
+    return False
+
+
+def _target_names(target: ast.expr) -> set[str]:
+    return {node.id for node in ast.walk(target) if isinstance(node, ast.Name)}
+
+
+def update_with_f(finding: Finding, view: FileView) -> UpdateFacts | Refusal:
+    statement = view.node(finding, (ast.AugAssign, ast.Assign))
+    if not isinstance(statement, (ast.AugAssign, ast.Assign)):
+        return Refusal(finding, "no rewrite for this form of change")
+    target = statement.target if isinstance(statement, ast.AugAssign) else statement.targets[0]
+    key = dotted_name(target.value) if isinstance(target, ast.Attribute) else None
+    if key is None or not isinstance(target, ast.Attribute):
+        return Refusal(finding, "no rewrite for this form of change")
+    field = target.attr
+    shown = f"{key}.{field}"
+    function = view.function(statement)
+    new_row = _row_may_be_new(statement, key, function, view)
+    if new_row is not None:
+        return Refusal(finding, f"{new_row}, and F() cannot be inserted")
+    for operand in _operands(statement, key, field):
+        if not _numeric(operand, function, statement):
+            return Refusal(finding, f"`{ast.unparse(operand)}` may not be a number, and F() only does arithmetic")
+    model_name = _model_of(key, function, statement, view)
+    model = view.project.model(model_name) if model_name is not None else None
+    if model is not None:
+        if field in model.save_reads:
+            return Refusal(finding, f"{model.name}.save() reads {field}, which holds an F() expression until refreshed")
+        declared = view.project.model_field(model, field)
+        if declared is not None and declared.field_class in _NON_NUMERIC_FIELDS:
+            return Refusal(finding, f"{model.name}.{field} is a {declared.field_class}, and F() only does arithmetic")
+    for node in _own_nodes(function):
+        if node is statement or not isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            continue
+        if _before(node, statement) and any(_is_field(target, key, field) for target in _assigned_targets(node)):
+            return Refusal(finding, f"{shown} is assigned earlier in the function, and F() would discard that value")
+    save = _first_save(statement, key, function)
+    if save is None:
+        return Refusal(finding, f"no save of {key} follows in the function")
+    save_line = _save_statement(save, view)
+    block = _sibling_block(statement, view)
+    if save_line is None or block is None or save_line not in block:
+        return Refusal(finding, f"{shown} may change more than once before its save (a loop or a branch between them)")
+    for node in _own_nodes(function):
+        if not (_after(node, statement) and _before(node, save_line)):
+            continue
+        if _is_field(node, key, field):
+            return Refusal(finding, f"{shown} is read before the save, where it would hold an F() expression")
+        if _binds(node, key):
+            return Refusal(finding, f"{key} is bound again before the save")
+    asynchronous = isinstance(view.parents.get(save), ast.Await)
+    if _used_after(save_line, key, function, view):
+        return UpdateFacts(span(save), asynchronous)
+    return UpdateFacts()
+
+
+# -- CDJ501-CDJ503 ------------------------------------------------------------------------------
+def _atomic_using(call: ast.expr, view: FileView) -> tuple[bool, ast.expr | None]:
+    """Whether ``call`` is ``transaction.atomic`` (called or not), and its ``using`` argument."""
+    target = call.func if isinstance(call, ast.Call) else call
+    if view.qualified(target) not in _ATOMIC:
+        return False, None
+    if not isinstance(call, ast.Call):
+        return True, None
+    for keyword in call.keywords:
+        if keyword.arg == "using":
+            return True, keyword.value
+    if call.args and not (isinstance(call.args[0], ast.Constant) and call.args[0].value is None):
+        first = call.args[0]
+        # ``atomic(func)`` decorates; ``atomic("billing")`` names the database
+        return True, first if isinstance(first, ast.Constant) and isinstance(first.value, str) else None
+    return True, None
+
+
+def send_on_commit(finding: Finding, view: FileView) -> OnCommitFacts | Refusal:
+    call = view.node(finding, (ast.Call, ast.Expr))
+    if call is None:
+        return Refusal(finding, "no rewrite for this form of send")
+    using: ast.expr | None = None
+    found_atomic = False
+    child: ast.AST = call
+    for ancestor in view.ancestors(call):
+        if isinstance(ancestor, ast.ExceptHandler) or (
+            isinstance(ancestor, (ast.Try, ast.TryStar)) and child in ancestor.finalbody
+        ):
+            return Refusal(finding, "sent from an except or finally block, which may run after a rollback")
+        if isinstance(ancestor, ast.AsyncFunctionDef):
+            return Refusal(finding, "sent from async def, where transaction.on_commit raises SynchronousOnlyOperation")
+        if isinstance(ancestor, (ast.With, ast.AsyncWith)) and not found_atomic:
+            for item in ancestor.items:
+                is_atomic, given = _atomic_using(item.context_expr, view)
+                if is_atomic:
+                    found_atomic, using = True, given
+        if isinstance(ancestor, (ast.FunctionDef, ast.Lambda)):
+            if isinstance(ancestor, ast.FunctionDef) and not found_atomic:
+                for decorator in ancestor.decorator_list:
+                    is_atomic, given = _atomic_using(decorator, view)
+                    if is_atomic:
+                        found_atomic, using = True, given
+            break
+        child = ancestor
+    if using is None:
+        return OnCommitFacts()
+    if not isinstance(using, (ast.Constant, ast.Name, ast.Attribute)):
+        return Refusal(finding, f"the database of atomic(using={ast.unparse(using)}) cannot be carried to on_commit")
+    return OnCommitFacts(ast.get_source_segment(view.source, using) or ast.unparse(using))
+
+
+# -- CDJ401 -------------------------------------------------------------------------------------
+def bulk_create(finding: Finding, view: FileView) -> None | Refusal:
+    call = view.node(finding, (ast.Call,))
+    if not isinstance(call, ast.Call):
+        return Refusal(finding, "no rewrite for this form of create")
+    statement = view.parents.get(call)
+    if not isinstance(statement, ast.Expr):
+        return Refusal(finding, "the created object is used, and bulk_create returns no objects one by one")
+    loop = view.parents.get(statement)
+    if not isinstance(loop, ast.For):
+        return Refusal(finding, "no rewrite unless the create is the loop's whole body")
+    if isinstance(view.code_scope(loop), ast.ClassDef):
+        return Refusal(finding, "in a class body a comprehension cannot see the class's names")
+    bound = _target_names(loop.target)
+    function = view.function(loop)
+    for node in _own_nodes(function):
+        if isinstance(node, ast.Name) and node.id in bound and isinstance(node.ctx, ast.Load) and _after(node, loop):
+            return Refusal(finding, f"`{node.id}` is read after the loop, and a comprehension would not leave it bound")
+    model_expr = call.func.value.value if isinstance(call.func, ast.Attribute) and isinstance(
+        call.func.value, ast.Attribute
+    ) else None
+    name = (view.qualified(model_expr) or dotted_name(model_expr)) if model_expr is not None else None
+    model = view.project.model(name) if name is not None else None
+    if model is not None:
+        if model.overrides_save:
+            return Refusal(finding, f"{model.name} overrides save(), which bulk_create does not call")
+        if view.project.receivers_of(model.qualified_name, ("pre_save", "post_save")):
+            return Refusal(finding, f"{model.name} has pre_save/post_save receivers, which bulk_create does not send")
+    return None
+
+
+def conditions(finding: Finding, view: FileView) -> FixFacts | Refusal:
+    """The facts the fix of ``finding`` needs, or why it has none."""
+    if finding.code == "CDJ301":
+        return update_with_f(finding, view)
+    if finding.code in ("CDJ501", "CDJ502", "CDJ503"):
+        return send_on_commit(finding, view)
+    if finding.code == "CDJ401":
+        return bulk_create(finding, view)
+    return None
