@@ -10,14 +10,13 @@ import argparse
 import difflib
 import os
 import sys
-import tempfile
 import tokenize
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
-from flake8_celery_django import __version__, fixable
+from flake8_celery_django import __version__, fixable, writing
 from flake8_celery_django import rules as _rules  # noqa: F401  (declares every rule)
 from flake8_celery_django.registry import RULES, Rule
 from flake8_celery_django.settings import SettingsError, split_codes
@@ -77,24 +76,6 @@ def read_source(data: bytes) -> SourceFile:
     return SourceFile(data.decode(encoding), encoding)
 
 
-def write_atomically(path: str, data: bytes) -> None:
-    """Write a temporary file beside ``path`` and move it over ``path`` (same permissions)."""
-    directory = os.path.dirname(os.path.abspath(path))
-    mode = os.stat(path).st_mode & 0o7777
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-
-
 def unified_diff(before: str, after: str, name: str) -> str:
     name = os.path.normpath(name)
     old, new = (name, name) if os.path.isabs(name) else (f"a/{name}", f"b/{name}")
@@ -116,11 +97,28 @@ class FixRun:
     fixes: int = 0
     errors: int = 0
     unsafe_left: int = 0
+    # Findings of the codes being fixed that stay (their fix would not be correct there).
+    unfixed: int = 0
+
+
+def _report_unfixed(name: str, refusals: Sequence[fixable.Refusal], run: FixRun, err: TextIO) -> None:
+    for refusal in refusals:
+        finding = refusal.finding
+        err.write(f"{name}:{finding.line}:{finding.col + 1}: {finding.code} not fixable: {refusal.reason}\n")
+    run.unfixed += len(refusals)
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """One file's fixed bytes and how many findings the fix repaired."""
+
+    data: bytes
+    fixes: int
 
 
 def _fix_one(
     name: str, data: bytes, args: argparse.Namespace, config: object, run: FixRun, err: TextIO
-) -> bytes | None:
+) -> Fixed | None:
     """The fixed bytes of one file (``None`` when unchanged or on error, which is reported).
 
     The file is scanned (parsed with ``ast``, checked) first; libcst is loaded only for a file with
@@ -141,18 +139,20 @@ def _fix_one(
         err.write(f"{name}: skipped, {found.skipped}\n")
         return None
     allowed = fixable.fixable_codes(args.unsafe_fixes)
-    to_fix = tuple(finding for finding in found.findings if finding.code in allowed)
-    run.unsafe_left += len(found.findings) - len(to_fix)
-    if not to_fix:
+    first = found.only(allowed)
+    # the hint counts only what --unsafe-fixes would fix, not findings whose fix is refused
+    run.unsafe_left += len(found.findings) - len(first.findings)
+    if not first.findings:
+        _report_unfixed(name, first.refused, run, err)
         return None
     from flake8_celery_django.fixes import FixError, fix_source
 
     try:
-        first = fixable.Scan(found.tree, to_fix)
         result = fix_source(
             source.text, name, settings, unsafe=args.unsafe_fixes, first=first, line_length=config.line_length
         )
         new_data = result.source.encode(source.encoding) if result.changed else None
+        _report_unfixed(name, result.unfixed, run, err)
     except FixError as error:
         err.write(f"{name}: not fixed, left as it was: {error}\n")
         run.errors += 1
@@ -163,13 +163,11 @@ def _fix_one(
         return None
     if new_data is None:
         return None
-    run.changed_files += 1
-    run.fixes += sum(result.fixed.values())
     if args.diff:
         sys.stdout.write(unified_diff(source.text, result.source, name))
     elif args.check:
         sys.stdout.write(f"would fix {name}: {_describe(result.fixed)}\n")
-    return new_data
+    return Fixed(new_data, sum(result.fixed.values()))
 
 
 def _files(args: argparse.Namespace, config: object) -> list[str]:
@@ -218,33 +216,44 @@ def command_fix(args: argparse.Namespace, err: TextIO) -> int:
         data = sys.stdin.buffer.read()
         name = args.stdin_display_name
         fixed = _fix_one(name, data, args, config, run, err)
+        if fixed is not None:
+            run.changed_files, run.fixes = 1, fixed.fixes
         if not (args.diff or args.check):
-            sys.stdout.buffer.write(fixed if fixed is not None else data)
+            sys.stdout.buffer.write(fixed.data if fixed is not None else data)
             sys.stdout.flush()
+            # as ruff does: the fixed text is the output, and 1 says that findings remain in it
+            _summary(args, run, err)
+            return EXIT_ERROR if run.errors else EXIT_CHANGED if run.unfixed or run.unsafe_left else EXIT_CLEAN
     else:
         for path in _files(args, config):
-            try:
-                with open(path, "rb") as stream:
-                    data = stream.read()
-            except OSError as error:
-                err.write(f"{path}: cannot read it: {error.strerror}\n")
-                run.errors += 1
-                continue
-            fixed = _fix_one(path, data, args, config, run, err)
-            if fixed is None or args.diff or args.check:
-                continue
-            try:
-                write_atomically(path, fixed)
-            except OSError as error:
-                err.write(f"{path}: cannot write it, left as it was: {error.strerror}\n")
-                run.errors += 1
-                run.changed_files -= 1
-                continue
-            sys.stdout.write(f"fixed {path}\n")
+            _fix_file(path, args, config, run, err)
     _summary(args, run, err)
     if run.errors:
         return EXIT_ERROR
     return EXIT_CHANGED if run.changed_files else EXIT_CLEAN
+
+
+def _fix_file(path: str, args: argparse.Namespace, config: object, run: FixRun, err: TextIO) -> None:
+    """Fix one file on disk (or show its diff); every failure is reported and counted."""
+    try:
+        snapshot = writing.read(path)
+    except OSError as error:
+        err.write(f"{path}: cannot read it: {error.strerror}\n")
+        run.errors += 1
+        return
+    fixed = _fix_one(path, snapshot.data, args, config, run, err)
+    if fixed is None:
+        return
+    if not (args.diff or args.check):
+        try:
+            writing.write(snapshot, fixed.data)
+        except writing.WriteRefused as error:
+            err.write(f"{path}: not fixed, left as it was: {error}\n")
+            run.errors += 1
+            return
+        sys.stdout.write(f"fixed {path}\n")
+    run.changed_files += 1
+    run.fixes += fixed.fixes
 
 
 def _summary(args: argparse.Namespace, run: FixRun, err: TextIO) -> None:

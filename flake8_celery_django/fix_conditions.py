@@ -38,6 +38,8 @@ _NON_NUMERIC_FIELDS = frozenset(
     }
 )
 _ROW_IS_NEW_ATTRIBUTES = frozenset({"pk", "id", "adding"})
+# ``try`` statements (``try``/``except*`` is ``ast.TryStar`` from Python 3.11).
+_TRY: tuple[type[ast.AST], ...] = tuple(getattr(ast, name) for name in ("Try", "TryStar") if hasattr(ast, name))
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,7 +249,11 @@ def _row_may_be_new(statement: ast.AST, key: str, function: ast.AST, view: FileV
             break
         if isinstance(ancestor, (ast.If, ast.While)):
             for node in ast.walk(ancestor.test):
-                if isinstance(node, ast.Attribute) and node.attr in _ROW_IS_NEW_ATTRIBUTES and dotted_name(node.value) == key:
+                if (
+                    isinstance(node, ast.Attribute)
+                    and node.attr in _ROW_IS_NEW_ATTRIBUTES
+                    and dotted_name(node.value) == key
+                ):
                     return f"the row may not exist yet under `if {ast.unparse(ancestor.test)}`"
     return None
 
@@ -318,7 +324,9 @@ def _used_after(save_line: ast.stmt, key: str, function: ast.AST, view: FileView
     """``key`` is read after its save (a later statement, or the next turn of a loop around it)."""
     root = key.partition(".")[0]
     for node in _own_nodes(function):
-        if isinstance(node, ast.Name) and node.id == root and isinstance(node.ctx, ast.Load) and _after(node, save_line):
+        if not (isinstance(node, ast.Name) and node.id == root and isinstance(node.ctx, ast.Load)):
+            continue
+        if _after(node, save_line):
             parent = view.parents.get(node)
             call = view.parents.get(parent) if parent is not None else None
             if (
@@ -420,7 +428,7 @@ def send_on_commit(finding: Finding, view: FileView) -> OnCommitFacts | Refusal:
     child: ast.AST = call
     for ancestor in view.ancestors(call):
         if isinstance(ancestor, ast.ExceptHandler) or (
-            isinstance(ancestor, (ast.Try, ast.TryStar)) and child in ancestor.finalbody
+            isinstance(ancestor, _TRY) and child in getattr(ancestor, "finalbody", ())
         ):
             return Refusal(finding, "sent from an except or finally block, which may run after a rollback")
         if isinstance(ancestor, ast.AsyncFunctionDef):

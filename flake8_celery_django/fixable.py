@@ -23,6 +23,11 @@ from flake8_celery_django.project.knowledge import NO_PROJECT, ProjectKnowledge
 from flake8_celery_django.registry import RULES
 from flake8_celery_django.settings import Settings
 
+__all__ = [
+    "Refusal", "Scan", "detection_settings", "fixable_codes", "physical_lines", "scan", "sort_out",
+    "unsilenced_findings",
+]
+
 
 def fixable_codes(unsafe: bool) -> frozenset[str]:
     """Codes whose fix runs: the safe ones, and the unsafe ones too when asked for."""
