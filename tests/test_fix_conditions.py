@@ -522,3 +522,33 @@ def test_cdj401_fixed_for_a_plain_model_of_the_project() -> None:
     result = fix_source(source, "views.py", settings, unsafe=True, project=SHOP, module="shop.views")
     assert "Line.objects.bulk_create([Line(**r) for r in rows])" in result.source
     assert result.unfixed == []
+
+
+def test_on_commit_keeps_every_comment_exactly_once() -> None:
+    check_transformed(
+        """
+        from django.db import transaction
+        from shop.tasks import notify
+
+        def pay(order):
+            with transaction.atomic():
+                # send it
+                notify.delay(  # the task
+                    order.pk,  # its key
+                )  # trailing
+        """,
+        """
+        from django.db import transaction
+        from shop.tasks import notify
+        from functools import partial
+
+        def pay(order):
+            with transaction.atomic():
+                # send it
+                transaction.on_commit(partial(  # the task
+                    notify.delay,
+                    order.pk,  # its key
+                ))  # trailing
+        """,
+        unsafe=True,
+    )

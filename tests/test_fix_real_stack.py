@@ -147,6 +147,8 @@ def test_every_shape_that_the_fix_would_break_is_left_with_its_reason() -> None:
         ("charge", "ledger.balance -= amount", "CDJ301",
          "Ledger.save() reads balance, which holds an F() expression until refreshed"),
         ("pay", "refund.delay(order.pk)", "CDJ503", "sent from an except or finally block, which may run after a rollback"),
+        ("archive", "send_receipt.delay(pk)", "CDJ501",
+         "sent from an except or finally block, which may run after a rollback"),
         ("notify", "notify_customer.delay(order.pk)", "CDJ503",
          "sent from async def, where transaction.on_commit raises SynchronousOnlyOperation"),
         ("import_and_report", "Line.objects.create(sku=sku, quantity=quantity)", "CDJ401",
@@ -165,7 +167,7 @@ def test_every_shape_that_the_fix_would_break_is_left_with_its_reason() -> None:
 @pytest.mark.parametrize(
     "name",
     [
-        "sell_checked", "add_up", "block", "reset_and_add", "touch", "charge", "pay", "notify",
+        "sell_checked", "add_up", "block", "reset_and_add", "touch", "charge", "pay", "archive", "notify",
         "import_and_report", "seed", "import_kept", "count_all", "log_entries",
     ],
 )
@@ -291,6 +293,15 @@ class Behaviour:
             with transaction.atomic():
                 self.module.pay(order.pk, fail=True)
         assert tasks.REFUNDS == [order.pk]
+
+    def test_archive_sends_the_receipt_even_when_the_archive_rolls_back(self) -> None:
+        order = Order.objects.create(sku="E-0")
+        with self.captureOnCommitCallbacks(execute=True):  # type: ignore[attr-defined]
+            with pytest.raises(RuntimeError), transaction.atomic():
+                self.module.archive(order.pk)
+                raise RuntimeError("archive failed")
+        assert [order_id for order_id, _ in tasks.RUNS] == [order.pk]
+        assert Order.objects.filter(pk=order.pk).exists()
 
     def test_notify_from_async_code(self) -> None:
         order = Order.objects.create(sku="E-1")

@@ -43,7 +43,8 @@ def _deferred(
     call = keep_alignment(call, shift + len(partial.expression) + len(", "))
     spacing: cst.BaseParenthesizableWhitespace = cst.SimpleWhitespace(" ")
     if isinstance(call.whitespace_before_args, cst.ParenthesizedWhitespace):
-        spacing = call.whitespace_before_args
+        # the same line break, without the comment that stays after "partial(" (kept exactly once)
+        spacing = call.whitespace_before_args.with_changes(first_line=cst.TrailingWhitespace())
     first = cst.Arg(value=call.func, comma=cst.Comma(whitespace_after=spacing))
     wrapped = cst.Call(
         func=partial.node(),

@@ -140,6 +140,16 @@ def pay(pk: int, fail: bool) -> None:
         raise
 
 
+def archive(pk: int) -> None:
+    """CDJ501 in a finally block: the receipt goes out whether or not the archive commits."""
+    with transaction.atomic():
+        order = Order.objects.get(pk=pk)
+        try:
+            order.delete()
+        finally:
+            send_receipt.delay(pk)
+
+
 async def notify(pk: int) -> None:
     """CDJ503 in async def: transaction.on_commit would raise SynchronousOnlyOperation."""
     order = await Order.objects.aget(pk=pk)
