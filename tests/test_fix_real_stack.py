@@ -135,7 +135,8 @@ def test_every_shape_that_the_fix_would_break_is_left_with_its_reason() -> None:
     expected = [
         ("checkout_all", "order = Order.objects.create(sku=sku)", "CDJ401",
          "the created object is used, and bulk_create returns no objects one by one"),
-        ("sell_checked", "product.stock -= 1", "CDJ301", "product.stock is read before the save, where it would hold an F() expression"),
+        ("sell_checked", "product.stock -= 1", "CDJ301",
+         "product.stock is read before the save, where it would hold an F() expression"),
         ("add_up", "order.total += price", "CDJ301",
          "order.total may change more than once before its save (a loop or a branch between them)"),
         ("block", "account.blocked = account.blocked + [name]", "CDJ301",
@@ -146,7 +147,8 @@ def test_every_shape_that_the_fix_would_break_is_left_with_its_reason() -> None:
          "ledger._state.adding says the row may not exist yet, and F() cannot be inserted"),
         ("charge", "ledger.balance -= amount", "CDJ301",
          "Ledger.save() reads balance, which holds an F() expression until refreshed"),
-        ("pay", "refund.delay(order.pk)", "CDJ503", "sent from an except or finally block, which may run after a rollback"),
+        ("pay", "refund.delay(order.pk)", "CDJ503",
+         "sent from an except or finally block, which may run after a rollback"),
         ("archive", "send_receipt.delay(pk)", "CDJ501",
          "sent from an except or finally block, which may run after a rollback"),
         ("notify", "notify_customer.delay(order.pk)", "CDJ503",
@@ -157,11 +159,13 @@ def test_every_shape_that_the_fix_would_break_is_left_with_its_reason() -> None:
          "in a class body a comprehension cannot see the class's names"),
         ("import_kept", "made.append(Line.objects.create(sku=sku, quantity=quantity))", "CDJ401",
          "the created object is used, and bulk_create returns no objects one by one"),
-        ("count_all", "Counter.objects.create(label=label)", "CDJ401", "Counter overrides save(), which bulk_create does not call"),
+        ("count_all", "Counter.objects.create(label=label)", "CDJ401",
+         "Counter overrides save(), which bulk_create does not call"),
         ("log_entries", "Entry.objects.create(text=text)", "CDJ401",
          "Entry has pre_save/post_save receivers, which bulk_create does not send"),
     ]
-    assert REFUSED == [(line_of(FIXED, function, statement), code, reason) for function, statement, code, reason in expected]
+    lines = [(line_of(FIXED, function, statement), code, reason) for function, statement, code, reason in expected]
+    assert REFUSED == lines
 
 
 @pytest.mark.parametrize(
@@ -181,7 +185,10 @@ def test_a_refused_shape_is_left_byte_for_byte(name: str) -> None:
         ("checkout", "transaction.on_commit(partial(send_receipt.delay, order.pk))"),
         ("restock", 'product.stock = F("stock") + amount'),
         ("fetch_status", "with urlopen(url, timeout=1) as response:"),
-        ("import_lines", "Line.objects.bulk_create(\n        [Line(sku=sku, quantity=quantity) for sku, quantity in rows]\n    )"),
+        (
+            "import_lines",
+            "Line.objects.bulk_create(\n        [Line(sku=sku, quantity=quantity) for sku, quantity in rows]\n    )",
+        ),
         ("checkout_all", "transaction.on_commit(lambda order=order: send_receipt.delay(order.pk))"),
         ("bill", 'transaction.on_commit(partial(send_invoice.delay, invoice.pk), using="billing")'),
         ("sell", 'product.stock = F("stock") - 1\n    product.save()\n    product.refresh_from_db(fields=["stock"])'),
