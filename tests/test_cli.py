@@ -253,7 +253,7 @@ def test_unsafe_fixes_need_the_flag(project: Path) -> None:
     unsafe = run(project, "fix", "--unsafe-fixes", "app/sell.py")
     assert unsafe.returncode == 1
     assert (project / "app" / "sell.py").read_text() == RACE.replace(
-        "from shop.models import Product\n", "from shop.models import Product\nfrom django.db.models import F\n"
+        "from shop.models import Product\n", "from django.db.models import F\nfrom shop.models import Product\n"
     ).replace("product.stock -= 1", 'product.stock = F("stock") - 1')
     assert run(project, "fix", "--unsafe-fixes", "app/sell.py").returncode == 0
 

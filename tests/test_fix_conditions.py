@@ -368,9 +368,10 @@ def test_on_commit_carries_using_of_the_enclosing_atomic() -> None:
                 notify.delay(order.pk)  # tell them
         """,
         """
+        from functools import partial
+
         from django.db import transaction
         from shop.tasks import notify
-        from functools import partial
 
         def pay(order):
             with transaction.atomic(using="billing"):
@@ -392,9 +393,10 @@ def test_on_commit_carries_using_of_a_decorator_even_with_delay_on_commit_prefer
             notify.delay(order.pk)
         """,
         """
+        from functools import partial
+
         from django.db import transaction
         from shop.tasks import notify
-        from functools import partial
 
         @transaction.atomic("billing")
         def pay(order):
@@ -417,9 +419,10 @@ def test_on_commit_innermost_atomic_decides() -> None:
                     notify.delay(order.pk)
         """,
         """
+        from functools import partial
+
         from django.db import transaction
         from shop.tasks import notify
-        from functools import partial
 
         def pay(order):
             with transaction.atomic(using="billing"):
@@ -538,9 +541,10 @@ def test_on_commit_keeps_every_comment_exactly_once() -> None:
                 )  # trailing
         """,
         """
+        from functools import partial
+
         from django.db import transaction
         from shop.tasks import notify
-        from functools import partial
 
         def pay(order):
             with transaction.atomic():

@@ -169,7 +169,7 @@ def test_an_import_rebound_later_is_not_reused() -> None:
     [
         (
             '"""Docstring."""\nimport os\nfrom x import y\n\nz = 1\n',
-            '"""Docstring."""\nimport os\nfrom x import y\nfrom django.db import transaction\n\nz = 1\n',
+            '"""Docstring."""\nimport os\nfrom django.db import transaction\nfrom x import y\n\nz = 1\n',
         ),
         (
             '"""Docstring."""\n\nz = 1\n',
@@ -181,7 +181,7 @@ def test_an_import_rebound_later_is_not_reused() -> None:
         ),
         (
             "from __future__ import annotations\nz = 1\nimport late\n",
-            "from __future__ import annotations\nfrom django.db import transaction\nz = 1\nimport late\n",
+            "from __future__ import annotations\n\nfrom django.db import transaction\nz = 1\nimport late\n",
         ),
     ],
 )

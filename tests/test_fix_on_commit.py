@@ -36,9 +36,10 @@ def test_cdj501_wraps_in_on_commit_with_partial() -> None:
         ATOMIC_BEFORE,
         [(8, 8), (9, 8), (10, 8)],
         """
+        from functools import partial
+
         from django.db import transaction
         from shop.tasks import send_receipt, sync_order
-        from functools import partial
 
         def checkout(order):
             with transaction.atomic():
@@ -89,10 +90,10 @@ def test_send_fixes_add_the_imports_once_and_keep_the_layout(code: str) -> None:
     after = """
         \"\"\"Signals.\"\"\"
         import logging
-
-        from shop import tasks
-        from django.db import transaction
         from functools import partial
+
+        from django.db import transaction
+        from shop import tasks
 
         def on_save(sender, instance, **kwargs):
             transaction.on_commit(partial(
@@ -166,9 +167,10 @@ def test_cdj504_defers_the_call() -> None:
         """,
         [(6, 26), (7, 26)],
         """
+        from functools import partial
+
         from django.db import transaction
         from shop.tasks import ship
-        from functools import partial
 
         def f(order):
             transaction.on_commit(partial(ship.delay, order.pk, priority=1))
@@ -180,7 +182,7 @@ def test_cdj504_defers_the_call() -> None:
 def test_cdj504_reported_on_the_on_commit_call_is_fixed_too() -> None:
     source = "from django.db import transaction\ntransaction.on_commit(notify(user))\n"
     fixed = fix_at("CDJ504", source, ast.Call, (2, 0))
-    assert fixed == "from django.db import transaction\nfrom functools import partial\n" \
+    assert fixed == "from functools import partial\n\nfrom django.db import transaction\n" \
         "transaction.on_commit(partial(notify, user))\n"
 
 
@@ -198,9 +200,10 @@ def test_cdj504_sends_signatures_instead_of_running_them_here() -> None:
         """,
         [(6, 26), (7, 26)],
         """
+        from functools import partial
+
         from django.db import transaction
         from shop.tasks import ship
-        from functools import partial
 
         def f(order):
             transaction.on_commit(partial(ship.delay, order.pk))
@@ -320,9 +323,10 @@ def test_arguments_aligned_under_the_parenthesis_stay_aligned() -> None:
     )
     after = textwrap.dedent(
         """
+        from functools import partial
+
         from django.db import transaction
         from shop.tasks import ship
-        from functools import partial
 
         def f(order):
             with transaction.atomic():
@@ -334,7 +338,7 @@ def test_arguments_aligned_under_the_parenthesis_stay_aligned() -> None:
         """
     )
     once = fix_at("CDJ501", before, ast.Call, (7, 8))
-    assert fix_at("CDJ504", once, ast.Call, (11, 26)) == after
+    assert fix_at("CDJ504", once, ast.Call, (12, 26)) == after
     delay_on_commit = fix_at("CDJ501", before, ast.Call, (7, 8), prefer_delay_on_commit=True)
     assert delay_on_commit.splitlines()[6:9] == [
         '        ship.apply_async_on_commit(kwargs={"order": order.pk,',

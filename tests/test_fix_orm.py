@@ -29,8 +29,8 @@ def test_cdj301_augmented_assignment_becomes_an_f_expression() -> None:
         """,
         [(6, 4), (7, 4), (8, 4)],
         """
-        from shop.models import Product
         from django.db.models import F
+        from shop.models import Product
 
         def sell(pk, quantity):
             product = Product.objects.get(pk=pk)

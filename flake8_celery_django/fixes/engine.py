@@ -146,7 +146,7 @@ def apply_findings(
     needed: list[NeededImport] = [need for edit, _ in accepted for need in edit.imports]
     rewritten = module.visit(_Replace(replacements))
     assert isinstance(rewritten, cst.Module)
-    rewritten = add_imports(rewritten, needed)
+    rewritten = add_imports(rewritten, needed, line_length)
     return rewritten.code, Counter(code for _, code in accepted)
 
 
