@@ -722,8 +722,8 @@ def test_messages_name_the_call_and_the_remedy() -> None:
     messages = [f.message for f in check_source(source, "x.py", all_codes_settings(), strict=True)]
     assert messages == [
         "CDJ501 ship.apply_async() inside an atomic block; defer it with on_commit()",
-        "CDJ504 on_commit() gets ship.delay() (sends now); pass partial(ship.delay, ...)",
-        "CDJ505 the lambda given to on_commit() reads loop variable 'o' late; bind o=o",
+        "CDJ504 on_commit() gets ship.delay() (sends at once); pass partial(ship.delay, ...)",
+        "CDJ505 the on_commit() lambda reads loop variable 'o' late; bind o=o",
     ]
 
 
