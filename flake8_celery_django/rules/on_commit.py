@@ -405,13 +405,24 @@ def check_call(node: ast.Call, ctx: FileContext) -> None:
 _MAX_WRITES = 64
 
 
+def _open_arms(facts: _FunctionFacts, line: int) -> list[tuple[int, int, int, int]]:
+    """The ``if``/``else`` statements not finished by ``line``; finished ones are dropped for good.
+
+    The walk goes in source order, so an ``if`` that ended before ``line`` can hold no later send:
+    the list stays as short as the nesting, and a function of any length is checked in linear time.
+    """
+    arms = facts.arms = [arm for arm in facts.arms if arm[3] >= line]
+    return arms
+
+
 def _preceding_write(facts: _FunctionFacts, line: int) -> tuple[int, str]:
     """The first write that can run before a send on ``line``: not in the other arm of an ``if``."""
+    arms = _open_arms(facts, line)
     for write_line, write_name in facts.writes:
         exclusive = any(
             (body_first <= write_line <= body_last and else_first <= line <= else_last)
             or (else_first <= write_line <= else_last and body_first <= line <= body_last)
-            for body_first, body_last, else_first, else_last in facts.arms
+            for body_first, body_last, else_first, else_last in arms
         )
         if not exclusive:
             return write_line, write_name
@@ -426,7 +437,8 @@ def record_branches(node: ast.If, ctx: FileContext) -> None:
         return
     body_last = getattr(node.body[-1], "end_lineno", None) or node.body[-1].lineno
     else_last = getattr(node.orelse[-1], "end_lineno", None) or node.orelse[-1].lineno
-    _facts(scope, ctx).arms.append((node.body[0].lineno, body_last, node.orelse[0].lineno, else_last))
+    facts = _facts(scope, ctx)
+    _open_arms(facts, node.lineno).append((node.body[0].lineno, body_last, node.orelse[0].lineno, else_last))
 
 
 def _task_names(node: ast.Call, ctx: FileContext) -> tuple[str, ...]:
