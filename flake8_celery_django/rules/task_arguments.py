@@ -22,12 +22,14 @@ MODEL_INSTANCE_ARGUMENT = rule(
     "model-instance-task-argument",
     "{task}.{method}() gets model instance {argument}{model}; pass its pk",
     summary="Django model instance passed to a Celery task call",
+    uses=(tasks.CANVAS_MEMBERS,),
 )
 MODEL_ANNOTATED_PARAMETER = rule(
     "CDJ102",
     "model-annotated-task-parameter",
     "task {task}() takes model {model} as {parameter}; take {parameter}_id instead",
     summary="Celery task parameter annotated with a Django model class",
+    uses=(tasks.CANVAS_MEMBERS,),
 )
 UNSERIALIZABLE_ARGUMENT = rule(
     "CDJ103",
@@ -35,6 +37,7 @@ UNSERIALIZABLE_ARGUMENT = rule(
     "{task}.{method}() gets {what} {argument}, not JSON-serializable; pass {remedy}",
     summary="Value the JSON serializer cannot encode (queryset, set, request, file, function) "
     "passed to a Celery task call",
+    uses=(tasks.CANVAS_MEMBERS,),
 )
 
 _REMEDIES = {
