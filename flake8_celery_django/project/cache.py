@@ -15,12 +15,12 @@ import json
 import os
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flake8_celery_django import __version__
-from flake8_celery_django.project.facts import ModuleFacts
-from flake8_celery_django.project.serialize import facts_from_json, facts_to_json
+from flake8_celery_django.project.facts import CallSiteFact, ModuleFacts
+from flake8_celery_django.project.serialize import calls_from_json, calls_to_json, facts_from_json, facts_to_json
 
 FORMAT = f"flake8-celery-django {__version__} index 1"
 FOLDER = ".cdj_cache"
@@ -63,6 +63,7 @@ class FactsCache:
         key = hashlib.sha256(os.path.abspath(root).encode("utf-8", "surrogateescape")).hexdigest()[:16]
         self.files_path = os.path.join(folder, f"files-{key}.json")
         self.project_path = os.path.join(folder, f"project-{key}.json")
+        self.calls_path = os.path.join(folder, f"calls-{key}.json")
         self.writable = True
 
     # -- reading --------------------------------------------------------------------------------
@@ -78,16 +79,26 @@ class FactsCache:
             return None
         return data
 
-    def load_project(self, fingerprint: str) -> list[ModuleFacts] | None:
-        """The merged facts, when they were built from exactly these files."""
+    def load_project(self, fingerprint: str) -> tuple[list[str], list[ModuleFacts]] | None:
+        """Every module name and the merged facts (without call sites), when built from exactly these files."""
         data = self._read(self.project_path)
         if data is None or data.get("fingerprint") != fingerprint:
             return None
         try:
-            modules = data["modules"]
-            if type(modules) is not list:
+            names = data["modules"]
+            if type(names) is not list or not all(type(name) is str for name in names):
                 return None
-            return [facts_from_json(item) for item in modules]
+            return names, [facts_from_json(item) for item in _as_list(data["facts"])]
+        except (ValueError, TypeError, KeyError, RecursionError):
+            return None
+
+    def load_calls(self, fingerprint: str) -> list[tuple[str, CallSiteFact]] | None:
+        """Every call site of the merged facts, when built from exactly these files."""
+        data = self._read(self.calls_path)
+        if data is None or data.get("fingerprint") != fingerprint:
+            return None
+        try:
+            return calls_from_json(data["calls"])
         except (ValueError, TypeError, KeyError, RecursionError):
             return None
 
@@ -132,6 +143,7 @@ class FactsCache:
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as stream:
                 stream.write(text)
+            os.chmod(temporary, 0o644)
             os.replace(temporary, path)
         except BaseException:
             with contextlib.suppress(OSError):
@@ -147,9 +159,21 @@ class FactsCache:
             path: [entry.size, entry.mtime_ns, entry.module, entry.is_package, facts_to_json(entry.facts)]
             for path, entry in entries.items()
         }
-        project = {"format": FORMAT, "fingerprint": fingerprint, "modules": [facts_to_json(m) for m in merged]}
+        without_calls = [replace(module, calls=()) for module in merged]
+        project = {
+            "format": FORMAT,
+            "fingerprint": fingerprint,
+            "modules": [module.module for module in merged],
+            "facts": [facts_to_json(module) for module in without_calls if module != ModuleFacts(module.module)],
+        }
+        calls = {
+            "format": FORMAT,
+            "fingerprint": fingerprint,
+            "calls": calls_to_json(call for module in merged for call in module.calls),
+        }
         try:
             self._write(self.files_path, _dump({"format": FORMAT, "packages": packages, "files": files}))
+            self._write(self.calls_path, _dump(calls))
             self._write(self.project_path, _dump(project))
         except (OSError, ValueError):
             self.writable = False
@@ -171,6 +195,12 @@ class FactsCache:
             except OSError:
                 pass
             yield
+
+
+def _as_list(value: object) -> list[object]:
+    if type(value) is not list:
+        raise ValueError("not a list")
+    return value
 
 
 def _dump(data: object) -> str:

@@ -59,6 +59,7 @@ class _Function:
     applies_celery: bool = False
     applies_project: set[str] = field(default_factory=set)
     defines_functions: bool = False
+    parameters: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)
@@ -210,7 +211,10 @@ class _Extractor:
     def _enter_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         qualified = self._path(node.name)
         at_module_level = not self.functions and not self.classes
-        state = _Function(qualified)
+        arguments = node.args
+        state = _Function(
+            qualified, parameters=frozenset(a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs])
+        )
         for decorator in node.decorator_list:
             target = decorator.func if isinstance(decorator, ast.Call) else decorator
             if self._is_atomic(decorator):
@@ -404,7 +408,8 @@ class _Extractor:
     def _callee(self, func: ast.expr) -> str | None:
         """The project function a call names: ``f(...)`` or ``module.f(...)``, never a method chain."""
         if isinstance(func, ast.Attribute):
-            if not isinstance(func.value, ast.Name):
+            # ``module.function(...)``; ``Class.method(...)`` and method chains are not tracked.
+            if not isinstance(func.value, ast.Name) or not func.value.id[:1].islower():
                 return None
             name = func.attr
         elif isinstance(func, ast.Name):
@@ -449,7 +454,10 @@ class _Extractor:
         if self.names.is_task_decorator(applied):
             top.applies_celery = True
             return
-        if isinstance(node.args[0], ast.Name) and (top.defines_functions or isinstance(func, ast.Call)):
+        argument = node.args[0]
+        if isinstance(argument, ast.Name) and (
+            top.defines_functions or isinstance(func, ast.Call) or argument.id in top.parameters
+        ):
             name = self.names.qualify(applied)
             if name is not None and self.names.is_project(name) and name != top.qualified:
                 top.applies_project.add(name)
@@ -490,7 +498,8 @@ def _annotation_model(node: ast.expr | None, names: Names) -> str | None:
     """The class an annotation names, through containers and optionals (``list[Order]``, ``Order | None``)."""
     while node is not None:
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            return node.value or None
+            node = _parse_annotation(node.value)
+            continue
         if isinstance(node, (ast.Name, ast.Attribute)):
             return names.qualify(node) or dotted_name(node)
         if isinstance(node, ast.Subscript):
@@ -506,6 +515,16 @@ def _annotation_model(node: ast.expr | None, names: Names) -> str | None:
         else:
             return None
     return None
+
+
+def _parse_annotation(text: str) -> ast.expr | None:
+    """A string annotation (``"Order | None"``) as an expression, or None when it is not one."""
+    if len(text) > 200:
+        return None
+    try:
+        return ast.parse(text.strip(), mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
 
 
 def _is_none(node: ast.expr) -> bool:

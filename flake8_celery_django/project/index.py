@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from flake8_celery_django.project.cache import FOLDER, FORMAT, FactsCache, FileEntry
 from flake8_celery_django.project.extract import extract
-from flake8_celery_django.project.facts import ModuleFacts
+from flake8_celery_django.project.facts import CallSiteFact, ModuleFacts
 from flake8_celery_django.project.knowledge import NO_PROJECT, ProjectKnowledge
 from flake8_celery_django.project.merge import merge
 from flake8_celery_django.project.root import SourceFile, find_root, module_name, project_files
@@ -107,24 +107,39 @@ def build_index(root: str, cache_folder: str | None) -> ProjectIndex:
     packages = frozenset(source.module.partition(".")[0] for source in files if source.module)
     key = fingerprint(root, files)
     cache = FactsCache(cache_folder or os.path.join(root, FOLDER), root)
-    merged = cache.load_project(key)
-    if merged is not None:
-        return ProjectIndex(root, packages, ProjectKnowledge(merged), cache)
-    with cache.lock():
-        merged = cache.load_project(key)  # another process may have built it while this one waited
-        if merged is not None:
-            return ProjectIndex(root, packages, ProjectKnowledge(merged), cache)
-        previous = cache.load_files(sorted(packages))
-        entries: dict[str, FileEntry] = {}
-        raw = []
-        for source in files:
-            facts = _facts(source, previous, root, packages)
-            raw.append(facts)
-            entries[_relative(source.path, root)] = FileEntry(
-                source.size, source.mtime_ns, source.module, source.is_package, facts
-            )
-        merged = merge(raw)
-        cache.save(key, sorted(packages), entries, merged)
+    stored = cache.load_project(key)
+    if stored is None:
+        with cache.lock():
+            stored = cache.load_project(key)  # another process may have built it while this one waited
+            if stored is None:
+                return _build(root, files, packages, key, cache)
+    names, facts = stored
+    index = ProjectIndex(root, packages, NO_PROJECT, cache)
+    index.knowledge = ProjectKnowledge(facts, module_names=names, load_calls=lambda: _stored_calls(index, key))
+    return index
+
+
+def _stored_calls(index: ProjectIndex, key: str) -> list[tuple[str, CallSiteFact]]:
+    """The call sites the cache keeps beside the facts; read again from the files if they are gone."""
+    found = index.cache.load_calls(key) if index.cache is not None else None
+    if found is None:
+        found = [call for module in index.raw_facts() for call in module.calls]
+    return found
+
+
+def _build(root: str, files: list[SourceFile], packages: frozenset[str], key: str, cache: FactsCache) -> ProjectIndex:
+    """Read every file whose cache entry is missing or stale, merge, and store the result."""
+    previous = cache.load_files(sorted(packages))
+    entries: dict[str, FileEntry] = {}
+    raw = []
+    for source in files:
+        facts = _facts(source, previous, root, packages)
+        raw.append(facts)
+        entries[_relative(source.path, root)] = FileEntry(
+            source.size, source.mtime_ns, source.module, source.is_package, facts
+        )
+    merged = merge(raw)
+    cache.save(key, sorted(packages), entries, merged)
     return ProjectIndex(root, packages, ProjectKnowledge(merged), cache, raw)
 
 

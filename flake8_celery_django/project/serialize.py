@@ -6,6 +6,7 @@ writes and raises :class:`ValueError` on anything else, so a corrupt or crafted 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, cast, get_args
 
 from flake8_celery_django.project.facts import (
@@ -103,10 +104,7 @@ def facts_to_json(facts: ModuleFacts) -> dict[str, object]:
     if facts.receivers:
         data["receivers"] = [[r.qualified_name, r.signal, r.sender] for r in facts.receivers]
     if facts.calls:
-        data["calls"] = [
-            [callee, site.caller, site.on_commit, site.locked, sorted(site.literal_arguments)]
-            for callee, site in facts.calls
-        ]
+        data["calls"] = calls_to_json(facts.calls)
     if facts.settings != SettingsFact():
         s = facts.settings
         data["settings"] = [s.atomic_requests, s.task_serializer, s.task_cls, s.user_model]
@@ -167,9 +165,27 @@ def _receiver_from_json(value: object) -> ReceiverFact:
     return ReceiverFact(_text(name), _text(signal), _optional_text(sender))
 
 
+def calls_to_json(calls: Iterable[tuple[str, CallSiteFact]]) -> list[list[object]]:
+    """Call sites as ``[callee, caller, flags]`` (1: on_commit, 2: locked), then the literal arguments if any."""
+    rows: list[list[object]] = []
+    for callee, site in calls:
+        row: list[object] = [callee, site.caller, int(site.on_commit) | int(site.locked) << 1]
+        if site.literal_arguments:
+            row.append(sorted(site.literal_arguments))
+        rows.append(row)
+    return rows
+
+
 def _call_from_json(value: object) -> tuple[str, CallSiteFact]:
-    callee, caller, on_commit, locked, literal = _list(value, 5)
-    return _text(callee), CallSiteFact(_text(caller), _flag(on_commit), _flag(locked), frozenset(_texts(literal)))
+    row = _list(value)
+    if len(row) not in (3, 4) or type(row[2]) is not int or not 0 <= row[2] <= 3:
+        raise ValueError("not a call site")
+    literal = frozenset(_texts(row[3])) if len(row) == 4 else frozenset()
+    return _text(row[0]), CallSiteFact(_text(row[1]), bool(row[2] & 1), bool(row[2] & 2), literal)
+
+
+def calls_from_json(value: object) -> list[tuple[str, CallSiteFact]]:
+    return [_call_from_json(item) for item in _list(value)]
 
 
 def _settings_from_json(value: object) -> SettingsFact:
