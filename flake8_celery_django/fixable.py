@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ast
 import io
-
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
@@ -19,12 +18,13 @@ from flake8_celery_django import rules as _rules  # noqa: F401  (declares every 
 from flake8_celery_django.api import PARSE_ERRORS, check_tree
 from flake8_celery_django.context import Finding
 from flake8_celery_django.fix_conditions import FileView, FixFacts, Refusal, conditions
-from flake8_celery_django.project.knowledge import NO_PROJECT, ProjectKnowledge
+from flake8_celery_django.project.index import project_for
+from flake8_celery_django.project.knowledge import ProjectKnowledge
 from flake8_celery_django.registry import RULES
 from flake8_celery_django.settings import Settings
 
 __all__ = [
-    "Refusal", "Scan", "detection_settings", "fixable_codes", "physical_lines", "scan", "sort_out",
+    "Refusal", "Scan", "Where", "detection_settings", "fixable_codes", "physical_lines", "scan", "sort_out",
     "unsilenced_findings",
 ]
 
@@ -45,9 +45,14 @@ def physical_lines(source: str) -> list[str]:
     return io.StringIO(source, newline="").readlines()
 
 
-def unsilenced_findings(tree: ast.Module, source: str, filename: str, settings: Settings) -> list[Finding]:
-    """Findings of ``tree`` for the codes ``settings`` enables that no ``# noqa`` silences."""
-    findings = check_tree(tree, filename, settings)
+def unsilenced_findings(
+    tree: ast.Module, source: str, filename: str, settings: Settings, buffer: bool = False
+) -> list[Finding]:
+    """Findings of ``tree`` for the codes ``settings`` enables that no ``# noqa`` silences.
+
+    ``buffer``: the text came from standard input, so the project index takes this file's facts from it.
+    """
+    findings = check_tree(tree, filename, settings, buffer=buffer)
     if not findings:
         return []
     lines = physical_lines(source)
@@ -82,13 +87,30 @@ class Scan:
         )
 
 
-def sort_out(
-    tree: ast.Module, source: str, findings: list[Finding], project: ProjectKnowledge = NO_PROJECT,
-    module: str | None = None,
-) -> Scan:
+@dataclass(frozen=True, slots=True)
+class Where:
+    """The file being fixed: its name, whether its text is an editor's buffer, and its project.
+
+    ``project`` is the project index's knowledge; None asks the index (``project_for``), as the
+    checks themselves do.
+    """
+
+    filename: str
+    buffer: bool = False
+    project: ProjectKnowledge | None = None
+    module: str | None = None
+
+    def knowledge(self, tree: ast.Module, settings: Settings) -> tuple[ProjectKnowledge, str | None]:
+        if self.project is not None:
+            return self.project, self.module
+        return project_for(self.filename, settings, tree if self.buffer else None)
+
+
+def sort_out(tree: ast.Module, source: str, findings: list[Finding], where: Where, settings: Settings) -> Scan:
     """``findings`` split into those whose fix is correct here (with their facts) and the refused."""
     if not findings:
         return Scan(tree, ())
+    project, module = where.knowledge(tree, settings)
     view = FileView(tree, source, project, module)
     kept: list[Finding] = []
     facts: dict[Finding, FixFacts] = {}
@@ -103,14 +125,14 @@ def sort_out(
     return Scan(tree, tuple(kept), None, facts, tuple(refused))
 
 
-def scan(
-    source: str, filename: str, settings: Settings, project: ProjectKnowledge = NO_PROJECT, module: str | None = None
-) -> Scan:
+def scan(source: str, where: Where | str, settings: Settings) -> Scan:
     """Parse ``source`` and find what ``settings`` (already narrowed to fixable codes) would fix."""
+    where = Where(where) if isinstance(where, str) else where
     if not settings.enabled:
         return Scan(None, ())
     try:
-        tree = ast.parse(source, filename)
+        tree = ast.parse(source, where.filename)
     except PARSE_ERRORS as error:
         return Scan(None, (), f"it does not parse: {error}")
-    return sort_out(tree, source, unsilenced_findings(tree, source, filename, settings), project, module)
+    findings = unsilenced_findings(tree, source, where.filename, settings, where.buffer)
+    return sort_out(tree, source, findings, where, settings)

@@ -19,7 +19,15 @@ from libcst.metadata import CodeRange, MetadataWrapper, ParentNodeProvider, Posi
 
 from flake8_celery_django.context import Finding
 from flake8_celery_django.fix_conditions import FixFacts, Refusal
-from flake8_celery_django.fixable import Scan, detection_settings, physical_lines, scan, sort_out, unsilenced_findings
+from flake8_celery_django.fixable import (
+    Scan,
+    Where,
+    detection_settings,
+    physical_lines,
+    scan,
+    sort_out,
+    unsilenced_findings,
+)
 from flake8_celery_django.fixes.imports import ImportPlan, NeededImport, add_imports
 from flake8_celery_django.fixes.registry import (
     DEFAULT_LINE_LENGTH,
@@ -30,7 +38,7 @@ from flake8_celery_django.fixes.registry import (
     Replacement,
     char_column,
 )
-from flake8_celery_django.project.knowledge import NO_PROJECT, ProjectKnowledge
+from flake8_celery_django.project.knowledge import ProjectKnowledge
 from flake8_celery_django.settings import Settings
 
 MAX_PASSES = 10
@@ -158,8 +166,9 @@ def fix_source(
     unsafe: bool = False,
     first: Scan | None = None,
     line_length: int = DEFAULT_LINE_LENGTH,
-    project: ProjectKnowledge = NO_PROJECT,
+    project: ProjectKnowledge | None = None,
     module: str | None = None,
+    buffer: bool = False,
 ) -> FixResult:
     """``source`` with every allowed fix applied; raises :class:`FixError` when anything fails.
 
@@ -167,7 +176,8 @@ def fix_source(
     """
     settings = detection_settings(settings or Settings(), unsafe)
     result = FixResult(source)
-    found = first if first is not None else scan(source, filename, settings, project, module)
+    where = Where(filename, buffer, project, module)
+    found = first if first is not None else scan(source, where, settings)
     if found.skipped is not None:
         result.skipped = found.skipped
         return result
@@ -197,7 +207,8 @@ def fix_source(
             raise FixError(f"a fix produced code that does not parse ({error}); nothing was written") from None
         result.source = rewritten
         result.fixed += fixed
-        found = sort_out(tree, rewritten, unsilenced_findings(tree, rewritten, filename, settings), project, module)
+        remaining = unsilenced_findings(tree, rewritten, filename, settings, buffer)
+        found = sort_out(tree, rewritten, remaining, where, settings)
     declined = [Refusal(finding, "no rewrite for this form") for finding in found.findings]
     result.unfixed = sorted([*found.refused, *declined], key=lambda refusal: refusal.finding)
     return result
