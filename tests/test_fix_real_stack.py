@@ -2,7 +2,7 @@
 
 The app (``tests/real_stack``: models, eager Celery tasks, services) runs on two SQLite databases
 in memory (``default`` and ``billing``).  Its services module is fixed with the real command's
-engine, with a project index describing the app's models; the code before and after the fix is
+engine, with the project index the builder makes of the app; the code before and after the fix is
 loaded side by side.  Behaviour tests pass on both; bug probes fail before the fix and pass after;
 every shape whose fix would break working code is left exactly as it was, with its reason.
 ``captureOnCommitCallbacks`` stands in for the commit of the request's transaction.
@@ -13,6 +13,7 @@ from __future__ import annotations
 import http.server
 import re
 import socket
+import tempfile
 import textwrap
 import threading
 import time
@@ -46,33 +47,16 @@ from django.db import connections, transaction  # noqa: E402
 from django.test import TestCase  # noqa: E402
 
 from flake8_celery_django.fixes import fix_source  # noqa: E402
-from flake8_celery_django.project.facts import FieldFact, ModelFact, ModuleFacts, ReceiverFact  # noqa: E402
-from flake8_celery_django.project.knowledge import ProjectKnowledge  # noqa: E402
+from flake8_celery_django.project.index import build_index  # noqa: E402
 from flake8_celery_django.registry import RULES  # noqa: E402
 from flake8_celery_django.settings import Settings  # noqa: E402
 from tests.real_stack import models, services, tasks  # noqa: E402
 from tests.real_stack.models import Account, Counter, Entry, Invoice, Ledger, Line, Order, Product  # noqa: E402
 
 MODELS = "tests.real_stack.models"
-# What the project index knows about the app's models (as its builder reads models.py).
-PROJECT = ProjectKnowledge(
-    [
-        ModuleFacts(
-            MODELS,
-            models=(
-                ModelFact(f"{MODELS}.Order", fields=(FieldFact("total", "plain", field_class="IntegerField"),)),
-                ModelFact(f"{MODELS}.Product", fields=(FieldFact("stock", "plain", field_class="IntegerField"),)),
-                ModelFact(f"{MODELS}.Line"),
-                ModelFact(f"{MODELS}.Account", fields=(FieldFact("blocked", "plain", field_class="JSONField"),)),
-                ModelFact(f"{MODELS}.Counter", overrides_save=True, save_reads=frozenset({"label", "hits"})),
-                ModelFact(f"{MODELS}.Ledger", overrides_save=True, save_reads=frozenset({"balance", "version"})),
-                ModelFact(f"{MODELS}.Entry"),
-                ModelFact(f"{MODELS}.Invoice"),
-            ),
-            receivers=(ReceiverFact(f"{MODELS}.remember_entry", "post_save", f"{MODELS}.Entry"),),
-        )
-    ]
-)
+# The project index of the app, as the index builder reads it (its cache in a temporary folder).
+CACHE = tempfile.TemporaryDirectory()
+PROJECT = build_index(str(Path(models.__file__).parent), CACHE.name).knowledge
 # The timeout the fix adds (``--cdj-default-timeout``), short enough for the hanging-server probe.
 TIMEOUT = 1.0
 
