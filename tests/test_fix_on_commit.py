@@ -12,7 +12,7 @@ import textwrap
 
 import pytest
 
-from tests.fixing import check_fix_at, fix_at
+from tests.fixing import check_fix_at, check_transformed, fix_at
 
 SEND_CODES = ["CDJ501", "CDJ502", "CDJ503"]
 
@@ -45,7 +45,9 @@ def test_cdj501_wraps_in_on_commit_with_partial() -> None:
             with transaction.atomic():
                 order.save()
                 transaction.on_commit(partial(send_receipt.delay, order.pk, "email"))
-                transaction.on_commit(partial(sync_order.apply_async, args=(order.pk,), countdown=5))
+                transaction.on_commit(
+                    partial(sync_order.apply_async, args=(order.pk,), countdown=5)
+                )
                 transaction.on_commit(send_receipt.delay)
         """,
     )
@@ -345,3 +347,41 @@ def test_arguments_aligned_under_the_parenthesis_stay_aligned() -> None:
         '                                           "fast": True},',
         "                                   countdown=5)",
     ]
+
+
+def test_a_send_too_long_for_one_line_is_wrapped_within_max_line_length() -> None:
+    before = """
+        from django.db import transaction
+        from shop.tasks import notify_the_customer_service
+
+        def pay(order, reason):
+            with transaction.atomic(using="billing"):
+                notify_the_customer_service.delay(order.pk, order.customer.email, reason)
+            with transaction.atomic():
+                notify_the_customer_service.delay(order.pk, reason)
+        """
+    after = """
+        from functools import partial
+
+        from django.db import transaction
+        from shop.tasks import notify_the_customer_service
+
+        def pay(order, reason):
+            with transaction.atomic(using="billing"):
+                transaction.on_commit(
+                    partial(
+                        notify_the_customer_service.delay,
+                        order.pk,
+                        order.customer.email,
+                        reason,
+                    ),
+                    using="billing",
+                )
+            with transaction.atomic():
+                transaction.on_commit(
+                    partial(notify_the_customer_service.delay, order.pk, reason)
+                )
+        """
+    check_transformed(before, after, unsafe=True)
+    fixed = textwrap.dedent(after)
+    assert max(len(line) for line in fixed.splitlines()) <= 79

@@ -87,3 +87,26 @@ def keep_alignment(call: cst.Call, delta: int) -> cst.Call:
         return call
     shifted = [argument.visit(_Shift(delta)) for argument in call.args]
     return call.with_changes(args=shifted)
+
+
+def fits(node: cst.CSTNode, column: int, line_length: int) -> bool:
+    """Whether ``node`` written on one line from ``column`` stays within ``line_length``."""
+    code = cst.Module(body=[]).code_for_node(node)
+    return "\n" in code or column + len(code) <= line_length
+
+
+def one_per_line(call: cst.Call, depth: int = 0) -> cst.Call:
+    """``call`` with each argument on a line of its own, one level in (as black and ruff lay it out).
+
+    ``depth`` is how many levels the call itself is indented past its statement. Several arguments
+    get a trailing comma; the closing parenthesis goes back to the call's own indent.
+    """
+    indented = cst.ParenthesizedWhitespace(indent=True, last_line=cst.SimpleWhitespace("    " * (depth + 1)))
+    closing = cst.ParenthesizedWhitespace(indent=True, last_line=cst.SimpleWhitespace("    " * depth))
+    arguments = [argument.with_changes(comma=cst.Comma(whitespace_after=indented)) for argument in call.args[:-1]]
+    last = call.args[-1]
+    if arguments:
+        arguments.append(last.with_changes(comma=cst.Comma(whitespace_after=closing)))
+    else:
+        arguments.append(last.with_changes(comma=cst.MaybeSentinel.DEFAULT, whitespace_after_arg=closing))
+    return call.with_changes(whitespace_before_args=indented, args=arguments)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import libcst as cst
 
 from flake8_celery_django.fix_conditions import OnCommitFacts
-from flake8_celery_django.fixes.arguments import keep_alignment
+from flake8_celery_django.fixes.arguments import fits, keep_alignment, one_per_line
 from flake8_celery_django.fixes.imports import NeededImport
 from flake8_celery_django.fixes.names import Names, called_name, target_names
 from flake8_celery_django.fixes.registry import Edit, FixContext, fixer
@@ -93,6 +93,13 @@ def send_on_commit(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
             ),
         ]
     replacement = cst.Call(func=on_commit.node(), args=arguments, lpar=node.lpar, rpar=node.rpar)
+    column = ctx.column(node)
+    if "\n" not in ctx.code(node) and not fits(replacement, column, ctx.line_length):
+        # too long for one line: the arguments one per line, and the partial's too if it still is
+        if isinstance(callback, cst.Call) and not fits(callback, column + 4 + len(","), ctx.line_length):
+            arguments[0] = arguments[0].with_changes(value=one_per_line(callback, depth=1))
+            replacement = replacement.with_changes(args=arguments)
+        replacement = one_per_line(replacement)
     return Edit(node, replacement, (*on_commit.needs, *needs))
 
 
