@@ -176,7 +176,10 @@ def test_a_refused_shape_is_left_byte_for_byte(name: str) -> None:
         ("checkout_all", "transaction.on_commit(lambda order=order: send_receipt.delay(order.pk))"),
         (
             "bill",
-            'transaction.on_commit(\n            partial(send_invoice.delay, invoice.pk),\n            using="billing",\n        )',
+            "transaction.on_commit(\n"
+            "            partial(send_invoice.delay, invoice.pk),\n"
+            '            using="billing",\n'
+            "        )",
         ),
         ("sell", 'product.stock = F("stock") - 1\n    product.save()\n    product.refresh_from_db(fields=["stock"])'),
         ("restock_all", 'product.stock = F("stock") + 1'),
