@@ -1,7 +1,8 @@
 """The ``flake8-celery-django`` command: ``fix``, ``rules`` and ``explain``.
 
 Exit codes of ``fix``: 0 when nothing is left to fix, 1 when files were changed (or, with
-``--check``/``--diff``, would be), 2 on a usage error or a file that could not be read or fixed.
+``--check``/``--diff``, would be), 2 on a usage error or a file that could not be read, fixed or
+written.  With ``-`` (standard input) 0 says no fixable finding remains in the output, 1 that one does.
 """
 
 from __future__ import annotations
