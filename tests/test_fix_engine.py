@@ -59,7 +59,7 @@ def _breaking_fixer(node: cst.CSTNode, ctx: FixContext) -> Edit:
 def test_a_fix_that_breaks_the_code_raises_and_changes_nothing(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setitem(FIXERS, "CDJ201", Fixer("CDJ201", "safe", (cst.Call,), _breaking_fixer))
+    monkeypatch.setitem(FIXERS, "CDJ201", Fixer("CDJ201", (cst.Call,), _breaking_fixer))
     source = "import requests\nrequests.get(url)\n"
     with pytest.raises(FixError, match="does not parse"):
         fix_source(source, "x.py", ALL)
@@ -76,7 +76,7 @@ def test_an_exception_in_a_fixer_names_the_file(
     def explode(node: cst.CSTNode, ctx: FixContext) -> Edit:
         raise RuntimeError("boom")
 
-    monkeypatch.setitem(FIXERS, "CDJ201", Fixer("CDJ201", "safe", (cst.Call,), explode))
+    monkeypatch.setitem(FIXERS, "CDJ201", Fixer("CDJ201", (cst.Call,), explode))
     path = tmp_path / "y.py"
     path.write_text("import requests\nrequests.get(url)\n")
     assert cli.main(["fix", "--isolated", str(path)]) == 2

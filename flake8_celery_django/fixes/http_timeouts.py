@@ -26,7 +26,7 @@ def _is_none(node: cst.BaseExpression) -> bool:
     return isinstance(node, cst.Name) and node.value == "None"
 
 
-@fixer("CDJ201", "safe", cst.Call)
+@fixer("CDJ201", cst.Call)
 def add_timeout(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
     assert isinstance(node, cst.Call)
     if any(argument.star == "**" or argument.keyword is not None and argument.keyword.value == "timeout"
@@ -36,7 +36,7 @@ def add_timeout(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
     return Edit(node, append_argument(node, timeout))
 
 
-@fixer("CDJ202", "safe", cst.Call)
+@fixer("CDJ202", cst.Call)
 def replace_timeout_none(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
     assert isinstance(node, cst.Call)
     arguments = list(node.args)

@@ -103,9 +103,9 @@ def send_on_commit(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
     return Edit(node, replacement, (*on_commit.needs, *needs))
 
 
-fixer("CDJ501", "unsafe", cst.Call, cst.Expr)(send_on_commit)
-fixer("CDJ502", "unsafe", cst.Call, cst.Expr)(send_on_commit)
-fixer("CDJ503", "unsafe", cst.Call, cst.Expr)(send_on_commit)
+fixer("CDJ501", cst.Call, cst.Expr)(send_on_commit)
+fixer("CDJ502", cst.Call, cst.Expr)(send_on_commit)
+fixer("CDJ503", cst.Call, cst.Expr)(send_on_commit)
 
 
 def _on_commit_argument(node: cst.CSTNode, ctx: FixContext) -> bool:
@@ -119,7 +119,7 @@ def _on_commit_argument(node: cst.CSTNode, ctx: FixContext) -> bool:
     return argument is owner.args[0]
 
 
-@fixer("CDJ504", "safe", cst.Call, cst.Name)
+@fixer("CDJ504", cst.Call, cst.Name)
 def defer_call_result(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
     """``on_commit(task.delay(x))`` / ``on_commit(task.s(x))`` -> ``on_commit(partial(task.delay, x))``."""
     if isinstance(node, cst.Name):
@@ -197,7 +197,7 @@ def _dotted(node: cst.BaseExpression) -> bool:
     return isinstance(node, cst.Name)
 
 
-@fixer("CDJ505", "safe", cst.Lambda, cst.Call)
+@fixer("CDJ505", cst.Lambda, cst.Call)
 def bind_loop_variables(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
     """``lambda: send.delay(order_id)`` in a loop -> ``partial(send.delay, order_id)``, or defaults."""
     if isinstance(node, cst.Call):

@@ -99,9 +99,14 @@ FixFunction = Callable[[cst.CSTNode, FixContext], "Edit | None"]
 @dataclass(frozen=True)
 class Fixer:
     code: str
-    safety: FixSafety
     node_types: tuple[type[cst.CSTNode], ...]
     function: FixFunction
+
+    @property
+    def safety(self) -> FixSafety:
+        """Declared once, on the rule (``rule(..., fix=...)``); ``none`` for a rule not in this build."""
+        declared = RULES.get(self.code)
+        return declared.fix if declared is not None else "none"
 
 
 # Every fixer, including those of rules that this build does not declare.
@@ -110,18 +115,16 @@ ALL_FIXERS: dict[str, Fixer] = {}
 FIXERS: dict[str, Fixer] = {}
 
 
-def fixer(
-    code: str, safety: FixSafety, *node_types: type[cst.CSTNode]
-) -> Callable[[FixFunction], FixFunction]:
+def fixer(code: str, *node_types: type[cst.CSTNode]) -> Callable[[FixFunction], FixFunction]:
     """Register the fix of ``code``; ``node_types`` are the libcst types the finding may sit on.
 
-    ``safety`` must agree with the rule's own ``fix`` field (a test checks it).
+    Whether it is safe or unsafe is the rule's own ``fix`` field, declared nowhere else.
     """
 
     def decorator(function: FixFunction) -> FixFunction:
         if code in ALL_FIXERS:
             raise ValueError(f"fixer for {code} registered twice")
-        entry = Fixer(code, safety, node_types, function)
+        entry = Fixer(code, node_types, function)
         ALL_FIXERS[code] = entry
         if code in RULES:
             FIXERS[code] = entry
