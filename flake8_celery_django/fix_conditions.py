@@ -457,13 +457,28 @@ def send_on_commit(finding: Finding, view: FileView) -> OnCommitFacts | Refusal:
 def bulk_create(finding: Finding, view: FileView) -> None | Refusal:
     call = view.node(finding, (ast.Call,))
     if not isinstance(call, ast.Call):
-        return Refusal(finding, "no rewrite for this form of create")
+        return Refusal(finding, "only Model.objects.create(...) in a loop is rewritten")
+    func = call.func
+    if not (
+        isinstance(func, ast.Attribute)
+        and func.attr == "create"
+        and isinstance(func.value, ast.Attribute)
+        and isinstance(func.value.value, (ast.Name, ast.Attribute))
+    ):
+        return Refusal(finding, "only Model.objects.create(...) in a loop is rewritten")
+    if (dotted_name(func.value.value) or "").rpartition(".")[2][:1].islower():
+        # ``order.lines.create``: a related manager sets the foreign key, ``Model(...)`` would not
+        return Refusal(finding, "only Model.objects.create(...) in a loop is rewritten")
+    if call.args:
+        return Refusal(finding, "create() takes keyword arguments only, which Model(...) is given")
     statement = view.parents.get(call)
     if not isinstance(statement, ast.Expr):
         return Refusal(finding, "the created object is used, and bulk_create returns no objects one by one")
     loop = view.parents.get(statement)
-    if not isinstance(loop, ast.For):
-        return Refusal(finding, "no rewrite unless the create is the loop's whole body")
+    if isinstance(loop, ast.AsyncFor):
+        return Refusal(finding, "an async for loop cannot become a list comprehension here")
+    if not isinstance(loop, ast.For) or len(loop.body) != 1 or loop.orelse:
+        return Refusal(finding, "the loop does more than the create (only a loop of one create is rewritten)")
     if isinstance(view.code_scope(loop), ast.ClassDef):
         return Refusal(finding, "in a class body a comprehension cannot see the class's names")
     bound = _target_names(loop.target)
@@ -471,10 +486,8 @@ def bulk_create(finding: Finding, view: FileView) -> None | Refusal:
     for node in _own_nodes(function):
         if isinstance(node, ast.Name) and node.id in bound and isinstance(node.ctx, ast.Load) and _after(node, loop):
             return Refusal(finding, f"`{node.id}` is read after the loop, and a comprehension would not leave it bound")
-    model_expr = call.func.value.value if isinstance(call.func, ast.Attribute) and isinstance(
-        call.func.value, ast.Attribute
-    ) else None
-    name = (view.qualified(model_expr) or dotted_name(model_expr)) if model_expr is not None else None
+    model_expr = func.value.value
+    name = view.qualified(model_expr) or dotted_name(model_expr)
     model = view.project.model(name) if name is not None else None
     if model is not None:
         if model.overrides_save:

@@ -485,6 +485,29 @@ CDJ401_REFUSED = [
         [("CDJ401", 7, 20, "the created object is used, and bulk_create returns no objects one by one")],
         id="created-object-used",
     ),
+    pytest.param(
+        """
+        from shop.models import Line
+
+        def load(rows):
+            for r in rows:
+                Line.objects.create(*r)
+        """,
+        [("CDJ401", 6, 8, "create() takes keyword arguments only, which Model(...) is given")],
+        id="positional-arguments",
+    ),
+    pytest.param(
+        """
+        from shop.models import Line
+
+        def load(rows):
+            for r in rows:
+                r.check()
+                Line.objects.create(**r)
+        """,
+        [("CDJ401", 7, 8, "the loop does more than the create (only a loop of one create is rewritten)")],
+        id="loop-does-more",
+    ),
 ]
 
 

@@ -209,6 +209,6 @@ def fix_source(
         result.fixed += fixed
         remaining = unsilenced_findings(tree, rewritten, filename, settings, buffer)
         found = sort_out(tree, rewritten, remaining, where, settings)
-    declined = [Refusal(finding, "no rewrite for this form") for finding in found.findings]
+    declined = [Refusal(finding, "the fix cannot rewrite this form") for finding in found.findings]
     result.unfixed = sorted([*found.refused, *declined], key=lambda refusal: refusal.finding)
     return result
