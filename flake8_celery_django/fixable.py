@@ -116,7 +116,10 @@ def sort_out(tree: ast.Module, source: str, findings: list[Finding], where: Wher
     facts: dict[Finding, FixFacts] = {}
     refused: list[Refusal] = []
     for finding in findings:
-        decided = conditions(finding, view)
+        try:
+            decided = conditions(finding, view)
+        except Exception as error:  # noqa: BLE001  (an internal error refuses the fix, never stops the run)
+            decided = Refusal(finding, f"internal error in the fix conditions: {type(error).__name__}: {error}")
         if isinstance(decided, Refusal):
             refused.append(decided)
         else:

@@ -579,3 +579,18 @@ def test_on_commit_keeps_every_comment_exactly_once() -> None:
         """,
         unsafe=True,
     )
+
+
+def test_an_internal_error_in_the_conditions_refuses_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flake8_celery_django import fixable
+
+    def broken(finding: object, view: object) -> None:
+        raise LookupError("boom")
+
+    monkeypatch.setattr(fixable, "conditions", broken)
+    source = """
+        def sell(product):
+            product.stock -= 1
+            product.save()
+        """
+    assert refused(source) == [("CDJ301", 3, 4, "internal error in the fix conditions: LookupError: boom")]
