@@ -320,9 +320,25 @@ def _sibling_block(statement: ast.stmt, view: FileView) -> list[ast.stmt] | None
     return None
 
 
+def _outlives(root: str, function: ast.AST) -> bool:
+    """``root`` is a parameter (``self`` included) or a name the function does not bind: its caller sees it."""
+    if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return True
+    arguments = function.args
+    if root in {argument.arg for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)}:
+        return True
+    return not any(
+        isinstance(node, ast.Name) and node.id == root and isinstance(node.ctx, ast.Store)
+        for node in _own_nodes(function)
+    )
+
+
 def _used_after(save_line: ast.stmt, key: str, function: ast.AST, view: FileView) -> bool:
-    """``key`` is read after its save (a later statement, or the next turn of a loop around it)."""
+    """``key`` is read after its save: a later statement, the next turn of a loop around it, or the
+    caller (a parameter, ``self``, or a name the function does not bind)."""
     root = key.partition(".")[0]
+    if _outlives(root, function):
+        return True
     for node in _own_nodes(function):
         if not (isinstance(node, ast.Name) and node.id == root and isinstance(node.ctx, ast.Load)):
             continue

@@ -594,3 +594,26 @@ def test_an_internal_error_in_the_conditions_refuses_the_fix(monkeypatch: pytest
             product.save()
         """
     assert refused(source) == [("CDJ301", 3, 4, "internal error in the fix conditions: LookupError: boom")]
+
+
+def test_cdj301_a_row_the_caller_holds_is_refreshed() -> None:
+    check_transformed(
+        """
+        from django.db import models
+
+        class Task(models.Model):
+            def retry(self):
+                self.attempts += 1
+                self.save(update_fields={"attempts", "state"})
+        """,
+        """
+        from django.db import models
+
+        class Task(models.Model):
+            def retry(self):
+                self.attempts = models.F("attempts") + 1
+                self.save(update_fields={"attempts", "state"})
+                self.refresh_from_db(fields=["attempts"])
+        """,
+        unsafe=True,
+    )

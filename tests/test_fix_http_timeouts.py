@@ -301,3 +301,28 @@ def test_selection_limits_the_fixes() -> None:
     source = "import requests\nrequests.get(url)\nrequests.get(url, timeout=None)\n"
     only_202 = fix(source, enabled=frozenset({"CDJ202"}))
     assert only_202 == "import requests\nrequests.get(url)\nrequests.get(url, timeout=30)\n"
+
+
+def test_a_call_too_long_with_its_timeout_is_laid_out_one_argument_per_line() -> None:
+    check_transformed(
+        """
+        import requests
+
+        def fetch(session_url, payload, headers):
+            response = requests.post(session_url, json=payload, headers=headers, verify=True)
+            return response
+        """,
+        """
+        import requests
+
+        def fetch(session_url, payload, headers):
+            response = requests.post(
+                session_url,
+                json=payload,
+                headers=headers,
+                verify=True,
+                timeout=30,
+            )
+            return response
+        """,
+    )

@@ -49,19 +49,21 @@ def test_cdj301_assignment_from_the_same_field() -> None:
         """
         from django.db import models
 
-        def sell(product, quantity, bonus):
-            product.stock = product.stock - quantity - bonus
-            product.views = 1 + product.views
-            product.save()
+        def sell(products, quantity, bonus):
+            for product in products:
+                product.stock = product.stock - quantity - bonus
+                product.views = 1 + product.views
+                product.save()
         """,
-        [(5, 4), (6, 4)],
+        [(6, 8), (7, 8)],
         """
         from django.db import models
 
-        def sell(product, quantity, bonus):
-            product.stock = models.F("stock") - quantity - bonus
-            product.views = 1 + models.F("views")
-            product.save()
+        def sell(products, quantity, bonus):
+            for product in products:
+                product.stock = models.F("stock") - quantity - bonus
+                product.views = 1 + models.F("views")
+                product.save()
         """,
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from flake8_celery_django.fixes.arguments import append_argument, number
+from flake8_celery_django.fixes.arguments import append_argument, fits, number, one_per_line
 from flake8_celery_django.fixes.names import called_name
 from flake8_celery_django.fixes.registry import Edit, FixContext, fixer
 
@@ -33,7 +33,10 @@ def add_timeout(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
            for argument in node.args):
         return None
     timeout = _timeout_keyword(number(ctx.settings.default_timeout))
-    return Edit(node, append_argument(node, timeout))
+    fixed = append_argument(node, timeout)
+    if "\n" not in ctx.code(node) and not fits(fixed, ctx.column(node), ctx.line_length):
+        fixed = one_per_line(fixed)  # too long for max-line-length: one argument per line
+    return Edit(node, fixed)
 
 
 @fixer("CDJ202", cst.Call)
