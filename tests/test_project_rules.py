@@ -220,3 +220,39 @@ def test_a_model_defined_later_in_the_same_file(tmp_path: Path) -> None:
     root = write_project(tmp_path, {"pyproject.toml": "", "shop/__init__.py": ""})
     found = [(line, col, message[:6]) for line, col, message in findings(root, "shop/models.py", LATER)]
     assert found == [(6, 8, "CDJ404")]
+
+
+RECEIVERS = {
+    "pyproject.toml": "",
+    "shop/__init__.py": "",
+    "shop/tasks.py": TASKS["shop/tasks.py"],
+    "shop/bases.py": TASKS["shop/bases.py"],
+    "shop/celery.py": TASKS["shop/celery.py"],
+    "shop/apps.py": """
+        from django.apps import AppConfig
+        from django.db.models.signals import post_save
+
+
+        class ShopConfig(AppConfig):
+            name = "shop"
+
+            def ready(self):
+                from shop import handlers
+
+                post_save.connect(handlers.order_saved, sender="shop.Order")
+        """,
+}
+HANDLERS = """\
+from shop.tasks import ship
+
+
+def order_saved(sender, instance, created, **kwargs):
+    ship.delay(instance.pk)
+"""
+
+
+def test_a_receiver_connected_in_another_module(tmp_path: Path) -> None:
+    root = write_project(tmp_path, RECEIVERS)
+    assert findings(root, "shop/handlers.py", HANDLERS) == [
+        (5, 4, "CDJ502 ship.delay() inside a post_save receiver; defer it with on_commit()"),
+    ]
