@@ -238,7 +238,9 @@ def _receiver_signal(function: ast.FunctionDef | ast.AsyncFunctionDef, ctx: File
     return None
 
 
-def _connected_elsewhere(scope: Scope, function: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileContext) -> str | None:
+def _connected_elsewhere(
+    scope: Scope, function: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileContext
+) -> str | None:
     """The model signal a module-level function is connected to in another module (project index)."""
     if scope.parent is not ctx.module_scope or ctx.module is None or not ctx.project.enabled:
         return None
