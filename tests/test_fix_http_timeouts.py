@@ -309,7 +309,7 @@ def test_a_call_too_long_with_its_timeout_is_laid_out_one_argument_per_line() ->
         import requests
 
         def fetch(session_url, payload, headers):
-            response = requests.post(session_url, json=payload, headers=headers, verify=True)
+            response = requests.post(session_url, json=payload, headers=headers)
             return response
         """,
         """
@@ -320,7 +320,6 @@ def test_a_call_too_long_with_its_timeout_is_laid_out_one_argument_per_line() ->
                 session_url,
                 json=payload,
                 headers=headers,
-                verify=True,
                 timeout=30,
             )
             return response

@@ -356,7 +356,7 @@ def test_a_send_too_long_for_one_line_is_wrapped_within_max_line_length() -> Non
 
         def pay(order, reason):
             with transaction.atomic(using="billing"):
-                notify_the_customer_service.delay(order.pk, order.customer.email, reason)
+                notify_the_customer_service.delay(order.pk, order.email, reason)
             with transaction.atomic():
                 notify_the_customer_service.delay(order.pk, reason)
         """
@@ -372,7 +372,7 @@ def test_a_send_too_long_for_one_line_is_wrapped_within_max_line_length() -> Non
                     partial(
                         notify_the_customer_service.delay,
                         order.pk,
-                        order.customer.email,
+                        order.email,
                         reason,
                     ),
                     using="billing",

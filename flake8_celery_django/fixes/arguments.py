@@ -90,7 +90,8 @@ def keep_alignment(call: cst.Call, delta: int) -> cst.Call:
 
 
 def fits(node: cst.CSTNode, column: int, line_length: int) -> bool:
-    """Whether ``node`` written on one line from ``column`` stays within ``line_length``."""
+    """Whether ``node`` written from ``column`` stays within ``line_length`` (one written over
+    several lines is left to its own layout, and counts as fitting)."""
     code = cst.Module(body=[]).code_for_node(node)
     return "\n" in code or column + len(code) <= line_length
 

@@ -34,8 +34,9 @@ def add_timeout(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
         return None
     timeout = _timeout_keyword(number(ctx.settings.default_timeout))
     fixed = append_argument(node, timeout)
-    if "\n" not in ctx.code(node) and not fits(fixed, ctx.column(node), ctx.line_length):
-        fixed = one_per_line(fixed)  # too long for max-line-length: one argument per line
+    column = ctx.column(node)
+    if fits(node, column, ctx.line_length) and not fits(fixed, column, ctx.line_length):
+        fixed = one_per_line(fixed)  # the fix makes it too long for max-line-length: one argument per line
     return Edit(node, fixed)
 
 

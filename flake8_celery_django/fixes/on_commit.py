@@ -94,8 +94,8 @@ def send_on_commit(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
         ]
     replacement = cst.Call(func=on_commit.node(), args=arguments, lpar=node.lpar, rpar=node.rpar)
     column = ctx.column(node)
-    if "\n" not in ctx.code(node) and not fits(replacement, column, ctx.line_length):
-        # too long for one line: the arguments one per line, and the partial's too if it still is
+    if fits(node, column, ctx.line_length) and not fits(replacement, column, ctx.line_length):
+        # the fix makes it too long for one line: the arguments one per line, and the partial's too
         if isinstance(callback, cst.Call) and not fits(callback, column + 4 + len(","), ctx.line_length):
             arguments[0] = arguments[0].with_changes(value=one_per_line(callback, depth=1))
             replacement = replacement.with_changes(args=arguments)
