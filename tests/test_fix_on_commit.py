@@ -385,3 +385,33 @@ def test_a_send_too_long_for_one_line_is_wrapped_within_max_line_length() -> Non
     check_transformed(before, after, unsafe=True)
     fixed = textwrap.dedent(after)
     assert max(len(line) for line in fixed.splitlines()) <= 79
+
+
+def test_a_hanging_indent_inside_the_arguments_does_not_move() -> None:
+    check_transformed(
+        """
+        from django.db import transaction
+        from shop.tasks import export
+
+        def run(s):
+            with transaction.atomic():
+                export.apply_async(kwargs={
+                    'event': s.event_id,
+                    'schedule': s.pk,
+                })
+        """,
+        """
+        from functools import partial
+
+        from django.db import transaction
+        from shop.tasks import export
+
+        def run(s):
+            with transaction.atomic():
+                transaction.on_commit(partial(export.apply_async, kwargs={
+                    'event': s.event_id,
+                    'schedule': s.pk,
+                }))
+        """,
+        unsafe=True,
+    )

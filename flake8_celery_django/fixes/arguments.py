@@ -77,14 +77,34 @@ class _Shift(cst.CSTTransformer):
         return updated_node.with_changes(last_line=cst.SimpleWhitespace(moved), empty_lines=lines)
 
 
-def keep_alignment(call: cst.Call, delta: int) -> cst.Call:
+class _Indents(cst.CSTVisitor):
+    """The indentation (past the block's) of every continuation line in a subtree."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[int] = []
+
+    def visit_ParenthesizedWhitespace(self, node: cst.ParenthesizedWhitespace) -> None:
+        if node.indent:
+            self.found.append(len(node.last_line.value))
+
+
+def keep_alignment(call: cst.Call, delta: int, opening: int | None = None) -> cst.Call:
     """``call`` with its continuation lines moved ``delta`` columns, when they line up with its ``(``.
 
     A fix that writes something before the call's arguments moves its first line to the right;
     arguments aligned under the opening parenthesis (not a hanging indent) must move as well.
+    ``opening`` is the column just after the ``(``, past the block's indentation, when known: a
+    continuation line left of it is a hanging indent, and nothing moves.
     """
     if delta == 0 or isinstance(call.whitespace_before_args, cst.ParenthesizedWhitespace):
         return call
+    if opening is not None:
+        indents = _Indents()
+        for argument in call.args:
+            argument.visit(indents)
+        if indents.found and min(indents.found) < opening:
+            return call
     shifted = [argument.visit(_Shift(delta)) for argument in call.args]
     return call.with_changes(args=shifted)
 

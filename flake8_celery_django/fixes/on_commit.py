@@ -30,17 +30,18 @@ def _is_statement(call: cst.Call, ctx: FixContext) -> bool:
 
 
 def _deferred(
-    call: cst.Call, ctx: FixContext, shift: int = 0
+    call: cst.Call, ctx: FixContext, shift: int = 0, opening: int | None = None
 ) -> tuple[cst.BaseExpression, tuple[NeededImport, ...]]:
     """``partial(f, *args)`` for ``f(*args)`` (plain ``f`` when there are no arguments).
 
-    ``shift`` is how far the fix also moves the call to the right (an ``on_commit(`` before it).
+    ``shift`` is how far the fix also moves the call to the right (an ``on_commit(`` before it);
+    ``opening`` is where the original call's arguments start (``FixContext.opening``).
     """
     if not call.args:
         return call.func, ()
     partial = ctx.imports.reference("functools", "partial")
     # "f(" becomes "partial(f, ": arguments aligned under the parenthesis move with it
-    call = keep_alignment(call, shift + len(partial.expression) + len(", "))
+    call = keep_alignment(call, shift + len(partial.expression) + len(", "), opening)
     spacing: cst.BaseParenthesizableWhitespace = cst.SimpleWhitespace(" ")
     if isinstance(call.whitespace_before_args, cst.ParenthesizedWhitespace):
         # the same line break, without the comment that stays after "partial(" (kept exactly once)
@@ -81,7 +82,7 @@ def send_on_commit(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
         return Edit(node, aligned.with_changes(func=renamed))
     on_commit = ctx.imports.reference("django.db", "transaction", "on_commit")
     shift = len(on_commit.expression) + len("(")
-    callback, needs = _deferred(node.with_changes(lpar=(), rpar=()), ctx, shift)
+    callback, needs = _deferred(node.with_changes(lpar=(), rpar=()), ctx, shift, ctx.opening(node))
     arguments = [cst.Arg(callback)]
     if using is not None:
         arguments = [
@@ -144,7 +145,7 @@ def defer_call_result(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
         inner = inner.with_changes(func=func.with_changes(attr=cst.Name("delay")))
     elif called_name(inner) in ("signature", "subtask"):
         return None  # its arguments are packed (args, kwargs, options): left to a person
-    callback, needs = _deferred(inner.with_changes(lpar=(), rpar=()), ctx)
+    callback, needs = _deferred(inner.with_changes(lpar=(), rpar=()), ctx, opening=ctx.opening(target))
     if isinstance(callback, cst.Call):
         callback = callback.with_changes(lpar=target.lpar, rpar=target.rpar)
     return Edit(target, callback, needs)
@@ -223,7 +224,7 @@ def bind_loop_variables(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
         and all(argument.star == "" and _simple(argument.value) for argument in body.args)
     ):
         # every argument is a plain name or literal: binding them now is all the lambda needed
-        callback, needs = _deferred(body.with_changes(lpar=(), rpar=()), ctx)
+        callback, needs = _deferred(body.with_changes(lpar=(), rpar=()), ctx, opening=ctx.opening(body))
         if isinstance(callback, cst.Call):
             callback = callback.with_changes(lpar=node.lpar, rpar=node.rpar)
         return Edit(node, callback, needs)

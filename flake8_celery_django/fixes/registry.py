@@ -92,6 +92,15 @@ class FixContext:
         where = self.positions.get(node)
         return where.start.column if where is not None else 0
 
+    def opening(self, call: cst.Call) -> int:
+        """The column just after ``call``'s ``(``, counted from its statement's indentation."""
+        statement: cst.CSTNode | None = call
+        while statement is not None and not isinstance(statement, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            statement = self.parent(statement)
+        indent = self.column(statement) if statement is not None else 0
+        head = self.code(call.func) + self.code(call.whitespace_after_func) + "("
+        return self.column(call) + len(head) - indent
+
 
 FixFunction = Callable[[cst.CSTNode, FixContext], "Edit | None"]
 
