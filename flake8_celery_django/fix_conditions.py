@@ -38,6 +38,8 @@ _NON_NUMERIC_FIELDS = frozenset(
     }
 )
 _ROW_IS_NEW_ATTRIBUTES = frozenset({"pk", "id", "adding"})
+# Operators Django's expressions support (``Combinable``: + - * / % **).
+_F_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Mod, ast.Pow)
 # ``try`` statements (``try``/``except*`` is ``ast.TryStar`` from Python 3.11).
 _TRY: tuple[type[ast.AST], ...] = tuple(getattr(ast, name) for name in ("Try", "TryStar") if hasattr(ast, name))
 
@@ -377,6 +379,8 @@ def update_with_f(finding: Finding, view: FileView) -> UpdateFacts | Refusal:
         return Refusal(finding, "no rewrite for this form of change")
     field = target.attr
     shown = f"{key}.{field}"
+    if isinstance(statement, ast.AugAssign) and not isinstance(statement.op, _F_OPERATORS):
+        return Refusal(finding, f"F() expressions have no {type(statement.op).__name__} operator")
     function = view.function(statement)
     new_row = _row_may_be_new(statement, key, function, view)
     if new_row is not None:
@@ -439,6 +443,9 @@ def send_on_commit(finding: Finding, view: FileView) -> OnCommitFacts | Refusal:
     call = view.node(finding, (ast.Call, ast.Expr))
     if call is None:
         return Refusal(finding, "no rewrite for this form of send")
+    statement = call if isinstance(call, ast.Expr) else view.parents.get(call)
+    if not isinstance(statement, ast.Expr):
+        return Refusal(finding, "the send's result is used, and transaction.on_commit returns nothing")
     using: ast.expr | None = None
     found_atomic = False
     child: ast.AST = call

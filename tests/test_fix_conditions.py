@@ -135,6 +135,15 @@ CDJ301_REFUSED = [
         [("CDJ301", 3, 4, "obj.version may change more than once before its save (a loop or a branch between them)")],
         id="save-in-a-branch",
     ),
+    pytest.param(
+        """
+        def halve(product):
+            product.stock //= 2
+            product.save()
+        """,
+        [("CDJ301", 3, 4, "F() expressions have no FloorDiv operator")],
+        id="operator-f-lacks",
+    ),
 ]
 
 
@@ -347,6 +356,19 @@ ON_COMMIT_REFUSED = [
         """,
         [("CDJ501", 7, 8, "the database of atomic(using=databases[0]) cannot be carried to on_commit")],
         id="using-an-expression",
+    ),
+    pytest.param(
+        """
+        from django.db import transaction
+        from shop.tasks import notify
+
+        def pay(order):
+            with transaction.atomic():
+                result = notify.delay(order.pk)
+            return result.id
+        """,
+        [("CDJ501", 7, 17, "the send's result is used, and transaction.on_commit returns nothing")],
+        id="result-used",
     ),
 ]
 
