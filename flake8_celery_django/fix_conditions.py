@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from flake8_celery_django.context import Finding
 from flake8_celery_django.knowledge.imports import ImportTable, dotted_name
+from flake8_celery_django.project.facts import ModelFact
 from flake8_celery_django.project.knowledge import NO_PROJECT, ProjectKnowledge, absolute_name
 
 # (line, column, end line, end column), ast coordinates (columns in UTF-8 bytes).
@@ -153,6 +154,19 @@ def _own_nodes(function: ast.AST) -> Iterator[ast.AST]:
     body = function.body if isinstance(function, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef)) else []
     for statement in body:
         yield from ast.walk(statement)
+
+
+def _with_bases(model: ModelFact, project: ProjectKnowledge) -> list[ModelFact]:
+    """``model`` and every project model it inherits from (an abstract base's ``save()`` runs too)."""
+    found: list[ModelFact] = []
+    pending = [model]
+    while pending:
+        current = pending.pop(0)
+        if any(current.qualified_name == seen.qualified_name for seen in found):
+            continue
+        found.append(current)
+        pending.extend(base for base in map(project.model, current.bases) if base is not None)
+    return found
 
 
 # -- CDJ301 -------------------------------------------------------------------------------------
@@ -391,7 +405,7 @@ def update_with_f(finding: Finding, view: FileView) -> UpdateFacts | Refusal:
     model_name = _model_of(key, function, statement, view)
     model = view.project.model(model_name) if model_name is not None else None
     if model is not None:
-        if field in model.save_reads:
+        if any(field in own.save_reads for own in _with_bases(model, view.project)):
             return Refusal(finding, f"{model.name}.save() reads {field}, which holds an F() expression until refreshed")
         declared = view.project.model_field(model, field)
         if declared is not None and declared.field_class in _NON_NUMERIC_FIELDS:
@@ -513,8 +527,8 @@ def bulk_create(finding: Finding, view: FileView) -> None | Refusal:
     name = view.qualified(model_expr) or dotted_name(model_expr)
     model = view.project.model(name) if name is not None else None
     if model is not None:
-        if model.overrides_save:
-            return Refusal(finding, f"{model.name} overrides save(), which bulk_create does not call")
+        if any(own.overrides_save for own in _with_bases(model, view.project)):
+            return Refusal(finding, f"{model.name}.save() is overridden, and bulk_create does not call it")
         if view.project.receivers_of(model.qualified_name, ("pre_save", "post_save")):
             return Refusal(finding, f"{model.name} has pre_save/post_save receivers, which bulk_create does not send")
     return None

@@ -249,6 +249,8 @@ SHOP = ProjectKnowledge(
                 ),
                 ModelFact("shop.models.Line", fields=(FieldFact("quantity", "plain", field_class="IntegerField"),)),
                 ModelFact("shop.models.Entry"),
+                ModelFact("shop.models.Audited", abstract=True, overrides_save=True),
+                ModelFact("shop.models.Refund", bases=("shop.models.Audited",)),
                 ModelFact("shop.models.Visit", fields=(FieldFact("count", "plain", field_class="IntegerField"),)),
             ),
             receivers=(ReceiverFact("shop.signals.on_entry", "post_save", "shop.models.Entry"),),
@@ -541,8 +543,9 @@ def test_cdj401_refused(source: str, expected: list[Refused]) -> None:
 @pytest.mark.parametrize(
     ("model", "reason"),
     [
-        ("Product", "Product overrides save(), which bulk_create does not call"),
+        ("Product", "Product.save() is overridden, and bulk_create does not call it"),
         ("Entry", "Entry has pre_save/post_save receivers, which bulk_create does not send"),
+        ("Refund", "Refund.save() is overridden, and bulk_create does not call it"),
     ],
 )
 def test_cdj401_refused_by_the_project(model: str, reason: str) -> None:

@@ -144,7 +144,7 @@ def test_every_shape_that_the_fix_would_break_is_left_with_its_reason() -> None:
         ("import_kept", "made.append(Line.objects.create(sku=sku, quantity=quantity))", "CDJ401",
          "the created object is used, and bulk_create returns no objects one by one"),
         ("count_all", "Counter.objects.create(label=label)", "CDJ401",
-         "Counter overrides save(), which bulk_create does not call"),
+         "Counter.save() is overridden, and bulk_create does not call it"),
         ("log_entries", "Entry.objects.create(text=text)", "CDJ401",
          "Entry has pre_save/post_save receivers, which bulk_create does not send"),
     ]
