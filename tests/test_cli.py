@@ -281,7 +281,10 @@ def import_lines(rows):
         (
             "",
             "    Line.objects.bulk_create(\n"
-            '        [Line(sku=sku, quantity=quantity, note="imported") for sku, quantity in rows]\n'
+            "        [\n"
+            '            Line(sku=sku, quantity=quantity, note="imported")\n'
+            "            for sku, quantity in rows\n"
+            "        ]\n"
             "    )\n",
         ),
         (

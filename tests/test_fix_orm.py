@@ -10,7 +10,7 @@ import ast
 
 import pytest
 
-from tests.fixing import check_fix_at, fix, fix_at
+from tests.fixing import check_fix_at, check_transformed, fix, fix_at
 
 
 def test_cdj301_augmented_assignment_becomes_an_f_expression() -> None:
@@ -107,7 +107,10 @@ def test_cdj401_loop_of_creates_becomes_one_bulk_create() -> None:
         def import_lines(order, rows):
             # one insert per row
             Line.objects.bulk_create(
-                [Line(order=order, sku=sku, quantity=quantity) for sku, quantity in rows]
+                [
+                    Line(order=order, sku=sku, quantity=quantity)
+                    for sku, quantity in rows
+                ]
             )  # slow
             Line.objects.bulk_create([Line(**row) for row in (a if c else b)])
         """,
@@ -142,3 +145,27 @@ def test_cdj401_keeps_aligned_arguments_aligned() -> None:
         "    Line.objects.bulk_create([Line(a=r,",
         "                                   b=2) for r in rows])",
     ]
+
+
+def test_cdj401_a_comprehension_too_long_for_its_own_line_is_split_at_for() -> None:
+    check_transformed(
+        """
+        from shop.models import BadgeItem
+
+        def copy(other, item_map, layout_map):
+            for bi in BadgeItem.objects.filter(item__event=other):
+                BadgeItem.objects.create(item=item_map.get(bi.item_id), layout=layout_map.get(bi.layout_id))
+        """,
+        """
+        from shop.models import BadgeItem
+
+        def copy(other, item_map, layout_map):
+            BadgeItem.objects.bulk_create(
+                [
+                    BadgeItem(item=item_map.get(bi.item_id), layout=layout_map.get(bi.layout_id))
+                    for bi in BadgeItem.objects.filter(item__event=other)
+                ]
+            )
+        """,
+        unsafe=True,
+    )

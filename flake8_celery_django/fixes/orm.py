@@ -247,6 +247,16 @@ def bulk_create(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
     one_line = ctx.column(loop) + len(cst.Module(body=[]).code_for_node(bulk))
     if one_line > ctx.line_length and "\n" not in ctx.code(node):
         # too long for one line: the list goes on a line of its own, as formatters lay it out
+        if ctx.column(loop) + 4 + len(cst.Module(body=[]).code_for_node(comprehension)) > ctx.line_length:
+            # still too long: the element and its "for" on lines of their own inside the brackets
+            inner = cst.ParenthesizedWhitespace(indent=True, last_line=cst.SimpleWhitespace("        "))
+            comprehension = comprehension.with_changes(
+                lbracket=cst.LeftSquareBracket(whitespace_after=inner),
+                for_in=comprehension.for_in.with_changes(whitespace_before=inner),
+                rbracket=cst.RightSquareBracket(
+                    whitespace_before=cst.ParenthesizedWhitespace(indent=True, last_line=cst.SimpleWhitespace("    "))
+                ),
+            )
         bulk = bulk.with_changes(
             whitespace_before_args=cst.ParenthesizedWhitespace(indent=True, last_line=cst.SimpleWhitespace("    ")),
             args=[cst.Arg(comprehension, whitespace_after_arg=cst.ParenthesizedWhitespace(indent=True))],
