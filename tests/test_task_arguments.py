@@ -1,10 +1,24 @@
 from __future__ import annotations
 
+import ast
 import textwrap
 
 import pytest
 
-from flake8_celery_django.api import check_source
+from flake8_celery_django.api import check_source, dispatch_tables
+from flake8_celery_django.context import FileContext
+from flake8_celery_django.project.facts import (
+    FieldFact,
+    FieldKind,
+    ModelFact,
+    ModuleFacts,
+    ReceiverFact,
+    SettingsFact,
+    TaskBaseFact,
+    TaskFact,
+)
+from flake8_celery_django.project.knowledge import NO_PROJECT, ProjectKnowledge
+from flake8_celery_django.walker import walk
 from tests.cases import Case, all_codes_settings, assert_case, invalid, valid
 
 CASES: list[Case] = [
@@ -404,3 +418,337 @@ def test_the_model_is_named_only_when_known() -> None:
         "CDJ101 ship.delay() gets the model instance self.get_object() as argument 1",
         "CDJ101 ship.delay() gets the model instance Order.objects.get(pk=pk) (Order) as argument 1",
     ]
+
+
+# -- with the project index: facts of other modules, written by hand as the index builds them ------
+def check_in_project(
+    source: str, project: ProjectKnowledge, module: str = "shop.views"
+) -> list[tuple[int, int, str, str]]:
+    """Findings for ``source`` as module ``module`` of a project whose index holds ``project``."""
+    tree = ast.parse(textwrap.dedent(source))
+    settings = all_codes_settings()
+    ctx = FileContext(tree, module.replace(".", "/") + ".py", settings, project=project, module=module)
+    walk(tree, ctx, dispatch_tables(settings.enabled))
+    return [(f.line, f.col, f.code, f.message) for f in sorted(ctx.findings) if f.code.startswith("CDJ1")]
+
+
+def _field(name: str, kind: FieldKind = "plain", target: str | None = None, reverse: bool = False) -> FieldFact:
+    return FieldFact(name, kind, target, reverse=reverse)
+
+
+SHOP = [
+    ModuleFacts(
+        "shop.models",
+        models=(
+            ModelFact(
+                "shop.models.Order",
+                fields=(
+                    _field("customer", "foreign_key", "shop.models.Customer"),
+                    _field("invoice", "one_to_one", "shop.models.Invoice", reverse=True),
+                    _field("lines", "foreign_key", "shop.models.Line", reverse=True),
+                    _field("tags", "many_to_many", "shop.models.Tag"),
+                    _field("total"),
+                ),
+            ),
+            ModelFact(
+                "shop.models.Customer",
+                fields=(_field("organization", "foreign_key", "accounts.models.Organization"),),
+            ),
+            ModelFact("shop.models.Line", fields=(_field("order", "foreign_key", "shop.models.Order"),)),
+            ModelFact("shop.models.Invoice", fields=(_field("order", "one_to_one", "shop.models.Order"),)),
+            ModelFact("shop.models.Tag"),
+        ),
+    ),
+    ModuleFacts("accounts.models", models=(ModelFact("accounts.models.Organization"),)),
+    ModuleFacts("shop.documents", models=(ModelFact("shop.documents.Receipt"),)),
+    ModuleFacts("core.tasks", task_decorators=("core.tasks.project_task",)),
+    ModuleFacts(
+        "shop.jobs",
+        tasks=(TaskFact("shop.jobs.ship", ("order",)), TaskFact("shop.jobs.audit", ("order",))),
+    ),
+]
+
+
+def shop(*extra: ModuleFacts, serializer: str | None = None) -> ProjectKnowledge:
+    settings = ModuleFacts("shop.settings", settings=SettingsFact(task_serializer=serializer))
+    return ProjectKnowledge([*SHOP, *extra, settings])
+
+
+RECEIVERS = """
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+from shop.models import Order
+from shop.jobs import ship
+
+@receiver(post_save, sender=Order)
+def order_saved(sender, instance, created, **kwargs):
+    ship.delay(instance.customer.organization, instance.invoice)
+    ship.s(instance.customer)
+    ship.delay(instance.customer_id, instance.lines, instance.tags, instance.total, instance.missing)
+
+def connected_in_apps_py(sender, instance, **kwargs):
+    ship.delay(instance.customer)
+
+def any_sender(sender, instance, **kwargs):
+    ship.delay(instance.customer)
+"""
+
+
+def test_instances_reached_through_to_one_relations_of_a_receiver_instance() -> None:
+    index = shop(ModuleFacts("shop.apps", receivers=(
+        ReceiverFact("shop.handlers.connected_in_apps_py", "post_save", "shop.models.Order"),
+    )))
+    assert check_in_project(RECEIVERS, index, "shop.handlers") == [
+        (9, 15, "CDJ101", "CDJ101 ship.delay() gets the model instance instance.customer.organization "
+         "(Organization) as argument 1: JSON cannot encode it; pass instance.customer.organization.pk "
+         "and fetch the rows in the task"),
+        (9, 47, "CDJ101", "CDJ101 ship.delay() gets the model instance instance.invoice (Invoice) as "
+         "argument 2: JSON cannot encode it; pass instance.invoice.pk and fetch the rows in the task"),
+        (10, 11, "CDJ101", "CDJ101 ship.s() gets the model instance instance.customer (Customer) as "
+         "argument 1: JSON cannot encode it; pass instance.customer.pk and fetch the rows in the task"),
+        (14, 15, "CDJ101", "CDJ101 ship.delay() gets the model instance instance.customer (Customer) as "
+         "argument 1: JSON cannot encode it; pass instance.customer.pk and fetch the rows in the task"),
+    ]
+
+
+def test_relations_are_not_followed_without_the_index() -> None:
+    # One file does not tell which attributes are relations: only the receiver's instance is known.
+    assert check_in_project(RECEIVERS, NO_PROJECT, "shop.handlers") == []
+
+
+COLLECTIONS = """
+from shop.models import Order, Line
+from shop.jobs import audit
+
+def batch(pk):
+    order = Order.objects.get(pk=pk)
+    related = [order, order.customer]
+    rows = list(Order.objects.filter(total=0))
+    owners = [line.order.customer for line in Line.objects.all()]
+    audit.delay(related, rows, owners)
+    audit.apply_async(args=related)
+    audit.delay(*rows)
+    audit.delay(rows[0])
+    for row in rows:
+        audit.delay(row)
+    kwargs = {"order": order, "total": 1}
+    kwargs["customer"] = order.customer
+    audit.apply_async(kwargs=kwargs)
+    audit.delay(**kwargs)
+"""
+
+
+def test_collections_and_dicts_of_instances_bound_earlier() -> None:
+    found = check_in_project(COLLECTIONS, shop())
+    assert [(line, col) for line, col, _, _ in found] == [
+        (10, 16), (10, 25), (10, 31), (11, 27), (12, 17), (13, 16), (15, 20), (18, 29), (18, 29),
+        (19, 18), (19, 18),
+    ]
+    messages = [message for _, _, _, message in found]
+    assert messages[0] == (
+        "CDJ101 audit.delay() gets model instances related (Order) as argument 1: JSON cannot encode "
+        "them; pass their pks and fetch the rows in the task"
+    )
+    assert messages[2] == (
+        "CDJ101 audit.delay() gets model instances owners (Customer) as argument 3: JSON cannot encode "
+        "them; pass their pks and fetch the rows in the task"
+    )
+    assert messages[3] == (
+        "CDJ101 audit.apply_async() gets model instances related (Order) as arguments: JSON cannot "
+        "encode them; pass their pks and fetch the rows in the task"
+    )
+    assert messages[7:9] == [
+        "CDJ101 audit.apply_async() gets the model instance kwargs['customer'] (Customer) as customer=: "
+        "JSON cannot encode it; pass kwargs['customer'].pk and fetch the rows in the task",
+        "CDJ101 audit.apply_async() gets the model instance kwargs['order'] (Order) as order=: JSON "
+        "cannot encode it; pass kwargs['order'].pk and fetch the rows in the task",
+    ]
+
+
+def test_keys_dicts_and_strings_named_like_instances_stay_silent() -> None:
+    source = """
+    import json
+    from shop.models import Order
+    from shop.jobs import audit
+
+    def batch(task, order_pk):
+        orders = Order.objects.filter(total=0).values_list("pk", flat=True)
+        audit.delay(orders, list(orders), [order.pk for order in Order.objects.all()])
+        for order in orders:
+            audit.delay(order)
+        order = {"order": order_pk}
+        audit.apply_async(kwargs=order)
+        audit.delay(**order)
+        document = json.dumps({"pk": order_pk})
+        audit.delay(document)
+        rows = [row.pk for row in Order.objects.all()]
+        audit.delay(*rows)
+        kwargs = {"order": Order.objects.get(pk=order_pk)}
+        kwargs = {"order": order_pk}
+        audit.apply_async(kwargs=kwargs)
+    """
+    assert check_in_project(source, shop()) == []
+
+
+def test_project_tasks_are_known_by_name_outside_tasks_modules() -> None:
+    source = """
+    from celery import chain
+    from shop.jobs import ship
+    from shop.models import Order
+
+    def run(pk, task):
+        order = Order.objects.get(pk=pk)
+        chain(ship.s(1), ship.si(2))
+        ship.s(order)
+        task.s(order)
+    """
+    assert check_in_project(source, shop()) == [
+        (9, 11, "CDJ101", "CDJ101 ship.s() gets the model instance order (Order) as argument 1: JSON "
+         "cannot encode it; pass order.pk and fetch the rows in the task"),
+    ]
+    assert check_in_project(source, NO_PROJECT) == []
+
+
+SERIALIZED = """
+from shop.models import Order
+from shop.jobs import audit
+
+def helper():
+    pass
+
+def send(pk):
+    order = Order.objects.get(pk=pk)
+    unpaid = Order.objects.filter(total=0)
+    audit.delay(order, unpaid, {1, 2}, helper, lambda: 1)
+"""
+
+
+def test_messages_follow_the_project_task_serializer() -> None:
+    assert check_in_project(SERIALIZED, shop(serializer="pickle")) == [
+        (11, 16, "CDJ101", "CDJ101 audit.delay() gets the model instance order (Order) as argument 1: "
+         "pickled, it arrives stale; pass order.pk and fetch the rows in the task"),
+        (11, 23, "CDJ101", "CDJ101 audit.delay() gets the queryset unpaid (Order) as argument 2: "
+         "pickled, they arrive stale; pass their pks and fetch the rows in the task"),
+        (11, 47, "CDJ103", "CDJ103 audit.delay() gets the lambda lambda: 1 as argument 5, which pickle "
+         "cannot encode (kombu raises EncodeError); pass a task signature or the dotted name of the "
+         "function instead"),
+    ]
+    json_findings = check_in_project(SERIALIZED, shop(serializer="json"))
+    assert json_findings == check_in_project(SERIALIZED, shop())
+    assert [(line, col, code) for line, col, code, _ in json_findings] == [
+        (11, 16, "CDJ101"), (11, 23, "CDJ103"), (11, 31, "CDJ103"), (11, 39, "CDJ103"), (11, 47, "CDJ103"),
+    ]
+    assert json_findings[0][3] == (
+        "CDJ101 audit.delay() gets the model instance order (Order) as argument 1: JSON cannot encode "
+        "it; pass order.pk and fetch the rows in the task"
+    )
+
+
+def test_a_serializer_of_the_project_is_judged_only_for_instances() -> None:
+    # nautobot's ``nautobot_json`` encodes sets and model instances (by id, with a deprecation warning).
+    assert check_in_project(SERIALIZED, shop(serializer="nautobot_json")) == [
+        (11, 16, "CDJ101", "CDJ101 audit.delay() gets the model instance order (Order) as argument 1: "
+         "sent through nautobot_json, it arrives stale; pass order.pk and fetch the rows in the task"),
+        (11, 23, "CDJ101", "CDJ101 audit.delay() gets the queryset unpaid (Order) as argument 2: sent "
+         "through nautobot_json, they arrive stale; pass their pks and fetch the rows in the task"),
+    ]
+
+
+def _cdj102(source: str, project: ProjectKnowledge, module: str = "shop.tasks") -> list[tuple[int, int, str]]:
+    return [(line, col, message) for line, col, code, message in check_in_project(source, project, module)
+            if code == "CDJ102"]
+
+
+PROJECT_DECORATED = """
+from collections.abc import Sequence
+from typing import Optional
+from core.tasks import project_task
+from shop.models import Order
+from shop.documents import Receipt
+
+@project_task
+def ship(orders: list[Order], receipt: Receipt, note: str):
+    pass
+
+@project_task(queue="slow")
+def audit(order: "Order | None", batch: Sequence[Order], maybe: Optional[Order] = None, *, pks: list[int]):
+    pass
+
+def plain(order: Order):
+    pass
+"""
+
+
+def test_tasks_declared_through_a_project_decorator_and_collection_annotations() -> None:
+    assert _cdj102(PROJECT_DECORATED, shop()) == [
+        (9, 9, "CDJ102 task ship() declares parameter orders as a collection of Order instances, so "
+         "callers send instances; take orders_id and fetch the row inside the task"),
+        (9, 30, "CDJ102 task ship() declares parameter receipt as the model Receipt, so callers send "
+         "instances; take receipt_id and fetch the row inside the task"),
+        (13, 10, "CDJ102 task audit() declares parameter order as the model Order, so callers send "
+         "instances; take order_id and fetch the row inside the task"),
+        (13, 33, "CDJ102 task audit() declares parameter batch as a collection of Order instances, so "
+         "callers send instances; take batch_id and fetch the row inside the task"),
+        (13, 57, "CDJ102 task audit() declares parameter maybe as the model Order, so callers send "
+         "instances; take maybe_id and fetch the row inside the task"),
+    ]
+    # Without the index, ``project_task`` is an unknown decorator and ``Receipt`` an unknown class.
+    assert _cdj102(PROJECT_DECORATED, NO_PROJECT) == []
+
+
+KEY_RESOLVING = """
+from celery import shared_task
+from core.bases import EventTask, LoggedTask, Unknown
+from shop.models import Order
+
+@shared_task(base=EventTask)
+def by_key(order: Order):
+    pass
+
+@shared_task(base=LoggedTask)
+def logged(order: Order):
+    pass
+
+@shared_task(base=Unknown)
+def unknown(order: Order):
+    pass
+
+class Export(EventTask):
+    def run(self, order: Order):
+        pass
+
+class Logged(LoggedTask):
+    def run(self, order: Order):
+        pass
+"""
+
+
+def test_bases_that_turn_keys_into_instances_silence_cdj102() -> None:
+    bases = ModuleFacts("core.bases", task_bases=(
+        TaskBaseFact("core.bases.KeyTask", resolves_keys=True),
+        TaskBaseFact("core.bases.EventTask", bases=("core.bases.KeyTask",)),
+        TaskBaseFact("core.bases.LoggedTask"),
+    ))
+    assert [(line, col) for line, col, _ in _cdj102(KEY_RESOLVING, shop(bases))] == [(11, 11), (23, 18)]
+    # Bases the index does not know may resolve keys: silent, as without the index.
+    assert _cdj102(KEY_RESOLVING, NO_PROJECT) == []
+
+
+def test_a_project_decorator_that_sets_a_key_resolving_base_silences_cdj102() -> None:
+    source = """
+    from core.tasks import project_task
+    from shop.models import Order
+
+    @project_task
+    def export(order: Order):
+        pass
+
+    @project_task
+    def other(order: Order):
+        pass
+    """
+    index = shop(
+        ModuleFacts("core.bases", task_bases=(TaskBaseFact("core.bases.EventTask", resolves_keys=True),)),
+        ModuleFacts("shop.tasks", tasks=(TaskFact("shop.tasks.export", ("order",), base="core.bases.EventTask"),)),
+    )
+    assert [(line, col) for line, col, _ in _cdj102(source, index)] == [(10, 10)]

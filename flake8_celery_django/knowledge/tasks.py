@@ -216,8 +216,7 @@ def _spread(node: ast.expr, ctx: FileContext) -> list[TaskArgument]:
     bound = ctx.scope.lookup(node.id)
     if bound is None or bound.kind is not Kind.MODEL_INSTANCES:
         return []
-    element = Value(Kind.MODEL_INSTANCE, bound.label, model=bound.model)
-    return [TaskArgument(node, "an argument", element, f"an item of {node.id}")]
+    return [TaskArgument(node, "arguments", bound, node.id)]
 
 
 def _bound_dict_items(node: ast.expr, ctx: FileContext) -> list[TaskArgument]:
