@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-import ast
 import textwrap
 
 import pytest
 
-from flake8_celery_django.api import check_source, dispatch_tables
-from flake8_celery_django.context import FileContext
+from flake8_celery_django.api import check_source
 from flake8_celery_django.project.facts import (
     FieldFact,
     FieldKind,
@@ -18,7 +16,7 @@ from flake8_celery_django.project.facts import (
     TaskFact,
 )
 from flake8_celery_django.project.knowledge import NO_PROJECT, ProjectKnowledge
-from flake8_celery_django.walker import walk
+from tests import in_project
 from tests.cases import Case, all_codes_settings, assert_case, invalid, valid
 
 CASES: list[Case] = [
@@ -424,12 +422,7 @@ def test_the_model_is_named_only_when_known() -> None:
 def check_in_project(
     source: str, project: ProjectKnowledge, module: str = "shop.views"
 ) -> list[tuple[int, int, str, str]]:
-    """Findings for ``source`` as module ``module`` of a project whose index holds ``project``."""
-    tree = ast.parse(textwrap.dedent(source))
-    settings = all_codes_settings()
-    ctx = FileContext(tree, module.replace(".", "/") + ".py", settings, project=project, module=module)
-    walk(tree, ctx, dispatch_tables(settings.enabled))
-    return [(f.line, f.col, f.code, f.message) for f in sorted(ctx.findings) if f.code.startswith("CDJ1")]
+    return in_project.check_in_project(source, project, module, "CDJ1")
 
 
 def _field(name: str, kind: FieldKind = "plain", target: str | None = None, reverse: bool = False) -> FieldFact:

@@ -3,7 +3,10 @@ from __future__ import annotations
 import pytest
 
 from flake8_celery_django.api import check_source
+from flake8_celery_django.project.facts import ModuleFacts, SettingsFact, TaskBaseFact
+from flake8_celery_django.project.knowledge import NO_PROJECT, ProjectKnowledge
 from tests.cases import Case, all_codes_settings, assert_case, invalid, valid
+from tests.in_project import check_in_project
 
 CASES: list[Case] = [
     # -- CDJ601: autoretry_for without retry_backoff ---------------------------------------------
@@ -213,3 +216,92 @@ def test_messages_name_the_task_and_the_remedy() -> None:
     assert [(f.code, f.line) for f in findings] == [("CDJ601", 2), ("CDJ602", 5)]
     assert "task pull()" in findings[0].message and "retry_backoff=True" in findings[0].message
     assert "task pull() waits on r.get()" in findings[1].message and "chain" in findings[1].message
+
+
+# -- task bases and the app's task class from other modules (the project index) --------------------
+BASES = ModuleFacts(
+    "core.bases",
+    task_bases=(
+        TaskBaseFact("core.bases.ProfiledTask"),
+        TaskBaseFact("core.bases.BackoffTask", retry_backoff=True),
+        TaskBaseFact("core.bases.PoliteTask", bases=("core.bases.BackoffTask",)),
+        TaskBaseFact("core.bases.RetryingTask", autoretry_for=True),
+    ),
+)
+
+FROM_OTHER_MODULES = """
+from celery import shared_task
+from core.bases import ProfiledTask, PoliteTask, RetryingTask, Unknown
+from core.tasks import project_task
+
+@shared_task(base=ProfiledTask, bind=True, max_retries=5, autoretry_for=(IOError,))
+def send_webhook(self, pk):
+    pass
+
+@shared_task(base=PoliteTask, autoretry_for=(IOError,))
+def polite(pk):
+    pass
+
+@shared_task(base=RetryingTask)
+def inherited(pk):
+    pass
+
+@shared_task(base=Unknown, autoretry_for=(IOError,))
+def unknown(pk):
+    pass
+
+@project_task(autoretry_for=(IOError,))
+def through_project_decorator(pk):
+    pass
+
+class Fetch(ProfiledTask):
+    autoretry_for = (IOError,)
+    def run(self, url):
+        pass
+
+class Gentle(PoliteTask):
+    autoretry_for = (IOError,)
+    def run(self, url):
+        pass
+"""
+
+
+def _cdj601(source: str, project: ProjectKnowledge) -> list[tuple[int, int, str]]:
+    return [(line, col, message) for line, col, _, message in check_in_project(source, project, "shop.tasks", "CDJ601")]
+
+
+def test_task_bases_from_other_modules() -> None:
+    index = ProjectKnowledge([BASES, ModuleFacts("core.tasks", task_decorators=("core.tasks.project_task",))])
+    assert _cdj601(FROM_OTHER_MODULES, index) == [
+        (6, 58, "CDJ601 task send_webhook() sets autoretry_for without retry_backoff: all failures retry "
+         "after the same fixed delay and hit the recovering service together; add retry_backoff=True"),
+        (14, 13, "CDJ601 task inherited() sets autoretry_for without retry_backoff: all failures retry "
+         "after the same fixed delay and hit the recovering service together; add retry_backoff=True"),
+        (27, 4, "CDJ601 task class Fetch sets autoretry_for without retry_backoff: all failures retry "
+         "after the same fixed delay and hit the recovering service together; add retry_backoff=True"),
+    ]
+    # Without the index the bases are unknown and may set retry_backoff: silent.
+    assert _cdj601(FROM_OTHER_MODULES, NO_PROJECT) == []
+
+
+APP_TASK_CLASS = """
+from celery import shared_task
+
+@shared_task(autoretry_for=(IOError,))
+def fetch(url):
+    pass
+"""
+
+
+@pytest.mark.parametrize(
+    ("task_cls", "expected"),
+    [
+        (None, [(4, 13)]),
+        ("core.bases.ProfiledTask", [(4, 13)]),
+        ("core.bases:PoliteTask", []),
+        ("elsewhere.Unknown", []),
+    ],
+)
+def test_the_app_task_class_counts_for_decorated_tasks(task_cls: str | None, expected: list[tuple[int, int]]) -> None:
+    index = ProjectKnowledge([BASES, ModuleFacts("core.celery", settings=SettingsFact(task_cls=task_cls))])
+    assert [(line, col) for line, col, _ in _cdj601(APP_TASK_CLASS, index)] == expected
