@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from dataclasses import dataclass, field
-from flake8_celery_django.registry import RULES
+from flake8_celery_django.registry import registered_rules
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -20,7 +20,7 @@ class SettingsError(ValueError):
 @dataclass(frozen=True, slots=True)
 class Settings:
     enabled: frozenset[str] = field(
-        default_factory=lambda: frozenset(code for code, rule in RULES.items() if rule.default_enabled)
+        default_factory=lambda: frozenset(code for code, rule in registered_rules().items() if rule.default_enabled)
     )
     atomic_requests: bool = False
     default_timeout: float = DEFAULT_TIMEOUT
@@ -68,7 +68,7 @@ def split_names(value: object) -> frozenset[str]:
 def check_codes(option: str, codes: Sequence[str]) -> None:
     """Reject ``CDJ`` codes and prefixes that match no rule (a typo would silently select nothing)."""
     for code in codes:
-        if code.startswith("CDJ") and not any(known.startswith(code) for known in RULES):
+        if code.startswith("CDJ") and not any(known.startswith(code) for known in registered_rules()):
             raise SettingsError(f"{option}: unknown code {code!r}; `flake8-celery-django rules` lists them")
 
 
@@ -77,7 +77,7 @@ def enabled_from_flake8(options: argparse.Namespace) -> frozenset[str]:
     from flake8.style_guide import Decision, DecisionEngine
 
     engine = DecisionEngine(options)
-    return frozenset(code for code in RULES if engine.decision_for(code) is Decision.Selected)
+    return frozenset(code for code in registered_rules() if engine.decision_for(code) is Decision.Selected)
 
 
 def per_file_codes(value: object) -> list[str]:
@@ -166,6 +166,6 @@ def register_flake8_options(manager: Any) -> None:
         "(a TransactionAwareTask-style base): `mail_send_task` or `app.tasks.mail_send_task`; "
         "CDJ501-CDJ503 do not report them. (flake8-celery-django)",
     )
-    off_by_default = [code for code, rule in RULES.items() if not rule.default_enabled]
+    off_by_default = [code for code, rule in registered_rules().items() if not rule.default_enabled]
     if off_by_default:
         manager.extend_default_ignore(off_by_default)

@@ -25,6 +25,7 @@ MODEL_INSTANCE_ARGUMENT = rule(
     "{task}.{method}() gets {what} {argument}{model} as {position}: {why}; pass {remedy} and "
     "fetch the rows in the task",
     summary="Django model instance passed to a Celery task call",
+    uses=(tasks.CANVAS_MEMBERS,),
 )
 MODEL_ANNOTATED_PARAMETER = rule(
     "CDJ102",
@@ -32,6 +33,7 @@ MODEL_ANNOTATED_PARAMETER = rule(
     "task {task}() declares parameter {parameter} as {model}, so callers send instances; "
     "take {parameter}_id and fetch the row inside the task",
     summary="Celery task parameter annotated with a Django model class",
+    uses=(tasks.CANVAS_MEMBERS,),
 )
 UNSERIALIZABLE_ARGUMENT = rule(
     "CDJ103",
@@ -40,6 +42,7 @@ UNSERIALIZABLE_ARGUMENT = rule(
     "(kombu raises EncodeError); pass {remedy} instead",
     summary="Value the JSON serializer cannot encode (queryset, set, request, file, function) "
     "passed to a Celery task call",
+    uses=(tasks.CANVAS_MEMBERS,),
 )
 
 _REMEDIES = {
