@@ -332,7 +332,8 @@ def bind_parameters(node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope, 
     receiver = any(name in RECEIVER or name == "receiver" for name in scope.decorators) or (
         bool(every) and every[0].arg == "sender"
     )
-    project_receiver = _project_receiver_sender(node, ctx)
+    has_instance = any(argument.arg == "instance" for argument in every)
+    project_receiver = _project_receiver_sender(node, ctx) if has_instance else None
     if project_receiver is not None:
         receiver = True
     for argument in every:
