@@ -22,7 +22,8 @@ class Settings:
     enabled: frozenset[str] = field(
         default_factory=lambda: frozenset(code for code, rule in registered_rules().items() if rule.default_enabled)
     )
-    atomic_requests: bool = False
+    # None: as the project's settings module says (ATOMIC_REQUESTS), off when it says nothing.
+    atomic_requests: bool | None = None
     default_timeout: float = DEFAULT_TIMEOUT
     prefer_delay_on_commit: bool = False
     on_commit_tasks: frozenset[str] = frozenset()
@@ -37,6 +38,10 @@ def parse_bool(name: str, value: object) -> bool:
     if text in ("0", "false", "no", "off", ""):
         return False
     raise SettingsError(f"{name} takes true or false, not {value!r}")
+
+
+def _optional_bool(name: str, value: object) -> bool | None:
+    return None if value is None else parse_bool(name, value)
 
 
 def parse_timeout(name: str, value: object) -> float:
@@ -101,7 +106,7 @@ def from_flake8(options: argparse.Namespace) -> Settings:
         check_codes("--per-file-ignores", per_file_codes(per_file_ignores))
     return Settings(
         enabled=enabled_from_flake8(options),
-        atomic_requests=parse_bool("--cdj-atomic-requests", getattr(options, "cdj_atomic_requests", False)),
+        atomic_requests=_optional_bool("--cdj-atomic-requests", getattr(options, "cdj_atomic_requests", None)),
         default_timeout=parse_timeout(
             "--cdj-default-timeout", getattr(options, "cdj_default_timeout", DEFAULT_TIMEOUT)
         ),
@@ -136,10 +141,11 @@ def register_flake8_options(manager: Any) -> None:
     manager.add_option(
         "--cdj-atomic-requests",
         action=ConfigFlag,
-        default="false",
+        default=None,
         parse_from_config=True,
         help="The project runs with ATOMIC_REQUESTS = True: a task sent from a view is sent "
-        "inside a transaction (CDJ501). (flake8-celery-django)",
+        "inside a transaction (CDJ501). Default: what the project's settings module says; "
+        "false in a config file overrides it. (flake8-celery-django)",
     )
     manager.add_option(
         "--cdj-default-timeout",

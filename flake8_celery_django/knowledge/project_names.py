@@ -16,6 +16,19 @@ from flake8_celery_django.project.facts import ModelFact, TaskBaseFact, TaskFact
 from flake8_celery_django.project.knowledge import absolute_name
 
 
+def project_name(node: ast.expr, ctx: FileContext) -> str | None:
+    """The absolute dotted name ``node`` stands for: imported (relative imports resolved), or of this module."""
+    if not ctx.project.enabled:
+        return None
+    qualified = ctx.qualified_name(node)
+    if qualified is not None:
+        return absolute_name(qualified, ctx.module, ctx.filename.endswith("__init__.py"))
+    name = dotted_name(node)
+    if name is None or ctx.module is None:
+        return None
+    return f"{ctx.module}.{name}"
+
+
 def _imported_name(node: ast.expr, ctx: FileContext) -> str | None:
     qualified = ctx.qualified_name(node)
     if qualified is None:

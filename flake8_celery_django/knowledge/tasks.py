@@ -411,3 +411,17 @@ def task_serializer(ctx: FileContext) -> Serializer:
     """The project's ``task_serializer`` (``CELERY_TASK_SERIALIZER``), JSON when the settings do not say."""
     name = ctx.project.settings.task_serializer if ctx.project.enabled else None
     return Serializer((name or "json").lower())
+
+
+# -- what the project index says of a task -------------------------------------------------------
+def defers_to_on_commit(node: ast.expr, ctx: FileContext) -> bool:
+    """The task ``node`` names is sent from ``transaction.on_commit`` by its base class or the app's ``task_cls``."""
+    project = ctx.project
+    if not project.enabled:
+        return False
+    task = project_task(node, ctx)
+    if task is not None:
+        return project.task_defers_to_on_commit(task)
+    task_cls = project.settings.task_cls
+    base = project.task_base(task_cls) if task_cls else None
+    return base is not None and base.defers_to_on_commit

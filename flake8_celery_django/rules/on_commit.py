@@ -24,6 +24,7 @@ from flake8_celery_django.knowledge.transactions import (
     ATOMIC,
     MODEL_SIGNALS,
     NON_ATOMIC_REQUESTS,
+    atomic_requests,
     names_decorator,
     on_commit_callback,
 )
@@ -136,6 +137,8 @@ class _Candidate:
     write_name: str
     autocommit: bool
     task_names: tuple[str, ...]
+    # The project index says the task's base class (or the app's task_cls) defers to on_commit.
+    deferred_by_base: bool = False
 
 
 @dataclass(slots=True)
@@ -338,7 +341,7 @@ def _atomic_reason(scope: Scope, facts: _FunctionFacts, ctx: FileContext) -> str
         return "a function decorated with @transaction.atomic"
     if facts.admin_method:
         return "a ModelAdmin method that the admin runs inside transaction.atomic"
-    if facts.view is not None and ctx.options.atomic_requests:
+    if facts.view is not None and atomic_requests(ctx):
         return f"{facts.view} (ATOMIC_REQUESTS wraps each view in transaction.atomic)"
     return None
 
@@ -398,6 +401,7 @@ def check_call(node: ast.Call, ctx: FileContext) -> None:
             # Workers run tasks, and Django runs views without ATOMIC_REQUESTS, with no transaction open.
             autocommit=scope.is_task or facts.view is not None,
             task_names=_task_names(node, ctx),
+            deferred_by_base=isinstance(node.func, ast.Attribute) and tasks.defers_to_on_commit(node.func.value, ctx),
         )
     )
 
@@ -456,6 +460,8 @@ def _task_names(node: ast.Call, ctx: FileContext) -> tuple[str, ...]:
 
 def _defers_itself(candidate: _Candidate, state: _FileFacts, configured: frozenset[str]) -> bool:
     """The task's class sends it from on_commit: defined so in this file, or named by the option."""
+    if candidate.deferred_by_base:
+        return True
     if not candidate.task_names:
         return False
     if candidate.task_names[0] in state.deferring_tasks:

@@ -15,7 +15,7 @@ from flake8_celery_django.context import FileContext, Kind, Scope
 from flake8_celery_django.knowledge import bindings, models, relations
 from flake8_celery_django.knowledge.file_kinds import runs_once_or_in_tests
 from flake8_celery_django.knowledge.imports import dotted_name
-from flake8_celery_django.knowledge.transactions import ATOMIC
+from flake8_celery_django.knowledge.transactions import ATOMIC, atomic_requests
 from flake8_celery_django.registry import on, on_exit, rule
 
 LOST_UPDATE = rule(
@@ -292,7 +292,7 @@ def _decorated_atomic(scope: Scope, ctx: FileContext) -> bool:
 
 def _in_atomic(ctx: FileContext) -> bool:
     """Inside an atomic block here or around the definition of this function, or a view under ATOMIC_REQUESTS."""
-    atomic_requests = bool(getattr(ctx.options, "atomic_requests", False))
+    views_atomic = atomic_requests(ctx)
     scope: Scope | None = ctx.scope
     while scope is not None:
         if scope.in_atomic or _decorated_atomic(scope, ctx):
@@ -300,7 +300,7 @@ def _in_atomic(ctx: FileContext) -> bool:
         # Project wrappers such as ``conditional_atomic(...)`` or ``atomic_with_retry()``.
         if any("atomic" in name.rpartition(".")[2] for name in scope.context_managers):
             return True
-        if atomic_requests and scope.kind == "function":
+        if views_atomic and scope.kind == "function":
             request = scope.bindings.get("request")
             if request is not None and request.kind is Kind.HTTP_REQUEST:
                 return True
