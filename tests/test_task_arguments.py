@@ -745,3 +745,37 @@ def test_a_project_decorator_that_sets_a_key_resolving_base_silences_cdj102() ->
         ModuleFacts("shop.tasks", tasks=(TaskFact("shop.tasks.export", ("order",), base="core.bases.EventTask"),)),
     )
     assert [(line, col) for line, col, _ in _cdj102(source, index)] == [(10, 10)]
+
+
+def test_a_receiver_that_also_receives_plain_data_is_not_judged() -> None:
+    # openwisp-controller connects this handler to post_save and to a signal of its own that sends
+    # a list of device ids as ``instance``; the handler tells them apart with ``type(...) is list``.
+    source = """
+    from . import tasks
+
+    def templates_changed(instance, **kwargs):
+        if type(instance) is list:
+            tasks.change_templates.delay(instance_id=instance)
+        else:
+            tasks.change_templates.delay(instance_id=instance.pk)
+
+    def checked_with_isinstance(instance, **kwargs):
+        if isinstance(instance, (list, tuple)):
+            tasks.change_templates.delay(instance)
+
+    def on_custom_signal(instance, **kwargs):
+        tasks.change_templates.delay(instance)
+
+    def on_post_save(instance, **kwargs):
+        tasks.change_templates.delay(instance)
+    """
+    index = shop(ModuleFacts("shop.apps", receivers=(
+        ReceiverFact("shop.handlers.templates_changed", "post_save", "self.config_model"),
+        ReceiverFact("shop.handlers.checked_with_isinstance", "post_save", "shop.models.Order"),
+        ReceiverFact("shop.handlers.on_custom_signal", "templates_changed", "shop.models.Order"),
+        ReceiverFact("shop.handlers.on_post_save", "post_save", "shop.models.Order"),
+    )))
+    assert check_in_project(source, index, "shop.handlers") == [
+        (18, 33, "CDJ101", "CDJ101 tasks.change_templates.delay() gets the model instance instance (Order) as "
+         "argument 1: JSON cannot encode it; pass instance.pk and fetch the rows in the task"),
+    ]

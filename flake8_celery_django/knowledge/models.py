@@ -347,7 +347,7 @@ def bind_parameters(node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope, 
         annotated = annotated_model(argument.annotation, ctx)
         if annotated is not None:
             scope.bindings[argument.arg] = annotated.value()
-        elif argument.arg == "instance" and receiver:
+        elif argument.arg == "instance" and receiver and not _checks_for_plain_data(node, argument.arg):
             scope.bindings[argument.arg] = _sender_instance(node, project_receiver, ctx)
         elif argument.arg == "request" and _may_be_http_request(argument.annotation):
             scope.bindings[argument.arg] = Value(Kind.HTTP_REQUEST, "request")
@@ -359,12 +359,47 @@ def bind_parameters(node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope, 
             scope.bindings[extra.arg] = Value(Kind.UNKNOWN)
 
 
+# Django's model signals that hand the receiver an ``instance`` (``django/db/models/signals.py``).
+_INSTANCE_SIGNALS = frozenset({"pre_save", "post_save", "pre_delete", "post_delete", "m2m_changed", "post_init"})
+# Types a receiver tests its ``instance`` against when it also receives plain data (a list of ids).
+_PLAIN_TYPES = frozenset({"list", "tuple", "set", "dict", "str", "int", "QuerySet"})
+
+
+def _checks_for_plain_data(node: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
+    """``type(instance) is list`` or ``isinstance(instance, (list, tuple))`` in the function's body.
+
+    openwisp-controller connects one handler to ``post_save`` and to a signal of its own that sends
+    a list of ids as ``instance``, and tells them apart this way.
+    """
+    for child in ast.walk(node):
+        tested: ast.expr | None = None
+        types: list[ast.expr] = []
+        if isinstance(child, ast.Call) and isinstance(child.func, ast.Name) and child.func.id == "isinstance":
+            if len(child.args) == 2:
+                tested = child.args[0]
+                second = child.args[1]
+                types = list(second.elts) if isinstance(second, ast.Tuple) else [second]
+        elif isinstance(child, ast.Compare) and len(child.comparators) == 1:
+            left = child.left
+            if isinstance(left, ast.Call) and isinstance(left.func, ast.Name) and left.func.id == "type" and left.args:
+                tested = left.args[0]
+                types = [child.comparators[0]]
+        if isinstance(tested, ast.Name) and tested.id == name:
+            if any((dotted_name(t) or "").rpartition(".")[2] in _PLAIN_TYPES for t in types):
+                return True
+    return False
+
+
 def _project_receiver_sender(node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileContext) -> str | None:
     """The sender the index knows this module-level function is connected for ("" for any sender)."""
     if not ctx.project.enabled or ctx.module is None or ctx.scope.kind != "module":
         return None
     name = f"{ctx.module}.{node.name}"
-    senders = {receiver.sender or "" for receiver in ctx.project.receivers if receiver.qualified_name == name}
+    senders = {
+        receiver.sender or ""
+        for receiver in ctx.project.receivers
+        if receiver.qualified_name == name and receiver.signal in _INSTANCE_SIGNALS
+    }
     if not senders:
         return None
     return senders.pop() if len(senders) == 1 else ""
