@@ -286,7 +286,7 @@ class AnnotatedModel:
 
     @property
     def text(self) -> str:
-        return f"a collection of {self.label} instances" if self.many else f"the model {self.label}"
+        return f"{self.label} instances" if self.many else f"model {self.label}"
 
     def value(self) -> Value:
         return Value(Kind.MODEL_INSTANCES if self.many else Kind.MODEL_INSTANCE, self.label, model=self.model)

@@ -17,43 +17,40 @@ from flake8_celery_django.knowledge import bindings, models, tasks
 from flake8_celery_django.knowledge.imports import dotted_name
 from flake8_celery_django.knowledge.project_names import project_task_base
 from flake8_celery_django.project.facts import TaskBaseFact
-from flake8_celery_django.registry import on, rule
+from flake8_celery_django.registry import Rule, on, rule
 
 MODEL_INSTANCE_ARGUMENT = rule(
     "CDJ101",
     "model-instance-task-argument",
-    "{task}.{method}() gets {what} {argument}{model} as {position}: {why}; pass {remedy} and "
-    "fetch the rows in the task",
+    "{task}.{method}() gets {model} {what} {argument}, {why}; pass {remedy}",
     summary="Django model instance passed to a Celery task call",
     uses=(tasks.CANVAS_MEMBERS,),
 )
 MODEL_ANNOTATED_PARAMETER = rule(
     "CDJ102",
     "model-annotated-task-parameter",
-    "task {task}() declares parameter {parameter} as {model}, so callers send instances; "
-    "take {parameter}_id and fetch the row inside the task",
+    "task {task}() takes {model} as {parameter}; take {remedy} instead",
     summary="Celery task parameter annotated with a Django model class",
     uses=(tasks.CANVAS_MEMBERS,),
 )
 UNSERIALIZABLE_ARGUMENT = rule(
     "CDJ103",
     "unserializable-task-argument",
-    "{task}.{method}() gets {what} {argument} as {position}, which {serializer} cannot encode "
-    "(kombu raises EncodeError); pass {remedy} instead",
+    "{task}.{method}() gets {what} {argument}, not {serializer}-serializable; pass {remedy}",
     summary="Value the JSON serializer cannot encode (queryset, set, request, file, function) "
     "passed to a Celery task call",
     uses=(tasks.CANVAS_MEMBERS,),
 )
 
 _REMEDIES = {
-    Kind.QUERYSET: ("the queryset", "a list of primary keys (list(qs.values_list('pk', flat=True)))"),
-    Kind.SET: ("the set", "a list (sorted(...) or list(...))"),
-    Kind.HTTP_REQUEST: ("the HTTP request", "the plain values the task needs (request.user.pk, ...)"),
-    Kind.OPEN_FILE: ("the open file", "its path or its contents"),
-    Kind.FUNCTION: ("the function object", "a task signature or the dotted name of the function"),
+    Kind.QUERYSET: ("queryset", "a list of pks"),
+    Kind.SET: ("set", "a list"),
+    Kind.HTTP_REQUEST: ("HTTP request", "the values it needs"),
+    Kind.OPEN_FILE: ("open file", "its path"),
+    Kind.FUNCTION: ("function", "its dotted name"),
 }
 # Longest argument text quoted in a message.
-_MAX_TEXT = 40
+_MAX_TEXT = 30
 
 
 def _text(node: ast.expr) -> str:
@@ -67,13 +64,32 @@ def _text(node: ast.expr) -> str:
     return name if len(name) <= _MAX_TEXT else name[: _MAX_TEXT - 3] + "..."
 
 
+# Longest message, code included.  Past it the quoted argument is shortened (``...``) to 20
+# characters, then the argument and the task are shortened further.
+_MAX_MESSAGE = 100
+_SHORTENING = (("argument", 20), ("argument", 8), ("task", 8))
+
+
+def _report(ctx: FileContext, node: ast.AST, rule: Rule, **fields: str) -> None:
+    """Report with the quoted texts shortened so that the message fits in 100 characters."""
+    for key, shortest in _SHORTENING:
+        excess = len(rule.format(**fields)) - _MAX_MESSAGE
+        if excess <= 0:
+            break
+        text = fields.get(key)
+        if text is None or len(text) <= shortest:
+            continue
+        fields[key] = text[: max(len(text) - excess - 3, shortest - 3)] + "..."
+    ctx.report(node, rule, **fields)
+
+
 # Labels of instances whose model the file does not name (``self.object``, a receiver's ``instance``).
 _UNNAMED_MODELS = frozenset({"object", "instance", ""})
 
 
-def _model_note(label: str) -> str:
-    """`` (Order)`` after the argument when the model is known, nothing otherwise."""
-    return "" if label in _UNNAMED_MODELS else f" ({label})"
+def _model_name(label: str) -> str:
+    """``Order`` when the model is known, ``model`` otherwise (``gets model instance self.object``)."""
+    return "model" if label in _UNNAMED_MODELS else label
 
 
 def _values_inside(argument: ast.expr) -> Iterator[ast.expr]:
@@ -91,14 +107,13 @@ def _values_inside(argument: ast.expr) -> Iterator[ast.expr]:
             yield node
 
 
-def _why_instance(serializer: tasks.Serializer, many: bool) -> str:
-    """Why an instance (or a collection of them) must not travel, said for the project's serializer."""
-    it = "they arrive" if many else "it arrives"
+def _why(serializer: tasks.Serializer) -> str:
+    """Why an instance must not travel, said for the project's serializer."""
     if serializer.is_json:
-        return "JSON cannot encode " + ("them" if many else "it")
+        return "not JSON-serializable"
     if serializer.is_pickle:
-        return f"pickled, {it} stale"
-    return f"sent through {serializer.name}, {it} stale"
+        return "stale when pickled"
+    return f"stale via {serializer.name}"
 
 
 # Kinds that only JSON (and serializers like it) cannot encode: pickle sends sets and named functions.
@@ -113,20 +128,20 @@ def check_task_arguments(node: ast.Call, ctx: FileContext) -> None:
     serializer = tasks.task_serializer(ctx)
     for argument in call.arguments:
         if argument.value is not None:
-            _check_value(argument.node, argument.value, argument.text, argument.label, call, serializer, ctx)
+            _check_value(argument.node, argument.value, argument.text, call, serializer, ctx)
             continue
         for value_node in _values_inside(argument.node):
             if isinstance(value_node, ast.GeneratorExp):
                 if serializer.is_json or serializer.is_pickle:
-                    ctx.report(
-                        value_node, UNSERIALIZABLE_ARGUMENT, task=call.task, method=call.method,
-                        what="the generator", argument=_text(value_node), position=argument.label,
-                        remedy="a list", serializer=_serializer_name(serializer),
+                    _report(
+                        ctx, value_node, UNSERIALIZABLE_ARGUMENT, task=call.task, method=call.method,
+                        what="generator", argument=_text(value_node), remedy="a list",
+                        serializer=_serializer_name(serializer),
                     )
                 continue
             value = bindings.infer(value_node, ctx)
             if value is not None:
-                _check_value(value_node, value, _text(value_node), argument.label, call, serializer, ctx)
+                _check_value(value_node, value, _text(value_node), call, serializer, ctx)
 
 
 def _serializer_name(serializer: tasks.Serializer) -> str:
@@ -134,24 +149,22 @@ def _serializer_name(serializer: tasks.Serializer) -> str:
 
 
 def _check_value(
-    node: ast.expr, value: Value, text: str, position: str, call: tasks.TaskCall,
-    serializer: tasks.Serializer, ctx: FileContext,
+    node: ast.expr, value: Value, text: str, call: tasks.TaskCall, serializer: tasks.Serializer,
+    ctx: FileContext,
 ) -> None:
     if value.kind is Kind.MODEL_INSTANCE or value.kind is Kind.MODEL_INSTANCES:
         many = value.kind is Kind.MODEL_INSTANCES
-        ctx.report(
-            node, MODEL_INSTANCE_ARGUMENT, task=call.task, method=call.method,
-            what="model instances" if many else "the model instance", argument=text,
-            model=_model_note(value.label), position=position, why=_why_instance(serializer, many),
-            remedy="their pks" if many else f"{text}.pk",
+        _report(
+            ctx, node, MODEL_INSTANCE_ARGUMENT, task=call.task, method=call.method,
+            what="instances" if many else "instance", argument=text,
+            model=_model_name(value.label), why=_why(serializer), remedy="their pks" if many else "its pk",
         )
         return
     if value.kind is Kind.QUERYSET and not serializer.is_json:
         # Pickled, a queryset is evaluated when the task is sent: its rows arrive stale.
-        ctx.report(
-            node, MODEL_INSTANCE_ARGUMENT, task=call.task, method=call.method, what="the queryset",
-            argument=text, model=_model_note(value.label), position=position,
-            why=_why_instance(serializer, True), remedy="their pks",
+        _report(
+            ctx, node, MODEL_INSTANCE_ARGUMENT, task=call.task, method=call.method, what="queryset",
+            argument=text, model=_model_name(value.label), why=_why(serializer), remedy="their pks",
         )
         return
     if value.kind not in _REMEDIES or not (serializer.is_json or serializer.is_pickle):
@@ -161,10 +174,10 @@ def _check_value(
         return
     what, remedy = _REMEDIES[value.kind]
     if lambda_function:
-        what = "the lambda"
-    ctx.report(
-        node, UNSERIALIZABLE_ARGUMENT, task=call.task, method=call.method, what=what, argument=text,
-        position=position, remedy=remedy, serializer=_serializer_name(serializer),
+        what = "lambda"
+    _report(
+        ctx, node, UNSERIALIZABLE_ARGUMENT, task=call.task, method=call.method, what=what, argument=text,
+        remedy=remedy, serializer=_serializer_name(serializer),
     )
 
 
@@ -245,7 +258,7 @@ def check_task_parameters(node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Fil
     for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
         annotated = models.annotated_model(argument.annotation, ctx)
         if annotated is not None:
-            ctx.report(
-                argument, MODEL_ANNOTATED_PARAMETER, task=node.name, parameter=argument.arg,
-                model=annotated.text,
+            _report(
+                ctx, argument, MODEL_ANNOTATED_PARAMETER, task=node.name, parameter=argument.arg,
+                model=annotated.text, remedy="a list of ids" if annotated.many else f"{argument.arg}_id",
             )
