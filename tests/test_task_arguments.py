@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +19,7 @@ from flake8_celery_django.project.facts import (
 from flake8_celery_django.project.knowledge import NO_PROJECT, ProjectKnowledge
 from tests import in_project
 from tests.cases import Case, all_codes_settings, assert_case, invalid, valid
+from tests.project_files import write_project
 
 CASES: list[Case] = [
     # -- CDJ101: a model instance handed to a task call ------------------------------------------
@@ -754,3 +756,124 @@ def test_a_receiver_that_also_receives_plain_data_is_not_judged() -> None:
         (18, 33, "CDJ101", "CDJ101 tasks.change_temp....delay() gets Order instance instance, not "
          "JSON-serializable; pass its pk"),
     ]
+
+
+# -- a small project on disk, read by the project index ----------------------------------------------
+PROJECT_FILES = {
+    "pyproject.toml": "",
+    "config/__init__.py": "",
+    "config/settings.py": 'CELERY_TASK_SERIALIZER = "pickle"\n',
+    "shop/__init__.py": "",
+    "shop/models.py": """
+        from django.db import models
+
+
+        class Organization(models.Model):
+            name = models.CharField(max_length=20)
+
+
+        class Project(models.Model):
+            organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="projects")
+
+
+        class Document(models.Model):
+            project = models.ForeignKey("shop.Project", on_delete=models.CASCADE)
+            title = models.CharField(max_length=20)
+        """,
+    "shop/decorators.py": """
+        from celery import shared_task
+
+
+        def job(func):
+            return shared_task(func)
+        """,
+    "shop/taskbase.py": """
+        from celery import Task
+
+
+        class DocumentTask(Task):
+            def __call__(self, *args, **kwargs):
+                from shop.models import Document
+
+                kwargs["document"] = Document.objects.get(pk=kwargs.pop("document_id"))
+                return super().__call__(*args, **kwargs)
+        """,
+    "shop/jobs.py": """
+        from celery import shared_task
+
+        from shop.decorators import job
+        from shop.models import Document, Organization
+        from shop.taskbase import DocumentTask
+
+
+        @job
+        def reindex(documents: list[Document], owner: Organization | None = None):
+            pass
+
+
+        @shared_task(base=DocumentTask)
+        def render(document: Document):
+            pass
+        """,
+    "shop/signals.py": """
+        from django.db.models.signals import post_save
+        from django.dispatch import receiver
+
+        from shop.jobs import reindex, render
+        from shop.models import Document
+
+
+        @receiver(post_save, sender=Document)
+        def document_saved(sender, instance, created, **kwargs):
+            reindex.delay([instance], instance.project.organization)
+            kwargs = {"document": instance}
+            render.apply_async(kwargs=kwargs)
+            render.apply_async(kwargs={"document_id": instance.pk})
+
+
+        def connected_in_ready(sender, instance, **kwargs):
+            siblings = [instance.project]
+            reindex.s(siblings)
+        """,
+    "shop/apps.py": """
+        from django.apps import AppConfig
+        from django.db.models.signals import post_delete
+
+
+        class ShopConfig(AppConfig):
+            name = "shop"
+
+            def ready(self):
+                from shop import models, signals
+
+                post_delete.connect(signals.connected_in_ready, sender=models.Document)
+        """,
+}
+
+
+def test_a_project_on_disk_through_the_index(tmp_path: Path) -> None:
+    root = write_project(tmp_path, PROJECT_FILES)
+
+    def findings(name: str) -> list[tuple[int, int, str, str]]:
+        path = root / name
+        found = check_source(path.read_text(), str(path), all_codes_settings(), strict=True)
+        return [(f.line, f.col, f.code, f.message) for f in found if f.code.startswith("CDJ1")]
+
+    pickled = ", stale when pickled; pass "
+    assert findings("shop/signals.py") == [
+        (10, 19, "CDJ101", "CDJ101 reindex.delay() gets Document instance instance" + pickled + "its pk"),
+        (10, 30, "CDJ101", "CDJ101 reindex.delay() gets Organization instance instance.proje..." + pickled + "its pk"),
+        (12, 30, "CDJ101", "CDJ101 render.apply_async() gets Document instance kwargs['docum..." + pickled + "its pk"),
+        (18, 14, "CDJ101", "CDJ101 reindex.s() gets Project instances siblings" + pickled + "their pks"),
+    ]
+    # render() has a base that fetches the document from its key: its annotation is not reported.
+    assert findings("shop/jobs.py") == [
+        (9, 12, "CDJ102", "CDJ102 task reindex() takes Document instances as documents; take a list of ids instead"),
+        (9, 39, "CDJ102", "CDJ102 task reindex() takes model Organization as owner; take owner_id instead"),
+    ]
+    # Without the index each file is judged alone: the receiver's instance is still one (also in the
+    # kwargs dict), but its relations, the task behind reindex.s() and the list are not known.
+    alone = all_codes_settings(project_index=False)
+    path = root / "shop/signals.py"
+    assert [(f.line, f.col, f.code) for f in check_source(path.read_text(), str(path), alone, strict=True)
+            if f.code.startswith("CDJ1")] == [(10, 19, "CDJ101"), (12, 30, "CDJ101")]
