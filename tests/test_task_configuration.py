@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from flake8_celery_django.api import check_source
@@ -7,6 +9,7 @@ from flake8_celery_django.project.facts import ModuleFacts, SettingsFact, TaskBa
 from flake8_celery_django.project.knowledge import NO_PROJECT, ProjectKnowledge
 from tests.cases import Case, all_codes_settings, assert_case, invalid, valid
 from tests.in_project import check_in_project
+from tests.project_files import write_project
 
 CASES: list[Case] = [
     # -- CDJ601: autoretry_for without retry_backoff ---------------------------------------------
@@ -304,3 +307,71 @@ def fetch(url):
 def test_the_app_task_class_counts_for_decorated_tasks(task_cls: str | None, expected: list[tuple[int, int]]) -> None:
     index = ProjectKnowledge([BASES, ModuleFacts("core.celery", settings=SettingsFact(task_cls=task_cls))])
     assert [(line, col) for line, col, _ in _cdj601(APP_TASK_CLASS, index)] == expected
+
+
+# -- a small project on disk, read by the project index ----------------------------------------------
+PROJECT_FILES = {
+    "pyproject.toml": "",
+    "shop/__init__.py": "",
+    "shop/celery.py": """
+        from celery import Celery
+
+        app = Celery("shop")
+        """,
+    "shop/bases.py": """
+        from celery import Task
+
+
+        class ProfiledTask(Task):
+            def __call__(self, *args, **kwargs):
+                return super().__call__(*args, **kwargs)
+
+
+        class PoliteTask(Task):
+            retry_backoff = True
+
+
+        class RetryingTask(Task):
+            autoretry_for = (IOError,)
+        """,
+    "shop/webhooks.py": """
+        from shop.bases import PoliteTask, ProfiledTask, RetryingTask
+        from shop.celery import app
+
+
+        @app.task(base=ProfiledTask, bind=True, max_retries=5, autoretry_for=(IOError,))
+        def send_webhook(self, pk):
+            pass
+
+
+        @app.task(base=PoliteTask, autoretry_for=(IOError,))
+        def polite(pk):
+            pass
+
+
+        @app.task(base=RetryingTask)
+        def inherited(pk):
+            pass
+
+
+        class Fetch(ProfiledTask):
+            autoretry_for = (IOError,)
+
+            def run(self, url):
+                pass
+        """,
+}
+
+
+def test_task_bases_of_a_project_on_disk(tmp_path: Path) -> None:
+    root = write_project(tmp_path, PROJECT_FILES)
+    path = root / "shop" / "webhooks.py"
+    found = check_source(path.read_text(), str(path), all_codes_settings(), strict=True)
+    remedy = " sets autoretry_for without retry_backoff; add retry_backoff=True"
+    assert [(f.line, f.col, f.code, f.message) for f in found] == [
+        (5, 55, "CDJ601", "CDJ601 task send_webhook()" + remedy),
+        (15, 10, "CDJ601", "CDJ601 task inherited()" + remedy),
+        (21, 4, "CDJ601", "CDJ601 task class Fetch" + remedy),
+    ]
+    alone = all_codes_settings(project_index=False)
+    assert check_source(path.read_text(), str(path), alone, strict=True) == []
