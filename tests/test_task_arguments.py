@@ -656,11 +656,11 @@ def plain(order: Order):
 
 def test_tasks_declared_through_a_project_decorator_and_collection_annotations() -> None:
     assert _cdj102(PROJECT_DECORATED, shop()) == [
-        (9, 9, "CDJ102 task ship() takes Order instances as orders; take a list of ids instead"),
-        (9, 30, "CDJ102 task ship() takes model Receipt as receipt; take receipt_id instead"),
-        (13, 10, "CDJ102 task audit() takes model Order as order; take order_id instead"),
-        (13, 33, "CDJ102 task audit() takes Order instances as batch; take a list of ids instead"),
-        (13, 57, "CDJ102 task audit() takes model Order as maybe; take maybe_id instead"),
+        (9, 9, "CDJ102 task ship() takes Order instances as orders; take a list of ids"),
+        (9, 30, "CDJ102 task ship() takes model Receipt as receipt; take receipt_id"),
+        (13, 10, "CDJ102 task audit() takes model Order as order; take order_id"),
+        (13, 33, "CDJ102 task audit() takes Order instances as batch; take a list of ids"),
+        (13, 57, "CDJ102 task audit() takes model Order as maybe; take maybe_id"),
     ]
     # Without the index, ``project_task`` is an unknown decorator and ``Receipt`` an unknown class.
     assert _cdj102(PROJECT_DECORATED, NO_PROJECT) == []
@@ -753,7 +753,7 @@ def test_a_receiver_that_also_receives_plain_data_is_not_judged() -> None:
         ReceiverFact("shop.handlers.on_post_save", "post_save", "shop.models.Order"),
     )))
     assert check_in_project(source, index, "shop.handlers") == [
-        (18, 33, "CDJ101", "CDJ101 tasks.change_temp....delay() gets Order instance instance, not "
+        (18, 33, "CDJ101", "CDJ101 change_templates.delay() gets Order instance instance, not "
          "JSON-serializable; pass its pk"),
     ]
 
@@ -868,8 +868,8 @@ def test_a_project_on_disk_through_the_index(tmp_path: Path) -> None:
     ]
     # render() has a base that fetches the document from its key: its annotation is not reported.
     assert findings("shop/jobs.py") == [
-        (9, 12, "CDJ102", "CDJ102 task reindex() takes Document instances as documents; take a list of ids instead"),
-        (9, 39, "CDJ102", "CDJ102 task reindex() takes model Organization as owner; take owner_id instead"),
+        (9, 12, "CDJ102", "CDJ102 task reindex() takes Document instances as documents; take a list of ids"),
+        (9, 39, "CDJ102", "CDJ102 task reindex() takes model Organization as owner; take owner_id"),
     ]
     # Without the index each file is judged alone: the receiver's instance is still one (also in the
     # kwargs dict), but its relations, the task behind reindex.s() and the list are not known.
@@ -877,3 +877,21 @@ def test_a_project_on_disk_through_the_index(tmp_path: Path) -> None:
     path = root / "shop/signals.py"
     assert [(f.line, f.col, f.code) for f in check_source(path.read_text(), str(path), alone, strict=True)
             if f.code.startswith("CDJ1")] == [(10, 19, "CDJ101"), (12, 30, "CDJ101")]
+
+
+def test_long_messages_are_shortened_to_100_characters() -> None:
+    source = """
+    from django.db.models.signals import post_save
+    from django.dispatch import receiver
+    from shop.models import Order
+    from documents.tasks import process_custom_field_select_update as update
+
+    @receiver(post_save, sender=Order)
+    def saved(sender, instance, **kwargs):
+        documents.tasks.process_custom_field_select_update.apply_async(kwargs={"custom_field": instance})
+        update.delay(instance.customer.organization)
+    """
+    assert [message for *_, message in check_in_project(source, shop(serializer="pickle"))] == [
+        "CDJ101 process_custom....apply_async() gets Order instance instance, stale when pickled; pass its pk",
+        "CDJ101 update.delay() gets Organization instance instance.custom..., stale when pickled; pass its pk",
+    ]

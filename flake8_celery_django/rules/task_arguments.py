@@ -29,7 +29,7 @@ MODEL_INSTANCE_ARGUMENT = rule(
 MODEL_ANNOTATED_PARAMETER = rule(
     "CDJ102",
     "model-annotated-task-parameter",
-    "task {task}() takes {model} as {parameter}; take {remedy} instead",
+    "task {task}() takes {model} as {parameter}; take {remedy}",
     summary="Celery task parameter annotated with a Django model class",
     uses=(tasks.CANVAS_MEMBERS,),
 )
@@ -65,9 +65,9 @@ def _text(node: ast.expr) -> str:
 
 
 # Longest message, code included.  Past it the quoted argument is shortened (``...``) to 20
-# characters, then the argument and the task are shortened further.
+# characters, the task loses its module (``tasks.ship`` -> ``ship``), then both are cut further.
 _MAX_MESSAGE = 100
-_SHORTENING = (("argument", 20), ("argument", 8), ("task", 8))
+_SHORTENING = (("argument", 20), ("task", 0), ("argument", 8), ("task", 8))
 
 
 def _report(ctx: FileContext, node: ast.AST, rule: Rule, **fields: str) -> None:
@@ -77,9 +77,12 @@ def _report(ctx: FileContext, node: ast.AST, rule: Rule, **fields: str) -> None:
         if excess <= 0:
             break
         text = fields.get(key)
-        if text is None or len(text) <= shortest:
+        if text is None:
             continue
-        fields[key] = text[: max(len(text) - excess - 3, shortest - 3)] + "..."
+        if shortest == 0:
+            fields[key] = text.rpartition(".")[2]
+        elif len(text) > shortest:
+            fields[key] = text[: max(len(text) - excess - 3, shortest - 3)] + "..."
     ctx.report(node, rule, **fields)
 
 
