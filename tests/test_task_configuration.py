@@ -375,3 +375,76 @@ def test_task_bases_of_a_project_on_disk(tmp_path: Path) -> None:
     ]
     alone = all_codes_settings(project_index=False)
     assert check_source(path.read_text(), str(path), alone, strict=True) == []
+
+
+# pretix's shape: task bases derive from ``app.Task`` of the Celery app of another module, and one of
+# them fetches the event from its key with a queryset chain (``Event.objects.select_related(...).get``).
+APP_TASK_BASES = {
+    "pyproject.toml": "",
+    "tix/__init__.py": "",
+    "tix/celery_app.py": """
+        from celery import Celery
+
+        app = Celery("tix")
+        """,
+    "tix/models.py": """
+        from django.db import models
+
+
+        class Event(models.Model):
+            slug = models.SlugField()
+        """,
+    "tix/tasks.py": """
+        from tix.celery_app import app
+        from tix.models import Event
+
+
+        class ProfiledTask(app.Task):
+            def __call__(self, *args, **kwargs):
+                return super().__call__(*args, **kwargs)
+
+
+        class EventTask(app.Task):
+            def __call__(self, *args, **kwargs):
+                event = Event.objects.select_related("organizer").get(pk=kwargs.pop("event"))
+                return super().__call__(*args, event=event, **kwargs)
+
+
+        class ProfiledEventTask(ProfiledTask, EventTask):
+            pass
+        """,
+    "tix/services.py": """
+        from django.db import DatabaseError
+
+        from tix.celery_app import app
+        from tix.models import Event
+        from tix.tasks import ProfiledEventTask, ProfiledTask
+
+
+        @app.task(base=ProfiledEventTask, bind=True)
+        def export(self, event: Event, fileid: str):
+            pass
+
+
+        @app.task(base=ProfiledTask, bind=True)
+        def profiled(self, event: Event):
+            pass
+
+
+        @app.task(base=ProfiledTask, bind=True, max_retries=5, autoretry_for=(DatabaseError,))
+        def send_webhook(self, logentry_id: int):
+            pass
+        """,
+}
+
+
+def test_task_bases_built_on_the_task_class_of_a_celery_app(tmp_path: Path) -> None:
+    root = write_project(tmp_path, APP_TASK_BASES)
+    path = root / "tix" / "services.py"
+    found = check_source(path.read_text(), str(path), all_codes_settings(), strict=True)
+    # export()'s base resolves the key: silent; profiled()'s base does not.
+    assert [(f.line, f.col, f.code, f.message) for f in found] == [
+        (14, 19, "CDJ102", "CDJ102 task profiled() takes model Event as event; take event_id"),
+        (18, 55, "CDJ601", "CDJ601 task send_webhook() sets autoretry_for without retry_backoff; "
+         "add retry_backoff=True"),
+    ]

@@ -64,6 +64,13 @@ def relation_target(node: ast.expr, names: Names, own: str) -> str | None:
     return names.qualify(node) or dotted_name(node)
 
 
+def _base_name(base: ast.expr, names: Names) -> str:
+    """A base class's absolute name; ``app.Task`` of a Celery application is Celery's ``Task``."""
+    if isinstance(base, ast.Attribute) and base.attr == "Task" and names.is_celery_app(base.value):
+        return "celery.Task"
+    return names.qualify(base) or dotted_name(base) or ""
+
+
 class ClassReader:
     """Reads one class statement; :meth:`facts` gives the candidate facts it supports."""
 
@@ -71,7 +78,7 @@ class ClassReader:
         self.node = node
         self.qualified = qualified
         self.names = names
-        self.bases = tuple(names.qualify(base) or dotted_name(base) or "" for base in node.bases)
+        self.bases = tuple(_base_name(base, names) for base in node.bases)
         self.project_based = any(base and names.is_project(base) for base in self.bases)
 
     def _based_on(self, roots: frozenset[str]) -> bool:
@@ -239,14 +246,16 @@ def _fetches_rows(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
         func = node.func
         if isinstance(func, ast.Name) and func.id == "get_object_or_404":
             return True
-        if (
-            isinstance(func, ast.Attribute)
-            and func.attr in _FETCHES
-            and isinstance(func.value, ast.Attribute)
-            and func.value.attr in ("objects", "_default_manager")
-        ):
+        if isinstance(func, ast.Attribute) and func.attr in _FETCHES and _on_manager(func.value):
             return True
     return False
+
+
+def _on_manager(node: ast.expr) -> bool:
+    """``Event.objects`` or a queryset built on it (``Event.objects.select_related("organizer")``)."""
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        node = node.func.value
+    return isinstance(node, ast.Attribute) and node.attr in ("objects", "_default_manager")
 
 
 def sets_timeout_in(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> bool:
