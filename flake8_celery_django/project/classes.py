@@ -64,13 +64,6 @@ def relation_target(node: ast.expr, names: Names, own: str) -> str | None:
     return names.qualify(node) or dotted_name(node)
 
 
-def _base_name(base: ast.expr, names: Names) -> str:
-    """A base class's absolute name; ``app.Task`` of a Celery application is Celery's ``Task``."""
-    if isinstance(base, ast.Attribute) and base.attr == "Task" and names.is_celery_app(base.value):
-        return "celery.Task"
-    return names.qualify(base) or dotted_name(base) or ""
-
-
 class ClassReader:
     """Reads one class statement; :meth:`facts` gives the candidate facts it supports."""
 
