@@ -326,12 +326,6 @@ def annotated_model(annotation: ast.expr | None, ctx: FileContext) -> AnnotatedM
     return None
 
 
-def annotation_label(annotation: ast.expr | None, ctx: FileContext) -> str | None:
-    """The model named by an annotation of one instance: ``Order``, ``Optional[Order]``, ``Order | None``."""
-    found = annotated_model(annotation, ctx)
-    return found.label if found is not None and not found.many else None
-
-
 def bind_parameters(node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope, ctx: FileContext) -> None:
     """Parameters that hold model instances or the HTTP request."""
     arguments = node.args

@@ -58,7 +58,8 @@ class TaskArgument:
     """One value handed to a task, with how the message names it (``argument 1``, ``order=``).
 
     ``value`` is set when the call site alone does not show it: an item of a dict bound earlier
-    and passed as ``kwargs=kwargs`` (``text`` then names it: ``kwargs['order']``).
+    and passed as ``kwargs=kwargs`` or ``**kwargs`` (``text`` then names it: ``kwargs['order']``),
+    or a collection of instances passed as ``args=rows`` or ``*rows``.
     """
 
     node: ast.expr
