@@ -17,6 +17,7 @@ from flake8_celery_django.project.facts import (
     TaskFact,
 )
 from flake8_celery_django.project.knowledge import NO_PROJECT, ProjectKnowledge
+from flake8_celery_django.settings import Settings
 from tests import in_project
 from tests.cases import Case, all_codes_settings, assert_case, invalid, valid
 from tests.project_files import write_project
@@ -871,6 +872,14 @@ def test_a_project_on_disk_through_the_index(tmp_path: Path) -> None:
         (9, 12, "CDJ102", "CDJ102 task reindex() takes Document instances as documents; take a list of ids"),
         (9, 39, "CDJ102", "CDJ102 task reindex() takes model Organization as owner; take owner_id"),
     ]
+    # Each rule alone reports what it reports among all.
+    for code in ("CDJ101", "CDJ102"):
+        for name in ("shop/signals.py", "shop/jobs.py"):
+            path = root / name
+            alone_settings = Settings(enabled=frozenset({code}))
+            assert [(f.line, f.col, f.code, f.message) for f in check_source(
+                path.read_text(), str(path), alone_settings, strict=True
+            )] == [finding for finding in findings(name) if finding[2] == code]
     # Without the index each file is judged alone: the receiver's instance is still one (also in the
     # kwargs dict), but its relations, the task behind reindex.s() and the list are not known.
     alone = all_codes_settings(project_index=False)

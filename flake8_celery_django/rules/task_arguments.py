@@ -37,8 +37,8 @@ UNSERIALIZABLE_ARGUMENT = rule(
     "CDJ103",
     "unserializable-task-argument",
     "{task}.{method}() gets {what} {argument}, not {serializer}-serializable; pass {remedy}",
-    summary="Value the JSON serializer cannot encode (queryset, set, request, file, function) "
-    "passed to a Celery task call",
+    summary="Value the task serializer (JSON by default) cannot encode (queryset, set, request, file, "
+    "function) passed to a Celery task call",
     uses=(tasks.CANVAS_MEMBERS,),
 )
 
