@@ -602,6 +602,9 @@ def send(pk):
     order = Order.objects.get(pk=pk)
     unpaid = Order.objects.filter(total=0)
     audit.delay(order, unpaid, {1, 2}, helper, lambda: 1)
+    def nested():
+        pass
+    audit.delay(nested)
 """
 
 
@@ -610,11 +613,13 @@ def test_messages_follow_the_project_task_serializer() -> None:
         (11, 16, "CDJ101", "CDJ101 audit.delay() gets Order instance order, stale when pickled; pass its pk"),
         (11, 23, "CDJ101", "CDJ101 audit.delay() gets Order queryset unpaid, stale when pickled; pass their pks"),
         (11, 47, "CDJ103", "CDJ103 audit.delay() gets lambda lambda: 1, not pickle-serializable; pass its dotted name"),
+        (14, 16, "CDJ103", "CDJ103 audit.delay() gets function nested, not pickle-serializable; pass its dotted name"),
     ]
     json_findings = check_in_project(SERIALIZED, shop(serializer="json"))
     assert json_findings == check_in_project(SERIALIZED, shop())
     assert [(line, col, code) for line, col, code, _ in json_findings] == [
         (11, 16, "CDJ101"), (11, 23, "CDJ103"), (11, 31, "CDJ103"), (11, 39, "CDJ103"), (11, 47, "CDJ103"),
+        (14, 16, "CDJ103"),
     ]
     assert [message for *_, message in json_findings[:2]] == [
         "CDJ101 audit.delay() gets Order instance order, not JSON-serializable; pass its pk",

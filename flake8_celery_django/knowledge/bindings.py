@@ -193,6 +193,8 @@ def _set(ctx: FileContext, name: str, value: Value | None) -> None:
         bindings[name] = value
 
 
+# The label of a function object defined inside another function.
+NESTED_FUNCTION = "nested function"
 # Shadows an outer binding: the name holds something this file does not tell.
 _UNKNOWN = Value(Kind.UNKNOWN)
 
@@ -324,7 +326,9 @@ def new_function_scope(node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileCo
     tasks.record_function(node, scope, ctx)
     # The name of a plain (undecorated) function holds a function object, not data.
     if ctx.scope.kind in ("module", "function"):
-        _set(ctx, node.name, None if node.decorator_list else Value(Kind.FUNCTION, node.name))
+        # A function defined inside another one is marked: pickle cannot send it by reference.
+        label = NESTED_FUNCTION if ctx.scope.kind == "function" else node.name
+        _set(ctx, node.name, None if node.decorator_list else Value(Kind.FUNCTION, label))
     return scope
 
 

@@ -119,10 +119,6 @@ def _why(serializer: tasks.Serializer) -> str:
     return f"stale via {serializer.name}"
 
 
-# Kinds that only JSON (and serializers like it) cannot encode: pickle sends sets and named functions.
-_PICKLABLE = frozenset({Kind.SET, Kind.FUNCTION})
-
-
 @on(ast.Call, rules=(MODEL_INSTANCE_ARGUMENT, UNSERIALIZABLE_ARGUMENT))
 def check_task_arguments(node: ast.Call, ctx: FileContext) -> None:
     call = tasks.task_call(node, ctx)
@@ -173,7 +169,9 @@ def _check_value(
     if value.kind not in _REMEDIES or not (serializer.is_json or serializer.is_pickle):
         return
     lambda_function = value.kind is Kind.FUNCTION and value.label == "lambda"
-    if serializer.is_pickle and value.kind in _PICKLABLE and not lambda_function:
+    # Pickle sends sets, and functions of a module by reference (not lambdas nor nested functions).
+    by_reference = value.kind is Kind.FUNCTION and value.label not in ("lambda", bindings.NESTED_FUNCTION)
+    if serializer.is_pickle and (value.kind is Kind.SET or by_reference):
         return
     what, remedy = _REMEDIES[value.kind]
     if lambda_function:
