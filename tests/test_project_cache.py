@@ -80,7 +80,8 @@ def test_editing_a_models_file_invalidates_its_facts(shop: Path, parses: list[st
     before = index.build_index(str(shop), None).knowledge
     assert not before.is_model("shop.models.Coupon")
     models = shop / "src" / "shop" / "models.py"
-    models.write_text(models.read_text() + "\n\nclass Coupon(models.Model):\n    code = models.CharField(unique=True)\n")
+    coupon = "\n\nclass Coupon(models.Model):\n    code = models.CharField(unique=True)\n"
+    models.write_text(models.read_text() + coupon)
     status = models.stat()
     os.utime(models, ns=(status.st_atime_ns, status.st_mtime_ns + 1_000_000_000))
     parses.clear()
@@ -95,7 +96,8 @@ def test_editing_a_models_file_invalidates_its_facts(shop: Path, parses: list[st
 
 def test_a_new_file_is_read(shop: Path, parses: list[str]) -> None:
     index.build_index(str(shop), None)
-    write_project(shop, {"src/shop/extra.py": "from celery import shared_task\n\n@shared_task\ndef later():\n    pass\n"})
+    extra = "from celery import shared_task\n\n@shared_task\ndef later():\n    pass\n"
+    write_project(shop, {"src/shop/extra.py": extra})
     parses.clear()
     knowledge = index.build_index(str(shop), None).knowledge
     assert parses == ["extra.py"]

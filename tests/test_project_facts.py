@@ -210,7 +210,9 @@ def test_a_base_that_does_not_defer(tmp_path: Path) -> None:
         ("shop.http.plain_session", SessionFact("shop.http.plain_session", False, "factory", "requests.Session")),
         (
             "shop.http.mounted_session",
-            SessionFact("shop.http.mounted_session", True, "factory", "requests.Session", ("shop.http.TimeoutAdapter",)),
+            SessionFact(
+                "shop.http.mounted_session", True, "factory", "requests.Session", ("shop.http.TimeoutAdapter",)
+            ),
         ),
         ("shop.http.partial_session", SessionFact("shop.http.partial_session", True, "factory", "requests.Session")),
         (
@@ -219,7 +221,10 @@ def test_a_base_that_does_not_defer(tmp_path: Path) -> None:
         ),
         ("shop.http.TimeoutSession", SessionFact("shop.http.TimeoutSession", True, "class", "requests.Session")),
         ("shop.http.PlainSession", SessionFact("shop.http.PlainSession", False, "class", "requests.Session")),
-        ("shop.http.Client.session", SessionFact("shop.http.Client.session", False, "holder", "shop.http.plain_session")),
+        (
+            "shop.http.Client.session",
+            SessionFact("shop.http.Client.session", False, "holder", "shop.http.plain_session"),
+        ),
         ("shop.http.Client.safe", SessionFact("shop.http.Client.safe", True, "holder", "shop.http.mounted_session")),
     ],
 )

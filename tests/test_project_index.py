@@ -43,7 +43,10 @@ def seen(monkeypatch: pytest.MonkeyPatch) -> list[tuple[ProjectKnowledge, str | 
     return contexts
 
 
-def test_check_tree_fills_the_project_and_the_module(shop: Path, seen: list[tuple[ProjectKnowledge, str | None]]) -> None:
+Seen = list[tuple[ProjectKnowledge, str | None]]
+
+
+def test_check_tree_fills_the_project_and_the_module(shop: Path, seen: Seen) -> None:
     path = shop / "src" / "shop" / "views.py"
     findings = api.check_source(VIEWS, str(path), Settings())
     assert [(f.line, f.col, f.code) for f in findings] == [(5, 4, "CDJ201")]
@@ -52,7 +55,7 @@ def test_check_tree_fills_the_project_and_the_module(shop: Path, seen: list[tupl
     assert project.enabled and project.is_model("shop.models.Order")
 
 
-def test_turned_off_the_rules_see_no_project(shop: Path, seen: list[tuple[ProjectKnowledge, str | None]]) -> None:
+def test_turned_off_the_rules_see_no_project(shop: Path, seen: Seen) -> None:
     path = shop / "src" / "shop" / "views.py"
     api.check_source(VIEWS, str(path), Settings(project_index=False))
     assert seen == [(NO_PROJECT, None)]

@@ -213,7 +213,8 @@ class _Extractor:
         at_module_level = not self.functions and not self.classes
         arguments = node.args
         state = _Function(
-            qualified, parameters=frozenset(a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs])
+            qualified,
+            parameters=frozenset(a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]),
         )
         for decorator in node.decorator_list:
             target = decorator.func if isinstance(decorator, ast.Call) else decorator
@@ -293,7 +294,9 @@ class _Extractor:
         state = self.classes.pop()
         for attribute, draft in state.holders.items():
             self.sessions.append(
-                SessionFact(f"{state.qualified}.{attribute}", draft.timeout, "holder", draft.makes, tuple(draft.adapters))
+                SessionFact(
+                    f"{state.qualified}.{attribute}", draft.timeout, "holder", draft.makes, tuple(draft.adapters)
+                )
             )
 
     # -- sessions -------------------------------------------------------------------------------
@@ -557,6 +560,8 @@ def _task(
     )
 
 
-def extract(tree: ast.Module, module: str, is_package: bool = False, packages: frozenset[str] = frozenset()) -> ModuleFacts:
+def extract(
+    tree: ast.Module, module: str, is_package: bool = False, packages: frozenset[str] = frozenset()
+) -> ModuleFacts:
     """The facts of one module; ``packages`` are the project's top-level names (what counts as project code)."""
     return _Extractor(tree, module, is_package, packages).run()
