@@ -98,6 +98,9 @@ def test_a_buffer_is_judged_by_its_own_facts(shop: Path) -> None:
     assert edited.model("shop.models.Order") == on_disk.model("shop.models.Order")
     # the same buffer again: the same knowledge, not merged again
     assert project_for(path, Settings(), ast.parse(buffer))[0] is edited
+    # a buffer that says what the file says: the index as built, nothing merged again
+    unchanged = (shop / "src" / "shop" / "models.py").read_text()
+    assert project_for(path, Settings(), ast.parse(unchanged))[0] is on_disk
 
 
 FLAKE8 = [sys.executable, "-m", "flake8"]
@@ -116,10 +119,9 @@ def test_parallel_flake8_gives_the_same_findings_and_a_valid_cache(shop: Path) -
     parallel = flake8(shop, "-j", "2", "src")
     assert serial.stderr == parallel.stderr == ""
     assert serial.stdout == parallel.stdout == (
-        "src/shop/tasks.py:32:10: CDJ102 task ping() declares parameter line as the model Line, so callers send "
-        "the instance; take line_id and fetch the row inside the task\n"
-        "src/shop/views.py:5:5: CDJ201 requests.get() has no timeout and can hang this worker forever; "
-        "pass timeout=<seconds> (or a (connect, read) tuple)\n"
+        "src/shop/models.py:24:9: CDJ301 self.total is read, changed and saved; use F() or select_for_update()\n"
+        "src/shop/tasks.py:32:10: CDJ102 task ping() takes model Line as line; take line_id instead\n"
+        "src/shop/views.py:5:5: CDJ201 requests.get() has no timeout and can hang forever; pass timeout=<seconds>\n"
     )
     names = sorted(os.listdir(shop / ".cdj_cache"))
     assert [name.split("-")[0] for name in names] == [".gitignore", "CACHEDIR.TAG", "calls", "files", "lock", "project"]

@@ -61,10 +61,13 @@ class ProjectIndex:
             self.raw = [_facts(source, entries, self.root, self.packages) for source in files]
         return self.raw
 
-    def with_buffer(self, facts: ModuleFacts) -> ProjectKnowledge:
+    def with_buffer(self, facts: ModuleFacts, path: str, is_package: bool) -> ProjectKnowledge:
         """The knowledge with one module's facts taken from an editor's buffer instead of the disk."""
         if self.buffer is not None and self.buffer[0] == facts:
             return self.buffer[1]
+        on_disk = parse_file(path) if os.path.isfile(path) else None
+        if on_disk is not None and extract(on_disk, facts.module, is_package, self.packages) == facts:
+            return self.knowledge  # the buffer says what the file says: nothing to merge again
         modules = [item for item in self.raw_facts() if item.module != facts.module]
         knowledge = ProjectKnowledge(merge([*modules, facts]))
         self.buffer = (facts, knowledge)
@@ -173,5 +176,5 @@ def project_for(
     cache_folder = os.path.abspath(settings.cache_dir) if settings.cache_dir else None
     index = project_index(root, cache_folder)
     if source_tree is not None and module:
-        return index.with_buffer(extract(source_tree, module, is_package, index.packages)), module
+        return index.with_buffer(extract(source_tree, module, is_package, index.packages), path, is_package), module
     return index.knowledge, module or None
