@@ -133,7 +133,9 @@ def test_not_models(knowledge: ProjectKnowledge) -> None:
 
 # -- tasks --------------------------------------------------------------------------------------
 def test_tasks_through_a_project_decorator_two_levels_deep(knowledge: ProjectKnowledge) -> None:
-    assert knowledge.task_decorators == frozenset({"shop.decorators.task", "shop.decorators.periodic"})
+    assert knowledge.task_decorators == frozenset(
+        {"shop.decorators.task", "shop.decorators.periodic", "shop.decorators.queued_task", "shop.decorators.our_task"}
+    )
     assert knowledge.task("shop.tasks.send_receipt") == TaskFact(
         "shop.tasks.send_receipt",
         parameters=("order", "lines", "note"),
@@ -156,6 +158,10 @@ def test_tasks_through_a_project_decorator_two_levels_deep(knowledge: ProjectKno
     )
     assert knowledge.task("shop.tasks.ping") == TaskFact(
         "shop.tasks.ping", parameters=("line",), model_parameters=(("line", "shop.models.Line"),)
+    )
+    # a module-level alias of shared_task
+    assert knowledge.task("shop.tasks.renamed") == TaskFact(
+        "shop.tasks.renamed", parameters=("order_id",), bind=True, decorator="shop.decorators.our_task"
     )
     assert knowledge.task("shop.tasks.not_a_task") is None
     assert not knowledge.is_task_decorator("shop.decorators.logged")

@@ -340,6 +340,8 @@ class _Extractor:
                     draft.timeout = True
                 return
         if not self.functions:
+            if not self.classes and isinstance(target, ast.Name) and self._is_task_decorator_value(value):
+                self.task_decorators.append(f"{self.module}.{target.id}" if self.module else target.id)
             return
         maker = self._session_maker(value)
         if maker is None:
@@ -355,6 +357,12 @@ class _Extractor:
         ):
             self.classes[-1].holders[target.attr] = draft
             self.functions[-1].drafts[f"self.{target.attr}"] = draft
+
+    def _is_task_decorator_value(self, value: ast.expr) -> bool:
+        """``my_task = shared_task`` or ``my_task = app.task(queue="q")``: a task decorator by another name."""
+        if isinstance(value, ast.Call) and not value.args:
+            value = value.func
+        return isinstance(value, (ast.Name, ast.Attribute)) and self.names.is_task_decorator(value)
 
     def _is_partial(self, call: ast.Call) -> bool:
         return self.names.qualify(call.func) in PARTIAL or dotted_name(call.func) in ("partial", "functools.partial")
