@@ -98,10 +98,8 @@ def _facts(source: SourceFile, entries: dict[str, FileEntry], root: str, package
 
 
 def fingerprint(root: str, files: list[SourceFile]) -> str:
-    digest = hashlib.sha256(f"{FORMAT}\0{root}".encode("utf-8", "surrogateescape"))
-    for source in files:
-        digest.update(f"\0{source.path}\0{source.size}\0{source.mtime_ns}".encode("utf-8", "surrogateescape"))
-    return digest.hexdigest()
+    keys = "\0".join([FORMAT, root, *(f"{s.path}\0{s.size}\0{s.mtime_ns}" for s in files)])
+    return hashlib.sha256(keys.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def build_index(root: str, cache_folder: str | None) -> ProjectIndex:

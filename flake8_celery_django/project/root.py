@@ -80,13 +80,14 @@ def project_files(root: str) -> Iterator[SourceFile]:
 def _walk(folder: str, parent_prefix: tuple[str, ...], name: str | None) -> Iterator[SourceFile]:
     try:
         with os.scandir(folder) as entries:
-            listing = sorted(entries, key=lambda entry: entry.name)
+            listing = list(entries)
     except OSError:
         return
-    names = {entry.name for entry in listing}
+    names = [entry.name for entry in listing]
     if name is not None and "pyvenv.cfg" in names:
         return  # a virtualenv
     is_package = name is not None and "__init__.py" in names and name.isidentifier()
+    listing.sort(key=lambda entry: entry.name)
     prefix = (*parent_prefix, name) if is_package and name is not None else ()
     folders: list[os.DirEntry[str]] = []
     for entry in listing:
