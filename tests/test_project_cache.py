@@ -19,16 +19,16 @@ from tests.project_files import SHOP, write_project
 
 
 def summary(knowledge: ProjectKnowledge) -> dict[str, object]:
-    """Every fact the index holds, comparable between two builds."""
+    """Every fact the index holds, comparable between two builds (facts compare by value, sets as sets)."""
     return {
-        "models": sorted(repr(knowledge.model(name)) for name in knowledge._models.exact),
-        "tasks": sorted(repr(knowledge.task(name)) for name in knowledge._tasks.exact),
-        "bases": sorted(repr(knowledge.task_base(name)) for name in knowledge._task_bases.exact),
-        "sessions": sorted(repr(knowledge.session(name)) for name in knowledge._sessions.exact),
+        "models": [knowledge.model(name) for name in sorted(knowledge._models.exact)],
+        "tasks": [knowledge.task(name) for name in sorted(knowledge._tasks.exact)],
+        "bases": [knowledge.task_base(name) for name in sorted(knowledge._task_bases.exact)],
+        "sessions": [knowledge.session(name) for name in sorted(knowledge._sessions.exact)],
         "decorators": sorted(knowledge.task_decorators),
-        "receivers": repr(knowledge.receivers),
-        "settings": repr(knowledge.settings),
-        "calls": repr(knowledge.call_sites("shop.notify.send")),
+        "receivers": knowledge.receivers,
+        "settings": knowledge.settings,
+        "calls": knowledge.call_sites("shop.notify.send"),
         "modules": sorted(knowledge.modules),
     }
 

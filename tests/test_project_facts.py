@@ -49,6 +49,14 @@ def test_root_without_a_marker_is_above_the_outermost_package(tmp_path: Path) ->
     assert module_name(str(tmp_path / "lib" / "app" / "__init__.py")) == ("app", True)
 
 
+def test_a_root_without_a_marker_reads_only_its_files_and_packages(tmp_path: Path) -> None:
+    # (a home folder holding one script must not be walked whole)
+    write_project(tmp_path, {"top.py": "", "app/__init__.py": "", "app/m.py": "", "notes/old/x.py": ""})
+    assert [source.module for source in project_files(str(tmp_path))] == ["top", "app", "app.m"]
+    (tmp_path / "setup.cfg").write_text("")
+    assert [source.module for source in project_files(str(tmp_path))] == ["top", "app", "app.m", "x"]
+
+
 # -- models -------------------------------------------------------------------------------------
 def test_model_through_a_project_abstract_base_in_another_module(knowledge: ProjectKnowledge) -> None:
     order = knowledge.model("shop.models.Order")

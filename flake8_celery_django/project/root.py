@@ -37,7 +37,7 @@ def find_root(filename: str) -> str:
     folder = os.path.dirname(os.path.abspath(filename))
     current = folder
     while True:
-        if any(os.path.exists(os.path.join(current, marker)) for marker in MARKERS):
+        if has_marker(current):
             return current
         parent = os.path.dirname(current)
         if parent == current:
@@ -69,15 +69,25 @@ def module_name(path: str) -> tuple[str, bool]:
     return ".".join([*parts, stem]), False
 
 
+# Folders that are not packages the walk goes through from a root with a marker (``src/``,
+# ``apps/``, ``<project>/src/``); from a root found without one, only its own files and packages.
+MARKED_ROOT_FOLDER_DEPTH = 3
+
+
+def has_marker(folder: str) -> bool:
+    return any(os.path.exists(os.path.join(folder, marker)) for marker in MARKERS)
+
+
 def project_files(root: str) -> Iterator[SourceFile]:
     """Every Python file under ``root`` the index reads, in a stable order, with its module name."""
     root = os.path.abspath(root)
     # A root that is itself a package: its name starts every module name.
     is_package = os.path.isfile(os.path.join(root, "__init__.py"))
-    yield from _walk(root, (), os.path.basename(root) if is_package else None)
+    depth = MARKED_ROOT_FOLDER_DEPTH if has_marker(root) else 0
+    yield from _walk(root, (), os.path.basename(root) if is_package else None, depth)
 
 
-def _walk(folder: str, parent_prefix: tuple[str, ...], name: str | None) -> Iterator[SourceFile]:
+def _walk(folder: str, parent_prefix: tuple[str, ...], name: str | None, depth: int) -> Iterator[SourceFile]:
     try:
         with os.scandir(folder) as entries:
             listing = list(entries)
@@ -109,6 +119,9 @@ def _walk(folder: str, parent_prefix: tuple[str, ...], name: str | None) -> Iter
         except OSError:
             continue
     for entry in folders:
-        if is_package and not os.path.isfile(os.path.join(entry.path, "__init__.py")):
-            continue
-        yield from _walk(entry.path, prefix, entry.name)
+        if not os.path.isfile(os.path.join(entry.path, "__init__.py")):
+            if is_package or depth <= 0:
+                continue
+            yield from _walk(entry.path, prefix, entry.name, depth - 1)
+        else:
+            yield from _walk(entry.path, prefix, entry.name, depth)
