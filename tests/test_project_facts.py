@@ -33,13 +33,11 @@ def test_files_read_and_their_module_names(shop: Path) -> None:
     ]
 
 
-def test_root_is_the_nearest_folder_with_a_marker(shop: Path) -> None:
+def test_root_is_the_nearest_folder_with_a_marker(shop: Path, tmp_path: Path) -> None:
     assert find_root(str(shop / "src" / "shop" / "models.py")) == str(shop)
-    (shop / "src" / "shop" / "setup.cfg").write_text("")
-    try:
-        assert find_root(str(shop / "src" / "shop" / "models.py")) == str(shop / "src" / "shop")
-    finally:
-        (shop / "src" / "shop" / "setup.cfg").unlink()
+    nested = write_project(tmp_path, {".git/HEAD": "", "inner/setup.cfg": "", "inner/pkg/__init__.py": ""})
+    assert find_root(str(nested / "inner" / "pkg" / "__init__.py")) == str(nested / "inner")
+    assert find_root(str(nested / "tool.py")) == str(nested)
 
 
 def test_root_without_a_marker_is_above_the_outermost_package(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ the file's outermost package.  Module names follow the ``__init__.py`` chain, so
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,7 +35,12 @@ class SourceFile:
 
 def find_root(filename: str) -> str:
     """The project root of ``filename`` (an absolute folder)."""
-    folder = os.path.dirname(os.path.abspath(filename))
+    return _root_of_folder(os.path.dirname(os.path.abspath(filename)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _root_of_folder(folder: str) -> str:
+    """Per folder, once per process: a flake8 run asks for every file it checks."""
     current = folder
     while True:
         if has_marker(current):
@@ -57,16 +63,22 @@ def module_name(path: str) -> tuple[str, bool]:
     """The dotted module name of ``path`` from its ``__init__.py`` chain, and whether it is a package."""
     folder, base = os.path.split(os.path.abspath(path))
     stem = base[:-3] if base.endswith(".py") else base
+    package = _package_of_folder(folder)
+    if stem == "__init__":
+        return package, True
+    return f"{package}.{stem}" if package else stem, False
+
+
+@functools.lru_cache(maxsize=4096)
+def _package_of_folder(folder: str) -> str:
+    """The dotted package a folder is (``""`` when it is not a package), once per folder and process."""
     parts: list[str] = []
     while os.path.isfile(os.path.join(folder, "__init__.py")):
         folder, name = os.path.split(folder)
         if not name:
             break
         parts.append(name)
-    parts.reverse()
-    if stem == "__init__":
-        return ".".join(parts), True
-    return ".".join([*parts, stem]), False
+    return ".".join(reversed(parts))
 
 
 # Folders that are not packages the walk goes through from a root with a marker (``src/``,
