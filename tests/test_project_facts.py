@@ -50,9 +50,11 @@ def test_root_without_a_marker_is_above_the_outermost_package(tmp_path: Path) ->
 def test_a_root_without_a_marker_reads_only_its_files_and_packages(tmp_path: Path) -> None:
     # (a home folder holding one script must not be walked whole)
     write_project(tmp_path, {"top.py": "", "app/__init__.py": "", "app/m.py": "", "notes/old/x.py": ""})
-    assert [source.module for source in project_files(str(tmp_path))] == ["top", "app", "app.m"]
-    (tmp_path / "setup.cfg").write_text("")
+    assert [source.module for source in project_files(str(tmp_path), explicit=False)] == ["top", "app", "app.m"]
+    # given by --cdj-project-root, or holding a marker: folders that are not packages are walked too
     assert [source.module for source in project_files(str(tmp_path))] == ["top", "app", "app.m", "x"]
+    (tmp_path / "setup.cfg").write_text("")
+    assert [source.module for source in project_files(str(tmp_path), explicit=False)] == ["top", "app", "app.m", "x"]
 
 
 # -- models -------------------------------------------------------------------------------------

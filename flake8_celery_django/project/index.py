@@ -53,13 +53,14 @@ class ProjectIndex:
     knowledge: ProjectKnowledge
     cache: FactsCache | None
     raw: list[ModuleFacts] | None = None
+    explicit_root: bool = True
     # The last buffer judged through this index, and the knowledge built with its facts.
     buffer: tuple[ModuleFacts, ProjectKnowledge] | None = field(default=None)
 
     def raw_facts(self) -> list[ModuleFacts]:
         """Every module's facts as read (before the merge), from memory or the cache, else read again."""
         if self.raw is None:
-            files = list(project_files(self.root))
+            files = list(project_files(self.root, self.explicit_root))
             entries = self.cache.load_files(sorted(self.packages)) if self.cache is not None else {}
             self.raw = [_facts(source, entries, self.root, self.packages) for source in files]
         return self.raw
@@ -77,7 +78,7 @@ class ProjectIndex:
         return knowledge
 
 
-_INDEXES: dict[tuple[str, str], ProjectIndex] = {}
+_INDEXES: dict[tuple[str, str, bool], ProjectIndex] = {}
 
 
 def _relative(path: str, root: str) -> str:
@@ -118,9 +119,12 @@ def fingerprint(root: str, files: list[SourceFile]) -> str:
     return hashlib.sha256(keys.encode("utf-8", "surrogateescape")).hexdigest()
 
 
-def build_index(root: str, cache_folder: str | None) -> ProjectIndex:
-    """The index of the project at ``root``: read back from the cache when nothing changed, else built."""
-    files = list(project_files(root))
+def build_index(root: str, cache_folder: str | None, explicit_root: bool = True) -> ProjectIndex:
+    """The index of the project at ``root``: read back from the cache when nothing changed, else built.
+
+    ``explicit_root``: the root was given rather than found (see :func:`project_files`).
+    """
+    files = list(project_files(root, explicit_root))
     packages = frozenset(source.module.partition(".")[0] for source in files if source.module)
     key = fingerprint(root, files)
     cache = FactsCache(cache_folder or os.path.join(root, FOLDER), root)
@@ -129,9 +133,9 @@ def build_index(root: str, cache_folder: str | None) -> ProjectIndex:
         with cache.lock():
             stored = cache.load_project(key)  # another process may have built it while this one waited
             if stored is None:
-                return _build(root, files, packages, key, cache)
+                return _build(root, files, packages, key, cache, explicit_root)
     names, facts = stored
-    index = ProjectIndex(root, packages, NO_PROJECT, cache)
+    index = ProjectIndex(root, packages, NO_PROJECT, cache, explicit_root=explicit_root)
     index.knowledge = ProjectKnowledge(facts, module_names=names, load_calls=lambda: _stored_calls(index, key))
     return index
 
@@ -144,7 +148,9 @@ def _stored_calls(index: ProjectIndex, key: str) -> list[tuple[str, CallSiteFact
     return found
 
 
-def _build(root: str, files: list[SourceFile], packages: frozenset[str], key: str, cache: FactsCache) -> ProjectIndex:
+def _build(
+    root: str, files: list[SourceFile], packages: frozenset[str], key: str, cache: FactsCache, explicit_root: bool
+) -> ProjectIndex:
     """Read every file whose cache entry is missing or stale, merge, and store the result."""
     previous = cache.load_files(sorted(packages))
     entries: dict[str, FileEntry] = {}
@@ -158,15 +164,15 @@ def _build(root: str, files: list[SourceFile], packages: frozenset[str], key: st
             )
         merged = merge(raw)
     cache.save(key, sorted(packages), entries, merged)
-    return ProjectIndex(root, packages, ProjectKnowledge(merged), cache, raw)
+    return ProjectIndex(root, packages, ProjectKnowledge(merged), cache, raw, explicit_root=explicit_root)
 
 
-def project_index(root: str, cache_folder: str | None) -> ProjectIndex:
+def project_index(root: str, cache_folder: str | None, explicit_root: bool) -> ProjectIndex:
     """The index of ``root``, built once per process."""
-    key = (root, cache_folder or "")
+    key = (root, cache_folder or "", explicit_root)
     found = _INDEXES.get(key)
     if found is None:
-        found = _INDEXES[key] = build_index(root, cache_folder)
+        found = _INDEXES[key] = build_index(root, cache_folder, explicit_root)
     return found
 
 
@@ -189,7 +195,7 @@ def project_for(
     path = filename if os.path.isabs(filename) or has_path else os.path.join(root, filename)
     module, is_package = module_name(path)
     cache_folder = os.path.abspath(settings.cache_dir) if settings.cache_dir else None
-    index = project_index(root, cache_folder)
+    index = project_index(root, cache_folder, explicit_root=bool(settings.project_root))
     if source_tree is not None and module:
         return index.with_buffer(extract(source_tree, module, is_package, index.packages), path, is_package), module
     return index.knowledge, module or None

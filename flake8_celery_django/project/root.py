@@ -81,8 +81,8 @@ def _package_of_folder(folder: str) -> str:
     return ".".join(reversed(parts))
 
 
-# Folders that are not packages the walk goes through from a root with a marker (``src/``,
-# ``apps/``, ``<project>/src/``); from a root found without one, only its own files and packages.
+# Folders that are not packages the walk goes through from a root with a marker or given by the
+# user (``src/``, ``apps/``, ``<project>/src/``); from a root found without one, none.
 MARKED_ROOT_FOLDER_DEPTH = 3
 
 
@@ -90,12 +90,15 @@ def has_marker(folder: str) -> bool:
     return any(os.path.exists(os.path.join(folder, marker)) for marker in MARKERS)
 
 
-def project_files(root: str) -> Iterator[SourceFile]:
-    """Every Python file under ``root`` the index reads, in a stable order, with its module name."""
+def project_files(root: str, explicit: bool = True) -> Iterator[SourceFile]:
+    """Every Python file under ``root`` the index reads, in a stable order, with its module name.
+
+    ``explicit``: the root was given (an option), so it is walked as a root with a marker is.
+    """
     root = os.path.abspath(root)
     # A root that is itself a package: its name starts every module name.
     is_package = os.path.isfile(os.path.join(root, "__init__.py"))
-    depth = MARKED_ROOT_FOLDER_DEPTH if has_marker(root) else 0
+    depth = MARKED_ROOT_FOLDER_DEPTH if explicit or has_marker(root) else 0
     yield from _walk(root, (), os.path.basename(root) if is_package else None, depth)
 
 
