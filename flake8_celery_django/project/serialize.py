@@ -190,7 +190,9 @@ def calls_from_json(value: object) -> list[tuple[str, CallSiteFact]]:
 
 def _settings_from_json(value: object) -> SettingsFact:
     atomic, serializer, task_cls, user_model = _list(value, 4)
-    return SettingsFact(_optional_flag(atomic), _optional_text(serializer), _optional_text(task_cls), _optional_text(user_model))
+    return SettingsFact(
+        _optional_flag(atomic), _optional_text(serializer), _optional_text(task_cls), _optional_text(user_model)
+    )
 
 
 _KEYS = frozenset(
