@@ -10,6 +10,7 @@ project model (or task base, or task) has it.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Protocol
 
 from flake8_celery_django.project.facts import (
     CallSiteFact,
@@ -127,31 +128,7 @@ class ProjectKnowledge:
 
         ``fk`` and ``fk_id`` name the same column; ``pk`` and ``id`` are the primary key.
         """
-        columns = set()
-        for name in names:
-            base = name.split("__", 1)[0]
-            if base in ("pk", "id"):
-                return True
-            if base.endswith("_id"):
-                relation = self.model_field(model, base[:-3])
-                if relation is not None and relation.is_relation:
-                    base = base[:-3]
-            columns.add(base)
-        for column in columns:
-            found = self.model_field(model, column)
-            if found is not None and found.unique:
-                return True
-        pending = [model]
-        seen: set[str] = set()
-        while pending:
-            current = pending.pop()
-            if current.qualified_name in seen:
-                continue
-            seen.add(current.qualified_name)
-            if any(together <= columns for together in current.unique_together):
-                return True
-            pending.extend(base for base in map(self.model, current.bases) if base is not None)
-        return False
+        return unique_lookup_in(self, model, names)
 
     def receivers_of(self, model: str, signals: Iterable[str]) -> tuple[ReceiverFact, ...]:
         """Receivers of these signals connected for ``model`` (or for every sender)."""
@@ -195,6 +172,46 @@ class ProjectKnowledge:
     # -- calls ----------------------------------------------------------------------------------
     def call_sites(self, callee: str) -> tuple[CallSiteFact, ...]:
         return tuple(self._calls.get(callee, ()))
+
+
+class ModelLookup(Protocol):
+    """Where models and their fields are looked up: the project, or one file and the project."""
+
+    def model(self, name: str) -> ModelFact | None: ...
+
+    def model_field(self, model: ModelFact, attribute: str) -> FieldFact | None: ...
+
+
+def unique_lookup_in(models: ModelLookup, model: ModelFact, names: Iterable[str]) -> bool:
+    """Whether a unique constraint (a field's, a primary key, ``unique_together``) covers ``names``.
+
+    ``fk`` and ``fk_id`` name the same column; ``pk`` and ``id`` are the primary key.
+    """
+    columns = set()
+    for name in names:
+        base = name.split("__", 1)[0]
+        if base in ("pk", "id"):
+            return True
+        if base.endswith("_id"):
+            relation = models.model_field(model, base[:-3])
+            if relation is not None and relation.is_relation:
+                base = base[:-3]
+        columns.add(base)
+    for column in columns:
+        found = models.model_field(model, column)
+        if found is not None and found.unique:
+            return True
+    pending = [model]
+    seen: set[str] = set()
+    while pending:
+        current = pending.pop()
+        if current.qualified_name in seen:
+            continue
+        seen.add(current.qualified_name)
+        if any(together <= columns for together in current.unique_together):
+            return True
+        pending.extend(base for base in map(models.model, current.bases) if base is not None)
+    return False
 
 
 def _merge_settings(left: SettingsFact, right: SettingsFact) -> SettingsFact:

@@ -1,0 +1,70 @@
+"""CDJ303: ``get_or_create()`` / ``update_or_create()`` whose lookup no unique constraint covers.
+
+``QuerySet.get_or_create`` (``django/db/models/query.py``) runs ``get()`` and, on
+``DoesNotExist``, ``create()``; only an ``IntegrityError`` from a unique constraint makes the loser
+of a race fetch the winner's row.  Without one, two concurrent calls insert two rows and every later
+call raises ``MultipleObjectsReturned``, as Django's documentation of ``get_or_create`` warns.  The
+lookup is the call's keywords other than ``defaults`` / ``create_defaults``, with the keywords of
+``filter()`` calls the queryset was built with.  A model that neither this file nor the project
+index defines is never reported.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from flake8_celery_django.context import FileContext
+from flake8_celery_django.knowledge import model_fields, models
+from flake8_celery_django.knowledge.file_kinds import runs_once_or_in_tests
+from flake8_celery_django.knowledge.relations import chain_calls, method_name
+from flake8_celery_django.registry import on, rule
+
+GET_OR_CREATE_WITHOUT_UNIQUE_LOOKUP = rule(
+    "CDJ303",
+    "get-or-create-without-unique-lookup",
+    "{method}({fields}) can insert duplicates: add a unique constraint on them to {model}",
+    summary="`get_or_create()`/`update_or_create()` whose lookup no unique constraint covers",
+)
+
+_UPSERT_METHODS = frozenset({"get_or_create", "update_or_create", "aget_or_create", "aupdate_or_create"})
+_NOT_LOOKUP = frozenset({"defaults", "create_defaults"})
+
+
+def _lookup_names(node: ast.Call) -> list[str] | None:
+    """The lookup keywords of the call and of the ``filter()`` calls before it; None when one is unknown."""
+    if node.args:
+        return None
+    names: list[str] = []
+    calls, _ = chain_calls(node)
+    for call in calls:
+        if call is not node and method_name(call) != "filter":
+            continue
+        if call is not node and call.args:
+            return None  # ``filter(Q(...))``: a lookup that is not a keyword
+        for keyword in call.keywords:
+            if keyword.arg is None:
+                return None
+            if keyword.arg not in _NOT_LOOKUP or call is not node:
+                names.append(keyword.arg)
+    return names
+
+
+@on(ast.Call, rules=(GET_OR_CREATE_WITHOUT_UNIQUE_LOOKUP,))
+def check_get_or_create(node: ast.Call, ctx: FileContext) -> None:
+    func = node.func
+    if not isinstance(func, ast.Attribute) or func.attr not in _UPSERT_METHODS:
+        return
+    label = models.queryset_label(func.value, ctx)
+    if label is None:
+        return
+    model = model_fields.model_named(label, ctx)
+    if model is None or model.abstract:
+        return
+    names = _lookup_names(node)
+    if not names or runs_once_or_in_tests(ctx):
+        return
+    if model_fields.unique_lookup(model, names, ctx):
+        return
+    ctx.report(
+        node, GET_OR_CREATE_WITHOUT_UNIQUE_LOOKUP, method=func.attr, fields=", ".join(names), model=model.name
+    )
