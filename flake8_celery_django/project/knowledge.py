@@ -185,11 +185,21 @@ class ModelLookup(Protocol):
 def unique_lookup_in(models: ModelLookup, model: ModelFact, names: Iterable[str]) -> bool:
     """Whether a unique constraint (a field's, a primary key, ``unique_together``) covers ``names``.
 
-    ``fk`` and ``fk_id`` name the same column; ``pk`` and ``id`` are the primary key.
+    ``fk``, ``fk_id`` and ``fk__pk`` name the same column; ``pk`` and ``id`` are the primary key.
+    Only exact lookups count: ``slug__startswith`` matches many slugs.
     """
     columns = set()
     for name in names:
-        base = name.split("__", 1)[0]
+        parts = name.split("__")
+        if len(parts) > 1 and parts[-1] == "exact":
+            parts.pop()
+        if len(parts) == 2 and parts[1] in ("pk", "id"):
+            relation = models.model_field(model, parts[0])
+            if relation is not None and relation.is_relation:
+                parts.pop()
+        if len(parts) != 1:
+            continue  # ``name__iexact``, ``created__gte``, ``pk__in``: matches more than one value
+        base = parts[0]
         if base in ("pk", "id"):
             return True
         if base.endswith("_id"):

@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import pytest
+
+from flake8_celery_django.project.facts import FieldFact, ModelFact, ModuleFacts
+from tests.cases import Case, assert_case, invalid, valid
+from tests.project_cases import findings_in_project
+
+MODELS = """
+from django.db import models
+
+class Tag(models.Model):
+    name = models.CharField(max_length=10)
+
+class Customer(models.Model):
+    name = models.CharField(max_length=10)
+
+class Order(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="orders")
+    tags = models.ManyToManyField(Tag)
+    number = models.IntegerField()
+
+class Profile(models.Model):
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="profile")
+"""
+
+CASES: list[Case] = [
+    invalid(
+        "CDJ407",
+        MODELS
+        + """
+def view():
+    Order.objects.select_related("tags", "customer", "number")
+    Customer.objects.filter(name="x").select_related("orders")
+    orders = Order.objects.all()
+    return orders.select_related("customer__orders", "customer__profile")
+""",
+        (19, 33), (19, 53), (20, 53), (22, 33),
+    ),
+    valid(
+        "CDJ407",
+        MODELS
+        + """
+def view(lookup, queryset):
+    Order.objects.select_related("customer", "customer__profile")
+    Customer.objects.select_related("profile")
+    Order.objects.prefetch_related("tags", "customer__orders")
+    Order.objects.select_related(lookup)
+    Order.objects.select_related()
+    Order.objects.select_related("shipping", "customer__address")
+    queryset.select_related("tags")
+""",
+    ),
+    valid(
+        "CDJ407",
+        """
+from shop.models import Order
+def view():
+    return Order.objects.select_related("tags", "number")
+""",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=Case.id)
+def test_case(case: Case) -> None:
+    assert_case(case)
+
+
+def test_messages_say_what_the_field_is_and_what_to_do() -> None:
+    from tests.cases import all_codes_settings
+    from flake8_celery_django.api import check_source
+
+    source = CASES[0].source
+    messages = [f.message for f in check_source(source, "x.py", all_codes_settings()) if f.code == "CDJ407"]
+    assert messages == [
+        'CDJ407 Order.tags is many-to-many: select_related("tags") raises FieldError; use prefetch_related',
+        'CDJ407 Order.number is not a relation: select_related("number") raises FieldError; remove it',
+        'CDJ407 Customer.orders is a reverse FK: select_related("orders") raises FieldError; use prefetch_related',
+        'CDJ407 Customer.orders is a reverse FK: select_related("customer__orders") raises FieldError; '
+        "use prefetch_related",
+    ]
+
+
+def test_model_and_reverse_relation_from_the_project_index() -> None:
+    facts = ModuleFacts(
+        "shop.models",
+        models=(
+            ModelFact(
+                "shop.models.Customer",
+                fields=(FieldFact("orders", "foreign_key", "shop.models.Order", reverse=True),),
+            ),
+            ModelFact("shop.models.Order", fields=(FieldFact("customer", "foreign_key", "shop.models.Customer"),)),
+        ),
+    )
+    source = """
+    from shop.models import Order
+    def view():
+        return Order.objects.select_related("customer", "customer__orders", "customer__city")
+    """
+    assert findings_in_project(source, "CDJ407", "shop.views", [facts]) == [
+        (4, 52, 'CDJ407 Customer.orders is a reverse FK: select_related("customer__orders") raises FieldError; '
+         "use prefetch_related"),
+    ]
