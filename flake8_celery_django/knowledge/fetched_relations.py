@@ -94,7 +94,7 @@ def fetched(expr: ast.expr, ctx: FileContext) -> Fetched | None:
         if not call.args or call.keywords:
             complete = False  # ``select_related()`` follows every non-null foreign key
         for argument in call.args:
-            found = _lookups_of(argument, ctx)
+            found = lookups_of(argument, ctx)
             if found is None:
                 complete = False
             else:
@@ -102,7 +102,7 @@ def fetched(expr: ast.expr, ctx: FileContext) -> Fetched | None:
     return Fetched(base.model, frozenset(paths), complete)
 
 
-def _lookups_of(argument: ast.expr, ctx: FileContext) -> set[str] | None:
+def lookups_of(argument: ast.expr, ctx: FileContext) -> set[str] | None:
     """``"a__b"``; ``Prefetch("a", queryset=..., to_attr=...)`` with its queryset's own paths; None: unknown."""
     if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
         return {argument.value}

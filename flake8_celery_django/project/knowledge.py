@@ -18,6 +18,7 @@ from flake8_celery_django.project.facts import (
     ModelFact,
     ModuleFacts,
     ReceiverFact,
+    SerializerFact,
     SessionFact,
     SettingsFact,
     TaskBaseFact,
@@ -71,6 +72,7 @@ class ProjectKnowledge:
         self._task_bases = _ByName()
         self._tasks = _ByName()
         self._sessions = _ByName()
+        self._serializers = _ByName()
         self.task_decorators: frozenset[str] = frozenset()
         self.receivers: tuple[ReceiverFact, ...] = ()
         self._calls: dict[str, list[CallSiteFact]] = {}
@@ -90,6 +92,8 @@ class ProjectKnowledge:
                 self._tasks.add(task.qualified_name, task)
             for session in facts.sessions:
                 self._sessions.add(session.qualified_name, session)
+            for serializer in facts.serializers:
+                self._serializers.add(serializer.qualified_name, serializer)
             decorators.update(facts.task_decorators)
             receivers.extend(facts.receivers)
             for callee, site in facts.calls:
@@ -168,6 +172,11 @@ class ProjectKnowledge:
     def session(self, name: str) -> SessionFact | None:
         found = self._sessions.get(name)
         return found if isinstance(found, SessionFact) else None
+
+    # -- Django REST framework ---------------------------------------------------------------------
+    def serializer(self, name: str) -> SerializerFact | None:
+        found = self._serializers.get(name)
+        return found if isinstance(found, SerializerFact) else None
 
     # -- calls ----------------------------------------------------------------------------------
     def call_sites(self, callee: str) -> tuple[CallSiteFact, ...]:

@@ -8,6 +8,7 @@ from flake8_celery_django.rules import (
     races,
     relation_traversal,
     select_related_fields,
+    serializer_relations,
     task_arguments,
     task_configuration,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "races",
     "relation_traversal",
     "select_related_fields",
+    "serializer_relations",
     "task_arguments",
     "task_configuration",
 ]

@@ -1,0 +1,236 @@
+"""CDJ408: a DRF list view whose serializer reads relations its queryset does not fetch.
+
+DRF's ``ListModelMixin.list`` (``rest_framework/mixins.py``) serializes every row of
+``get_queryset()`` with ``get_serializer(many=True)``; ``GenericAPIView.get_queryset``
+(``rest_framework/generics.py``) returns ``self.queryset.all()`` unless overridden.  A nested
+serializer field (``customer = CustomerSerializer()``, ``lines = LineSerializer(many=True)``) or a
+``source="customer.name"`` reads the relation once per row: one query per row unless the queryset
+selects or prefetches it.  Serializers come from this file or from the project index; the relations
+from the model definitions (this file's or the project's).  Views that only retrieve one object
+(``RetrieveAPIView``) cost one query, not one per row, and are left alone.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from flake8_celery_django.context import FileContext
+from flake8_celery_django.knowledge import fetched_relations, file_serializers, model_fields, models
+from flake8_celery_django.knowledge.imports import dotted_name
+from flake8_celery_django.knowledge.relations import chain_calls, method_name
+from flake8_celery_django.project.facts import ModelFact, SerializerFact, SerializerFieldFact
+from flake8_celery_django.registry import on, on_exit, rule
+
+SERIALIZER_RELATION_NOT_FETCHED = rule(
+    "CDJ408",
+    "serializer-relation-not-fetched",
+    '{serializer} reads {lookup} per row of {view}; add {method}("{lookup}") to the queryset',
+    summary="DRF list view whose serializer reads a relation its queryset neither selects nor prefetches",
+)
+
+# Views whose GET serializes every row of the queryset.
+_LIST_VIEWS = frozenset(
+    {
+        "rest_framework.generics.ListAPIView",
+        "rest_framework.generics.ListCreateAPIView",
+        "rest_framework.viewsets.ModelViewSet",
+        "rest_framework.viewsets.ReadOnlyModelViewSet",
+        "rest_framework.mixins.ListModelMixin",
+    }
+)
+_QUERYSET_SOURCES = frozenset({"get_queryset", "queryset"})
+_MAX_DEPTH = 4
+
+
+@dataclass(slots=True)
+class _View:
+    """A list view being walked: its serializer, its queryset and what ``get_queryset`` fetches."""
+
+    name: str
+    serializer: str | None = None
+    queryset: ast.expr | None = None
+    get_queryset: ast.FunctionDef | ast.AsyncFunctionDef | None = None
+    # Paths that ``select_related``/``prefetch_related`` calls in ``get_queryset`` name.
+    paths: set[str] = field(default_factory=set)
+    # A lookup or a returned queryset that is not in view: what is fetched is not known.
+    unknown: bool = False
+
+
+@dataclass(slots=True)
+class _Views:
+    """Per file: list views by class node, and the names of this file's list view classes."""
+
+    open: dict[ast.AST, _View] = field(default_factory=dict)
+    local_list_views: set[str] = field(default_factory=set)
+
+
+def _is_list_view(node: ast.ClassDef, ctx: FileContext, local: set[str]) -> bool:
+    for base in node.bases:
+        if ctx.qualified_name(base) in _LIST_VIEWS or dotted_name(base) in local:
+            return True
+    return False
+
+
+@on(ast.ClassDef, rules=(SERIALIZER_RELATION_NOT_FETCHED,))
+def open_view(node: ast.ClassDef, ctx: FileContext) -> None:
+    views = ctx.state(_Views)
+    if not _is_list_view(node, ctx, views.local_list_views):
+        return
+    if ctx.scope is ctx.module_scope:
+        views.local_list_views.add(node.name)
+    view = _View(node.name)
+    for statement in node.body:
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+            target = statement.targets[0]
+            if isinstance(target, ast.Name) and target.id == "serializer_class":
+                view.serializer = dotted_name(statement.value)
+                view.unknown |= view.serializer is None
+            elif isinstance(target, ast.Name) and target.id == "queryset":
+                view.queryset = statement.value
+        elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if statement.name == "get_queryset":
+                view.get_queryset = statement
+            elif statement.name in ("get_serializer_class", "get_serializer", "list"):
+                view.unknown = True  # the serializer (or the rows) differ from the class attributes
+    views.open[node] = view
+
+
+def _view_of_method(ctx: FileContext) -> _View | None:
+    """The list view whose ``get_queryset`` the code here belongs to."""
+    scope = ctx.code_scope()
+    owner = scope.enclosing_class
+    if owner is None:
+        return None
+    view = ctx.state(_Views).open.get(owner.node)
+    if view is None or view.get_queryset is not scope.node:
+        return None
+    return view
+
+
+def _is_queryset_source(root: ast.expr) -> bool:
+    """``super().get_queryset()``'s ``super()``, ``self.queryset``, a manager, or a local name."""
+    if isinstance(root, ast.Call):
+        return isinstance(root.func, ast.Name) and root.func.id == "super"
+    if isinstance(root, ast.Attribute):
+        return root.attr in models.MANAGER_ATTRIBUTES or (
+            isinstance(root.value, ast.Name) and root.value.id == "self" and root.attr in _QUERYSET_SOURCES
+        )
+    return isinstance(root, ast.Name)
+
+
+@on(ast.Call, rules=(SERIALIZER_RELATION_NOT_FETCHED,))
+def record_fetch(node: ast.Call, ctx: FileContext) -> None:
+    if method_name(node) not in ("select_related", "prefetch_related"):
+        return
+    view = _view_of_method(ctx)
+    if view is None:
+        return
+    if not node.args or node.keywords:
+        view.unknown = True
+    for argument in node.args:
+        found = fetched_relations.lookups_of(argument, ctx)
+        if found is None:
+            view.unknown = True
+        else:
+            view.paths.update(found)
+
+
+@on(ast.Return, rules=(SERIALIZER_RELATION_NOT_FETCHED,))
+def record_return(node: ast.Return, ctx: FileContext) -> None:
+    view = _view_of_method(ctx)
+    if view is None or node.value is None:
+        return
+    calls, root = chain_calls(node.value)
+    allowed = models.QUERYSET_METHODS | {"get_queryset"}
+    if any(method_name(call) not in allowed for call in calls) or not _is_queryset_source(root):
+        view.unknown = True  # a custom queryset method or helper may fetch what it needs
+
+
+def _needed(
+    serializer: SerializerFact, model: ModelFact, ctx: FileContext, prefix: str = "", depth: int = 0
+) -> list[tuple[str, bool]]:
+    """Relation lookups the serializer reads per instance, with whether a many-valued part is on the way."""
+    needed: list[tuple[str, bool]] = []
+    for fact in _fields(serializer, ctx):
+        current: ModelFact | None = model
+        parts: list[str] = []
+        many = False
+        for part in fact.path.split("__"):
+            relation = model_fields.field_of(current, part, ctx) if current is not None else None
+            if relation is None or not relation.is_relation:
+                break
+            parts.append(part)
+            many = many or relation.is_many
+            current = model_fields.related_model(relation, ctx)
+        if not parts:
+            continue
+        lookup = prefix + "__".join(parts)
+        needed.append((lookup, many))
+        whole_path = len(parts) == fact.path.count("__") + 1
+        nested = file_serializers.serializer_named(fact.serializer, ctx) if fact.serializer else None
+        if nested is not None and current is not None and whole_path and depth < _MAX_DEPTH:
+            inner = _needed(nested, current, ctx, lookup + "__", depth + 1)
+            needed.extend((path, many or inner_many) for path, inner_many in inner)
+    return needed
+
+
+def _fields(serializer: SerializerFact, ctx: FileContext) -> list[SerializerFieldFact]:
+    """The serializer's own path-reading fields, then its bases' (a subclass field hides a base's)."""
+    found: dict[str, SerializerFieldFact] = {}
+    pending = [serializer]
+    seen: set[str] = set()
+    while pending:
+        current = pending.pop(0)
+        if current.qualified_name in seen:
+            continue
+        seen.add(current.qualified_name)
+        for fact in current.fields:
+            found.setdefault(fact.name, fact)
+        for name in current.bases:
+            base = file_serializers.serializer_named(name, ctx)
+            if base is not None:
+                pending.append(base)
+    return list(found.values())
+
+
+def _class_queryset(view: _View, ctx: FileContext) -> fetched_relations.Fetched | None:
+    if view.queryset is None:
+        return None
+    return fetched_relations.fetched(view.queryset, ctx)
+
+
+@on_exit(ast.ClassDef, rules=(SERIALIZER_RELATION_NOT_FETCHED,))
+def close_view(node: ast.ClassDef, ctx: FileContext) -> None:
+    view = ctx.state(_Views).open.pop(node, None)
+    if view is None or view.unknown or view.serializer is None:
+        return
+    serializer = file_serializers.serializer_named(view.serializer, ctx)
+    if serializer is None:
+        return
+    declared = _class_queryset(view, ctx)
+    if declared is None and (view.queryset is not None or view.get_queryset is None):
+        return  # a queryset that is not a chain on a model manager: what it fetches is not in view
+    model = model_fields.model_named(serializer.model, ctx) if serializer.model else None
+    if model is None and declared is not None:
+        model = model_fields.model_named(declared.model, ctx)
+    if model is None:
+        return
+    if view.get_queryset is not None:
+        paths = set(view.paths) | (set(declared.paths) if declared is not None else set())
+        fetched = fetched_relations.Fetched(model.name, frozenset(paths), declared is None or declared.complete)
+        where: ast.AST = view.get_queryset
+    else:
+        assert declared is not None and view.queryset is not None
+        fetched, where = declared, view.queryset
+    for lookup, many in _needed(serializer, model, ctx):
+        if not fetched.covers(lookup):
+            ctx.report(
+                where,
+                SERIALIZER_RELATION_NOT_FETCHED,
+                serializer=serializer.qualified_name.rpartition(".")[2],
+                lookup=lookup,
+                view=view.name,
+                method="prefetch_related" if many else "select_related",
+            )
+            return
