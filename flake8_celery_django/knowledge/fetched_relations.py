@@ -115,8 +115,10 @@ def lookups_of(argument: ast.expr, ctx: FileContext) -> set[str] | None:
         return None
     found = {lookup}
     for keyword in argument.keywords:
-        if keyword.arg == "to_attr" and isinstance(keyword.value, ast.Constant) and isinstance(keyword.value.value, str):
-            found.add(lookup.rpartition("__")[0] + ("__" if "__" in lookup else "") + keyword.value.value)
+        attribute = keyword.value.value if isinstance(keyword.value, ast.Constant) else None
+        if keyword.arg == "to_attr" and isinstance(attribute, str):
+            parent, separator, _ = lookup.rpartition("__")
+            found.add(parent + separator + attribute)
         elif keyword.arg == "queryset":
             inner = fetched(keyword.value, ctx)
             if inner is None or not inner.complete:

@@ -14,7 +14,7 @@ import ast
 from dataclasses import dataclass, field
 
 from flake8_celery_django.context import FileContext, Kind, Loop
-from flake8_celery_django.knowledge import fetched_relations, model_fields, models
+from flake8_celery_django.knowledge import fetched_relations, model_fields
 from flake8_celery_django.knowledge.file_kinds import runs_once_or_in_tests
 from flake8_celery_django.registry import on, rule
 
