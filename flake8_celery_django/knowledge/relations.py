@@ -1,9 +1,9 @@
 """Queryset chains, what they prefetch and lock, and which model attributes are relations.
 
-The one place that knows model relations: today it is fed by the model classes defined in the file
-being checked (:func:`record_model_class`); the same table can later be fed from a project's
-``models.py`` files.  Method names come from Django's ``django/db/models/query.py`` (``QuerySet``,
-``Prefetch``) and ``django/db/models/fields/related_descriptors.py`` (related managers).
+Which model attributes are relations comes from :mod:`flake8_celery_django.knowledge.model_fields`
+(the file's model classes and the project index).  Method names come from Django's
+``django/db/models/query.py`` (``QuerySet``, ``Prefetch``) and
+``django/db/models/fields/related_descriptors.py`` (related managers).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 
 from flake8_celery_django.context import FileContext, Kind, Scope
-from flake8_celery_django.knowledge import models
+from flake8_celery_django.knowledge import model_fields, models
 from flake8_celery_django.knowledge.bindings import target_names
 from flake8_celery_django.knowledge.imports import dotted_name
 from dataclasses import dataclass, field
@@ -306,54 +306,12 @@ TO_ONE = "to one"  # forward foreign key or one-to-one: an instance, not a manag
 PLAIN = "plain"  # a concrete non-relation field
 
 
-@dataclass(slots=True)
-class ModelRelations:
-    """Per-file table: model name -> attribute -> what it is (``MANY``, ``TO_ONE``, ``PLAIN``)."""
-
-    attributes: dict[str, dict[str, str]] = field(default_factory=dict)
-
-    def add(self, model: str, attribute: str, kind: str) -> None:
-        self.attributes.setdefault(model, {})[attribute] = kind
-
-    def kind(self, model: str, attribute: str) -> str | None:
-        return self.attributes.get(model, {}).get(attribute)
-
-
 def attribute_kind(model: str, attribute: str, ctx: FileContext) -> str | None:
-    """What ``<model instance>.<attribute>`` is, when a model definition seen so far tells."""
-    return ctx.state(ModelRelations).kind(model, attribute)
-
-
-def record_model_class(node: ast.ClassDef, ctx: FileContext) -> None:
-    """Feed the table from a model class body: its fields and the ``related_name`` of its relations."""
-    if not models.is_model_class_definition(node, ctx):
-        return
-    table = ctx.state(ModelRelations)
-    for statement in node.body:
-        if not isinstance(statement, ast.Assign) or len(statement.targets) != 1:
-            continue
-        target, value = statement.targets[0], statement.value
-        if not isinstance(target, ast.Name) or not isinstance(value, ast.Call):
-            continue
-        field_class = (dotted_name(value.func) or "").rpartition(".")[2]
-        if field_class in _RELATION_FIELDS_TO_ONE or field_class in _RELATION_FIELDS_TO_MANY:
-            table.add(node.name, target.id, TO_ONE if field_class in _RELATION_FIELDS_TO_ONE else MANY)
-            _record_reverse(table, value, field_class)
-        elif field_class.endswith("Field"):
-            table.add(node.name, target.id, PLAIN)
-
-
-def _record_reverse(table: ModelRelations, call: ast.Call, field_class: str) -> None:
-    if not call.args:
-        return
-    related = call.args[0]
-    if isinstance(related, ast.Constant) and isinstance(related.value, str):
-        model = related.value.rpartition(".")[2]
-    else:
-        model = (dotted_name(related) or "").rpartition(".")[2]
-    for keyword in call.keywords:
-        if keyword.arg == "related_name" and isinstance(keyword.value, ast.Constant):
-            name = keyword.value.value
-            if model and isinstance(name, str) and name != "+" and not name.endswith("+"):
-                kind = TO_ONE if field_class == "OneToOneField" else MANY
-                table.add(model, name, kind)
+    """What ``<model instance>.<attribute>`` is, when a model definition (this file's or the project's) tells."""
+    found = model_fields.model_named(model, ctx)
+    relation = model_fields.field_of(found, attribute, ctx) if found is not None else None
+    if relation is None:
+        return None
+    if relation.is_many:
+        return MANY
+    return TO_ONE if relation.is_relation else PLAIN

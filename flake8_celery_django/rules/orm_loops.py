@@ -274,11 +274,6 @@ def record_augmented_assignment(node: ast.AugAssign, ctx: FileContext) -> None:
     _record_binding(node.target, node.value, ctx)
 
 
-@on(ast.ClassDef, rules=(RELATED_QUERY_IN_LOOP,))
-def record_model_class(node: ast.ClassDef, ctx: FileContext) -> None:
-    relations.record_model_class(node, ctx)
-
-
 # -- CDJ404 on evaluated querysets ---------------------------------------------------------------
 def _manager_queryset_label(expr: ast.expr, ctx: FileContext) -> str | None:
     """The model of a lazy queryset chain on a model's manager (``values``/``iterator`` allowed last)."""
