@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flake8_celery_django.context import FileContext, Loop, Scope
-from flake8_celery_django.knowledge import bindings, file_serializers, model_fields
+from flake8_celery_django.knowledge import bindings
 from flake8_celery_django.registry import DispatchTables
 
 # Fields that never hold a node worth visiting (strings, numbers, operators, load/store markers).
@@ -196,8 +196,6 @@ def _record_named_expr(node: ast.NamedExpr, ctx: FileContext) -> None:
 
 def _record_class(node: ast.ClassDef, ctx: FileContext) -> None:
     bindings.record_class(node, ctx)
-    model_fields.record_model_class(node, ctx)
-    file_serializers.record_serializer_class(node, ctx)
 
 
 _SPECIAL: dict[type[ast.AST], Callable[[Any, FileContext], None]] = {

@@ -162,7 +162,7 @@ def test_boolean_and_number_options_reach_the_settings(tmp_path: Path) -> None:
     assert CeleryDjangoChecker.settings.default_timeout == 7.0
     CeleryDjangoChecker.parse_options(parsed("--isolated", "--cdj-prefer-delay-on-commit"))
     assert CeleryDjangoChecker.settings.prefer_delay_on_commit is True
-    assert CeleryDjangoChecker.settings.atomic_requests is False
+    assert CeleryDjangoChecker.settings.atomic_requests is None  # the project's settings decide
     config = tmp_path / "tox.ini"
     config.write_text("[flake8]\ncdj-atomic-requests = yes\n")
     CeleryDjangoChecker.parse_options(parsed("--config", str(config)))

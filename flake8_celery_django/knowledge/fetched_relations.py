@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 
 from flake8_celery_django.context import FileContext, Scope
 from flake8_celery_django.knowledge import models
-from flake8_celery_django.knowledge.imports import dotted_name
+from flake8_celery_django.knowledge.bindings import target_names
 from flake8_celery_django.knowledge.relations import chain_calls, method_name
+from flake8_celery_django.registry import provider, provides
 
 _PREFETCH = frozenset({"django.db.models.Prefetch", "django.db.models.query.Prefetch"})
 # Trailing calls that keep the rows and what they fetched.
@@ -40,6 +41,9 @@ class Fetched:
         return Fetched(self.model or other.model, self.paths | other.paths, self.complete and other.complete)
 
 
+FETCHED_NAMES = provider("fetched-names")
+
+
 @dataclass(slots=True)
 class FetchedNames:
     """Per scope: names bound to queryset chains on a model manager (``None``: bound to something else)."""
@@ -58,14 +62,6 @@ def _lookup(name: str, ctx: FileContext) -> Fetched | None:
     return None
 
 
-def _manager_owner(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Attribute) and node.attr in models.MANAGER_ATTRIBUTES:
-        owner = dotted_name(node.value)
-        if owner is not None:
-            return owner.rpartition(".")[2]
-    return None
-
-
 def fetched(expr: ast.expr, ctx: FileContext) -> Fetched | None:
     """What a queryset chain on ``Model.objects`` (or a name bound to one) loads; None for anything else."""
     if isinstance(expr, ast.Subscript) and isinstance(expr.slice, ast.Slice):
@@ -75,7 +71,7 @@ def fetched(expr: ast.expr, ctx: FileContext) -> Fetched | None:
         calls = calls[1:]
     if any(method_name(call) not in models.QUERYSET_METHODS for call in calls):
         return None
-    owner = _manager_owner(root)
+    owner = models.manager_owner(root, ctx)
     base: Fetched | None
     if owner is not None:
         base = Fetched(owner)
@@ -129,6 +125,7 @@ def lookups_of(argument: ast.expr, ctx: FileContext) -> set[str] | None:
     return found
 
 
+@provides(FETCHED_NAMES, ast.Assign, ast.AnnAssign)
 def record_assignment(node: ast.Assign | ast.AnnAssign, ctx: FileContext) -> None:
     """Remember what a name bound here loads; flow-insensitive: two bindings keep both paths."""
     if node.value is None:
@@ -141,3 +138,12 @@ def record_assignment(node: ast.Assign | ast.AnnAssign, ctx: FileContext) -> Non
             continue
         existing = names.get(target.id)
         names[target.id] = value.merged(existing) if value is not None and existing is not None else value
+
+
+@provides(FETCHED_NAMES, ast.For, ast.AsyncFor)
+def forget_loop_target(node: ast.For | ast.AsyncFor, ctx: FileContext) -> None:
+    """A loop target re-binds the names it holds."""
+    names = ctx.scope.state(FetchedNames).names
+    for name in target_names(node.target):
+        if name in names or _lookup(name, ctx) is not None:
+            names[name] = None

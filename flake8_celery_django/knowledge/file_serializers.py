@@ -1,6 +1,6 @@
 """Django REST framework serializers that the checked file defines, and serializers by name.
 
-The walk records each top-level serializer class as the project index would
+The :data:`SERIALIZERS` provider records each top-level serializer class as the project index would
 (:func:`flake8_celery_django.project.serializers.serializer_fact`), so that a view and its
 serializer in one file are known without the index; serializers of other modules come from it.
 """
@@ -14,6 +14,9 @@ from flake8_celery_django.context import FileContext
 from flake8_celery_django.project.facts import SerializerFact
 from flake8_celery_django.project.knowledge import absolute_name
 from flake8_celery_django.project.serializers import serializer_fact
+from flake8_celery_django.registry import provider, provides
+
+SERIALIZERS = provider("serializers")
 
 
 @dataclass(slots=True)
@@ -23,8 +26,9 @@ class FileSerializers:
     by_name: dict[str, SerializerFact] = field(default_factory=dict)
 
 
+@provides(SERIALIZERS, ast.ClassDef)
 def record_serializer_class(node: ast.ClassDef, ctx: FileContext) -> None:
-    """Walk bookkeeping: a top-level serializer class becomes a :class:`SerializerFact`."""
+    """A top-level serializer class becomes a :class:`SerializerFact`."""
     if ctx.scope is not ctx.module_scope:
         return
     table = ctx.state(FileSerializers).by_name

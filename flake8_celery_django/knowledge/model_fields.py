@@ -19,6 +19,7 @@ from flake8_celery_django.knowledge import models
 from flake8_celery_django.knowledge.imports import dotted_name
 from flake8_celery_django.project.facts import FieldFact, FieldKind, ModelFact
 from flake8_celery_django.project.knowledge import absolute_name, unique_lookup_in
+from flake8_celery_django.registry import provider, provides
 
 _FIELD_KINDS: dict[str, FieldKind] = {
     "ForeignKey": "foreign_key",
@@ -36,6 +37,9 @@ _RELATION_NAME_PARTS: tuple[tuple[str, FieldKind], ...] = (
 _UNIQUE_CONSTRAINT = "UniqueConstraint"
 
 
+MODEL_RELATIONS = provider("model-relations")
+
+
 @dataclass(slots=True)
 class FileModels:
     """Per file: model classes by class name, and reverse relations declared on other models."""
@@ -44,8 +48,9 @@ class FileModels:
     reverse: dict[str, list[FieldFact]] = field(default_factory=dict)
 
 
+@provides(MODEL_RELATIONS, ast.ClassDef)
 def record_model_class(node: ast.ClassDef, ctx: FileContext) -> None:
-    """Walk bookkeeping: a model class body becomes a :class:`ModelFact` (reverse relations too)."""
+    """A model class body becomes a :class:`ModelFact` (reverse relations too)."""
     if not models.is_model_class_definition(node, ctx):
         return
     table = ctx.state(FileModels)

@@ -1,7 +1,8 @@
 """Queryset chains, what they prefetch and lock, and which model attributes are relations.
 
 Which model attributes are relations comes from :mod:`flake8_celery_django.knowledge.model_fields`
-(the file's model classes and the project index).  Method names come from Django's
+(the :data:`MODEL_RELATIONS` provider for this file's models, and the project index).
+:data:`QUERYSET_NAMES` records what names hold queryset chains.  Method names come from Django's
 ``django/db/models/query.py`` (``QuerySet``, ``Prefetch``) and
 ``django/db/models/fields/related_descriptors.py`` (related managers).
 """
@@ -9,12 +10,12 @@ Which model attributes are relations comes from :mod:`flake8_celery_django.knowl
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass, field
 
 from flake8_celery_django.context import FileContext, Kind, Scope
 from flake8_celery_django.knowledge import model_fields, models
 from flake8_celery_django.knowledge.bindings import target_names
-from flake8_celery_django.knowledge.imports import dotted_name
-from dataclasses import dataclass, field
+from flake8_celery_django.registry import provider, provides
 
 # Related-manager methods that run a query (``order.lines.all()``).  Those that also exist on lists,
 # dicts or strings with a different meaning (``get``, ``values``, ``count(x)``, ``index``) are left
@@ -28,8 +29,6 @@ RELATED_QUERY_METHODS = frozenset(
 )
 RELATED_QUERY_METHODS_WITHOUT_ARGUMENTS = frozenset({"count", "exists", "first", "last"})
 
-_RELATION_FIELDS_TO_ONE = frozenset({"ForeignKey", "OneToOneField", "ParentalKey"})
-_RELATION_FIELDS_TO_MANY = frozenset({"ManyToManyField", "GenericRelation", "ParentalManyToManyField"})
 _PREFETCH = frozenset({"django.db.models.Prefetch", "django.db.models.query.Prefetch"})
 # Queryset methods that sets (and lists) have too: not evidence of a queryset on their own.
 _ALSO_ON_SETS = frozenset({"union", "intersection", "difference", "reverse"})
@@ -98,7 +97,9 @@ class QuerysetNames:
     """Per-scope: names bound to queryset chains (``None``: re-bound to something else)."""
 
     facts: dict[str, QuerysetFacts | None] = field(default_factory=dict)
-    last_recorded: ast.AST | None = None
+
+
+QUERYSET_NAMES = provider("queryset-names")
 
 
 def lookup(name: str, ctx: FileContext) -> QuerysetFacts | None:
@@ -162,7 +163,7 @@ def queryset_facts(expr: ast.expr, ctx: FileContext) -> QuerysetFacts | None:
     if any(method_name(call) not in models.QUERYSET_METHODS for call in calls):
         return None
     base: QuerysetFacts | None
-    owner = _manager_owner(root)
+    owner = models.manager_owner(root, ctx)
     if owner is not None:
         base = QuerysetFacts(owner, Prefetches(), True, False)
     elif isinstance(root, ast.Name):
@@ -205,7 +206,7 @@ def manager_queryset_label(expr: ast.expr, ctx: FileContext) -> str | None:
         and node.func.attr in models.QUERYSET_METHODS
     ):
         node = node.func.value
-    owner = _manager_owner(node)
+    owner = models.manager_owner(node, ctx)
     if owner is not None:
         return owner
     if isinstance(node, ast.Name):
@@ -229,14 +230,6 @@ def _root_names(root: ast.expr) -> frozenset[str]:
     return frozenset()
 
 
-def _manager_owner(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Attribute) and node.attr in models.MANAGER_ATTRIBUTES:
-        owner = dotted_name(node.value)
-        if owner is not None:
-            return owner.rpartition(".")[2]
-    return None
-
-
 def is_locked_chain(expr: ast.expr, ctx: FileContext) -> bool:
     """True when a chain (lazy or evaluated: ``...select_for_update().get()``) locks the rows it reads."""
     calls, root = chain_calls(expr)
@@ -248,12 +241,12 @@ def is_locked_chain(expr: ast.expr, ctx: FileContext) -> bool:
     return False
 
 
+@provides(QUERYSET_NAMES, ast.Assign, ast.AnnAssign)
 def record_assignment(node: ast.Assign | ast.AnnAssign, ctx: FileContext) -> None:
-    """Remember what names bound here hold; several rule modules call this for the same node."""
+    """Remember what names bound here hold."""
     state = ctx.scope.state(QuerysetNames)
-    if state.last_recorded is node or node.value is None:
+    if node.value is None:
         return
-    state.last_recorded = node
     targets = node.targets if isinstance(node, ast.Assign) else [node.target]
     facts = queryset_facts(node.value, ctx)
     for target in targets:
@@ -264,6 +257,11 @@ def record_assignment(node: ast.Assign | ast.AnnAssign, ctx: FileContext) -> Non
                 _bind(state, name, None)
 
 
+@provides(QUERYSET_NAMES, ast.For, ast.AsyncFor)
+def forget_loop_target(node: ast.For | ast.AsyncFor, ctx: FileContext) -> None:
+    forget_names(node.target, ctx)
+
+
 def forget_names(target: ast.expr, ctx: FileContext) -> None:
     """A loop target or ``with ... as`` re-binds the names it holds."""
     state = ctx.scope.state(QuerysetNames)
@@ -272,6 +270,7 @@ def forget_names(target: ast.expr, ctx: FileContext) -> None:
             state.facts[name] = None
 
 
+@provides(QUERYSET_NAMES, ast.Call)
 def record_prefetch_call(call: ast.Call, ctx: FileContext) -> None:
     """``prefetch_related_objects(orders, "lines")`` prefetches ``lines`` on ``orders``."""
     func = call.func
@@ -301,13 +300,15 @@ def _bind(state: QuerysetNames, name: str, facts: QuerysetFacts | None) -> None:
 
 
 # -- model relations ---------------------------------------------------------------------------
+# The provider that records this file's model classes (rules name it in ``uses=``).
+MODEL_RELATIONS = model_fields.MODEL_RELATIONS
 MANY = "many"  # a manager: many-to-many, reverse foreign key, generic relation
 TO_ONE = "to one"  # forward foreign key or one-to-one: an instance, not a manager
 PLAIN = "plain"  # a concrete non-relation field
 
 
 def attribute_kind(model: str, attribute: str, ctx: FileContext) -> str | None:
-    """What ``<model instance>.<attribute>`` is, when a model definition (this file's or the project's) tells."""
+    """What ``<model instance>.<attribute>`` is, when a model definition of this file or the project tells."""
     found = model_fields.model_named(model, ctx)
     relation = model_fields.field_of(found, attribute, ctx) if found is not None else None
     if relation is None:

@@ -24,6 +24,7 @@ GET_OR_CREATE_WITHOUT_UNIQUE_LOOKUP = rule(
     "get-or-create-without-unique-lookup",
     "{method}({fields}) can insert duplicates: add a unique constraint on them to {model}",
     summary="`get_or_create()`/`update_or_create()` whose lookup no unique constraint covers",
+    uses=(model_fields.MODEL_RELATIONS,),
 )
 
 _UPSERT_METHODS = frozenset({"get_or_create", "update_or_create", "aget_or_create", "aupdate_or_create"})

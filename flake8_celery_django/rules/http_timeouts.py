@@ -86,8 +86,8 @@ _HTTP_PACKAGES = frozenset({"requests", "httpx", "urllib"})
 
 @on(ast.Call, rules=(NO_TIMEOUT, TIMEOUT_NONE))
 def check_http_call(node: ast.Call, ctx: FileContext) -> None:
-    if ctx.imports.roots.isdisjoint(_HTTP_PACKAGES):
-        return  # every form this family reports is built from one of these imports
+    if ctx.imports.roots.isdisjoint(_HTTP_PACKAGES) and not ctx.project.has_sessions:
+        return  # every form this family reports is built from one of these imports or a project session
     func = node.func
     waits_forever_by_default = False
     position: int | None = None

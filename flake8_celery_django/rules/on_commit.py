@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import dataclass, field
 
 from flake8_celery_django.context import FileContext, Kind, Scope
 from flake8_celery_django.knowledge import bindings, file_kinds, models, tasks
@@ -23,10 +24,10 @@ from flake8_celery_django.knowledge.transactions import (
     ATOMIC,
     MODEL_SIGNALS,
     NON_ATOMIC_REQUESTS,
+    atomic_requests,
     names_decorator,
     on_commit_callback,
 )
-from dataclasses import dataclass, field
 from flake8_celery_django.registry import Rule, on, on_exit, rule
 
 _REMEDY = "send it from transaction.on_commit(partial({send}, ...)){or_on_commit}"
@@ -38,6 +39,7 @@ IN_ATOMIC = rule(
     "still runs after a rollback; " + _REMEDY,
     summary="Task sent inside `transaction.atomic` (block, decorator, or a view under `ATOMIC_REQUESTS`)",
     fix="unsafe",
+    uses=(tasks.CANVAS_MEMBERS,),
 )
 IN_SIGNAL_RECEIVER = rule(
     "CDJ502",
@@ -46,6 +48,7 @@ IN_SIGNAL_RECEIVER = rule(
     + _REMEDY,
     summary="Task sent from a `post_save`/`pre_save`/`post_delete`/`pre_delete`/`m2m_changed` receiver",
     fix="unsafe",
+    uses=(tasks.CANVAS_MEMBERS,),
 )
 AFTER_WRITE = rule(
     "CDJ503",
@@ -54,6 +57,7 @@ AFTER_WRITE = rule(
     "yet; " + _REMEDY,
     summary="Task sent after an ORM write in the same function, outside `on_commit`",
     fix="unsafe",
+    uses=(tasks.CANVAS_MEMBERS,),
 )
 ON_COMMIT_CALL_RESULT = rule(
     "CDJ504",
@@ -62,6 +66,7 @@ ON_COMMIT_CALL_RESULT = rule(
     "on_commit(partial({callable}, ...))",
     summary="`transaction.on_commit` handed a task call's result or a signature instead of a callable",
     fix="safe",
+    uses=(tasks.CANVAS_MEMBERS,),
 )
 ON_COMMIT_LATE_BINDING = rule(
     "CDJ505",
@@ -71,6 +76,7 @@ ON_COMMIT_LATE_BINDING = rule(
     "functools.partial)",
     summary="`on_commit` lambda or nested function in a loop that reads the loop variable late",
     fix="safe",
+    uses=(tasks.CANVAS_MEMBERS,),
 )
 
 _SENDING_RULES = (IN_ATOMIC, IN_SIGNAL_RECEIVER, AFTER_WRITE)
@@ -131,6 +137,8 @@ class _Candidate:
     write_name: str
     autocommit: bool
     task_names: tuple[str, ...]
+    # The project index says the task's base class (or the app's task_cls) defers to on_commit.
+    deferred_by_base: bool = False
 
 
 @dataclass(slots=True)
@@ -333,7 +341,7 @@ def _atomic_reason(scope: Scope, facts: _FunctionFacts, ctx: FileContext) -> str
         return "a function decorated with @transaction.atomic"
     if facts.admin_method:
         return "a ModelAdmin method that the admin runs inside transaction.atomic"
-    if facts.view is not None and ctx.options.atomic_requests:
+    if facts.view is not None and atomic_requests(ctx):
         return f"{facts.view} (ATOMIC_REQUESTS wraps each view in transaction.atomic)"
     return None
 
@@ -393,6 +401,7 @@ def check_call(node: ast.Call, ctx: FileContext) -> None:
             # Workers run tasks, and Django runs views without ATOMIC_REQUESTS, with no transaction open.
             autocommit=scope.is_task or facts.view is not None,
             task_names=_task_names(node, ctx),
+            deferred_by_base=isinstance(node.func, ast.Attribute) and tasks.defers_to_on_commit(node.func.value, ctx),
         )
     )
 
@@ -400,13 +409,24 @@ def check_call(node: ast.Call, ctx: FileContext) -> None:
 _MAX_WRITES = 64
 
 
+def _open_arms(facts: _FunctionFacts, line: int) -> list[tuple[int, int, int, int]]:
+    """The ``if``/``else`` statements not finished by ``line``; finished ones are dropped for good.
+
+    The walk goes in source order, so an ``if`` that ended before ``line`` can hold no later send:
+    the list stays as short as the nesting, and a function of any length is checked in linear time.
+    """
+    arms = facts.arms = [arm for arm in facts.arms if arm[3] >= line]
+    return arms
+
+
 def _preceding_write(facts: _FunctionFacts, line: int) -> tuple[int, str]:
     """The first write that can run before a send on ``line``: not in the other arm of an ``if``."""
+    arms = _open_arms(facts, line)
     for write_line, write_name in facts.writes:
         exclusive = any(
             (body_first <= write_line <= body_last and else_first <= line <= else_last)
             or (else_first <= write_line <= else_last and body_first <= line <= body_last)
-            for body_first, body_last, else_first, else_last in facts.arms
+            for body_first, body_last, else_first, else_last in arms
         )
         if not exclusive:
             return write_line, write_name
@@ -421,7 +441,8 @@ def record_branches(node: ast.If, ctx: FileContext) -> None:
         return
     body_last = getattr(node.body[-1], "end_lineno", None) or node.body[-1].lineno
     else_last = getattr(node.orelse[-1], "end_lineno", None) or node.orelse[-1].lineno
-    _facts(scope, ctx).arms.append((node.body[0].lineno, body_last, node.orelse[0].lineno, else_last))
+    facts = _facts(scope, ctx)
+    _open_arms(facts, node.lineno).append((node.body[0].lineno, body_last, node.orelse[0].lineno, else_last))
 
 
 def _task_names(node: ast.Call, ctx: FileContext) -> tuple[str, ...]:
@@ -439,6 +460,8 @@ def _task_names(node: ast.Call, ctx: FileContext) -> tuple[str, ...]:
 
 def _defers_itself(candidate: _Candidate, state: _FileFacts, configured: frozenset[str]) -> bool:
     """The task's class sends it from on_commit: defined so in this file, or named by the option."""
+    if candidate.deferred_by_base:
+        return True
     if not candidate.task_names:
         return False
     if candidate.task_names[0] in state.deferring_tasks:
@@ -476,7 +499,6 @@ def _record_connect(node: ast.Call, ctx: FileContext) -> None:
 @on_exit(ast.Module, rules=_SENDING_RULES)
 def report_sending(node: ast.Module, ctx: FileContext) -> None:
     state = ctx.state(_FileFacts)
-    enabled: frozenset[str] = ctx.options.enabled
     configured: frozenset[str] = ctx.options.on_commit_tasks
     for candidate in state.candidates:
         if _defers_itself(candidate, state, configured):
@@ -491,17 +513,18 @@ def report_sending(node: ast.Module, ctx: FileContext) -> None:
             verdicts.append((IN_SIGNAL_RECEIVER, {"signal": signal}))
         if candidate.write_line and not candidate.autocommit:
             verdicts.append((AFTER_WRITE, {"write": candidate.write_name, "line": candidate.write_line}))
-        for chosen, fields in verdicts:
-            if chosen.code in enabled:
-                ctx.report(
-                    candidate.node,
-                    chosen,
-                    call=candidate.call,
-                    send=candidate.send,
-                    or_on_commit=_celery_on_commit(candidate.send),
-                    **fields,
-                )
-                break
+        # One finding per send, the first that applies: the rules exclude each other by
+        # definition (CDJ502 is a receiver outside atomic, CDJ503 neither), whichever are enabled.
+        if verdicts:
+            chosen, fields = verdicts[0]
+            ctx.report(
+                candidate.node,
+                chosen,
+                call=candidate.call,
+                send=candidate.send,
+                or_on_commit=_celery_on_commit(candidate.send),
+                **fields,
+            )
 
 
 def _celery_on_commit(send: str) -> str:

@@ -23,6 +23,7 @@ TRAVERSAL_IN_LOOP = rule(
     "foreign-key-traversal-in-loop",
     '{expression} runs a query per row; add select_related("{lookup}") to the looped queryset',
     summary="Foreign key or one-to-one followed per row of a loop over a queryset without `select_related`",
+    uses=(model_fields.MODEL_RELATIONS, fetched_relations.FETCHED_NAMES),
 )
 
 
@@ -32,11 +33,6 @@ class _Traversals:
 
     inner: set[int] = field(default_factory=set)
     reported: dict[ast.AST, set[str]] = field(default_factory=dict)
-
-
-@on(ast.Assign, ast.AnnAssign, rules=(TRAVERSAL_IN_LOOP,))
-def record_assignment(node: ast.Assign | ast.AnnAssign, ctx: FileContext) -> None:
-    fetched_relations.record_assignment(node, ctx)
 
 
 def _item_loop(name: str, ctx: FileContext) -> Loop | None:

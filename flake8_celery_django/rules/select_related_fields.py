@@ -23,6 +23,7 @@ SELECT_RELATED_NOT_SINGLE_VALUED = rule(
     "select-related-not-single-valued",
     '{model}.{field} is {what}: select_related("{lookup}") raises FieldError; {remedy}',
     summary="`select_related()` naming a many-to-many, a reverse foreign key or a field that is not a relation",
+    uses=(model_fields.MODEL_RELATIONS,),
 )
 
 

@@ -27,6 +27,7 @@ SERIALIZER_RELATION_NOT_FETCHED = rule(
     "serializer-relation-not-fetched",
     '{serializer} reads {lookup} per row of {view}; add {method}("{lookup}") to the queryset',
     summary="DRF list view whose serializer reads a relation its queryset neither selects nor prefetches",
+    uses=(model_fields.MODEL_RELATIONS, file_serializers.SERIALIZERS),
 )
 
 # Views whose GET serializes every row of the queryset.
