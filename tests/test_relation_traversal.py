@@ -147,3 +147,18 @@ def test_unknown_model_in_the_project_stays_silent() -> None:
             print(invoice.customer.name)
     """
     assert findings_in_project(source, "CDJ406", "billing.reports", [SHOP_MODELS]) == []
+
+
+def test_reading_only_the_key_suggests_the_column() -> None:
+    from flake8_celery_django.api import check_source
+    from tests.cases import all_codes_settings
+
+    source = MODELS + """
+def keys():
+    return [item.order.pk for item in Line.objects.all()], [o.customer.name for o in Order.objects.all()]
+"""
+    found = [(f.line, f.col, f.message) for f in check_source(source, "x.py", all_codes_settings()) if f.code == "CDJ406"]
+    assert found == [
+        (20, 12, "CDJ406 item.order runs a query per row; read item.order_id instead"),
+        (20, 61, 'CDJ406 o.customer runs a query per row; add select_related("customer") to the looped queryset'),
+    ]

@@ -21,7 +21,7 @@ from flake8_celery_django.registry import on, rule
 TRAVERSAL_IN_LOOP = rule(
     "CDJ406",
     "foreign-key-traversal-in-loop",
-    '{expression} runs a query per row; add select_related("{lookup}") to the looped queryset',
+    "{expression} runs a query per row; {remedy}",
     summary="Foreign key or one-to-one followed per row of a loop over a queryset without `select_related`",
     uses=(model_fields.MODEL_RELATIONS, fetched_relations.FETCHED_NAMES),
 )
@@ -88,11 +88,15 @@ def check_traversal(node: ast.Attribute, ctx: FileContext) -> None:
     read = chain if isinstance(node.ctx, ast.Load) else chain[:-1]
     path: list[str] = []
     current = model
-    for attribute in read:
+    key_only = False
+    for position, attribute in enumerate(read):
         relation = model_fields.field_of(current, attribute.attr, ctx)
         if relation is None or not model_fields.is_to_one(relation):
             break
         path.append(attribute.attr)
+        following = read[position + 1].attr if position + 1 < len(read) else None
+        # ``item.customer.pk`` loads the customer for a key the row already holds (``customer_id``).
+        key_only = following in ("pk", "id") and not relation.reverse
         target = model_fields.related_model(relation, ctx)
         if target is None:
             break
@@ -105,4 +109,8 @@ def check_traversal(node: ast.Attribute, ctx: FileContext) -> None:
         return
     reported.add(path[0])
     expression = ".".join((root.id, *path))
-    ctx.report(node, TRAVERSAL_IN_LOOP, expression=expression, lookup=lookup)
+    if key_only:
+        remedy = f"read {expression}_id instead"
+    else:
+        remedy = f'add select_related("{lookup}") to the looped queryset'
+    ctx.report(node, TRAVERSAL_IN_LOOP, expression=expression, remedy=remedy)
