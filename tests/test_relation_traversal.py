@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import pytest
 
+from flake8_celery_django.api import check_source
+
 from flake8_celery_django.project.facts import FieldFact, ModelFact, ModuleFacts
-from tests.cases import Case, assert_case, invalid, valid
+from tests.cases import Case, all_codes_settings, assert_case, invalid, valid
 from tests.project_cases import findings_in_project
 
 MODELS = """
@@ -150,15 +152,13 @@ def test_unknown_model_in_the_project_stays_silent() -> None:
 
 
 def test_reading_only_the_key_suggests_the_column() -> None:
-    from flake8_celery_django.api import check_source
-    from tests.cases import all_codes_settings
-
     source = MODELS + """
 def keys():
     return [item.order.pk for item in Line.objects.all()], [o.customer.name for o in Order.objects.all()]
 """
-    found = [(f.line, f.col, f.message) for f in check_source(source, "x.py", all_codes_settings()) if f.code == "CDJ406"]
+    findings = check_source(source, "x.py", all_codes_settings())
+    found = [(f.line, f.col, f.message) for f in findings if f.code == "CDJ406"]
     assert found == [
         (20, 12, "CDJ406 item.order runs a query per row; read item.order_id instead"),
-        (20, 61, 'CDJ406 o.customer runs a query per row; add select_related("customer") to the looped queryset'),
+        (20, 60, 'CDJ406 o.customer runs a query per row; add select_related("customer") to the looped queryset'),
     ]
