@@ -22,10 +22,18 @@ class Member(models.Model):
 class Tag(models.Model):
     org = models.ForeignKey(Org, on_delete=models.CASCADE)
     name = models.CharField(max_length=10)
+    label = models.CharField(max_length=10)
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["org", "name"], name="tag", condition=models.Q(active=True)),
+            models.UniqueConstraint("org", "label", name="label"),
         ]
+
+class Relation(models.Model):
+    source = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="+")
+    target = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="+")
+    class Meta:
+        constraints = [models.UniqueConstraint(Least("source", "target"), Greatest("source", "target"), name="r")]
 """
 
 CASES: list[Case] = [
@@ -33,12 +41,24 @@ CASES: list[Case] = [
         "CDJ303",
         MODELS
         + """
+class Audit(models.Model):
+    membership = models.ForeignKey("Membership", on_delete=models.CASCADE)
+
+class Membership(models.Model):
+    member = models.ForeignKey(Member, on_delete=models.CASCADE)
+    note = models.TextField()
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        Tag.objects.get_or_create(name=self.note)
+        Audit.objects.get_or_create(membership=self)
+
 def sync(org, rows):
     Member.objects.get_or_create(email="a", defaults={"org": org})
-    Tag.objects.update_or_create(org=org, name="x")
+    Tag.objects.update_or_create(org=org, label__iexact="x")
     Org.objects.filter(slug__startswith="a").get_or_create(name="b")
+    Audit.objects.get_or_create(membership=rows[0])
 """,
-        (23, 4), (24, 4), (25, 4),
+        (38, 8), (42, 4), (43, 4), (44, 4), (45, 4),
     ),
     valid(
         "CDJ303",
@@ -53,6 +73,13 @@ def sync(org, rows, lookup):
     Tag.objects.get_or_create(pk=3)
     Tag.objects.get_or_create(**lookup)
     Tag.objects.get_or_create(defaults={"name": "x"})
+    Tag.objects.get_or_create(org=org, name="x")
+    Tag.objects.get_or_create(org=org, label="x")
+    Relation.objects.get_or_create(source=rows[0], target=rows[1])
+    try:
+        Tag.objects.get_or_create(name="x")
+    except Tag.MultipleObjectsReturned:
+        Tag.objects.filter(name="x").first()
 """,
     ),
     valid(
@@ -94,10 +121,22 @@ def test_model_and_its_base_from_the_project_index() -> None:
     ]
 
 
-def test_tests_and_migrations_are_not_concurrent() -> None:
+@pytest.mark.parametrize("module", ["shop.tests.test_sync", "shop.management.commands.load_tags"])
+def test_tests_and_management_commands_run_alone(module: str) -> None:
     source = """
     from shop.models import Tag
-    def test_sync():
+    def handle():
         Tag.objects.get_or_create(name="x")
     """
-    assert findings_in_project(source, "CDJ303", "shop.tests.test_sync", PROJECT) == []
+    assert findings_in_project(source, "CDJ303", module, PROJECT) == []
+
+
+def test_a_base_outside_the_project_may_hold_the_constraint() -> None:
+    source = """
+    from django.contrib.auth.models import AbstractUser
+    class User(AbstractUser):
+        nickname = models.CharField(max_length=10)
+    def sync():
+        User.objects.get_or_create(username="x")
+    """
+    assert findings_in_project(source, "CDJ303", "accounts.sync", PROJECT) == []

@@ -56,10 +56,10 @@ def record_model_class(node: ast.ClassDef, ctx: FileContext) -> None:
     table = ctx.state(FileModels)
     fields: list[FieldFact] = []
     unique_together: list[frozenset[str]] = []
-    abstract = False
+    abstract = opaque = False
     for statement in node.body:
         if isinstance(statement, ast.ClassDef) and statement.name == "Meta":
-            abstract, unique_together = _meta(statement)
+            abstract, unique_together, opaque = _meta(statement)
             continue
         assigned = _assigned_call(statement)
         if assigned is None:
@@ -79,7 +79,7 @@ def record_model_class(node: ast.ClassDef, ctx: FileContext) -> None:
         if label is not None
     )
     table.models[node.name] = ModelFact(
-        node.name, bases, abstract, tuple(fields), tuple(unique_together)
+        node.name, bases, abstract, tuple(fields), tuple(unique_together), opaque
     )
 
 
@@ -163,8 +163,9 @@ def _reverse_field(forward: FieldFact, call: ast.Call, model: str) -> FieldFact 
     return FieldFact(name, forward.kind, model, forward.kind == "one_to_one", reverse=True)
 
 
-def _meta(node: ast.ClassDef) -> tuple[bool, list[frozenset[str]]]:
-    abstract = False
+def _meta(node: ast.ClassDef) -> tuple[bool, list[frozenset[str]], bool]:
+    """``abstract``, the unique field sets, and whether some constraint could not be read."""
+    abstract = opaque = False
     together: list[frozenset[str]] = []
     for statement in node.body:
         if not isinstance(statement, ast.Assign) or len(statement.targets) != 1:
@@ -175,10 +176,17 @@ def _meta(node: ast.ClassDef) -> tuple[bool, list[frozenset[str]]]:
         if target.id == "abstract":
             abstract = _is_true(statement.value)
         elif target.id == "unique_together":
-            together.extend(_unique_together(statement.value))
-        elif target.id == "constraints" and isinstance(statement.value, (ast.List, ast.Tuple)):
-            together.extend(_unique_constraints(statement.value.elts))
-    return abstract, together
+            found = _unique_together(statement.value)
+            together.extend(found)
+            opaque = opaque or not found
+        elif target.id == "constraints":
+            if isinstance(statement.value, (ast.List, ast.Tuple)):
+                found, unread = _unique_constraints(statement.value.elts)
+                together.extend(found)
+                opaque = opaque or unread
+            else:
+                opaque = True
+    return abstract, together, opaque
 
 
 def _names(node: ast.expr) -> frozenset[str] | None:
@@ -198,21 +206,30 @@ def _unique_together(node: ast.expr) -> list[frozenset[str]]:
     return [found for found in map(_names, node.elts) if found is not None]
 
 
-def _unique_constraints(constraints: Iterable[ast.expr]) -> list[frozenset[str]]:
-    """``UniqueConstraint(fields=[...])`` without ``condition``: a conditional one covers only some rows."""
+def _unique_constraints(constraints: Iterable[ast.expr]) -> tuple[list[frozenset[str]], bool]:
+    """Field sets of ``UniqueConstraint(fields=[...])`` (or ``UniqueConstraint("a", "b", ...)``), and
+    whether one could not be read (an expression, ``*Base.Meta.constraints``, a helper's result).
+
+    A ``condition`` is taken to hold for the rows the lookup finds: ``condition=Q(deleted=False)``
+    beside a manager that hides deleted rows is the usual shape.
+    """
     found: list[frozenset[str]] = []
+    unread = False
     for constraint in constraints:
         if not isinstance(constraint, ast.Call):
+            unread = True
             continue
         if (dotted_name(constraint.func) or "").rpartition(".")[2] != _UNIQUE_CONSTRAINT:
             continue
-        if _keyword(constraint, "condition") is not None:
-            continue
         names = _keyword(constraint, "fields")
+        if names is None and constraint.args:
+            names = ast.Tuple(elts=list(constraint.args), ctx=ast.Load())
         covered = _names(names) if names is not None else None
-        if covered is not None:
+        if covered is None:
+            unread = True
+        else:
             found.append(covered)
-    return found
+    return found, unread
 
 
 # -- queries -------------------------------------------------------------------------------------

@@ -50,6 +50,9 @@ class ModelFact:
     # Sets of field names a unique constraint covers (``unique_together``, unconditional
     # ``UniqueConstraint``); single ``unique=True`` fields and the primary key are on the field.
     unique_together: tuple[frozenset[str], ...] = ()
+    # ``Meta.unique_together``/``Meta.constraints`` that static reading cannot follow (unique
+    # expressions, ``*Base.Meta.constraints``, lists built by code): which lookups are unique is unknown.
+    opaque_constraints: bool = False
     managers: frozenset[str] = frozenset()
     overrides_save: bool = False
     overrides_delete: bool = False

@@ -213,7 +213,8 @@ def unique_lookup_in(models: ModelLookup, model: ModelFact, names: Iterable[str]
     """Whether a unique constraint (a field's, a primary key, ``unique_together``) covers ``names``.
 
     ``fk``, ``fk_id`` and ``fk__pk`` name the same column; ``pk`` and ``id`` are the primary key.
-    Only exact lookups count: ``slug__startswith`` matches many slugs.
+    Only exact lookups count: ``slug__startswith`` matches many slugs.  A model whose constraints
+    are not all known (opaque ones, a base outside the project) counts as covered: never a guess.
     """
     columns = set()
     for name in names:
@@ -245,10 +246,20 @@ def unique_lookup_in(models: ModelLookup, model: ModelFact, names: Iterable[str]
         if current.qualified_name in seen:
             continue
         seen.add(current.qualified_name)
-        if any(together <= columns for together in current.unique_together):
+        if current.opaque_constraints or any(together <= columns for together in current.unique_together):
             return True
-        pending.extend(base for base in map(models.model, current.bases) if base is not None)
+        for name in current.bases:
+            parent = models.model(name)
+            if parent is None and not is_django_model_base(name):
+                return True  # a base outside the project (``AbstractUser``) may declare the constraint
+            if parent is not None:
+                pending.append(parent)
     return False
+
+
+def is_django_model_base(name: str) -> bool:
+    """``django.db.models.Model`` however it was written (``models.Model``, ``Model``)."""
+    return name in ("Model", "models.Model") or (name.startswith("django.db.models") and name.endswith(".Model"))
 
 
 def _merge_settings(left: SettingsFact, right: SettingsFact) -> SettingsFact:
