@@ -108,6 +108,18 @@ class Lines(generics.ListAPIView):
 class Customers(generics.ListAPIView):
     queryset = Customer.objects.all()
     serializer_class = CustomerSerializer
+
+class OrdersOfProjectBase(PermissionMixin, viewsets.ModelViewSet):
+    serializer_class = OrderSerializer
+    def get_queryset(self):
+        return super().get_queryset().filter(customer__name="x")
+
+class OrdersOfCustomer(viewsets.ModelViewSet):
+    serializer_class = OrderSerializer
+    def get_queryset(self):
+        user = self.request.user
+        queryset = self.request.customer.orders
+        return queryset.select_related("customer").filter(placed_by=user)
 """,
     ),
     valid(

@@ -40,6 +40,7 @@ _LIST_VIEWS = frozenset(
         "rest_framework.mixins.ListModelMixin",
     }
 )
+_DRF_PACKAGE = "rest_framework."
 _QUERYSET_SOURCES = frozenset({"get_queryset", "queryset"})
 _MAX_DEPTH = 4
 
@@ -54,32 +55,32 @@ class _View:
     get_queryset: ast.FunctionDef | ast.AsyncFunctionDef | None = None
     # Paths that ``select_related``/``prefetch_related`` calls in ``get_queryset`` name.
     paths: set[str] = field(default_factory=set)
+    # Names ``get_queryset`` binds to querysets whose fetches are not in view (a related manager...).
+    opaque_names: set[str] = field(default_factory=set)
     # A lookup or a returned queryset that is not in view: what is fetched is not known.
     unknown: bool = False
 
 
 @dataclass(slots=True)
 class _Views:
-    """Per file: list views by class node, and the names of this file's list view classes."""
+    """Per file: the list views being walked, by class node."""
 
     open: dict[ast.AST, _View] = field(default_factory=dict)
-    local_list_views: set[str] = field(default_factory=set)
 
 
-def _is_list_view(node: ast.ClassDef, ctx: FileContext, local: set[str]) -> bool:
-    for base in node.bases:
-        if ctx.qualified_name(base) in _LIST_VIEWS or dotted_name(base) in local:
-            return True
-    return False
+def _is_list_view(node: ast.ClassDef, ctx: FileContext) -> bool:
+    """A DRF list view built from DRF classes only: a project base may fetch in its own ``get_queryset``."""
+    bases = [ctx.qualified_name(base) or "" for base in node.bases]
+    return any(base in _LIST_VIEWS for base in bases) and all(
+        base.startswith(_DRF_PACKAGE) for base in bases
+    )
 
 
 @on(ast.ClassDef, rules=(SERIALIZER_RELATION_NOT_FETCHED,))
 def open_view(node: ast.ClassDef, ctx: FileContext) -> None:
     views = ctx.state(_Views)
-    if not _is_list_view(node, ctx, views.local_list_views):
+    if not _is_list_view(node, ctx):
         return
-    if ctx.scope is ctx.module_scope:
-        views.local_list_views.add(node.name)
     view = _View(node.name)
     for statement in node.body:
         if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
@@ -137,15 +138,32 @@ def record_fetch(node: ast.Call, ctx: FileContext) -> None:
             view.paths.update(found)
 
 
+def _in_view(expr: ast.expr, view: _View) -> bool:
+    """A queryset chain whose fetches are all visible: on a manager, ``super()``, or a name bound to one."""
+    calls, root = chain_calls(expr)
+    allowed = models.QUERYSET_METHODS | {"get_queryset"}
+    if any(method_name(call) not in allowed for call in calls) or not _is_queryset_source(root):
+        return False  # a custom queryset method or helper may fetch what it needs
+    return not (isinstance(root, ast.Name) and root.id in view.opaque_names)
+
+
+@on(ast.Assign, rules=(SERIALIZER_RELATION_NOT_FETCHED,))
+def record_binding(node: ast.Assign, ctx: FileContext) -> None:
+    view = _view_of_method(ctx)
+    if view is None:
+        return
+    for target in node.targets:
+        if isinstance(target, ast.Name) and not _in_view(node.value, view):
+            view.opaque_names.add(target.id)
+
+
 @on(ast.Return, rules=(SERIALIZER_RELATION_NOT_FETCHED,))
 def record_return(node: ast.Return, ctx: FileContext) -> None:
     view = _view_of_method(ctx)
     if view is None or node.value is None:
         return
-    calls, root = chain_calls(node.value)
-    allowed = models.QUERYSET_METHODS | {"get_queryset"}
-    if any(method_name(call) not in allowed for call in calls) or not _is_queryset_source(root):
-        view.unknown = True  # a custom queryset method or helper may fetch what it needs
+    if not _in_view(node.value, view):
+        view.unknown = True
 
 
 def _needed(
