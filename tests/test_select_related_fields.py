@@ -22,6 +22,7 @@ class Order(models.Model):
 
 class Profile(models.Model):
     customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="profile")
+    role = RoleField(on_delete=models.PROTECT)
 """
 
 CASES: list[Case] = [
@@ -35,7 +36,7 @@ def view():
     orders = Order.objects.all()
     return orders.select_related("customer__orders", "customer__profile")
 """,
-        (19, 33), (19, 53), (20, 53), (22, 33),
+        (20, 33), (20, 53), (21, 53), (23, 33),
     ),
     valid(
         "CDJ407",
@@ -44,6 +45,7 @@ def view():
 def view(lookup, queryset):
     Order.objects.select_related("customer", "customer__profile")
     Customer.objects.select_related("profile")
+    Profile.objects.select_related("role")
     Order.objects.prefetch_related("tags", "customer__orders")
     Order.objects.select_related(lookup)
     Order.objects.select_related()

@@ -48,9 +48,32 @@ def _first_invalid(lookup: str, model_name: str, ctx: FileContext) -> tuple[str,
         if found is None:
             return None
         if not model_fields.is_to_one(found):
-            return model.name, found
+            return (model.name, found) if _known_not_single_valued(found) else None
         model = model_fields.related_model(found, ctx)
     return None
+
+
+# Django's concrete field classes (``django/db/models/fields/__init__.py``, ``files.py``, ``json.py``,
+# ``django/contrib/postgres/fields/``): a project's own ``*Field`` class may well be a foreign key.
+_DJANGO_CONCRETE_FIELDS = frozenset(
+    {
+        "AutoField", "BigAutoField", "BigIntegerField", "BinaryField", "BooleanField", "CharField",
+        "CommaSeparatedIntegerField", "DateField", "DateTimeField", "DecimalField", "DurationField",
+        "EmailField", "FileField", "FilePathField", "FloatField", "GenericIPAddressField",
+        "IPAddressField", "ImageField", "IntegerField", "JSONField", "NullBooleanField",
+        "PositiveBigIntegerField", "PositiveIntegerField", "PositiveSmallIntegerField", "SlugField",
+        "SmallAutoField", "SmallIntegerField", "TextField", "TimeField", "URLField", "UUIDField",
+        "ArrayField", "CICharField", "CIEmailField", "CITextField", "HStoreField", "IntegerRangeField",
+        "BigIntegerRangeField", "DecimalRangeField", "DateTimeRangeField", "DateRangeField",
+    }
+)
+
+
+def _known_not_single_valued(found: FieldFact) -> bool:
+    """Many-valued relations, and concrete fields of a class Django itself defines."""
+    if found.is_relation:
+        return not model_fields.is_to_one(found)
+    return found.field_class in _DJANGO_CONCRETE_FIELDS
 
 
 @on(ast.Call, rules=(SELECT_RELATED_NOT_SINGLE_VALUED,))
