@@ -162,3 +162,37 @@ def keys():
         (20, 12, "CDJ406 item.order runs a query per row; read item.order_id instead"),
         (20, 60, 'CDJ406 o.customer runs a query per row; add select_related("customer") to the looped queryset'),
     ]
+
+
+def test_one_finding_per_loop_names_every_relation_to_select() -> None:
+    source = MODELS + """
+def rows():
+    for line in Line.objects.all():
+        print(line.label, line.order.number, line.order.customer.name)
+        print(line.order.pk)
+    for profile in Profile.objects.all():
+        print(profile.customer.pk, profile.customer.name)
+    for order in Order.objects.all():
+        print(order.customer.pk)
+    for line in Line.objects.all():
+        print(line.order.customer.pk)
+"""
+    findings = check_source(source, "x.py", all_codes_settings())
+    assert [(f.line, f.col, f.message) for f in findings if f.code == "CDJ406"] == [
+        (
+            21, 26,
+            'CDJ406 line.order runs a query per row; add select_related("order__customer") to the looped queryset',
+        ),
+        (24, 14, 'CDJ406 profile.customer runs a query per row; add select_related("customer") to the looped queryset'),
+        (26, 14, "CDJ406 order.customer runs a query per row; read order.customer_id instead"),
+        (28, 14, 'CDJ406 line.order runs a query per row; add select_related("order") to the looped queryset'),
+    ]
+
+
+def test_management_commands_are_left_alone() -> None:
+    source = MODELS + """
+def handle():
+    for order in Order.objects.all():
+        print(order.customer.name)
+"""
+    assert [f for f in check_source(source, "shop/management/commands/x.py", all_codes_settings())] == []

@@ -11,12 +11,12 @@ as a to-one relation are followed: an attribute name alone is never taken for on
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from flake8_celery_django.context import FileContext, Kind, Loop
 from flake8_celery_django.knowledge import fetched_relations, model_fields
-from flake8_celery_django.knowledge.file_kinds import runs_once_or_in_tests
-from flake8_celery_django.registry import on, rule
+from flake8_celery_django.knowledge.file_kinds import is_management_command, runs_once_or_in_tests
+from flake8_celery_django.registry import on, on_exit, rule
 
 TRAVERSAL_IN_LOOP = rule(
     "CDJ406",
@@ -27,12 +27,22 @@ TRAVERSAL_IN_LOOP = rule(
 )
 
 
+@dataclass(frozen=True, slots=True)
+class _Traversal:
+    """One relation followed from a loop's row: where, how it is written, and the lookup that fetches it."""
+
+    node: ast.Attribute
+    expression: str
+    lookup: str
+    key_only: bool
+
+
 @dataclass(slots=True)
 class _Traversals:
-    """Per scope: attribute nodes already read as part of a longer chain, relations reported per loop."""
+    """Per scope: attribute nodes already read as part of a longer chain, relations followed per loop."""
 
     inner: set[int] = field(default_factory=set)
-    reported: dict[ast.AST, set[str]] = field(default_factory=dict)
+    pending: dict[ast.AST, dict[str, _Traversal]] = field(default_factory=dict)
 
 
 def _item_loop(name: str, ctx: FileContext) -> Loop | None:
@@ -74,7 +84,7 @@ def check_traversal(node: ast.Attribute, ctx: FileContext) -> None:
     if root is None:
         return
     loop = _item_loop(root.id, ctx)
-    if loop is None or loop.iterable is None or runs_once_or_in_tests(ctx):
+    if loop is None or loop.iterable is None or runs_once_or_in_tests(ctx) or is_management_command(ctx.filename):
         return
     bound = ctx.scope.lookup(root.id)
     if bound is None or bound.kind is not Kind.MODEL_INSTANCE:
@@ -103,14 +113,37 @@ def check_traversal(node: ast.Attribute, ctx: FileContext) -> None:
         current = target
     if not path:
         return
+    if key_only and len(path) > 1:
+        # ``line.order.customer.pk``: with the order selected, ``line.order.customer_id`` is free.
+        path.pop()
+        key_only = False
     lookup = "__".join(path)
-    reported = state.reported.setdefault(loop.node, set())
-    if fetched.covers(lookup) or path[0] in reported:
+    if fetched.covers(lookup):
         return
-    reported.add(path[0])
-    expression = ".".join((root.id, *path))
-    if key_only:
-        remedy = f"read {expression}_id instead"
+    followed = state.pending.setdefault(loop.node, {})
+    earlier = followed.get(path[0])
+    if earlier is None:
+        followed[path[0]] = _Traversal(node, ".".join((root.id, *path)), lookup, key_only)
     else:
-        remedy = f'add select_related("{lookup}") to the looped queryset'
-    ctx.report(node, TRAVERSAL_IN_LOOP, expression=expression, remedy=remedy)
+        # The first place the relation is read, the longest path read through it.
+        longest = lookup if len(lookup) > len(earlier.lookup) and lookup.startswith(earlier.lookup) else earlier.lookup
+        followed[path[0]] = replace(earlier, lookup=longest, key_only=earlier.key_only and key_only)
+
+
+@on_exit(
+    ast.For, ast.AsyncFor, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp, rules=(TRAVERSAL_IN_LOOP,)
+)
+def report_loop(node: ast.AST, ctx: FileContext) -> None:
+    """One finding per loop, at the first relation it follows, naming every lookup to select."""
+    followed = ctx.scope.state(_Traversals).pending.pop(node, None)
+    if not followed:
+        return
+    selected = [traversal for traversal in followed.values() if not traversal.key_only]
+    if selected:
+        first = min(selected, key=lambda traversal: (traversal.node.lineno, traversal.node.col_offset))
+        lookups = ", ".join(f'"{traversal.lookup}"' for traversal in selected)
+        remedy = f"add select_related({lookups}) to the looped queryset"
+    else:
+        first = min(followed.values(), key=lambda traversal: (traversal.node.lineno, traversal.node.col_offset))
+        remedy = f"read {first.expression}_id instead"
+    ctx.report(first.node, TRAVERSAL_IN_LOOP, expression=first.expression, remedy=remedy)
