@@ -93,10 +93,20 @@ def _keyed_on_self_in_save(node: ast.Call, ctx: FileContext) -> bool:
     return any(isinstance(keyword.value, ast.Name) and keyword.value.id == "self" for keyword in node.keywords)
 
 
+def _looks_up_the_current_time(node: ast.Call) -> bool:
+    """``get_or_create(..., created_at=now())``: a fresh timestamp never finds a row; it always inserts."""
+    return any(
+        isinstance(keyword.value, ast.Call) and (dotted_name(keyword.value.func) or "").endswith("now")
+        for keyword in node.keywords
+        if keyword.arg not in _NOT_LOOKUP
+    )
+
+
 def _unlikely_to_race(node: ast.Call, ctx: FileContext) -> bool:
-    """Code that runs once or alone, or that already copes with the duplicates."""
+    """Code that runs once or alone, that already copes with the duplicates, or that never finds a row."""
     return (
-        runs_once_or_in_tests(ctx)
+        _looks_up_the_current_time(node)
+        or runs_once_or_in_tests(ctx)
         or is_management_command(ctx.filename)
         or ctx.scope.state(_DuplicatesHandled).depth > 0
         or _keyed_on_self_in_save(node, ctx)
