@@ -126,7 +126,7 @@ def test_model_of_another_module_from_the_project_index() -> None:
             print(order.customer.name)
     """
     assert findings_in_project(source, "CDJ406", "shop.reports", [SHOP_MODELS]) == [
-        (5, 14, 'CDJ406 order.customer runs a query per row; add select_related("customer") to the looped queryset'),
+        (5, 14, 'CDJ406 order.customer is a query per row; add select_related("customer") to the queryset'),
     ]
 
 
@@ -137,7 +137,7 @@ def test_relative_import_resolves_to_the_project_model() -> None:
         return [order.customer.name for order in Order.objects.all()]
     """
     assert findings_in_project(source, "CDJ406", "shop.reports", [SHOP_MODELS]) == [
-        (4, 12, 'CDJ406 order.customer runs a query per row; add select_related("customer") to the looped queryset'),
+        (4, 12, 'CDJ406 order.customer is a query per row; add select_related("customer") to the queryset'),
     ]
 
 
@@ -159,8 +159,8 @@ def keys():
     findings = check_source(source, "x.py", all_codes_settings())
     found = [(f.line, f.col, f.message) for f in findings if f.code == "CDJ406"]
     assert found == [
-        (20, 12, "CDJ406 item.order runs a query per row; read item.order_id instead"),
-        (20, 60, 'CDJ406 o.customer runs a query per row; add select_related("customer") to the looped queryset'),
+        (20, 12, "CDJ406 item.order is a query per row; read item.order_id instead"),
+        (20, 60, 'CDJ406 o.customer is a query per row; add select_related("customer") to the queryset'),
     ]
 
 
@@ -181,11 +181,11 @@ def rows():
     assert [(f.line, f.col, f.message) for f in findings if f.code == "CDJ406"] == [
         (
             21, 26,
-            'CDJ406 line.order runs a query per row; add select_related("order__customer") to the looped queryset',
+            'CDJ406 line.order is a query per row; add select_related("order__customer") to the queryset',
         ),
-        (24, 14, 'CDJ406 profile.customer runs a query per row; add select_related("customer") to the looped queryset'),
-        (26, 14, "CDJ406 order.customer runs a query per row; read order.customer_id instead"),
-        (28, 14, 'CDJ406 line.order runs a query per row; add select_related("order") to the looped queryset'),
+        (24, 14, 'CDJ406 profile.customer is a query per row; add select_related("customer") to the queryset'),
+        (26, 14, "CDJ406 order.customer is a query per row; read order.customer_id instead"),
+        (28, 14, 'CDJ406 line.order is a query per row; add select_related("order") to the queryset'),
     ]
 
 

@@ -76,11 +76,10 @@ def test_messages_say_what_the_field_is_and_what_to_do() -> None:
     source = CASES[0].source
     messages = [f.message for f in check_source(source, "x.py", all_codes_settings()) if f.code == "CDJ407"]
     assert messages == [
-        'CDJ407 Order.tags is many-to-many: select_related("tags") raises FieldError; use prefetch_related',
+        'CDJ407 Order.tags is to-many: select_related("tags") raises FieldError; prefetch it',
         'CDJ407 Order.number is not a relation: select_related("number") raises FieldError; remove it',
-        'CDJ407 Customer.orders is a reverse FK: select_related("orders") raises FieldError; use prefetch_related',
-        'CDJ407 Customer.orders is a reverse FK: select_related("customer__orders") raises FieldError; '
-        "use prefetch_related",
+        'CDJ407 Customer.orders is to-many: select_related("orders") raises FieldError; prefetch it',
+        'CDJ407 Customer.orders is to-many: select_related("customer__orders") raises FieldError; prefetch it',
     ]
 
 
@@ -101,6 +100,5 @@ def test_model_and_reverse_relation_from_the_project_index() -> None:
         return Order.objects.select_related("customer", "customer__orders", "customer__city")
     """
     assert findings_in_project(source, "CDJ407", "shop.views", [facts]) == [
-        (4, 52, 'CDJ407 Customer.orders is a reverse FK: select_related("customer__orders") raises FieldError; '
-         "use prefetch_related"),
+        (4, 52, 'CDJ407 Customer.orders is to-many: select_related("customer__orders") raises FieldError; prefetch it'),
     ]

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from flake8_celery_django.context import FileContext
 from flake8_celery_django.knowledge import models
 from flake8_celery_django.knowledge.imports import dotted_name
+from flake8_celery_django.project.constraints import MetaFacts, read_meta
 from flake8_celery_django.project.facts import FieldFact, FieldKind, ModelFact
 from flake8_celery_django.project.knowledge import absolute_name, unique_lookup_in
 from flake8_celery_django.registry import provider, provides
@@ -34,7 +35,6 @@ _RELATION_NAME_PARTS: tuple[tuple[str, FieldKind], ...] = (
     ("OneToOne", "one_to_one"),
     ("ForeignKey", "foreign_key"),
 )
-_UNIQUE_CONSTRAINT = "UniqueConstraint"
 
 
 MODEL_RELATIONS = provider("model-relations")
@@ -55,11 +55,10 @@ def record_model_class(node: ast.ClassDef, ctx: FileContext) -> None:
         return
     table = ctx.state(FileModels)
     fields: list[FieldFact] = []
-    unique_together: list[frozenset[str]] = []
-    abstract = opaque = False
+    meta = MetaFacts()
     for statement in node.body:
         if isinstance(statement, ast.ClassDef) and statement.name == "Meta":
-            abstract, unique_together, opaque = _meta(statement)
+            meta = read_meta(statement)
             continue
         assigned = _assigned_call(statement)
         if assigned is None:
@@ -79,7 +78,12 @@ def record_model_class(node: ast.ClassDef, ctx: FileContext) -> None:
         if label is not None
     )
     table.models[node.name] = ModelFact(
-        node.name, bases, abstract, tuple(fields), tuple(unique_together), opaque
+        node.name,
+        bases,
+        meta.abstract,
+        tuple(fields),
+        meta.unique_together,
+        opaque_constraints=meta.opaque_constraints,
     )
 
 
@@ -161,75 +165,6 @@ def _reverse_field(forward: FieldFact, call: ast.Call, model: str) -> FieldFact 
     else:
         return None
     return FieldFact(name, forward.kind, model, forward.kind == "one_to_one", reverse=True)
-
-
-def _meta(node: ast.ClassDef) -> tuple[bool, list[frozenset[str]], bool]:
-    """``abstract``, the unique field sets, and whether some constraint could not be read."""
-    abstract = opaque = False
-    together: list[frozenset[str]] = []
-    for statement in node.body:
-        if not isinstance(statement, ast.Assign) or len(statement.targets) != 1:
-            continue
-        target = statement.targets[0]
-        if not isinstance(target, ast.Name):
-            continue
-        if target.id == "abstract":
-            abstract = _is_true(statement.value)
-        elif target.id == "unique_together":
-            found = _unique_together(statement.value)
-            together.extend(found)
-            opaque = opaque or not found
-        elif target.id == "constraints":
-            if isinstance(statement.value, (ast.List, ast.Tuple)):
-                found, unread = _unique_constraints(statement.value.elts)
-                together.extend(found)
-                opaque = opaque or unread
-            else:
-                opaque = True
-    return abstract, together, opaque
-
-
-def _names(node: ast.expr) -> frozenset[str] | None:
-    if not isinstance(node, (ast.List, ast.Tuple)):
-        return None
-    names = [item.value for item in node.elts if isinstance(item, ast.Constant) and isinstance(item.value, str)]
-    return frozenset(names) if names and len(names) == len(node.elts) else None
-
-
-def _unique_together(node: ast.expr) -> list[frozenset[str]]:
-    """``("a", "b")`` is one set; ``(("a", "b"), ("c", "d"))`` is two."""
-    single = _names(node)
-    if single is not None:
-        return [single]
-    if not isinstance(node, (ast.List, ast.Tuple)):
-        return []
-    return [found for found in map(_names, node.elts) if found is not None]
-
-
-def _unique_constraints(constraints: Iterable[ast.expr]) -> tuple[list[frozenset[str]], bool]:
-    """Field sets of ``UniqueConstraint(fields=[...])`` (or ``UniqueConstraint("a", "b", ...)``), and
-    whether one could not be read (an expression, ``*Base.Meta.constraints``, a helper's result).
-
-    A ``condition`` is taken to hold for the rows the lookup finds: ``condition=Q(deleted=False)``
-    beside a manager that hides deleted rows is the usual shape.
-    """
-    found: list[frozenset[str]] = []
-    unread = False
-    for constraint in constraints:
-        if not isinstance(constraint, ast.Call):
-            unread = True
-            continue
-        if (dotted_name(constraint.func) or "").rpartition(".")[2] != _UNIQUE_CONSTRAINT:
-            continue
-        names = _keyword(constraint, "fields")
-        if names is None and constraint.args:
-            names = ast.Tuple(elts=list(constraint.args), ctx=ast.Load())
-        covered = _names(names) if names is not None else None
-        if covered is None:
-            unread = True
-        else:
-            found.append(covered)
-    return found, unread
 
 
 # -- queries -------------------------------------------------------------------------------------

@@ -28,8 +28,8 @@ _ROW_LOADING_FIELDS = frozenset({"SlugRelatedField", "StringRelatedField"})
 _NOT_NESTED = frozenset({"ListSerializer", "BaseSerializer"})
 
 
-def serializer_facts(tree: ast.Module, module: str) -> tuple[SerializerFact, ...]:
-    """The serializers a module defines at its top level."""
+def serializer_facts(tree: ast.Module, module: str, *, is_package: bool = False) -> tuple[SerializerFact, ...]:
+    """The serializers a module defines at its top level (``is_package``: the module is an ``__init__``)."""
     imports = ImportTable()
     local: set[str] = set()
     found: list[SerializerFact] = []
@@ -37,14 +37,16 @@ def serializer_facts(tree: ast.Module, module: str) -> tuple[SerializerFact, ...
         if isinstance(statement, (ast.Import, ast.ImportFrom)):
             imports.add(statement)
         elif isinstance(statement, ast.ClassDef):
-            fact = serializer_fact(statement, imports, module, local)
+            fact = serializer_fact(statement, imports, module, local, is_package=is_package)
             if fact is not None:
                 found.append(fact)
                 local.add(statement.name)
     return tuple(found)
 
 
-def _qualified(node: ast.expr, imports: ImportTable, module: str | None, local: set[str]) -> str | None:
+def _qualified(
+    node: ast.expr, imports: ImportTable, module: str | None, local: set[str], is_package: bool = False
+) -> str | None:
     """The absolute name of a class named in ``module``: imported, or defined there."""
     dotted = dotted_name(node)
     if dotted is None:
@@ -54,7 +56,7 @@ def _qualified(node: ast.expr, imports: ImportTable, module: str | None, local: 
     resolved = imports.resolve(node)
     if resolved is None:
         return dotted
-    return absolute_name(resolved, module)
+    return absolute_name(resolved, module, is_package)
 
 
 def is_serializer_class(node: ast.ClassDef, imports: ImportTable, local: set[str]) -> bool:
@@ -69,7 +71,7 @@ def is_serializer_class(node: ast.ClassDef, imports: ImportTable, local: set[str
 
 
 def serializer_fact(
-    node: ast.ClassDef, imports: ImportTable, module: str | None, local: set[str]
+    node: ast.ClassDef, imports: ImportTable, module: str | None, local: set[str], *, is_package: bool = False
 ) -> SerializerFact | None:
     """The facts of one class, when it is a serializer; ``local`` names the module's serializers seen so far."""
     if not is_serializer_class(node, imports, local):
@@ -78,28 +80,28 @@ def serializer_fact(
     fields: list[SerializerFieldFact] = []
     for statement in node.body:
         if isinstance(statement, ast.ClassDef) and statement.name == "Meta":
-            model = _meta_model(statement, imports, module, local)
+            model = _meta_model(statement, imports, module, is_package)
         elif isinstance(statement, ast.Assign) and len(statement.targets) == 1:
             target = statement.targets[0]
             if isinstance(target, ast.Name) and isinstance(statement.value, ast.Call):
-                field = _field(target.id, statement.value, imports, module, local)
+                field = _field(target.id, statement.value, imports, module, local, is_package)
                 if field is not None:
                     fields.append(field)
     bases = tuple(
         name
-        for name in (_qualified(base, imports, module, local) for base in node.bases)
+        for name in (_qualified(base, imports, module, local, is_package) for base in node.bases)
         if name is not None and name not in _DRF_SERIALIZERS
     )
     qualified = f"{module}.{node.name}" if module else node.name
     return SerializerFact(qualified, model, bases, tuple(fields))
 
 
-def _meta_model(meta: ast.ClassDef, imports: ImportTable, module: str | None, local: set[str]) -> str | None:
+def _meta_model(meta: ast.ClassDef, imports: ImportTable, module: str | None, is_package: bool) -> str | None:
     for statement in meta.body:
         if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
             target = statement.targets[0]
             if isinstance(target, ast.Name) and target.id == "model":
-                return _qualified(statement.value, imports, module, set())
+                return _qualified(statement.value, imports, module, set(), is_package)
     return None
 
 
@@ -108,7 +110,7 @@ def _keyword(call: ast.Call, name: str) -> ast.expr | None:
 
 
 def _field(
-    name: str, call: ast.Call, imports: ImportTable, module: str | None, local: set[str]
+    name: str, call: ast.Call, imports: ImportTable, module: str | None, local: set[str], is_package: bool
 ) -> SerializerFieldFact | None:
     source_node = _keyword(call, "source")
     if source_node is None:
@@ -122,7 +124,7 @@ def _field(
     path = source.replace(".", "__")
     many = _keyword(call, "many")
     is_many = isinstance(many, ast.Constant) and many.value is True
-    qualified = _qualified(call.func, imports, module, local) or ""
+    qualified = _qualified(call.func, imports, module, local, is_package) or ""
     field_class = qualified.rpartition(".")[2]
     if field_class.endswith("Serializer") and field_class not in _NOT_NESTED:
         return SerializerFieldFact(name, path, is_many, qualified)

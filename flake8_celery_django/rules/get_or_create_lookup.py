@@ -26,7 +26,7 @@ from flake8_celery_django.registry import on, on_exit, rule
 GET_OR_CREATE_WITHOUT_UNIQUE_LOOKUP = rule(
     "CDJ303",
     "get-or-create-without-unique-lookup",
-    "{method}({fields}) can insert duplicates: add a unique constraint on them to {model}",
+    "{method}({fields}) races: add a unique constraint on these fields to {model}",
     summary="`get_or_create()`/`update_or_create()` whose lookup no unique constraint covers",
     uses=(model_fields.MODEL_RELATIONS,),
 )

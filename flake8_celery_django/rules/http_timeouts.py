@@ -18,15 +18,14 @@ from flake8_celery_django.registry import on, rule
 NO_TIMEOUT = rule(
     "CDJ201",
     "http-call-without-timeout",
-    "{call}() has no timeout and can hang this worker forever; pass timeout=<seconds> "
-    "(or a (connect, read) tuple)",
+    "{call}() has no timeout and can hang forever; pass timeout=<seconds>",
     summary="Outbound HTTP call (requests, requests.Session, urlopen) without a timeout",
     fix="safe",
 )
 TIMEOUT_NONE = rule(
     "CDJ202",
     "http-call-with-timeout-none",
-    "{call}() passes timeout=None, which waits forever; pass a number of seconds instead",
+    "{call}() has timeout=None and can hang forever; pass timeout=<seconds>",
     summary="Outbound HTTP call or client with timeout=None",
     fix="safe",
 )

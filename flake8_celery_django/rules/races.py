@@ -21,9 +21,7 @@ from flake8_celery_django.registry import on, on_exit, rule
 LOST_UPDATE = rule(
     "CDJ301",
     "read-modify-write-without-lock",
-    '{obj}.{field} is changed from its old value and then saved, so concurrent writers lose updates; '
-    'assign an F() expression ({obj}.{field} = F("{field}") ...) or fetch {obj} with '
-    "select_for_update() inside transaction.atomic",
+    "{obj}.{field} is read, changed and saved; use F() or select_for_update()",
     summary="Model field changed from its own value (`obj.n += 1`) and saved without `F()` or a row lock",
     fix="unsafe",
     uses=(relations.QUERYSET_NAMES,),
@@ -31,9 +29,7 @@ LOST_UPDATE = rule(
 LOCK_OUTSIDE_ATOMIC = rule(
     "CDJ302",
     "select-for-update-outside-atomic",
-    "select_for_update() is evaluated outside transaction.atomic: PostgreSQL and MySQL raise "
-    "TransactionManagementError (SQLite ignores the lock, so tests pass); evaluate it inside "
-    "`with transaction.atomic():`",
+    "select_for_update() is evaluated outside transaction.atomic; wrap it in an atomic block",
     summary="`select_for_update()` evaluated in a function with no enclosing `transaction.atomic`",
     default_enabled=False,
     uses=(relations.QUERYSET_NAMES,),

@@ -21,7 +21,7 @@ from flake8_celery_django.registry import on, on_exit, rule
 TRAVERSAL_IN_LOOP = rule(
     "CDJ406",
     "foreign-key-traversal-in-loop",
-    "{expression} runs a query per row; {remedy}",
+    "{expression} is a query per row; {remedy}",
     summary="Foreign key or one-to-one followed per row of a loop over a queryset without `select_related`",
     uses=(model_fields.MODEL_RELATIONS, fetched_relations.FETCHED_NAMES),
 )
@@ -142,7 +142,7 @@ def report_loop(node: ast.AST, ctx: FileContext) -> None:
     if selected:
         first = min(selected, key=lambda traversal: (traversal.node.lineno, traversal.node.col_offset))
         lookups = ", ".join(f'"{traversal.lookup}"' for traversal in selected)
-        remedy = f"add select_related({lookups}) to the looped queryset"
+        remedy = f"add select_related({lookups}) to the queryset"
     else:
         first = min(followed.values(), key=lambda traversal: (traversal.node.lineno, traversal.node.col_offset))
         remedy = f"read {first.expression}_id instead"

@@ -29,12 +29,8 @@ SELECT_RELATED_NOT_SINGLE_VALUED = rule(
 
 def _describe(field: FieldFact) -> tuple[str, str]:
     """What the field is and what to do instead."""
-    if field.kind == "many_to_many":
-        return "many-to-many", "use prefetch_related"
-    if field.kind == "generic":
-        return "a generic relation", "use prefetch_related"
-    if field.kind == "foreign_key" and field.reverse:
-        return "a reverse FK", "use prefetch_related"
+    if field.is_relation:
+        return "to-many", "prefetch it"  # many-to-many, reverse foreign key, generic relation
     return "not a relation", "remove it"
 
 

@@ -25,7 +25,7 @@ from flake8_celery_django.registry import on, on_exit, rule
 SERIALIZER_RELATION_NOT_FETCHED = rule(
     "CDJ408",
     "serializer-relation-not-fetched",
-    '{serializer} reads {lookup} per row of {view}; add {method}("{lookup}") to the queryset',
+    '{view} serializes {lookup} per row; add {method}("{lookup}")',
     summary="DRF list view whose serializer reads a relation its queryset neither selects nor prefetches",
     uses=(model_fields.MODEL_RELATIONS, file_serializers.SERIALIZERS),
 )
@@ -247,7 +247,6 @@ def close_view(node: ast.ClassDef, ctx: FileContext) -> None:
             ctx.report(
                 where,
                 SERIALIZER_RELATION_NOT_FETCHED,
-                serializer=serializer.qualified_name.rpartition(".")[2],
                 lookup=lookup,
                 view=view.name,
                 method="prefetch_related" if many else "select_related",
