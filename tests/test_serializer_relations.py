@@ -109,6 +109,15 @@ class Customers(generics.ListAPIView):
     queryset = Customer.objects.all()
     serializer_class = CustomerSerializer
 
+class CloneOrder(viewsets.ModelViewSet):
+    queryset = Order.objects.none()
+    serializer_class = OrderSerializer
+
+class PostOrders(viewsets.ModelViewSet):
+    queryset = Order.objects.all()
+    serializer_class = OrderSerializer
+    http_method_names = ["post"]
+
 class OrdersOfProjectBase(PermissionMixin, viewsets.ModelViewSet):
     serializer_class = OrderSerializer
     def get_queryset(self):

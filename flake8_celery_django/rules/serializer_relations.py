@@ -90,12 +90,26 @@ def open_view(node: ast.ClassDef, ctx: FileContext) -> None:
                 view.unknown |= view.serializer is None
             elif isinstance(target, ast.Name) and target.id == "queryset":
                 view.queryset = statement.value
+            elif isinstance(target, ast.Name) and target.id == "http_method_names":
+                view.unknown |= not _allows_get(statement.value)  # a view that never lists
         elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
             if statement.name == "get_queryset":
                 view.get_queryset = statement
             elif statement.name in ("get_serializer_class", "get_serializer", "list"):
                 view.unknown = True  # the serializer (or the rows) differ from the class attributes
     views.open[node] = view
+
+
+def _allows_get(methods: ast.expr) -> bool:
+    if not isinstance(methods, (ast.List, ast.Tuple)):
+        return True
+    return any(isinstance(item, ast.Constant) and item.value == "get" for item in methods.elts)
+
+
+def _is_empty(queryset: ast.expr) -> bool:
+    """``Model.objects.none()``: a placeholder for a view that builds its rows elsewhere, or none."""
+    calls, _ = chain_calls(queryset)
+    return any(method_name(call) == "none" for call in calls)
 
 
 def _view_of_method(ctx: FileContext) -> _View | None:
@@ -226,6 +240,8 @@ def close_view(node: ast.ClassDef, ctx: FileContext) -> None:
         return
     serializer = file_serializers.serializer_named(view.serializer, ctx)
     if serializer is None:
+        return
+    if view.get_queryset is None and view.queryset is not None and _is_empty(view.queryset):
         return
     declared = _class_queryset(view, ctx)
     if declared is None and (view.queryset is not None or view.get_queryset is None):
