@@ -141,3 +141,20 @@ def test_a_base_outside_the_project_may_hold_the_constraint() -> None:
         User.objects.get_or_create(username="x")
     """
     assert findings_in_project(source, "CDJ303", "accounts.sync", PROJECT) == []
+
+
+def test_a_project_mixin_declares_no_constraint() -> None:
+    source = """
+    from django.db import models
+    from shop.mixins import Audited
+    class Local:
+        pass
+    class Tag(Audited, Local, models.Model):
+        name = models.CharField(max_length=10)
+    def sync():
+        Tag.objects.get_or_create(name="x")
+    """
+    project = [*PROJECT, ModuleFacts("shop.mixins")]
+    assert findings_in_project(source, "CDJ303", "shop.sync", project) == [
+        (9, 4, "CDJ303 get_or_create(name) races: add a unique constraint on these fields to Tag"),
+    ]

@@ -231,6 +231,18 @@ class _Catalog:
     def model_field(self, model: ModelFact, attribute: str) -> FieldFact | None:
         return field_of(model, attribute, self.ctx)
 
+    def in_project(self, name: str) -> bool:
+        """Defined in this file (not imported), or in a module the project index knows."""
+        ctx = self.ctx
+        if "." in name and ctx.project.in_project(name):
+            return True  # a qualified base of a project model
+        head = name.partition(".")[0]
+        imported = ctx.imports.names.get(head)
+        if imported is None:
+            return "." not in name
+        qualified = absolute_name(imported + name[len(head):], ctx.module)
+        return ctx.project.enabled and ctx.project.in_project(qualified)
+
 
 def unique_lookup(model: ModelFact, names: Iterable[str], ctx: FileContext) -> bool:
     """Whether a unique constraint of ``model`` covers the lookup ``names`` (``fk`` and ``fk_id`` alike)."""

@@ -148,6 +148,10 @@ class ProjectKnowledge:
             pending.extend(base for base in map(self.model, current.bases) if base is not None)
         return frozenset(found) if found else frozenset({"objects"})
 
+    def in_project(self, name: str) -> bool:
+        """``name`` is defined in a module of the project (a model or any other class)."""
+        return name.rpartition(".")[0] in self.modules
+
     def is_model(self, name: str) -> bool:
         return self.model(name) is not None
 
@@ -222,13 +226,16 @@ class ModelLookup(Protocol):
 
     def model_field(self, model: ModelFact, attribute: str) -> FieldFact | None: ...
 
+    def in_project(self, name: str) -> bool: ...
+
 
 def unique_lookup_in(models: ModelLookup, model: ModelFact, names: Iterable[str]) -> bool:
     """Whether a unique constraint (a field's, a primary key, ``unique_together``) covers ``names``.
 
     ``fk``, ``fk_id`` and ``fk__pk`` name the same column; ``pk`` and ``id`` are the primary key.
     Only exact lookups count: ``slug__startswith`` matches many slugs.  A model whose constraints
-    are not all known (opaque ones, a base outside the project) counts as covered: never a guess.
+    are not all known (opaque ones, a base from outside the project) counts as covered: never a
+    guess.  A project class that is not a model (a mixin) declares no constraint.
     """
     columns = set()
     for name in names:
@@ -264,7 +271,7 @@ def unique_lookup_in(models: ModelLookup, model: ModelFact, names: Iterable[str]
             return True
         for name in current.bases:
             parent = models.model(name)
-            if parent is None and not is_django_model_base(name):
+            if parent is None and not is_django_model_base(name) and not models.in_project(name):
                 return True  # a base outside the project (``AbstractUser``) may declare the constraint
             if parent is not None:
                 pending.append(parent)
