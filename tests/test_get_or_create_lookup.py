@@ -158,3 +158,20 @@ def test_a_project_mixin_declares_no_constraint() -> None:
     assert findings_in_project(source, "CDJ303", "shop.sync", project) == [
         (9, 4, "CDJ303 get_or_create(name) races: add a unique constraint on these fields to Tag"),
     ]
+
+
+def test_key_of_a_relation_whose_field_class_is_unknown() -> None:
+    source = """
+    from django.db import models
+    class Association(models.Model):
+        group = models.ForeignKey("Group", on_delete=models.CASCADE)
+        object_type = ContentTypeKey(to="contenttypes.ContentType")
+        class Meta:
+            unique_together = [["group", "object_type", "object_id"]]
+    def add(group, pk):
+        Association.objects.get_or_create(group=group, object_type_id=3, object_id=pk)
+        Association.objects.get_or_create(group=group, object_id=pk)
+    """
+    assert findings_in_project(source, "CDJ303", "shop.groups", PROJECT) == [
+        (10, 4, "CDJ303 get_or_create(group, object_id) races: add a unique constraint on these fields to Association"),
+    ]

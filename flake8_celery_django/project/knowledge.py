@@ -253,7 +253,9 @@ def unique_lookup_in(models: ModelLookup, model: ModelFact, names: Iterable[str]
             return True
         if base.endswith("_id"):
             relation = models.model_field(model, base[:-3])
-            if relation is not None and relation.is_relation:
+            if relation is None:
+                columns.add(base[:-3])  # a relation of a field class the index does not know
+            elif relation.is_relation:
                 base = base[:-3]
         columns.add(base)
     for column in columns:
@@ -279,8 +281,8 @@ def unique_lookup_in(models: ModelLookup, model: ModelFact, names: Iterable[str]
 
 
 def is_django_model_base(name: str) -> bool:
-    """``django.db.models.Model`` however it was written (``models.Model``, ``Model``)."""
-    return name in ("Model", "models.Model") or (name.startswith("django.db.models") and name.endswith(".Model"))
+    """``django.db.models.Model`` however it was written (``models.Model``, GeoDjango's re-export)."""
+    return name in ("Model", "models.Model") or (name.startswith("django.") and name.endswith(".models.Model"))
 
 
 def _merge_settings(left: SettingsFact, right: SettingsFact) -> SettingsFact:

@@ -27,7 +27,7 @@ SERIALIZER_RELATION_NOT_FETCHED = rule(
     "serializer-relation-not-fetched",
     '{view} serializes {lookup} per row; add {method}("{lookup}")',
     summary="DRF list view whose serializer reads a relation its queryset neither selects nor prefetches",
-    uses=(model_fields.MODEL_RELATIONS, file_serializers.SERIALIZERS),
+    uses=(model_fields.MODEL_RELATIONS, file_serializers.SERIALIZERS, fetched_relations.FETCHED_NAMES),
 )
 
 # Views whose GET serializes every row of the queryset.
