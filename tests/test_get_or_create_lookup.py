@@ -29,6 +29,15 @@ class Tag(models.Model):
             models.UniqueConstraint("org", "label", name="label"),
         ]
 
+class Widget(models.Model):
+    node = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="+")
+    source = models.ForeignKey("self", null=True, on_delete=models.CASCADE)
+    class Meta:
+        constraints = [
+            models.UniqueConstraint("node", condition=models.Q(source__isnull=True), name="a"),
+            models.UniqueConstraint("node", condition=models.Q(source__isnull=False), name="b"),
+        ]
+
 class Relation(models.Model):
     source = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="+")
     target = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="+")
@@ -59,7 +68,7 @@ def sync(org, rows):
     Audit.objects.get_or_create(membership=rows[0])
     Tag.objects.get_or_create(org=org, name="x")
 """,
-        (38, 8), (42, 4), (43, 4), (44, 4), (45, 4), (46, 4),
+        (47, 8), (51, 4), (52, 4), (53, 4), (54, 4), (55, 4),
     ),
     valid(
         "CDJ303",
@@ -76,6 +85,7 @@ def sync(org, rows, lookup):
     Tag.objects.get_or_create(defaults={"name": "x"})
     Tag.objects.get_or_create(org=org, label="x")
     Relation.objects.get_or_create(source=rows[0], target=rows[1])
+    Widget.objects.update_or_create(node_id=3, defaults={"source": None})
     Tag.objects.get_or_create(name="x", created=timezone.now())
     try:
         Tag.objects.get_or_create(name="x")

@@ -2,7 +2,7 @@
 
 ``UniqueConstraint(fields=[...])`` and ``UniqueConstraint("a", "b", ...)`` give their field sets
 (``django/db/models/constraints.py``); one with a ``condition`` covers only some rows and is left
-out.  A constraint on expressions, ``*Base.Meta.constraints`` or a list built by code cannot be followed
+out, unless another on the same fields covers the other rows (``x__isnull=True`` and ``False``).  A constraint on expressions, ``*Base.Meta.constraints`` or a list built by code cannot be followed
 statically: the model's uniqueness is then opaque, and a rule must not guess.
 """
 
@@ -71,8 +71,24 @@ def _keyword(call: ast.Call, name: str) -> ast.expr | None:
     return next((keyword.value for keyword in call.keywords if keyword.arg == name), None)
 
 
+def _null_split(condition: ast.expr) -> tuple[str, bool] | None:
+    """``Q(source__isnull=True)`` -> ``("source", True)``: half of a split that covers every row."""
+    if not isinstance(condition, ast.Call) or (dotted_name(condition.func) or "").rpartition(".")[2] != "Q":
+        return None
+    if condition.args or len(condition.keywords) != 1:
+        return None
+    keyword = condition.keywords[0]
+    value = keyword.value
+    if keyword.arg is None or not keyword.arg.endswith("__isnull") or not isinstance(value, ast.Constant):
+        return None
+    return (keyword.arg, value.value) if isinstance(value.value, bool) else None
+
+
 def _unique_constraints(constraints: list[ast.expr]) -> tuple[list[frozenset[str]], bool]:
     found: list[frozenset[str]] = []
+    # Conditional constraints on the same fields whose conditions are ``x__isnull=True`` and
+    # ``x__isnull=False``: together they cover every row.
+    halves: dict[tuple[frozenset[str], str], set[bool]] = {}
     unread = False
     for constraint in constraints:
         if not isinstance(constraint, ast.Call):
@@ -80,14 +96,19 @@ def _unique_constraints(constraints: list[ast.expr]) -> tuple[list[frozenset[str
             continue
         if (dotted_name(constraint.func) or "").rpartition(".")[2] != _UNIQUE_CONSTRAINT:
             continue
-        if _keyword(constraint, "condition") is not None:
-            continue
         names = _keyword(constraint, "fields")
         if names is None and constraint.args:
             names = ast.Tuple(elts=list(constraint.args), ctx=ast.Load())
         covered = _names(names) if names is not None else None
+        condition = _keyword(constraint, "condition")
+        if condition is not None:
+            half = _null_split(condition)
+            if covered is not None and half is not None:
+                halves.setdefault((covered, half[0]), set()).add(half[1])
+            continue
         if covered is None:
             unread = True
         else:
             found.append(covered)
+    found.extend(covered for (covered, _), values in halves.items() if values == {True, False})
     return found, unread
