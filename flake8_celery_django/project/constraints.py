@@ -2,7 +2,8 @@
 
 ``UniqueConstraint(fields=[...])`` and ``UniqueConstraint("a", "b", ...)`` give their field sets
 (``django/db/models/constraints.py``); one with a ``condition`` covers only some rows and is left
-out, unless another on the same fields covers the other rows (``x__isnull=True`` and ``False``).  A constraint on expressions, ``*Base.Meta.constraints`` or a list built by code cannot be followed
+out, unless another on the same fields covers the other rows (``x__isnull=True`` and ``False``).
+A constraint on expressions, ``*Base.Meta.constraints`` or a list built by code cannot be followed
 statically: the model's uniqueness is then opaque, and a rule must not guess.
 """
 
