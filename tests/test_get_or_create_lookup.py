@@ -185,3 +185,25 @@ def test_key_of_a_relation_whose_field_class_is_unknown() -> None:
     assert findings_in_project(source, "CDJ303", "shop.groups", PROJECT) == [
         (10, 4, "CDJ303 get_or_create(group, object_id) races: add a unique constraint on these fields to Association"),
     ]
+
+
+def test_a_column_named_like_a_key_is_that_column() -> None:
+    association = ModelFact(
+        "shop.models.Association",
+        fields=(
+            FieldFact("group", "foreign_key", "shop.models.Tag"),
+            FieldFact("object_id", "plain", field_class="UUIDField"),
+            FieldFact("object", "foreign_key", field_class="GenericForeignKey"),
+        ),
+        unique_together=(frozenset({"group", "object_id"}),),
+    )
+    source = """
+    from shop.models import Association
+    def add(group, pk):
+        Association.objects.get_or_create(group=group, object_id=pk)
+        Association.objects.get_or_create(object_id=pk)
+    """
+    project = [*PROJECT, ModuleFacts("shop.models", models=(association,))]
+    assert findings_in_project(source, "CDJ303", "shop.groups", project) == [
+        (5, 4, "CDJ303 get_or_create(object_id) races: add a unique constraint on these fields to Association"),
+    ]

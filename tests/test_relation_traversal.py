@@ -87,6 +87,17 @@ def report(orders):
     valid(
         "CDJ406",
         """
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.db import models
+class Comment(models.Model):
+    target = GenericForeignKey("target_type", "target_id")
+def comments():
+    return [comment.target.name for comment in Comment.objects.all()]
+""",
+    ),
+    valid(
+        "CDJ406",
+        """
 from shop.models import Order
 def report():
     for order in Order.objects.all():

@@ -89,7 +89,10 @@ def test_model_and_reverse_relation_from_the_project_index() -> None:
         models=(
             ModelFact(
                 "shop.models.Customer",
-                fields=(FieldFact("orders", "foreign_key", "shop.models.Order", reverse=True),),
+                fields=(
+                    FieldFact("orders", "foreign_key", "shop.models.Order", reverse=True),
+                    FieldFact("owner", "foreign_key", field_class="GenericForeignKey"),
+                ),
             ),
             ModelFact("shop.models.Order", fields=(FieldFact("customer", "foreign_key", "shop.models.Customer"),)),
         ),
@@ -97,8 +100,12 @@ def test_model_and_reverse_relation_from_the_project_index() -> None:
     source = """
     from shop.models import Order
     def view():
-        return Order.objects.select_related("customer", "customer__orders", "customer__city")
+        return Order.objects.select_related("customer", "customer__orders", "customer__city", "customer__owner")
     """
     assert findings_in_project(source, "CDJ407", "shop.views", [facts]) == [
         (4, 52, 'CDJ407 Customer.orders is to-many: select_related("customer__orders") raises FieldError; prefetch it'),
+        (
+            4, 90,
+            'CDJ407 Customer.owner is a generic key: select_related("customer__owner") raises FieldError; prefetch it',
+        ),
     ]

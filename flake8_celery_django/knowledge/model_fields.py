@@ -30,6 +30,7 @@ _FIELD_KINDS: dict[str, FieldKind] = {
     "ParentalManyToManyField": "many_to_many",
     "GenericRelation": "generic",
 }
+GENERIC_FOREIGN_KEY = "GenericForeignKey"
 _RELATION_NAME_PARTS: tuple[tuple[str, FieldKind], ...] = (
     ("ManyToMany", "many_to_many"),
     ("OneToOne", "one_to_one"),
@@ -116,6 +117,8 @@ def _is_true(node: ast.expr | None) -> bool:
 
 def _field_kind(field_class: str) -> FieldKind | None:
     """The relation kind of a field class, also of subclasses named after theirs (``TreeForeignKey``)."""
+    if field_class == GENERIC_FOREIGN_KEY:
+        return None  # not a column; ``select_related`` cannot follow it
     kind = _FIELD_KINDS.get(field_class)
     if kind is not None:
         return kind
@@ -213,7 +216,10 @@ def related_model(relation: FieldFact, ctx: FileContext) -> ModelFact | None:
 
 
 def is_to_one(relation: FieldFact) -> bool:
-    """An instance when read from a row: a forward foreign key or a one-to-one (either side)."""
+    """An instance when read from a row that ``select_related`` can join: a forward foreign key or a
+    one-to-one (either side); a ``GenericForeignKey`` is neither."""
+    if relation.field_class == GENERIC_FOREIGN_KEY:
+        return False
     return relation.kind == "one_to_one" or (relation.kind == "foreign_key" and not relation.reverse)
 
 

@@ -251,7 +251,7 @@ def unique_lookup_in(models: ModelLookup, model: ModelFact, names: Iterable[str]
         base = parts[0]
         if base in ("pk", "id"):
             return True
-        if base.endswith("_id"):
+        if base.endswith("_id") and models.model_field(model, base) is None:
             relation = models.model_field(model, base[:-3])
             if relation is None:
                 columns.add(base[:-3])  # a relation of a field class the index does not know

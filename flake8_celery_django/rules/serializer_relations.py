@@ -194,7 +194,8 @@ def _needed(
             if relation is None or not relation.is_relation:
                 break
             parts.append(part)
-            many = many or relation.is_many
+            # ``prefetch_related`` serves a generic foreign key; ``select_related`` cannot follow one.
+            many = many or relation.is_many or relation.field_class == model_fields.GENERIC_FOREIGN_KEY
             current = model_fields.related_model(relation, ctx)
         if not parts:
             continue
