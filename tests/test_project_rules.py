@@ -256,3 +256,23 @@ def test_a_receiver_connected_in_another_module(tmp_path: Path) -> None:
     assert findings(root, "shop/handlers.py", HANDLERS) == [
         (5, 4, "CDJ502 ship.delay() inside a post_save receiver; defer it with on_commit()"),
     ]
+
+
+def test_a_deferring_base_built_on_the_apps_task_class_in_another_module(tmp_path: Path) -> None:
+    files = dict(TASKS)
+    files["shop/bases.py"] = """
+        from django.db import transaction
+
+        from shop.celery import app
+
+
+        class Profiled(app.Task):
+            pass
+
+
+        class TransactionAware(Profiled):
+            def apply_async(self, *args, **kwargs):
+                transaction.on_commit(lambda: super(TransactionAware, self).apply_async(*args, **kwargs))
+        """
+    root = write_project(tmp_path, files)
+    assert [line for line, _, _ in findings(root, "shop/orders.py", SENDER)] == [11]
