@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import pytest
 
+from flake8_celery_django.api import check_source
 from flake8_celery_django.project.facts import FieldFact, ModelFact, ModuleFacts
-from tests.cases import Case, assert_case, invalid, valid
+from tests.cases import Case, all_codes_settings, assert_case, invalid, valid
 from tests.project_cases import findings_in_project
 
 MODELS = """
@@ -70,9 +71,6 @@ def test_case(case: Case) -> None:
 
 
 def test_messages_say_what_the_field_is_and_what_to_do() -> None:
-    from tests.cases import all_codes_settings
-    from flake8_celery_django.api import check_source
-
     source = CASES[0].source
     messages = [f.message for f in check_source(source, "x.py", all_codes_settings()) if f.code == "CDJ407"]
     assert messages == [

@@ -5,6 +5,7 @@ import textwrap
 
 import pytest
 
+from flake8_celery_django.api import check_source
 from flake8_celery_django.project.facts import (
     FieldFact,
     ModelFact,
@@ -13,7 +14,7 @@ from flake8_celery_django.project.facts import (
     SerializerFieldFact,
 )
 from flake8_celery_django.project.serializers import serializer_facts
-from tests.cases import Case, assert_case, invalid, valid
+from tests.cases import Case, all_codes_settings, assert_case, invalid, valid
 from tests.project_cases import findings_in_project
 
 MODELS_AND_SERIALIZERS = """
@@ -152,9 +153,6 @@ def test_case(case: Case) -> None:
 
 
 def test_message_names_serializer_lookup_view_and_remedy() -> None:
-    from flake8_celery_django.api import check_source
-    from tests.cases import all_codes_settings
-
     messages = [f.message for f in check_source(CASES[0].source, "x.py", all_codes_settings()) if f.code == "CDJ408"]
     assert messages == [
         'CDJ408 OrderList serializes customer per row; add select_related("customer")',
