@@ -28,6 +28,7 @@ GET_OR_CREATE_WITHOUT_UNIQUE_LOOKUP = rule(
     "get-or-create-without-unique-lookup",
     "{method}({fields}) races: add a unique constraint on these fields to {model}",
     summary="`get_or_create()`/`update_or_create()` whose lookup no unique constraint covers",
+    default_enabled=False,
     uses=(model_fields.MODEL_RELATIONS,),
 )
 

@@ -23,6 +23,7 @@ TRAVERSAL_IN_LOOP = rule(
     "foreign-key-traversal-in-loop",
     "{expression} is a query per row; {remedy}",
     summary="Foreign key or one-to-one followed per row of a loop over a queryset without `select_related`",
+    default_enabled=False,
     uses=(model_fields.MODEL_RELATIONS, fetched_relations.FETCHED_NAMES),
 )
 
