@@ -20,7 +20,8 @@ from typing import TextIO
 from flake8_celery_django import __version__, fixable
 from flake8_celery_django import rules as _rules  # noqa: F401  (declares every rule)
 from flake8_celery_django.registry import RULES, Rule
-from flake8_celery_django.settings import SettingsError, split_codes
+from flake8_celery_django.options import OPTIONS, add_arguments
+from flake8_celery_django.settings import SettingsError
 
 EXIT_CLEAN = 0
 EXIT_CHANGED = 1
@@ -190,6 +191,14 @@ def _files(args: argparse.Namespace, config: object) -> list[str]:
     )
 
 
+def command_line(args: argparse.Namespace) -> dict[str, object]:
+    """What the command line says of the configuration (``None``: not given), by option name."""
+    given: dict[str, object] = {key: getattr(args, key.replace("-", "_")) for key in SELECTION_KEYS}
+    given["unsafe-fixes"] = True if args.unsafe_fixes else None
+    given.update({option.name: getattr(args, option.dest) for option in OPTIONS})
+    return given
+
+
 def command_fix(args: argparse.Namespace, err: TextIO) -> int:
     from flake8_celery_django import config as configuration
 
@@ -201,15 +210,7 @@ def command_fix(args: argparse.Namespace, err: TextIO) -> int:
         if path != "-" and not os.path.exists(path):
             raise UsageError(f"{path}: no such file or directory")
     try:
-        config = configuration.load(
-            config=args.config,
-            isolated=args.isolated,
-            select=split_codes(args.select) if args.select is not None else None,
-            ignore=split_codes(args.ignore) if args.ignore is not None else None,
-            unsafe_fixes=True if args.unsafe_fixes else None,
-            default_timeout=args.cdj_default_timeout,
-            prefer_delay_on_commit=args.cdj_prefer_delay_on_commit,
-        )
+        config = configuration.load(config=args.config, isolated=args.isolated, command_line=command_line(args))
     except SettingsError as error:
         raise UsageError(str(error)) from None
     args.unsafe_fixes = config.unsafe_fixes
@@ -261,6 +262,20 @@ def _summary(args: argparse.Namespace, run: FixRun, err: TextIO) -> None:
 
 
 # -- the command line ---------------------------------------------------------------------------
+SELECTION_KEYS = ("select", "ignore", "extend-select", "extend-ignore", "exclude", "extend-exclude")
+
+
+def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
+    """Selection and exclusion flags shared by ``check`` and ``fix``, then every ``cdj-*`` option."""
+    parser.add_argument("--select", metavar="CODES", help="only these codes or prefixes (comma-separated)")
+    parser.add_argument("--ignore", metavar="CODES", help="not these codes or prefixes (comma-separated)")
+    parser.add_argument("--extend-select", metavar="CODES", help="these codes too, over the configured selection")
+    parser.add_argument("--extend-ignore", metavar="CODES", help="not these codes either")
+    parser.add_argument("--exclude", metavar="PATTERNS", help="files and folders to leave out (comma-separated)")
+    parser.add_argument("--extend-exclude", metavar="PATTERNS", help="more files and folders to leave out")
+    add_arguments(parser)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="flake8-celery-django",
@@ -282,14 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
     output = fix.add_mutually_exclusive_group()
     output.add_argument("--diff", action="store_true", help="print a unified diff and write nothing")
     output.add_argument("--check", action="store_true", help="write nothing; exit 1 when something would change")
-    fix.add_argument("--select", metavar="CODES", help="fix only these codes or prefixes (comma-separated)")
-    fix.add_argument("--ignore", metavar="CODES", help="do not fix these codes or prefixes (comma-separated)")
-    fix.add_argument("--cdj-default-timeout", metavar="SECONDS", help="the timeout added to HTTP calls (default 30)")
-    fix.add_argument(
-        "--cdj-prefer-delay-on-commit",
-        action="store_true",
-        help="rewrite task.delay(...) to task.delay_on_commit(...) instead of wrapping it in on_commit",
-    )
+    add_selection_arguments(fix)
     fix.add_argument("--config", metavar="PATH", help="flake8 configuration file to read instead of the usual ones")
     fix.add_argument("--isolated", action="store_true", help="ignore every configuration file")
     fix.add_argument(

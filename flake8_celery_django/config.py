@@ -1,10 +1,11 @@
-"""Configuration of the ``fix`` command: flake8's own options, then ``pyproject.toml``, then the command line.
+"""Configuration of the ``check`` and ``fix`` commands: the command line, then flake8's configuration,
+then ``pyproject.toml``.
 
 flake8's configuration (``setup.cfg``, ``tox.ini``, ``.flake8`` under ``[flake8]``) is read by flake8
 itself, so ``select``, ``ignore``, ``extend-select``, ``extend-ignore``, ``per-file-ignores``,
 ``exclude``, ``extend-exclude``, ``filename`` and the ``cdj-*`` options mean exactly what they mean
-to flake8.  ``[tool.flake8-celery-django]`` in the nearest ``pyproject.toml`` overrides them, and
-the command line overrides both.
+to flake8.  ``[tool.flake8-celery-django]`` in the nearest ``pyproject.toml`` fills in what flake8's
+configuration leaves unsaid, and the command line overrides both.
 """
 
 from __future__ import annotations
@@ -13,19 +14,13 @@ import argparse
 import copy
 import logging
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from dataclasses import dataclass, field, replace
-from flake8_celery_django.settings import (
-    Settings,
-    SettingsError,
-    from_flake8,
-    parse_bool,
-    parse_timeout,
-    split_codes,
-)
+from flake8_celery_django.options import BY_NAME, ConfigFiles, check_flake8_config, from_flake8
+from flake8_celery_django.settings import Settings, SettingsError, enabled_from_flake8, parse_bool, split_codes
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -35,18 +30,15 @@ else:  # pragma: no cover
 PYPROJECT_TABLE = "flake8-celery-django"
 _LOG = logging.getLogger(__name__)
 
-# pyproject key -> flake8 option attribute (code lists)
-_CODE_LISTS = {
+# Keys of flake8's own options that pyproject.toml and the command line accept too -> attribute.
+CODE_LISTS = {
     "select": "select",
     "ignore": "ignore",
     "extend-select": "extend_select",
     "extend-ignore": "extend_ignore",
 }
-_PATH_LISTS = {"exclude": "exclude", "extend-exclude": "extend_exclude"}
-_FLAGS = {"cdj-atomic-requests": "cdj_atomic_requests", "cdj-prefer-delay-on-commit": "cdj_prefer_delay_on_commit"}
-PYPROJECT_KEYS = frozenset(
-    {*_CODE_LISTS, *_PATH_LISTS, *_FLAGS, "cdj-default-timeout", "per-file-ignores", "unsafe-fixes"}
-)
+PATH_LISTS = {"exclude": "exclude", "extend-exclude": "extend_exclude"}
+PYPROJECT_KEYS = frozenset({*CODE_LISTS, *PATH_LISTS, "per-file-ignores", "unsafe-fixes", *BY_NAME})
 
 
 @dataclass(slots=True)
@@ -87,7 +79,7 @@ class FixConfig:
         if found is None:
             options = copy.deepcopy(self.options)
             options.extend_ignore = [*(options.extend_ignore or []), *best[1]]
-            found = self._cache[best[0]] = replace(self.settings, enabled=from_flake8(options).enabled)
+            found = self._cache[best[0]] = replace(self.settings, enabled=enabled_from_flake8(options))
         return found
 
 
@@ -116,24 +108,42 @@ def _string_list(where: str, key: str, value: object) -> list[str]:
     raise SettingsError(f"{where}: {key} takes a list of strings, not {value!r}")
 
 
-def apply_pyproject(options: argparse.Namespace, table: Mapping[str, Any], where: str) -> bool:
-    """Copy the table's values onto flake8's options; returns ``unsafe-fixes``."""
+def check_pyproject_keys(table: Mapping[str, Any], where: str) -> None:
     unknown = sorted(set(table) - PYPROJECT_KEYS)
     if unknown:
         raise SettingsError(
             f"{where}: unknown key {unknown[0]!r} in [tool.{PYPROJECT_TABLE}]; known keys: "
             + ", ".join(sorted(PYPROJECT_KEYS))
         )
-    for key, attribute in _CODE_LISTS.items():
-        if key in table:
-            setattr(options, attribute, split_codes(_string_list(where, key, table[key])))
-    for key, attribute in _PATH_LISTS.items():
-        if key in table:
-            from flake8 import utils
 
+
+def pyproject_table(start: Path, isolated: bool) -> tuple[str, dict[str, Any]]:
+    """The path and the checked ``[tool.flake8-celery-django]`` table of the nearest pyproject.toml."""
+    found = None if isolated else find_pyproject(start)
+    if found is None:
+        return "", {}
+    where = str(found[0])
+    check_pyproject_keys(found[1], where)
+    return where, found[1]
+
+
+def apply_pyproject(options: argparse.Namespace, table: Mapping[str, Any], where: str) -> None:
+    """Copy the table's selection, exclusions and per-file-ignores onto flake8's options where
+    flake8's configuration says nothing (the ``cdj-*`` keys are read by :func:`from_flake8`)."""
+    from flake8 import defaults, utils
+
+    for key, attribute in CODE_LISTS.items():
+        if key in table and getattr(options, attribute, None) is None:
+            setattr(options, attribute, split_codes(_string_list(where, key, table[key])))
+    for key, attribute in PATH_LISTS.items():
+        if key not in table:
+            continue
+        current = getattr(options, attribute, None)
+        unsaid = not current or (key == "exclude" and current == utils.normalize_paths(list(defaults.EXCLUDE)))
+        if unsaid:
             paths = _string_list(where, key, table[key])
             setattr(options, attribute, utils.normalize_paths(paths, str(Path(where).parent)))
-    if "per-file-ignores" in table:
+    if "per-file-ignores" in table and not getattr(options, "per_file_ignores", None):
         mapping = table["per-file-ignores"]
         if not isinstance(mapping, dict):
             raise SettingsError(f"{where}: per-file-ignores takes a table of pattern = codes")
@@ -141,12 +151,33 @@ def apply_pyproject(options: argparse.Namespace, table: Mapping[str, Any], where
             f"{pattern}:{','.join(_string_list(where, 'per-file-ignores', codes))}"
             for pattern, codes in mapping.items()
         )
-    for key, attribute in _FLAGS.items():
-        if key in table:
-            setattr(options, attribute, parse_bool(f"{where}: {key}", table[key]))
-    if "cdj-default-timeout" in table:
-        options.cdj_default_timeout = parse_timeout(f"{where}: cdj-default-timeout", table["cdj-default-timeout"])
-    return parse_bool(f"{where}: unsafe-fixes", table.get("unsafe-fixes", False))
+
+
+def apply_command_line(options: argparse.Namespace, given: Mapping[str, object]) -> None:
+    """Put the command line's selection, exclusions and ``cdj-*`` values over everything else."""
+    from flake8 import utils
+
+    if given.get("select") is not None:
+        options.select = split_codes(given["select"])
+        options.extend_select = []
+    extending = (("ignore", "extend_ignore"), ("extend-select", "extend_select"), ("extend-ignore", "extend_ignore"))
+    for key, attribute in extending:
+        if given.get(key) is not None:
+            setattr(options, attribute, [*(getattr(options, attribute, None) or []), *split_codes(given[key])])
+    for key, attribute in PATH_LISTS.items():
+        value = given.get(key)
+        if value is not None:
+            setattr(options, attribute, utils.normalize_paths(split_codes_keep_case(value)))
+    for name, option in BY_NAME.items():
+        if given.get(name) is not None:
+            setattr(options, option.dest, given[name])
+
+
+def split_codes_keep_case(value: object) -> list[str]:
+    from flake8.utils import parse_comma_separated_list
+
+    items: list[str] = parse_comma_separated_list(str(value))
+    return items
 
 
 def flake8_options(config: str | None, isolated: bool) -> argparse.Namespace:
@@ -176,36 +207,30 @@ def load(
     *,
     config: str | None = None,
     isolated: bool = False,
-    select: Sequence[str] | None = None,
-    ignore: Sequence[str] | None = None,
-    unsafe_fixes: bool | None = None,
-    default_timeout: str | None = None,
-    prefer_delay_on_commit: bool | None = None,
+    command_line: Mapping[str, object] | None = None,
     start: Path | None = None,
 ) -> FixConfig:
-    """The configuration for one ``fix`` run; raises :class:`SettingsError` on a bad value."""
+    """The configuration of one ``check`` or ``fix`` run; raises :class:`SettingsError` on a bad value.
+
+    ``command_line`` maps option names (``select``, ``extend-exclude``, ``cdj-default-timeout``,
+    ``unsafe-fixes``, ...) to what the command line gave; ``None`` means not given.
+    """
+    given = dict(command_line or {})
     options = flake8_options(config, isolated)
-    pyproject_unsafe = False
-    if not isolated:
-        found = find_pyproject(start or Path.cwd())
-        if found is not None:
-            pyproject_unsafe = apply_pyproject(options, found[1], str(found[0]))
-    if select is not None:
-        options.select = list(select)
-        options.extend_select = []
-    if ignore is not None:
-        options.extend_ignore = [*(options.extend_ignore or []), *ignore]
-    if default_timeout is not None:
-        options.cdj_default_timeout = default_timeout
-    if prefer_delay_on_commit:
-        options.cdj_prefer_delay_on_commit = True
+    check_flake8_config(ConfigFiles(config, (), isolated))
+    where, table = pyproject_table(start or Path.cwd(), isolated)
+    apply_pyproject(options, table, where)
+    apply_command_line(options, given)
     from flake8 import utils
 
     per_file = utils.parse_files_to_codes_mapping(getattr(options, "per_file_ignores", "") or "")
     per_file = [(utils.normalize_path(pattern), codes) for pattern, codes in per_file]
+    unsafe = given.get("unsafe-fixes")
+    if unsafe is None:
+        unsafe = parse_bool(f"{where}: unsafe-fixes", table.get("unsafe-fixes", False))
     return FixConfig(
         options=options,
-        settings=from_flake8(options),
-        unsafe_fixes=pyproject_unsafe if unsafe_fixes is None else unsafe_fixes,
+        settings=from_flake8(options, table, where),
+        unsafe_fixes=bool(unsafe),
         _per_file=per_file,
     )

@@ -5,12 +5,19 @@ from __future__ import annotations
 import argparse
 import ast
 import sys
+from pathlib import Path
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from flake8_celery_django import __version__
 from flake8_celery_django.api import check_tree
-from flake8_celery_django.settings import Settings, SettingsError, from_flake8, register_flake8_options
+from flake8_celery_django.options import (
+    check_flake8_config,
+    flake8_invocation,
+    from_flake8,
+    register_flake8_options,
+)
+from flake8_celery_django.settings import Settings, SettingsError
 
 
 class CeleryDjangoChecker:
@@ -30,7 +37,13 @@ class CeleryDjangoChecker:
     @classmethod
     def parse_options(cls, options: argparse.Namespace) -> None:
         try:
-            cls.settings = from_flake8(options)
+            files = flake8_invocation(sys.argv[1:])
+            check_flake8_config(files)
+            # [tool.flake8-celery-django] in pyproject.toml gives the cdj-* options flake8 leaves unset
+            from flake8_celery_django.config import pyproject_table
+
+            where, table = pyproject_table(Path.cwd(), files.isolated)
+            cls.settings = from_flake8(options, table, where)
         except SettingsError as error:
             print(f"flake8-celery-django: {error}", file=sys.stderr)
             raise SystemExit(2) from None

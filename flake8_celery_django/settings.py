@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from dataclasses import dataclass, field
 from flake8_celery_django.registry import RULES
@@ -26,6 +25,9 @@ class Settings:
     default_timeout: float = DEFAULT_TIMEOUT
     prefer_delay_on_commit: bool = False
     on_commit_tasks: frozenset[str] = frozenset()
+    project_root: str | None = None
+    cache_dir: str | None = None
+    project_index: bool = True
 
 
 def parse_bool(name: str, value: object) -> bool:
@@ -50,9 +52,13 @@ def parse_timeout(name: str, value: object) -> float:
 
 
 def _split(value: object) -> list[str]:
-    """Items of a comma- or space-separated string, or of a list of them."""
-    items: Iterable[object] = value if isinstance(value, (list, tuple)) else str(value).replace(",", " ").split()
-    return [text for text in (str(item).strip() for item in items) if text]
+    """Items of a comma- or space-separated string (read as flake8 reads its lists), or of a list of them."""
+    from flake8.utils import parse_comma_separated_list
+
+    if isinstance(value, (list, tuple)):
+        return [text for text in (str(item).strip() for item in value) if text]
+    items: list[str] = parse_comma_separated_list(str(value))
+    return items
 
 
 def split_codes(value: object) -> list[str]:
@@ -60,9 +66,18 @@ def split_codes(value: object) -> list[str]:
     return [item.upper() for item in _split(value)]
 
 
-def split_names(value: object) -> frozenset[str]:
+def parse_names(name: str, value: object) -> frozenset[str]:
     """Names from a comma- or space-separated string, or a list of them, case kept."""
+    if not isinstance(value, (str, list, tuple)):
+        raise SettingsError(f"{name} takes a list of names, not {value!r}")
     return frozenset(_split(value))
+
+
+def parse_path(name: str, value: object) -> str:
+    text = value.strip() if isinstance(value, str) else ""
+    if not text:
+        raise SettingsError(f"{name} takes a path, not {value!r}")
+    return text
 
 
 def check_codes(option: str, codes: Sequence[str]) -> None:
@@ -73,11 +88,20 @@ def check_codes(option: str, codes: Sequence[str]) -> None:
 
 
 def enabled_from_flake8(options: argparse.Namespace) -> frozenset[str]:
-    """The codes flake8 will report, decided the way flake8 decides (its ``DecisionEngine``)."""
+    """The codes to report: those flake8 selects (its ``DecisionEngine``), less the rules that are off
+    by default unless ``select`` or ``extend-select`` names them by their full code."""
     from flake8.style_guide import Decision, DecisionEngine
 
     engine = DecisionEngine(options)
-    return frozenset(code for code in RULES if engine.decision_for(code) is Decision.Selected)
+    named = {
+        *split_codes(getattr(options, "select", None) or ()),
+        *split_codes(getattr(options, "extend_select", None) or ()),
+    }
+    return frozenset(
+        code
+        for code, rule in RULES.items()
+        if engine.decision_for(code) is Decision.Selected and (rule.default_enabled or code in named)
+    )
 
 
 def per_file_codes(value: object) -> list[str]:
@@ -91,7 +115,8 @@ def per_file_codes(value: object) -> list[str]:
     return [code.strip().upper() for _, codes in mapping for code in codes]
 
 
-def from_flake8(options: argparse.Namespace) -> Settings:
+def check_selection(options: argparse.Namespace) -> None:
+    """Reject unknown ``CDJ`` codes in flake8's selection options and ``per-file-ignores``."""
     for option in ("select", "ignore", "extend_select", "extend_ignore"):
         value = getattr(options, option, None)
         if value:
@@ -99,73 +124,3 @@ def from_flake8(options: argparse.Namespace) -> Settings:
     per_file_ignores = getattr(options, "per_file_ignores", None)
     if per_file_ignores:
         check_codes("--per-file-ignores", per_file_codes(per_file_ignores))
-    return Settings(
-        enabled=enabled_from_flake8(options),
-        atomic_requests=parse_bool("--cdj-atomic-requests", getattr(options, "cdj_atomic_requests", False)),
-        default_timeout=parse_timeout(
-            "--cdj-default-timeout", getattr(options, "cdj_default_timeout", DEFAULT_TIMEOUT)
-        ),
-        prefer_delay_on_commit=parse_bool(
-            "--cdj-prefer-delay-on-commit", getattr(options, "cdj_prefer_delay_on_commit", False)
-        ),
-        on_commit_tasks=split_names(getattr(options, "cdj_on_commit_tasks", "") or ""),
-    )
-
-
-class ConfigFlag(argparse.Action):
-    """A flag on the command line (it takes no value) that a config file sets to true or false.
-
-    Not ``store_true``: flake8 would read a bad value in a config file with ``getboolean`` and stop
-    with a traceback; with this action the text reaches :func:`parse_bool`, which names the option.
-    """
-
-    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
-        super().__init__(option_strings, dest, nargs=0, **kwargs)
-
-    def __call__(
-        self,
-        parser: argparse.ArgumentParser,
-        namespace: argparse.Namespace,
-        values: object,
-        option_string: str | None = None,
-    ) -> None:
-        setattr(namespace, self.dest, True)
-
-
-def register_flake8_options(manager: Any) -> None:
-    manager.add_option(
-        "--cdj-atomic-requests",
-        action=ConfigFlag,
-        default="false",
-        parse_from_config=True,
-        help="The project runs with ATOMIC_REQUESTS = True: a task sent from a view is sent "
-        "inside a transaction (CDJ501). (flake8-celery-django)",
-    )
-    manager.add_option(
-        "--cdj-default-timeout",
-        default=str(DEFAULT_TIMEOUT),
-        parse_from_config=True,
-        metavar="SECONDS",
-        help="Timeout, in seconds, that `flake8-celery-django fix` adds to HTTP calls "
-        "(CDJ201, CDJ202). Default: %(default)s. (flake8-celery-django)",
-    )
-    manager.add_option(
-        "--cdj-prefer-delay-on-commit",
-        action=ConfigFlag,
-        default="false",
-        parse_from_config=True,
-        help="`flake8-celery-django fix` rewrites task.delay(...) to task.delay_on_commit(...) "
-        "(Celery >= 5.4) instead of wrapping it in transaction.on_commit. (flake8-celery-django)",
-    )
-    manager.add_option(
-        "--cdj-on-commit-tasks",
-        default="",
-        parse_from_config=True,
-        metavar="NAMES",
-        help="Comma-separated tasks whose class already sends them from transaction.on_commit "
-        "(a TransactionAwareTask-style base): `mail_send_task` or `app.tasks.mail_send_task`; "
-        "CDJ501-CDJ503 do not report them. (flake8-celery-django)",
-    )
-    off_by_default = [code for code, rule in RULES.items() if not rule.default_enabled]
-    if off_by_default:
-        manager.extend_default_ignore(off_by_default)

@@ -123,16 +123,19 @@ def test_flake8_configuration_applies(project: Path) -> None:
     assert (project / "app" / "vendored" / "old.py").read_text() == BAD
 
 
-def test_pyproject_table_overrides_flake8_configuration(project: Path) -> None:
+def test_flake8_configuration_wins_over_pyproject_and_the_command_line_over_both(project: Path) -> None:
     (project / "setup.cfg").write_text("[flake8]\ncdj-default-timeout = 10\n")
     (project / "pyproject.toml").write_text(
         '[tool.flake8-celery-django]\ncdj-default-timeout = 5\nextend-ignore = ["CDJ202"]\n'
     )
     source = "import requests\nrequests.get(u)\nrequests.get(u, timeout=None)\n"
     result = run(project, "fix", "-", stdin=source.encode())
-    assert result.stdout.decode() == "import requests\nrequests.get(u, timeout=5)\nrequests.get(u, timeout=None)\n"
+    assert result.stdout.decode() == "import requests\nrequests.get(u, timeout=10)\nrequests.get(u, timeout=None)\n"
     command_line = run(project, "fix", "--cdj-default-timeout", "7", "-", stdin=source.encode())
     assert command_line.stdout.decode().splitlines()[1] == "requests.get(u, timeout=7)"
+    (project / "setup.cfg").unlink()
+    from_pyproject = run(project, "fix", "-", stdin=source.encode())
+    assert from_pyproject.stdout.decode().splitlines()[1] == "requests.get(u, timeout=5)"
 
 
 @pytest.mark.parametrize(
