@@ -15,10 +15,10 @@ import copy
 import logging
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from dataclasses import dataclass, field, replace
 from flake8_celery_django.options import BY_NAME, ConfigFiles, check_flake8_config, from_flake8
 from flake8_celery_django.settings import Settings, SettingsError, enabled_from_flake8, parse_bool, split_codes
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Sequence
-
 from dataclasses import dataclass, field
-from flake8_celery_django.registry import RULES
+
+from flake8_celery_django.registry import registered_rules
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -19,7 +19,7 @@ class SettingsError(ValueError):
 @dataclass(frozen=True, slots=True)
 class Settings:
     enabled: frozenset[str] = field(
-        default_factory=lambda: frozenset(code for code, rule in RULES.items() if rule.default_enabled)
+        default_factory=lambda: frozenset(code for code, rule in registered_rules().items() if rule.default_enabled)
     )
     atomic_requests: bool = False
     default_timeout: float = DEFAULT_TIMEOUT
@@ -83,7 +83,7 @@ def parse_path(name: str, value: object) -> str:
 def check_codes(option: str, codes: Sequence[str]) -> None:
     """Reject ``CDJ`` codes and prefixes that match no rule (a typo would silently select nothing)."""
     for code in codes:
-        if code.startswith("CDJ") and not any(known.startswith(code) for known in RULES):
+        if code.startswith("CDJ") and not any(known.startswith(code) for known in registered_rules()):
             raise SettingsError(f"{option}: unknown code {code!r}; `flake8-celery-django rules` lists them")
 
 
@@ -99,7 +99,7 @@ def enabled_from_flake8(options: argparse.Namespace) -> frozenset[str]:
     }
     return frozenset(
         code
-        for code, rule in RULES.items()
+        for code, rule in registered_rules().items()
         if engine.decision_for(code) is Decision.Selected and (rule.default_enabled or code in named)
     )
 

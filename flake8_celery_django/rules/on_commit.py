@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import dataclass, field
 
 from flake8_celery_django.context import FileContext, Kind, Scope
 from flake8_celery_django.knowledge import bindings, file_kinds, models, tasks
@@ -26,7 +27,6 @@ from flake8_celery_django.knowledge.transactions import (
     names_decorator,
     on_commit_callback,
 )
-from dataclasses import dataclass, field
 from flake8_celery_django.registry import Rule, on, on_exit, rule
 
 _REMEDY = "send it from transaction.on_commit(partial({send}, ...)){or_on_commit}"
@@ -38,6 +38,7 @@ IN_ATOMIC = rule(
     "still runs after a rollback; " + _REMEDY,
     summary="Task sent inside `transaction.atomic` (block, decorator, or a view under `ATOMIC_REQUESTS`)",
     fix="unsafe",
+    uses=(tasks.CANVAS_MEMBERS,),
 )
 IN_SIGNAL_RECEIVER = rule(
     "CDJ502",
@@ -46,6 +47,7 @@ IN_SIGNAL_RECEIVER = rule(
     + _REMEDY,
     summary="Task sent from a `post_save`/`pre_save`/`post_delete`/`pre_delete`/`m2m_changed` receiver",
     fix="unsafe",
+    uses=(tasks.CANVAS_MEMBERS,),
 )
 AFTER_WRITE = rule(
     "CDJ503",
@@ -54,6 +56,7 @@ AFTER_WRITE = rule(
     "yet; " + _REMEDY,
     summary="Task sent after an ORM write in the same function, outside `on_commit`",
     fix="unsafe",
+    uses=(tasks.CANVAS_MEMBERS,),
 )
 ON_COMMIT_CALL_RESULT = rule(
     "CDJ504",
@@ -62,6 +65,7 @@ ON_COMMIT_CALL_RESULT = rule(
     "on_commit(partial({callable}, ...))",
     summary="`transaction.on_commit` handed a task call's result or a signature instead of a callable",
     fix="safe",
+    uses=(tasks.CANVAS_MEMBERS,),
 )
 ON_COMMIT_LATE_BINDING = rule(
     "CDJ505",
@@ -71,6 +75,7 @@ ON_COMMIT_LATE_BINDING = rule(
     "functools.partial)",
     summary="`on_commit` lambda or nested function in a loop that reads the loop variable late",
     fix="safe",
+    uses=(tasks.CANVAS_MEMBERS,),
 )
 
 _SENDING_RULES = (IN_ATOMIC, IN_SIGNAL_RECEIVER, AFTER_WRITE)
@@ -476,7 +481,6 @@ def _record_connect(node: ast.Call, ctx: FileContext) -> None:
 @on_exit(ast.Module, rules=_SENDING_RULES)
 def report_sending(node: ast.Module, ctx: FileContext) -> None:
     state = ctx.state(_FileFacts)
-    enabled: frozenset[str] = ctx.options.enabled
     configured: frozenset[str] = ctx.options.on_commit_tasks
     for candidate in state.candidates:
         if _defers_itself(candidate, state, configured):
@@ -491,17 +495,18 @@ def report_sending(node: ast.Module, ctx: FileContext) -> None:
             verdicts.append((IN_SIGNAL_RECEIVER, {"signal": signal}))
         if candidate.write_line and not candidate.autocommit:
             verdicts.append((AFTER_WRITE, {"write": candidate.write_name, "line": candidate.write_line}))
-        for chosen, fields in verdicts:
-            if chosen.code in enabled:
-                ctx.report(
-                    candidate.node,
-                    chosen,
-                    call=candidate.call,
-                    send=candidate.send,
-                    or_on_commit=_celery_on_commit(candidate.send),
-                    **fields,
-                )
-                break
+        # One finding per send, the first that applies: the rules exclude each other by
+        # definition (CDJ502 is a receiver outside atomic, CDJ503 neither), whichever are enabled.
+        if verdicts:
+            chosen, fields = verdicts[0]
+            ctx.report(
+                candidate.node,
+                chosen,
+                call=candidate.call,
+                send=candidate.send,
+                or_on_commit=_celery_on_commit(candidate.send),
+                **fields,
+            )
 
 
 def _celery_on_commit(send: str) -> str:

@@ -11,14 +11,15 @@ iterable run once, and a function defined in a loop is not in it.
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass, field
 
 from flake8_celery_django.context import FileContext, Kind, Loop
 from flake8_celery_django.knowledge import models, relations
 from flake8_celery_django.knowledge.file_kinds import runs_once_or_in_tests
 from flake8_celery_django.knowledge.imports import dotted_name
-from dataclasses import dataclass, field
-from flake8_celery_django.registry import Rule, on, rule
+from flake8_celery_django.registry import on, rule
 
+_QUERYSETS = (relations.QUERYSET_NAMES,)
 CREATE_IN_LOOP = rule(
     "CDJ401",
     "orm-create-in-loop",
@@ -26,6 +27,7 @@ CREATE_IN_LOOP = rule(
     "them with one {model}.objects.bulk_create([...]) after it (bulk_create skips save() and signals)",
     summary="`Model.objects.create()` or `Model(...).save()` once per loop iteration",
     fix="unsafe",
+    uses=_QUERYSETS,
 )
 SAVE_IN_LOOP = rule(
     "CDJ402",
@@ -33,6 +35,7 @@ SAVE_IN_LOOP = rule(
     "{what} inside a loop writes one row per iteration; collect the changed rows and write them "
     "once with bulk_update(rows, [fields]), or use one queryset.update(...)",
     summary="Existing rows saved or updated one by one inside a loop",
+    uses=_QUERYSETS,
 )
 DELETE_IN_LOOP = rule(
     "CDJ403",
@@ -40,6 +43,7 @@ DELETE_IN_LOOP = rule(
     "{what} inside a loop runs one DELETE per iteration; collect the keys and delete once with "
     "{model}.objects.filter(pk__in=...).delete()",
     summary="Rows deleted one by one inside a loop",
+    uses=_QUERYSETS,
 )
 QUERY_IN_LOOP = rule(
     "CDJ404",
@@ -47,6 +51,7 @@ QUERY_IN_LOOP = rule(
     "{what} inside a loop runs one query per iteration; fetch what the loop needs before it "
     "(in_bulk(), an __in lookup, select_related/prefetch_related)",
     summary="A query on a model's manager (`.get()`, `.first()`, `.count()`, `.exists()`, ...) once per iteration",
+    uses=_QUERYSETS,
 )
 RELATED_QUERY_IN_LOOP = rule(
     "CDJ405",
@@ -54,6 +59,7 @@ RELATED_QUERY_IN_LOOP = rule(
     "{what} runs one query per {item} of the loop over {model} rows (N+1 queries); add "
     'prefetch_related("{relation}") to the queryset the loop iterates',
     summary="Related manager queried per item of a loop over a queryset without `prefetch_related`",
+    uses=(relations.QUERYSET_NAMES, relations.MODEL_RELATIONS),
 )
 
 # Bookkeeping detectors (bindings, loop items) feed every rule of the family, whichever are enabled.
@@ -262,7 +268,6 @@ def _record_binding(target: ast.expr, value: ast.expr, ctx: FileContext) -> None
 
 @on(ast.Assign, ast.AnnAssign, rules=_ALL)
 def record_assignment(node: ast.Assign | ast.AnnAssign, ctx: FileContext) -> None:
-    relations.record_assignment(node, ctx)
     if node.value is None:
         return
     for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
@@ -272,11 +277,6 @@ def record_assignment(node: ast.Assign | ast.AnnAssign, ctx: FileContext) -> Non
 @on(ast.AugAssign, rules=_ALL)
 def record_augmented_assignment(node: ast.AugAssign, ctx: FileContext) -> None:
     _record_binding(node.target, node.value, ctx)
-
-
-@on(ast.ClassDef, rules=(RELATED_QUERY_IN_LOOP,))
-def record_model_class(node: ast.ClassDef, ctx: FileContext) -> None:
-    relations.record_model_class(node, ctx)
 
 
 # -- CDJ404 on evaluated querysets ---------------------------------------------------------------
@@ -306,7 +306,6 @@ def _check_evaluated_queryset(expr: ast.expr, ctx: FileContext, *, repeating: bo
 
 @on(ast.For, ast.AsyncFor, rules=_ALL)
 def check_for(node: ast.For | ast.AsyncFor, ctx: FileContext) -> None:
-    relations.forget_names(node.target, ctx)
     item = _loop_item(node.target, node.iter, ctx)
     if item is not None:
         _state(ctx).items[node] = item
@@ -398,13 +397,16 @@ def _is_copy(name: str, call: ast.Call, ctx: FileContext) -> bool:
     return any(name in copies.get(loop.node, ()) for loop in ctx.scope.loops)
 
 
-def _report_write(node: ast.Call, rule_: Rule, ctx: FileContext, **fields: object) -> None:
-    """Report a write; a query it is called on (``Model.objects.get(...).delete()``) is not reported again."""
-    receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
-    enabled: frozenset[str] = getattr(ctx.options, "enabled", frozenset())
-    if isinstance(receiver, ast.Call) and rule_.code in enabled:
-        ctx.state(_FileLoops).consumed.add(id(receiver))
-    ctx.report(node, rule_, **fields)
+_WRITE_METHODS = _CREATE_METHODS | _SAVE_METHODS | _UPDATE_METHODS | _DELETE_METHODS
+
+
+@on(ast.Call, rules=(QUERY_IN_LOOP,))
+def record_written_query(node: ast.Call, ctx: FileContext) -> None:
+    """``Model.objects.get(...).delete()``: the query is part of a write, which CDJ401-403 judge."""
+    func = node.func
+    if ctx.scope.loops and isinstance(func, ast.Attribute) and func.attr in _WRITE_METHODS:
+        if isinstance(func.value, ast.Call):
+            ctx.state(_FileLoops).consumed.add(id(func.value))
 
 
 def _check_write(node: ast.Call, func: ast.Attribute, ctx: FileContext) -> bool:
@@ -414,7 +416,7 @@ def _check_write(node: ast.Call, func: ast.Attribute, ctx: FileContext) -> bool:
         model = relations.manager_queryset_label(receiver, ctx)
         if model is None or _varies_per_iteration(model, ctx) or not _repeats(node, ctx):
             return False
-        _report_write(node, CREATE_IN_LOOP, ctx, what=_describe(node), model=model)
+        ctx.report(node, CREATE_IN_LOOP, what=_describe(node), model=model)
         return True
     if method in _SAVE_METHODS:
         return _check_save(node, receiver, method, ctx)
@@ -424,7 +426,7 @@ def _check_write(node: ast.Call, func: ast.Attribute, ctx: FileContext) -> bool:
             return False
         if not _repeats(node, ctx):
             return False
-        _report_write(node, SAVE_IN_LOOP, ctx, what=_describe(node))
+        ctx.report(node, SAVE_IN_LOOP, what=_describe(node))
         return True
     if method in _DELETE_METHODS:
         return _check_delete(node, receiver, ctx)
@@ -483,7 +485,7 @@ def _check_delete(node: ast.Call, receiver: ast.expr, ctx: FileContext) -> bool:
             model = instance.label
     if (model and _varies_per_iteration(model, ctx)) or not _repeats(node, ctx):
         return False
-    _report_write(node, DELETE_IN_LOOP, ctx, what=_describe(node), model=model or "Model")
+    ctx.report(node, DELETE_IN_LOOP, what=_describe(node), model=model or "Model")
     return True
 
 
@@ -541,7 +543,6 @@ def _check_related_query(node: ast.Call, func: ast.Attribute, ctx: FileContext) 
 
 @on(ast.Call, rules=_ALL)
 def check_call(node: ast.Call, ctx: FileContext) -> None:
-    relations.record_prefetch_call(node, ctx)
     if not ctx.scope.loops:
         return
     func = node.func

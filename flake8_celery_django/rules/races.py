@@ -9,13 +9,13 @@ connection is in autocommit mode (``django/db/models/sql/compiler.py``, ``as_sql
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass, field
 
 from flake8_celery_django.context import FileContext, Kind, Scope
 from flake8_celery_django.knowledge import bindings, models, relations
 from flake8_celery_django.knowledge.file_kinds import runs_once_or_in_tests
 from flake8_celery_django.knowledge.imports import dotted_name
 from flake8_celery_django.knowledge.transactions import ATOMIC
-from dataclasses import dataclass, field
 from flake8_celery_django.registry import on, on_exit, rule
 
 LOST_UPDATE = rule(
@@ -26,6 +26,7 @@ LOST_UPDATE = rule(
     "select_for_update() inside transaction.atomic",
     summary="Model field changed from its own value (`obj.n += 1`) and saved without `F()` or a row lock",
     fix="unsafe",
+    uses=(relations.QUERYSET_NAMES,),
 )
 LOCK_OUTSIDE_ATOMIC = rule(
     "CDJ302",
@@ -35,6 +36,7 @@ LOCK_OUTSIDE_ATOMIC = rule(
     "`with transaction.atomic():`",
     summary="`select_for_update()` evaluated in a function with no enclosing `transaction.atomic`",
     default_enabled=False,
+    uses=(relations.QUERYSET_NAMES,),
 )
 
 _F = frozenset({"django.db.models.F", "django.db.models.expressions.F"})
@@ -205,7 +207,6 @@ def check_augmented_change(node: ast.AugAssign, ctx: FileContext) -> None:
 
 @on(ast.Assign, ast.AnnAssign, rules=(LOST_UPDATE, LOCK_OUTSIDE_ATOMIC))
 def check_assignment(node: ast.Assign | ast.AnnAssign, ctx: FileContext) -> None:
-    relations.record_assignment(node, ctx)
     if node.value is None:
         return
     targets: list[ast.expr] = list(node.targets) if isinstance(node, ast.Assign) else [node.target]
@@ -223,7 +224,6 @@ def check_assignment(node: ast.Assign | ast.AnnAssign, ctx: FileContext) -> None
 
 @on(ast.For, ast.AsyncFor, rules=(LOST_UPDATE, LOCK_OUTSIDE_ATOMIC))
 def check_loop_binding(node: ast.For | ast.AsyncFor, ctx: FileContext) -> None:
-    relations.forget_names(node.target, ctx)
     state = ctx.scope.state(_RaceState)
     locked = relations.is_locked_chain(node.iter, ctx)
     for name in bindings.target_names(node.target):

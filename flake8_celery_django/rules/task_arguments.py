@@ -23,6 +23,7 @@ MODEL_INSTANCE_ARGUMENT = rule(
     "{task}.{method}() gets the model instance {argument}{model} as {position}: JSON cannot "
     "encode it and, pickled, it arrives stale; pass {argument}.pk and fetch the row in the task",
     summary="Django model instance passed to a Celery task call",
+    uses=(tasks.CANVAS_MEMBERS,),
 )
 MODEL_ANNOTATED_PARAMETER = rule(
     "CDJ102",
@@ -30,6 +31,7 @@ MODEL_ANNOTATED_PARAMETER = rule(
     "task {task}() declares parameter {parameter} as the model {model}, so callers send the "
     "instance; take {parameter}_id and fetch the row inside the task",
     summary="Celery task parameter annotated with a Django model class",
+    uses=(tasks.CANVAS_MEMBERS,),
 )
 UNSERIALIZABLE_ARGUMENT = rule(
     "CDJ103",
@@ -38,6 +40,7 @@ UNSERIALIZABLE_ARGUMENT = rule(
     "raises EncodeError); pass {remedy} instead",
     summary="Value the JSON serializer cannot encode (queryset, set, request, file, function) "
     "passed to a Celery task call",
+    uses=(tasks.CANVAS_MEMBERS,),
 )
 
 _REMEDIES = {

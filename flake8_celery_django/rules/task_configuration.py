@@ -10,11 +10,11 @@ for every failure alike) and ``celery/result.py`` (``AsyncResult.get``/``wait``,
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass, field
 
 from flake8_celery_django.context import FileContext, Kind, Scope
 from flake8_celery_django.knowledge import bindings, tasks
 from flake8_celery_django.knowledge.imports import dotted_name
-from dataclasses import dataclass, field
 from flake8_celery_django.registry import on, rule
 
 AUTORETRY_WITHOUT_BACKOFF = rule(
