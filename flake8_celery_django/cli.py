@@ -15,9 +15,9 @@ import tokenize
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TextIO
+from typing import NoReturn, TextIO
 
-from flake8_celery_django import __version__, fixable
+from flake8_celery_django import __version__, check_command, fixable
 from flake8_celery_django import rules as _rules  # noqa: F401  (declares every rule)
 from flake8_celery_django.registry import RULES, Rule
 from flake8_celery_django.options import OPTIONS, add_arguments
@@ -174,21 +174,11 @@ def _fix_one(
 
 
 def _files(args: argparse.Namespace, config: object) -> list[str]:
-    from flake8.discover_files import expand_paths
-
     from flake8_celery_django.config import FixConfig
+    from flake8_celery_django.files import discover
 
     assert isinstance(config, FixConfig)
-    return sorted(
-        set(
-            expand_paths(
-                paths=args.paths,
-                stdin_display_name=args.stdin_display_name,
-                filename_patterns=config.filename_patterns,
-                exclude=config.exclude,
-            )
-        )
-    )
+    return discover(args.paths, config.exclude, config.filename_patterns, force_exclude=args.force_exclude)
 
 
 def command_line(args: argparse.Namespace) -> dict[str, object]:
@@ -276,10 +266,17 @@ def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
     add_arguments(parser)
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line (``--help`` still shows the usage)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         prog="flake8-celery-django",
-        description="Fix, list and explain the flake8-celery-django rules (the checks run inside flake8).",
+        description="Check, fix, list and explain the flake8-celery-django rules.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -298,11 +295,17 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument("--diff", action="store_true", help="print a unified diff and write nothing")
     output.add_argument("--check", action="store_true", help="write nothing; exit 1 when something would change")
     add_selection_arguments(fix)
+    fix.add_argument(
+        "--force-exclude", action="store_true", help="apply the excludes to files named on the command line too"
+    )
     fix.add_argument("--config", metavar="PATH", help="flake8 configuration file to read instead of the usual ones")
     fix.add_argument("--isolated", action="store_true", help="ignore every configuration file")
     fix.add_argument(
         "--stdin-display-name", default="stdin", metavar="NAME", help="the name of standard input in messages"
     )
+
+    check = check_command.add_parser(commands)
+    add_selection_arguments(check)
 
     commands.add_parser("rules", help="list the rules: code, name, default, fix")
 
@@ -319,8 +322,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return command_rules(sys.stdout)
         if args.command == "explain":
             return command_explain(args.code, sys.stdout)
+        if args.command == "check":
+            return check_command.command_check(args, command_line(args), sys.stdout, sys.stderr)
         return command_fix(args, sys.stderr)
-    except UsageError as error:
+    except (UsageError, check_command.CheckUsageError) as error:
         sys.stderr.write(f"flake8-celery-django: error: {error}\n")
         return EXIT_ERROR
     except BrokenPipeError:

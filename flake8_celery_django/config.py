@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
 import logging
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,14 @@ class FixConfig:
     @property
     def filename_patterns(self) -> list[str]:
         return list(getattr(self.options, "filename", None) or ["*.py"])
+
+    def fingerprint(self) -> str:
+        """The settings and per-file-ignores as stable text (for the results cache key)."""
+        values = {
+            key: sorted(value) if isinstance(value, frozenset) else value
+            for key, value in asdict(self.settings).items()
+        }
+        return json.dumps([values, self._per_file], sort_keys=True, default=str)
 
     def settings_for(self, path: str) -> Settings:
         """The settings for one file, with flake8's ``per-file-ignores`` applied (longest pattern wins)."""

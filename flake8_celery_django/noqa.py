@@ -19,9 +19,10 @@ def file_is_skipped(lines: list[str]) -> bool:
     return any(NOQA_FILE.match(line) for line in lines)
 
 
-def noqa_lines(source: str, lines: list[str]) -> dict[int, str]:
-    """Line number -> the text flake8 searches for ``# noqa`` when a finding is on that line."""
-    mapping: dict[int, str] = {}
+def line_spans(source: str, lines: list[str]) -> dict[int, tuple[int, int]]:
+    """Line number -> the first and last line of the tokens it belongs to (a multi-line string, a
+    backslash continuation): where flake8 looks for ``# noqa``, and the last line is where one goes."""
+    spans: dict[int, tuple[int, int]] = {}
     first = len(lines) + 2
     last = -1
     try:
@@ -31,13 +32,24 @@ def noqa_lines(source: str, lines: list[str]) -> dict[int, str]:
             first = min(first, token.start[0])
             last = max(last, token.end[0])
             if token.type in (tokenize.NL, tokenize.NEWLINE):
-                joined = "".join(lines[first - 1:last])
                 for number in range(first, last + 1):
-                    mapping[number] = joined
+                    spans[number] = (first, last)
                 first = len(lines) + 2
                 last = -1
     except (tokenize.TokenError, SyntaxError):
         return {}
+    return spans
+
+
+def noqa_lines(source: str, lines: list[str]) -> dict[int, str]:
+    """Line number -> the text flake8 searches for ``# noqa`` when a finding is on that line."""
+    texts: dict[tuple[int, int], str] = {}
+    mapping: dict[int, str] = {}
+    for number, span in line_spans(source, lines).items():
+        text = texts.get(span)
+        if text is None:
+            text = texts[span] = "".join(lines[span[0] - 1:span[1]])
+        mapping[number] = text
     return mapping
 
 

@@ -218,7 +218,7 @@ def test_pre_commit_hooks_run_the_installed_commands() -> None:
     hooks = yaml.safe_load((Path(__file__).resolve().parent.parent / ".pre-commit-hooks.yaml").read_text())
     by_id = {hook["id"]: hook for hook in hooks}
     assert by_id["celery-django-fix"]["entry"] == "flake8-celery-django fix"
-    assert by_id["flake8-celery-django"]["entry"] == "flake8"
+    assert by_id["flake8-celery-django"]["entry"] == "flake8-celery-django check --force-exclude"
     for hook in hooks:
         assert hook["language"] == "python" and hook["types"] == ["python"]
         executable = hook["entry"].split()[0]
