@@ -3,7 +3,8 @@
 Targets (README, Performance): ``check`` without its cache costs at most 0.20x the CPU of
 ``flake8 --select CDJ``; a second ``check`` of an unchanged tree at most 0.35x the first.  CPU is
 the user and system time of the command and every process it starts; each command runs ``--rounds``
-times, interleaved, and the medians are compared.
+times, interleaved, and the medians are compared.  "The first" run is the one that fills an empty
+cache folder.
 
     python benchmarks/check_bench.py [--tree PATH] [--rounds N] [--jobs N]
 """
@@ -60,11 +61,13 @@ def main() -> int:
         raise SystemExit(f"{tree}: no such folder (see benchmarks/scorecard.py for fetching the corpus)")
     jobs = ["-j", str(options.jobs)] if options.jobs else []
     flake8 = [sys.executable, "-m", "flake8", "--select", "CDJ", "--exit-zero", *jobs, "."]
+    uncached: list[Cost] = []
     cold: list[Cost] = []
     warm: list[Cost] = []
     plain: list[Cost] = []
     for _ in range(options.rounds):
         plain.append(measure(flake8, tree))
+        uncached.append(measure([SCRIPT, "check", "--exit-zero", "-q", "--no-cache", *jobs, "."], tree))
         cache = Path(tempfile.mkdtemp(prefix="cdj-bench-"))
         try:
             check = [SCRIPT, "check", "--exit-zero", "-q", "--cdj-cache-dir", str(cache), *jobs, "."]
@@ -73,12 +76,13 @@ def main() -> int:
         finally:
             shutil.rmtree(cache, ignore_errors=True)
     files = sum(1 for _, _, names in os.walk(tree) for name in names if name.endswith(".py"))
-    a, b, c = median(plain), median(cold), median(warm)
+    a, b, c, d = median(plain), median(uncached), median(cold), median(warm)
     print(f"{tree}: {files} Python files, {options.rounds} round(s), jobs {options.jobs or 'all'}")
     print(f"flake8 --select CDJ     {a.cpu:8.2f} s CPU {a.wall:8.2f} s wall")
     print(f"check, no cache         {b.cpu:8.2f} s CPU {b.wall:8.2f} s wall   {b.cpu / a.cpu:.3f}x flake8 (<= 0.20x)")
-    print(f"check, unchanged tree   {c.cpu:8.2f} s CPU {c.wall:8.2f} s wall   {c.cpu / b.cpu:.3f}x cold (<= 0.35x)")
-    met = b.cpu / a.cpu <= 0.20 and c.cpu / b.cpu <= 0.35
+    print(f"check, filling a cache  {c.cpu:8.2f} s CPU {c.wall:8.2f} s wall")
+    print(f"check, unchanged tree   {d.cpu:8.2f} s CPU {d.wall:8.2f} s wall  {d.cpu / c.cpu:.3f}x the first (<=0.35x)")
+    met = b.cpu / a.cpu <= 0.20 and d.cpu / c.cpu <= 0.35
     print("targets met" if met else "targets NOT met")
     return 0 if met else 1
 

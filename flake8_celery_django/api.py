@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import ast
+import io
 import sys
+from collections.abc import Sequence
 import warnings
 
 from flake8_celery_django import rules as _rules  # noqa: F401  (registers every rule)
 from flake8_celery_django.context import FileContext, Finding
 from flake8_celery_django.registry import DispatchTables, build_dispatch
+from flake8_celery_django.rules.noqa_comments import UNUSED_NOQA, unused_noqa
 from flake8_celery_django.settings import Settings
 from flake8_celery_django.walker import walk
 
@@ -24,9 +27,17 @@ def dispatch_tables(enabled: frozenset[str]) -> DispatchTables:
 
 
 def check_tree(
-    tree: ast.AST, filename: str = "<unknown>", settings: Settings | None = None, *, strict: bool = False
+    tree: ast.AST,
+    filename: str = "<unknown>",
+    settings: Settings | None = None,
+    *,
+    strict: bool = False,
+    lines: Sequence[str] | None = None,
 ) -> list[Finding]:
     """Findings for an already-parsed module, sorted by position.
+
+    ``lines``, the file's physical lines, let CDJ900 judge its ``# noqa`` comments once the other
+    rules' findings are known; without them CDJ900 reports nothing.
 
     With ``strict`` an internal error is raised; otherwise it is reported on standard error and
     the file is skipped, so that one odd file never stops a whole flake8 run.
@@ -46,9 +57,11 @@ def check_tree(
             file=sys.stderr,
         )
         return []
-    findings = ctx.findings
+    findings = [finding for finding in ctx.findings if finding.code in settings.enabled]
+    if lines is not None and UNUSED_NOQA.code in settings.enabled:
+        findings += unused_noqa(findings, lines, settings.enabled)
     findings.sort()
-    return [finding for finding in findings if finding.code in settings.enabled]
+    return findings
 
 
 def check_source(
@@ -58,7 +71,7 @@ def check_source(
     tree = parse_quietly(source, filename)
     if tree is None:
         return []
-    return check_tree(tree, filename, settings, strict=strict)
+    return check_tree(tree, filename, settings, strict=strict, lines=io.StringIO(source, newline="").readlines())
 
 
 # What ``ast.parse`` raises on text that is not a module it can build (too deep nesting included).

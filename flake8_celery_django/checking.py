@@ -81,22 +81,28 @@ def suggested_edits(source: str, tree: ast.Module, finding: Finding, settings: S
     return line_edits(source, rewritten) if fixed else ()
 
 
-def check_source_text(path: str, source: str, settings: Settings, *, edits: bool = False) -> FileReport:
+def check_source_text(
+    path: str, source: str, settings: Settings, *, edits: bool = False, rows: bool = False
+) -> FileReport:
+    """The report of one file's text; ``edits`` computes fix edits, ``rows`` exact ``noqa_row`` values
+    (the last line of a multi-line string), both for machine-read output."""
     parsed = parse(source, path)
     if isinstance(parsed, FileReport):
         return parsed
-    findings = check_tree(parsed, path, settings)
+    has_noqa = noqa.mentions_noqa(source)
+    lines = physical_lines(source) if has_noqa and "CDJ" in source else None
+    findings = check_tree(parsed, path, settings, lines=lines)
     if not findings:
         return FileReport(path)
-    lines = physical_lines(source)
-    if noqa.file_is_skipped(lines):
+    lines = lines or physical_lines(source)
+    if has_noqa and noqa.file_is_skipped(lines):
         return FileReport(path)
-    spans = noqa.line_spans(source, lines)
-    texts = noqa.noqa_lines(source, lines)
+    spans = noqa.line_spans(source, lines) if has_noqa or rows or edits else {}
+    texts = noqa.noqa_lines(source, lines, spans) if has_noqa else {}
     rules = registered_rules()
     reported = []
     for finding in findings:
-        if noqa.silenced(finding.code, texts.get(finding.line)):
+        if has_noqa and noqa.silenced(finding.code, texts.get(finding.line)):
             continue
         safety = rules[finding.code].fix
         fix = None

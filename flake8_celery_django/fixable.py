@@ -16,6 +16,7 @@ from flake8_celery_django import rules as _rules  # noqa: F401  (declares every 
 from flake8_celery_django.api import PARSE_ERRORS, check_tree
 from flake8_celery_django.context import Finding
 from flake8_celery_django.registry import RULES
+from flake8_celery_django.rules.noqa_comments import UNUSED_NOQA
 from flake8_celery_django.settings import Settings
 
 
@@ -26,8 +27,13 @@ def fixable_codes(unsafe: bool) -> frozenset[str]:
 
 
 def detection_settings(settings: Settings, unsafe: bool) -> Settings:
-    """The settings for detection within ``fix``: only the enabled codes that have a fix."""
-    return replace(settings, enabled=settings.enabled & fixable_codes(unsafe))
+    """The settings for detection within ``fix``: only the enabled codes that have a fix.
+
+    With CDJ900 among them every enabled rule runs, since CDJ900 judges a ``# noqa`` code only when
+    its rule ran; :func:`fixable_findings` keeps the findings that have a fix.
+    """
+    fixable = settings.enabled & fixable_codes(unsafe)
+    return replace(settings, enabled=settings.enabled if UNUSED_NOQA.code in fixable else fixable)
 
 
 def physical_lines(source: str) -> list[str]:
@@ -35,12 +41,17 @@ def physical_lines(source: str) -> list[str]:
     return io.StringIO(source, newline="").readlines()
 
 
-def fixable_findings(tree: ast.Module, source: str, filename: str, settings: Settings) -> list[Finding]:
-    """Findings of ``tree`` for the codes ``settings`` enables that no ``# noqa`` silences."""
-    findings = check_tree(tree, filename, settings)
+def fixable_findings(
+    tree: ast.Module, source: str, filename: str, settings: Settings, keep: frozenset[str] | None = None
+) -> list[Finding]:
+    """Findings of ``tree`` for the codes ``settings`` enables that have a fix (of the ``keep`` codes
+    when given) and that no ``# noqa`` silences."""
+    lines = physical_lines(source) if "CDJ" in source and noqa.mentions_noqa(source) else None
+    wanted = keep if keep is not None else fixable_codes(unsafe=True)
+    findings = [finding for finding in check_tree(tree, filename, settings, lines=lines) if finding.code in wanted]
     if not findings:
         return []
-    lines = physical_lines(source)
+    lines = lines or physical_lines(source)
     if noqa.file_is_skipped(lines):
         return []
     mapping = noqa.noqa_lines(source, lines)

@@ -26,9 +26,10 @@ class CeleryDjangoChecker:
 
     settings: ClassVar[Settings] = Settings()
 
-    def __init__(self, tree: ast.AST, filename: str = "<unknown>") -> None:
+    def __init__(self, tree: ast.AST, filename: str = "<unknown>", lines: list[str] | None = None) -> None:
         self.tree = tree
         self.filename = filename
+        self.lines = lines
 
     @classmethod
     def add_options(cls, manager: Any) -> None:
@@ -49,5 +50,5 @@ class CeleryDjangoChecker:
             raise SystemExit(2) from None
 
     def run(self) -> Iterator[tuple[int, int, str, type[Any]]]:
-        for finding in check_tree(self.tree, self.filename, self.settings):
+        for finding in check_tree(self.tree, self.filename, self.settings, lines=self.lines):
             yield finding.line, finding.col, finding.message, type(self)

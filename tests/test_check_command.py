@@ -212,7 +212,7 @@ def test_a_rule_off_by_default_needs_its_full_code(
     [
         (("missing.py",), {}, "missing.py: no such file or directory"),
         (("--jobs", "0", "."), {}, "--jobs takes a number of processes of 1 or more, not 0"),
-        (("--select", "CDJ9", "."), {}, "--select: unknown code 'CDJ9'"),
+        (("--select", "CDJ8", "."), {}, "--select: unknown code 'CDJ8'"),
         (("--output-format", "xml", "."), {}, "invalid choice: 'xml'"),
         ((".",), {"setup.cfg": "[flake8]\ncdj-timeout = 3\n"}, "unknown option 'cdj-timeout'"),
         ((".",), {"pyproject.toml": "[tool.flake8-celery-django]\ncdj-default-timeout = 0\n"}, "cdj-default-timeout"),

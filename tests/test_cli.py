@@ -144,7 +144,7 @@ def test_flake8_configuration_wins_over_pyproject_and_the_command_line_over_both
         ((), {}, "the following arguments are required: COMMAND"),
         (("fix",), {}, "the following arguments are required: PATH"),
         (("fix", "missing.py"), {}, "missing.py: no such file or directory"),
-        (("fix", "--select", "CDJ9", "."), {}, "--select: unknown code 'CDJ9'"),
+        (("fix", "--select", "CDJ8", "."), {}, "--select: unknown code 'CDJ8'"),
         (("fix", "--diff", "--check", "."), {}, "not allowed with argument"),
         (("fix", "-", "app"), {}, "`-` (standard input) cannot be combined with other paths"),
         (("fix", "--cdj-default-timeout", "soon", "."), {}, "--cdj-default-timeout takes a number of seconds"),

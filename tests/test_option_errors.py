@@ -52,7 +52,7 @@ def test_bad_value_on_the_command_line(tmp_path: Path, arguments: list[str], wor
     [
         ("select = CDJ,CDJ999", ["--select", "'CDJ999'"]),
         ("extend-ignore = CDJ2,CDJ7", ["--extend-ignore", "'CDJ7'"]),
-        ("per-file-ignores =\n    app.py: CDJ201\n    */migrations/*: CDJ9", ["--per-file-ignores", "'CDJ9'"]),
+        ("per-file-ignores =\n    app.py: CDJ201\n    */migrations/*: CDJ8", ["--per-file-ignores", "'CDJ8'"]),
         ("cdj-default-timeout = -1", ["--cdj-default-timeout", "'-1'"]),
         ("cdj-default-timeout =", ["--cdj-default-timeout"]),
         ("cdj-atomic-requests = maybe", ["--cdj-atomic-requests", "'maybe'"]),

@@ -2,6 +2,7 @@
 
 from flake8_celery_django.rules import (
     http_timeouts,
+    noqa_comments,
     on_commit,
     orm_loops,
     races,
@@ -9,4 +10,4 @@ from flake8_celery_django.rules import (
     task_configuration,
 )
 
-__all__ = ["http_timeouts", "on_commit", "orm_loops", "races", "task_arguments", "task_configuration"]
+__all__ = ["http_timeouts", "noqa_comments", "on_commit", "orm_loops", "races", "task_arguments", "task_configuration"]
