@@ -137,7 +137,8 @@ def _fix_one(
         run.errors += 1
         return None
     settings = config.settings_for(name)
-    found = fixable.scan(source.text, name, fixable.detection_settings(settings, unsafe=True))
+    buffer = args.paths == ["-"]
+    found = fixable.scan(source.text, name, fixable.detection_settings(settings, unsafe=True), buffer)
     if found.skipped is not None:
         err.write(f"{name}: skipped, {found.skipped}\n")
         return None

@@ -42,13 +42,25 @@ def physical_lines(source: str) -> list[str]:
 
 
 def fixable_findings(
-    tree: ast.Module, source: str, filename: str, settings: Settings, keep: frozenset[str] | None = None
+    tree: ast.Module,
+    source: str,
+    filename: str,
+    settings: Settings,
+    keep: frozenset[str] | None = None,
+    buffer: bool = False,
 ) -> list[Finding]:
     """Findings of ``tree`` for the codes ``settings`` enables that have a fix (of the ``keep`` codes
-    when given) and that no ``# noqa`` silences."""
+    when given) and that no ``# noqa`` silences.
+
+    ``buffer``: the text came from standard input, so the project index takes this file's facts from it.
+    """
     lines = physical_lines(source) if "CDJ" in source and noqa.mentions_noqa(source) else None
     wanted = keep if keep is not None else fixable_codes(unsafe=True)
-    findings = [finding for finding in check_tree(tree, filename, settings, lines=lines) if finding.code in wanted]
+    findings = [
+        finding
+        for finding in check_tree(tree, filename, settings, lines=lines, buffer=buffer)
+        if finding.code in wanted
+    ]
     if not findings:
         return []
     lines = lines or physical_lines(source)
@@ -67,7 +79,7 @@ class Scan:
     skipped: str | None = None
 
 
-def scan(source: str, filename: str, settings: Settings) -> Scan:
+def scan(source: str, filename: str, settings: Settings, buffer: bool = False) -> Scan:
     """Parse ``source`` and find what ``settings`` (already narrowed to fixable codes) would fix."""
     if not settings.enabled:
         return Scan(None, ())
@@ -75,7 +87,7 @@ def scan(source: str, filename: str, settings: Settings) -> Scan:
         tree = ast.parse(source, filename)
     except PARSE_ERRORS as error:
         return Scan(None, (), f"it does not parse: {error}")
-    return Scan(tree, tuple(fixable_findings(tree, source, filename, settings)))
+    return Scan(tree, tuple(fixable_findings(tree, source, filename, settings, buffer=buffer)))
 
 
 def remaining(source: str, filename: str, settings: Settings, codes: frozenset[str]) -> list[Finding]:

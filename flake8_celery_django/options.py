@@ -10,6 +10,7 @@ Where several places set an option the command line wins, then flake8's configur
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -21,7 +22,7 @@ from flake8_celery_django.settings import (
     enabled_from_flake8,
     parse_bool,
     parse_names,
-    parse_path,
+    parse_folder,
     parse_timeout,
 )
 
@@ -34,6 +35,14 @@ def _negated_flag(name: str, value: object) -> bool:
     return not parse_bool(name, value)
 
 
+def _existing_folder(name: str, value: object) -> str | None:
+    return parse_folder(name, value, must_exist=True)
+
+
+def _folder(name: str, value: object) -> str | None:
+    return parse_folder(name, value, must_exist=False)
+
+
 @dataclass(frozen=True, slots=True)
 class Option:
     """One ``cdj-*`` option: its name everywhere, the Settings field it sets and how its text is read."""
@@ -43,6 +52,8 @@ class Option:
     help: str
     parse: Callable[[str, object], object]
     metavar: str | None = None  # None: a flag, which takes no value on the command line
+    # A folder: relative to the configuration file that names it (or to the current folder).
+    is_folder: bool = False
 
     @property
     def is_flag(self) -> bool:
@@ -62,7 +73,8 @@ OPTIONS: tuple[Option, ...] = (
         "cdj-atomic-requests",
         "atomic_requests",
         "The project runs with ATOMIC_REQUESTS = True: a task sent from a view is sent inside a "
-        "transaction (CDJ501).",
+        "transaction (CDJ501). Default: what the project's settings module says; false in a config file "
+        "overrides it.",
         _flag,
     ),
     Option(
@@ -91,22 +103,25 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "cdj-project-root",
         "project_root",
-        "The folder the project index starts from (default: the current directory).",
-        parse_path,
+        "The project's root folder for the project index (default: the nearest folder above the checked "
+        "file holding pyproject.toml, setup.cfg, setup.py, tox.ini, .flake8, manage.py or .git).",
+        _existing_folder,
         "PATH",
+        is_folder=True,
     ),
     Option(
         "cdj-cache-dir",
         "cache_dir",
-        "The folder of the project index and of the results of `check` (default: .cdj_cache in the "
+        "Where the project index and the results of `check` are cached (default: .cdj_cache in the "
         "project root).",
-        parse_path,
+        _folder,
         "PATH",
+        is_folder=True,
     ),
     Option(
         "cdj-no-project-index",
         "project_index",
-        "Do not build or read the project index: every file is checked on its own.",
+        "Do not read the rest of the project: every file is judged on its own.",
         _negated_flag,
     ),
 )
@@ -139,6 +154,8 @@ def register_flake8_options(manager: Any) -> None:
     """Declare every option to flake8; an option nobody set stays ``None`` (pyproject may set it)."""
     for option in OPTIONS:
         extra: dict[str, Any] = {"action": ConfigFlag} if option.is_flag else {"metavar": option.metavar}
+        if option.is_folder:
+            extra["normalize_paths"] = True
         manager.add_option(
             option.flag, default=None, parse_from_config=True, help=f"{option.help} (flake8-celery-django)", **extra
         )
@@ -179,10 +196,14 @@ def from_flake8(
 ) -> Settings:
     """The settings of a run: flake8's selection and options, over the ``cdj-*`` keys of ``pyproject``."""
     check_selection(options)
-    values = settings_values(
-        {name: value for name, value in (pyproject or {}).items() if name in BY_NAME},
-        lambda option: f"{pyproject_path}: {option.name}",
-    )
+    from_pyproject = {name: value for name, value in (pyproject or {}).items() if name in BY_NAME}
+    for name, value in from_pyproject.items():
+        if BY_NAME[name].is_folder:
+            if not isinstance(value, str):
+                raise SettingsError(f"{pyproject_path}: {name} takes a path, not {value!r}")
+            if value.strip():
+                from_pyproject[name] = os.path.join(os.path.dirname(pyproject_path), value.strip())
+    values = settings_values(from_pyproject, lambda option: f"{pyproject_path}: {option.name}")
     values.update(settings_values(said_in(options), lambda option: option.flag))
     return replace(Settings(enabled=enabled_from_flake8(options)), **values)
 

@@ -25,6 +25,8 @@ class CeleryDjangoChecker:
     version = __version__
 
     settings: ClassVar[Settings] = Settings()
+    # flake8 reads the file from standard input: its text may differ from the file on disk.
+    reads_stdin: ClassVar[bool] = False
 
     def __init__(self, tree: ast.AST, filename: str = "<unknown>", lines: list[str] | None = None) -> None:
         self.tree = tree
@@ -45,10 +47,13 @@ class CeleryDjangoChecker:
 
             where, table = pyproject_table(Path.cwd(), files.isolated)
             cls.settings = from_flake8(options, table, where)
+            cls.reads_stdin = "-" in (getattr(options, "filenames", None) or ())
         except SettingsError as error:
             print(f"flake8-celery-django: {error}", file=sys.stderr)
             raise SystemExit(2) from None
 
     def run(self) -> Iterator[tuple[int, int, str, type[Any]]]:
-        for finding in check_tree(self.tree, self.filename, self.settings, lines=self.lines):
+        for finding in check_tree(
+            self.tree, self.filename, self.settings, lines=self.lines, buffer=self.reads_stdin
+        ):
             yield finding.line, finding.col, finding.message, type(self)

@@ -1,4 +1,7 @@
-"""The results of ``check`` kept between runs, keyed by file content, settings and version.
+"""The results of ``check`` kept between runs, keyed by file content, settings, version and project.
+
+A file's findings also depend on the rest of its project (the project index), so an entry holds
+the index's fingerprint of the project's files, and any change to them invalidates it.
 
 One JSON file per version and settings fingerprint under the cache folder (``.cdj_cache/`` by
 default, beside the project index): data only, never pickle.  An entry is used when the file's size
@@ -61,10 +64,13 @@ class ResultsCache:
             cache.entries = data["files"]
         return cache
 
-    def get(self, path: str, stat: os.stat_result, read: bytes | None = None) -> FileReport | None:
-        """The stored report of ``path`` if the file is unchanged (by stat, else by ``read``'s hash)."""
+    def get(
+        self, path: str, stat: os.stat_result, project: str, read: bytes | None = None
+    ) -> FileReport | None:
+        """The stored report of ``path`` if the file is unchanged (by stat, else by ``read``'s hash) and
+        so is the ``project`` it was checked with (the project index's fingerprint)."""
         entry = self.entries.get(path)
-        if not isinstance(entry, dict):
+        if not isinstance(entry, dict) or entry.get("project") != project:
             return None
         same_stat = entry.get("size") == stat.st_size and entry.get("mtime_ns") == stat.st_mtime_ns
         if not same_stat and (read is None or entry.get("sha256") != digest(read)):
@@ -75,8 +81,9 @@ class ResultsCache:
             return None
         return report if report.path == path else None
 
-    def put(self, report: FileReport, stamp: Stamp) -> None:
+    def put(self, report: FileReport, stamp: Stamp, project: str) -> None:
         self.entries[report.path] = {
+            "project": project,
             "size": stamp.size,
             "mtime_ns": stamp.mtime_ns,
             "sha256": stamp.sha256,

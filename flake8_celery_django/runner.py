@@ -74,23 +74,26 @@ def check_files(
     reports: dict[str, FileReport] = {}
     stamps: dict[str, Stamp] = {}
     todo: list[Work] = []
+    projects = ProjectKeys()
+    project_of: dict[str, str] = {}
     for path in paths:
         data: bytes | None = None
+        settings = settings_for(path)
         if cache is not None:
+            project = project_of[path] = projects.key(path, settings)
             try:
                 with open(path, "rb") as stream:
                     stat = os.fstat(stream.fileno())
-                    cached = cache.get(path, stat)
+                    cached = cache.get(path, stat, project)
                     if cached is None:
                         data = stream.read()
-                        cached = cache.get(path, stat, data)
+                        cached = cache.get(path, stat, project, data)
                         stamps[path] = Stamp(stat.st_size, stat.st_mtime_ns, digest(data))
             except OSError:
                 cached = None  # check_file reports it
             if cached is not None:
                 reports[path] = cached
                 continue
-        settings = settings_for(path)
         index = distinct.setdefault(settings, len(distinct))
         todo.append(Work(path, index, data))
     settings_list = list(distinct)
@@ -98,10 +101,40 @@ def check_files(
     for report in _run(todo, settings_list, edits, jobs):
         reports[report.path] = report
         if cache is not None and report.path in stamps and not report.failed:
-            cache.put(report, stamps[report.path])
+            cache.put(report, stamps[report.path], project_of[report.path])
         bar.step()
     bar.close()
     return [reports[path] for path in paths]
+
+
+class ProjectKeys:
+    """The project index's fingerprint of each file's project (its root's files), computed once per root."""
+
+    def __init__(self) -> None:
+        self._roots: dict[str, str] = {}
+        self._by_root: dict[str, str] = {}
+        self._by_path: dict[str, str] = {}
+
+    def key(self, path: str, settings: Settings) -> str:
+        found = self._by_path.get(path)
+        if found is not None:
+            return found
+        if not settings.project_index:
+            found = ""
+        else:
+            from flake8_celery_django.project.index import fingerprint
+            from flake8_celery_django.project.root import find_root, project_files
+
+            folder = os.path.dirname(os.path.abspath(path))
+            root = settings.project_root or self._roots.get(folder)
+            if root is None:
+                root = self._roots[folder] = find_root(path)
+            root = os.path.abspath(root)
+            found = self._by_root.get(root)
+            if found is None:
+                found = self._by_root[root] = fingerprint(root, list(project_files(root)))
+        self._by_path[path] = found
+        return found
 
 
 def _run(todo: list[Work], settings: list[Settings], edits: bool, jobs: int | None) -> Iterator[FileReport]:

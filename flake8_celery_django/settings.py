@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -21,13 +22,15 @@ class Settings:
     enabled: frozenset[str] = field(
         default_factory=lambda: frozenset(code for code, rule in registered_rules().items() if rule.default_enabled)
     )
-    atomic_requests: bool = False
+    # None: as the project's settings module says (ATOMIC_REQUESTS), off when it says nothing.
+    atomic_requests: bool | None = None
     default_timeout: float = DEFAULT_TIMEOUT
     prefer_delay_on_commit: bool = False
     on_commit_tasks: frozenset[str] = frozenset()
+    # The project index: on unless turned off; its root and cache folder when not the defaults.
+    project_index: bool = True
     project_root: str | None = None
     cache_dir: str | None = None
-    project_index: bool = True
 
 
 def parse_bool(name: str, value: object) -> bool:
@@ -39,6 +42,18 @@ def parse_bool(name: str, value: object) -> bool:
     if text in ("0", "false", "no", "off", ""):
         return False
     raise SettingsError(f"{name} takes true or false, not {value!r}")
+
+
+def parse_folder(name: str, value: object, must_exist: bool) -> str | None:
+    """A folder path (None when empty); an existing non-folder, or a missing root, is an error."""
+    text = str(value).strip() if value is not None else ""
+    if not text:
+        return None
+    if must_exist and not os.path.isdir(text):
+        raise SettingsError(f"{name} takes an existing folder, not {text!r}")
+    if os.path.exists(text) and not os.path.isdir(text):
+        raise SettingsError(f"{name} takes a folder, and {text!r} is a file")
+    return os.path.abspath(text)
 
 
 def parse_timeout(name: str, value: object) -> float:
@@ -71,13 +86,6 @@ def parse_names(name: str, value: object) -> frozenset[str]:
     if not isinstance(value, (str, list, tuple)):
         raise SettingsError(f"{name} takes a list of names, not {value!r}")
     return frozenset(_split(value))
-
-
-def parse_path(name: str, value: object) -> str:
-    text = value.strip() if isinstance(value, str) else ""
-    if not text:
-        raise SettingsError(f"{name} takes a path, not {value!r}")
-    return text
 
 
 def check_codes(option: str, codes: Sequence[str]) -> None:

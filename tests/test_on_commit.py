@@ -721,14 +721,11 @@ def test_messages_name_the_call_and_the_remedy() -> None:
         "        transaction.on_commit(lambda: ship.delay(o.pk))\n"
     )
     messages = [f.message for f in check_source(source, "x.py", all_codes_settings(), strict=True)]
-    assert messages[0].startswith("CDJ501 ship.apply_async() sends the task inside a transaction.atomic block")
-    assert (
-        "transaction.on_commit(partial(ship.apply_async, ...)) or with ship.apply_async_on_commit(...)" in messages[0]
-    )
-    assert messages[1].startswith("CDJ504 transaction.on_commit() is given the result of ship.delay()")
-    assert "raises TypeError" in messages[1] and "on_commit(partial(ship.delay, ...))" in messages[1]
-    assert messages[2].startswith("CDJ505 the lambda handed to transaction.on_commit() in a loop reads 'o'")
-    assert len(messages) == 3
+    assert messages == [
+        "CDJ501 ship.apply_async() inside an atomic block; defer it with on_commit()",
+        "CDJ504 on_commit() gets ship.delay() (sends at once); pass partial(ship.delay, ...)",
+        "CDJ505 the on_commit() lambda reads loop variable 'o' late; bind o=o",
+    ]
 
 
 def test_deep_nesting_does_not_crash() -> None:

@@ -24,8 +24,8 @@ VALUES = {
     "cdj-default-timeout": ("12", 12.0),
     "cdj-on-commit-tasks": ("send_mail, app.tasks.notify", frozenset({"send_mail", "app.tasks.notify"})),
     "cdj-prefer-delay-on-commit": ("yes", True),
-    "cdj-project-root": ("src", "src"),
-    "cdj-cache-dir": ("/tmp/cdj", "/tmp/cdj"),
+    "cdj-project-root": ("./src", "src"),  # a folder: relative to the file that names it
+    "cdj-cache-dir": ("./cache", "cache"),
     "cdj-no-project-index": ("on", False),
 }
 
@@ -71,16 +71,17 @@ def test_the_same_value_means_the_same_in_every_place(tmp_path: Path, name: str)
     in_pyproject = tmp_path / "pyproject"
     in_pyproject.mkdir()
     (in_pyproject / "pyproject.toml").write_text(f"[tool.flake8-celery-django]\n{name} = {text!r}\n")
-    for directory in (in_setup_cfg, in_pyproject):
-        with pytest.MonkeyPatch.context() as patch:
-            patch.chdir(directory)
-            assert getattr(load().settings, field) == expected, directory
+    is_folder = next(option.is_folder for option in OPTIONS if option.name == name)
+    for directory in (in_setup_cfg, in_pyproject, tmp_path):
+        (directory / "src").mkdir()
     args = build_parser().parse_args(["fix", *flag, "."])
     from flake8_celery_django.cli import command_line
 
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(tmp_path)
-        assert getattr(load(command_line=command_line(args)).settings, field) == expected
+    for directory, given in ((in_setup_cfg, None), (in_pyproject, None), (tmp_path, command_line(args))):
+        wanted = str(directory / str(expected)) if is_folder else expected
+        with pytest.MonkeyPatch.context() as patch:
+            patch.chdir(directory)
+            assert getattr(load(command_line=given).settings, field) == wanted, directory
 
 
 def test_unknown_cdj_keys() -> None:

@@ -11,7 +11,8 @@ import pytest
 
 import tests
 from flake8_celery_django.registry import RULES
-from tests.cases import Case
+from flake8_celery_django.api import check_source
+from tests.cases import Case, all_codes_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Fix safety", "Options", "References")
@@ -75,3 +76,15 @@ def test_messages_name_the_code_and_the_remedy() -> None:
     for code, rule in RULES.items():
         assert rule.summary and rule.message, code
         assert rule.fix in ("safe", "unsafe", "none"), code
+
+
+def test_every_message_of_every_case_fits_in_100_characters() -> None:
+    """Messages are one short sentence: checked on what every failing case reports, code included."""
+    lengths: dict[str, int] = {}
+    for case in all_cases():
+        if case.is_valid:
+            continue
+        for finding in check_source(case.source, "example.py", all_codes_settings(**case.options), strict=True):
+            assert len(finding.message) <= 100, finding.message
+            lengths[finding.code] = max(lengths.get(finding.code, 0), len(finding.message))
+    assert sorted(lengths) == CODES

@@ -167,7 +167,7 @@ def queryset_facts(expr: ast.expr, ctx: FileContext) -> QuerysetFacts | None:
     if any(method_name(call) not in models.QUERYSET_METHODS for call in calls):
         return None
     base: QuerysetFacts | None
-    owner = _manager_owner(root)
+    owner = models.manager_owner(root, ctx)
     if owner is not None:
         base = QuerysetFacts(owner, Prefetches(), True, False)
     elif isinstance(root, ast.Name):
@@ -210,7 +210,7 @@ def manager_queryset_label(expr: ast.expr, ctx: FileContext) -> str | None:
         and node.func.attr in models.QUERYSET_METHODS
     ):
         node = node.func.value
-    owner = _manager_owner(node)
+    owner = models.manager_owner(node, ctx)
     if owner is not None:
         return owner
     if isinstance(node, ast.Name):
@@ -232,14 +232,6 @@ def _root_names(root: ast.expr) -> frozenset[str]:
     if isinstance(root, ast.Subscript):
         return frozenset(node.id for node in ast.walk(root) if isinstance(node, ast.Name))
     return frozenset()
-
-
-def _manager_owner(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Attribute) and node.attr in models.MANAGER_ATTRIBUTES:
-        owner = dotted_name(node.value)
-        if owner is not None:
-            return owner.rpartition(".")[2]
-    return None
 
 
 def is_locked_chain(expr: ast.expr, ctx: FileContext) -> bool:

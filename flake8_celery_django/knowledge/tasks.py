@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 from flake8_celery_django.context import FileContext, Kind, Scope, Value
 from flake8_celery_django.knowledge.imports import dotted_name
+from flake8_celery_django.knowledge.project_names import project_name
+from flake8_celery_django.project.facts import TaskFact
 from flake8_celery_django.registry import provider, provides
 
 TASK_DECORATORS = frozenset(
@@ -334,3 +336,25 @@ def _is_group(node: ast.expr, ctx: FileContext) -> bool:
         bound = ctx.scope.lookup(node.id)
         return bound is not None and bound.kind is Kind.SIGNATURE and bound.label == "group"
     return False
+
+
+# -- what the project index says of a task -------------------------------------------------------
+def project_task(node: ast.expr, ctx: FileContext) -> TaskFact | None:
+    """The project's task that ``node`` names, when the project index knows it."""
+    if not ctx.project.enabled:
+        return None
+    name = project_name(node, ctx)
+    return ctx.project.task(name) if name is not None else None
+
+
+def defers_to_on_commit(node: ast.expr, ctx: FileContext) -> bool:
+    """The task ``node`` names is sent from ``transaction.on_commit`` by its base class or the app's ``task_cls``."""
+    project = ctx.project
+    if not project.enabled:
+        return False
+    task = project_task(node, ctx)
+    if task is not None:
+        return project.task_defers_to_on_commit(task)
+    task_cls = project.settings.task_cls
+    base = project.task_base(task_cls) if task_cls else None
+    return base is not None and base.defers_to_on_commit

@@ -9,7 +9,7 @@ project model (or task base, or task) has it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from flake8_celery_django.project.facts import (
     CallSiteFact,
@@ -64,8 +64,18 @@ class _ByName:
 class ProjectKnowledge:
     """Every module's facts, merged, with the lookups rules need."""
 
-    def __init__(self, modules: Iterable[ModuleFacts] = (), enabled: bool = True) -> None:
+    def __init__(
+        self,
+        modules: Iterable[ModuleFacts] = (),
+        enabled: bool = True,
+        *,
+        module_names: Iterable[str] = (),
+        load_calls: Callable[[], Iterable[tuple[str, CallSiteFact]]] | None = None,
+    ) -> None:
+        """``module_names`` adds modules that have no facts; ``load_calls`` gives the call sites
+        on the first :meth:`call_sites` (the cache keeps them apart: most runs never ask)."""
         self.enabled = enabled
+        self._load_calls = load_calls
         self._models = _ByName()
         self._task_bases = _ByName()
         self._tasks = _ByName()
@@ -77,7 +87,7 @@ class ProjectKnowledge:
         self.modules: frozenset[str] = frozenset()
         decorators: set[str] = set()
         receivers: list[ReceiverFact] = []
-        names: set[str] = set()
+        names: set[str] = set(module_names)
         settings = SettingsFact()
         for facts in modules:
             names.add(facts.module)
@@ -118,6 +128,20 @@ class ProjectKnowledge:
                     return candidate
             pending.extend(base for base in map(self.model, current.bases) if base is not None)
         return None
+
+    def managers_of(self, model: ModelFact) -> frozenset[str]:
+        """Manager attributes of ``model`` and its bases; ``objects`` when none declares one (Django's default)."""
+        found: set[str] = set()
+        seen: set[str] = set()
+        pending = [model]
+        while pending:
+            current = pending.pop()
+            if current.qualified_name in seen:
+                continue
+            seen.add(current.qualified_name)
+            found.update(current.managers)
+            pending.extend(base for base in map(self.model, current.bases) if base is not None)
+        return frozenset(found) if found else frozenset({"objects"})
 
     def is_model(self, name: str) -> bool:
         return self.model(name) is not None
@@ -188,12 +212,20 @@ class ProjectKnowledge:
         return base is not None and base.defers_to_on_commit
 
     # -- HTTP -----------------------------------------------------------------------------------
+    @property
+    def has_sessions(self) -> bool:
+        return bool(self._sessions.exact)
+
     def session(self, name: str) -> SessionFact | None:
         found = self._sessions.get(name)
         return found if isinstance(found, SessionFact) else None
 
     # -- calls ----------------------------------------------------------------------------------
     def call_sites(self, callee: str) -> tuple[CallSiteFact, ...]:
+        if self._load_calls is not None:
+            load, self._load_calls = self._load_calls, None
+            for name, site in load():
+                self._calls.setdefault(name, []).append(site)
         return tuple(self._calls.get(callee, ()))
 
 

@@ -23,8 +23,7 @@ _QUERYSETS = (relations.QUERYSET_NAMES,)
 CREATE_IN_LOOP = rule(
     "CDJ401",
     "orm-create-in-loop",
-    "{what} inside a loop inserts one row per iteration; build the instances in the loop and insert "
-    "them with one {model}.objects.bulk_create([...]) after it (bulk_create skips save() and signals)",
+    "{what} inserts one row per loop iteration; use bulk_create()",
     summary="`Model.objects.create()` or `Model(...).save()` once per loop iteration",
     fix="unsafe",
     uses=_QUERYSETS,
@@ -32,32 +31,28 @@ CREATE_IN_LOOP = rule(
 SAVE_IN_LOOP = rule(
     "CDJ402",
     "orm-save-in-loop",
-    "{what} inside a loop writes one row per iteration; collect the changed rows and write them "
-    "once with bulk_update(rows, [fields]), or use one queryset.update(...)",
+    "{what} updates once per loop iteration; use bulk_update()",
     summary="Existing rows saved or updated one by one inside a loop",
     uses=_QUERYSETS,
 )
 DELETE_IN_LOOP = rule(
     "CDJ403",
     "orm-delete-in-loop",
-    "{what} inside a loop runs one DELETE per iteration; collect the keys and delete once with "
-    "{model}.objects.filter(pk__in=...).delete()",
+    "{what} runs one DELETE per loop iteration; delete once with pk__in",
     summary="Rows deleted one by one inside a loop",
     uses=_QUERYSETS,
 )
 QUERY_IN_LOOP = rule(
     "CDJ404",
     "orm-query-in-loop",
-    "{what} inside a loop runs one query per iteration; fetch what the loop needs before it "
-    "(in_bulk(), an __in lookup, select_related/prefetch_related)",
+    "{what} runs one query per loop iteration; fetch before the loop",
     summary="A query on a model's manager (`.get()`, `.first()`, `.count()`, `.exists()`, ...) once per iteration",
     uses=_QUERYSETS,
 )
 RELATED_QUERY_IN_LOOP = rule(
     "CDJ405",
     "related-manager-query-in-loop",
-    "{what} runs one query per {item} of the loop over {model} rows (N+1 queries); add "
-    'prefetch_related("{relation}") to the queryset the loop iterates',
+    '{what} queries once per {model} row (N+1); add prefetch_related("{relation}")',
     summary="Related manager queried per item of a loop over a queryset without `prefetch_related`",
     uses=(relations.QUERYSET_NAMES, relations.MODEL_RELATIONS),
 )
@@ -416,7 +411,7 @@ def _check_write(node: ast.Call, func: ast.Attribute, ctx: FileContext) -> bool:
         model = relations.manager_queryset_label(receiver, ctx)
         if model is None or _varies_per_iteration(model, ctx) or not _repeats(node, ctx):
             return False
-        ctx.report(node, CREATE_IN_LOOP, what=_describe(node), model=model)
+        ctx.report(node, CREATE_IN_LOOP, what=_describe(node))
         return True
     if method in _SAVE_METHODS:
         return _check_save(node, receiver, method, ctx)
@@ -438,7 +433,7 @@ def _check_save(node: ast.Call, receiver: ast.expr, method: str, ctx: FileContex
         model = models.model_class_label(receiver.func, ctx)
         if model is None or not _repeats(node, ctx):
             return False
-        ctx.report(node, CREATE_IN_LOOP, what=f"{model}(...).{method}()", model=model)
+        ctx.report(node, CREATE_IN_LOOP, what=f"{model}(...).{method}()")
         return True
     if not isinstance(receiver, ast.Name):
         return False
@@ -449,7 +444,7 @@ def _check_save(node: ast.Call, receiver: ast.expr, method: str, ctx: FileContex
         del _state(ctx).constructed[loop][receiver.id]
         if not _repeats(node, ctx):
             return False
-        ctx.report(node, CREATE_IN_LOOP, what=f"{receiver.id}.{method}() of a new {model}", model=model)
+        ctx.report(node, CREATE_IN_LOOP, what=f"{receiver.id}.{method}() of a new {model}")
         return True
     if _is_model_item(receiver.id, ctx) is None or _is_copy(receiver.id, node, ctx):
         return False
@@ -485,7 +480,7 @@ def _check_delete(node: ast.Call, receiver: ast.expr, ctx: FileContext) -> bool:
             model = instance.label
     if (model and _varies_per_iteration(model, ctx)) or not _repeats(node, ctx):
         return False
-    ctx.report(node, DELETE_IN_LOOP, what=_describe(node), model=model or "Model")
+    ctx.report(node, DELETE_IN_LOOP, what=_describe(node))
     return True
 
 
@@ -536,7 +531,6 @@ def _check_related_query(node: ast.Call, func: ast.Attribute, ctx: FileContext) 
             RELATED_QUERY_IN_LOOP,
             what=_describe(node),
             relation=relation,
-            item=item.name,
             model=facts.label,
         )
 

@@ -20,15 +20,13 @@ from flake8_celery_django.registry import on, rule
 AUTORETRY_WITHOUT_BACKOFF = rule(
     "CDJ601",
     "autoretry-without-backoff",
-    "{task} sets autoretry_for without retry_backoff: all failures retry after the same fixed "
-    "delay and hit the recovering service together; add retry_backoff=True",
+    "{task} sets autoretry_for without retry_backoff; add retry_backoff=True",
     summary="Celery task with autoretry_for but no retry_backoff",
 )
 WAITS_ON_RESULT = rule(
     "CDJ602",
     "task-waits-on-result",
-    "task {task}() waits on {result}.{method}(): Celery raises 'Never call result.get() within "
-    "a task!' or the worker pool deadlocks; chain the follow-up work (chain, chord, link=) instead",
+    "task {task}() waits on {result}.{method}(), which can deadlock; chain the follow-up work",
     summary="Task that blocks on another task's result (.get(), .join(), .wait())",
 )
 
