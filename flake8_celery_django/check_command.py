@@ -52,6 +52,11 @@ def add_parser(commands: argparse._SubParsersAction[Any]) -> argparse.ArgumentPa
     check.add_argument(
         "--force-exclude", action="store_true", help="apply the excludes to files named on the command line too"
     )
+    check.add_argument(
+        "--add-noqa",
+        action="store_true",
+        help="write `# noqa: CODE` on the line of every current finding, and report nothing (exit 0)",
+    )
     check.add_argument("--config", metavar="PATH", help="flake8 configuration file to read instead of the usual ones")
     check.add_argument("--isolated", action="store_true", help="ignore every configuration file")
     return check
@@ -88,11 +93,29 @@ def summary(reports: Sequence[FileReport], shown: Shown, out: TextIO) -> None:
         out.write(f"{hidden} more fixable with `flake8-celery-django fix --unsafe-fixes`.\n")
 
 
+def write_noqa(reports: Sequence[FileReport], err: TextIO) -> int:
+    """``--add-noqa``: silence every finding in its file; files that do not parse are left alone."""
+    from flake8_celery_django.add_noqa import add_noqa_to_file, codes_by_row
+
+    added = 0
+    for report in reports:
+        rows = codes_by_row(report) if not report.failed else {}
+        if not rows:
+            continue
+        try:
+            added += add_noqa_to_file(report.path, rows)
+        except (OSError, SyntaxError, UnicodeError) as error:
+            err.write(f"{report.path}: cannot add # noqa, left as it was: {error}\n")
+            return EXIT_ERROR
+    err.write(f"Added {added} noqa directive{'s' if added != 1 else ''}.\n")
+    return EXIT_CLEAN
+
+
 def command_check(args: argparse.Namespace, given: dict[str, object], out: TextIO, err: TextIO) -> int:
     from flake8_celery_django import config as configuration
     from flake8_celery_django.files import discover
     from flake8_celery_django.results_cache import DEFAULT_FOLDER, ResultsCache
-    from flake8_celery_django.runner import check_files
+    from flake8_celery_django.runner import Detail, check_files
     from flake8_celery_django.settings import SettingsError
 
     if args.jobs is not None and args.jobs < 1:
@@ -105,21 +128,18 @@ def command_check(args: argparse.Namespace, given: dict[str, object], out: TextI
     except SettingsError as error:
         raise CheckUsageError(str(error)) from None
     paths = discover(args.paths, config.exclude, config.filename_patterns, force_exclude=args.force_exclude)
-    with_edits = args.output_format in WITH_EDITS
+    detail = Detail(edits=args.output_format in WITH_EDITS and not args.add_noqa, rows=args.add_noqa)
     cache = None
     if not args.no_cache:
         folder = Path(config.settings.cache_dir or os.path.join(config.settings.project_root or ".", DEFAULT_FOLDER))
-        cache = ResultsCache.open(folder, config.fingerprint() + f"\nedits={with_edits}")
+        cache = ResultsCache.open(folder, config.fingerprint() + f"\nedits={detail.edits}\nrows={detail.rows}")
     reports = check_files(
-        paths,
-        config.settings_for,
-        jobs=args.jobs,
-        cache=cache,
-        edits=with_edits,
-        progress=None if args.quiet else err,
+        paths, config.settings_for, jobs=args.jobs, cache=cache, detail=detail, progress=None if args.quiet else err
     )
     if cache is not None:
         cache.save()
+    if args.add_noqa:
+        return write_noqa(reports, err)
     shown = Shown(unsafe_fixes=config.unsafe_fixes)
     if args.statistics:
         statistics(reports, shown, out)

@@ -125,7 +125,9 @@ def check_source_text(
     return FileReport(path, tuple(reported))
 
 
-def check_file(path: str, settings: Settings, *, edits: bool = False, data: bytes | None = None) -> FileReport:
+def check_file(
+    path: str, settings: Settings, *, edits: bool = False, rows: bool = False, data: bytes | None = None
+) -> FileReport:
     """Read (unless ``data`` is given) and check one file; a file that cannot be read or parsed fails."""
     if data is None:
         try:
@@ -137,4 +139,4 @@ def check_file(path: str, settings: Settings, *, edits: bool = False, data: byte
         source = decode(data)
     except (SyntaxError, UnicodeDecodeError, LookupError) as error:
         return failure(path, f"cannot decode it: {error}")
-    return check_source_text(path, source, settings, edits=edits)
+    return check_source_text(path, source, settings, edits=edits, rows=rows)

@@ -25,18 +25,28 @@ class Work:
     data: bytes | None
 
 
+@dataclass(frozen=True, slots=True)
+class Detail:
+    """What the reports must hold beyond the findings: fix edits, exact ``noqa_row`` values."""
+
+    edits: bool = False
+    rows: bool = False
+
+
 _WORKER_SETTINGS: list[Settings] = []
-_WORKER_EDITS = False
+_WORKER_DETAIL = [Detail()]
 
 
-def _start_worker(settings: list[Settings], edits: bool) -> None:
-    global _WORKER_EDITS
+def _start_worker(settings: list[Settings], detail: Detail) -> None:
     _WORKER_SETTINGS[:] = settings
-    _WORKER_EDITS = edits
+    _WORKER_DETAIL[0] = detail
 
 
 def _check(work: Work) -> FileReport:
-    return check_file(work.path, _WORKER_SETTINGS[work.settings], edits=_WORKER_EDITS, data=work.data)
+    detail = _WORKER_DETAIL[0]
+    return check_file(
+        work.path, _WORKER_SETTINGS[work.settings], edits=detail.edits, rows=detail.rows, data=work.data
+    )
 
 
 class Progress:
@@ -66,7 +76,7 @@ def check_files(
     *,
     jobs: int | None = None,
     cache: ResultsCache | None = None,
-    edits: bool = False,
+    detail: Detail = Detail(),
     progress: TextIO | None = None,
 ) -> list[FileReport]:
     """A report for every path, in the order of ``paths``."""
@@ -98,7 +108,7 @@ def check_files(
         todo.append(Work(path, index, data))
     settings_list = list(distinct)
     bar = Progress(len(todo), progress or sys.stderr, progress is not None)
-    for report in _run(todo, settings_list, edits, jobs):
+    for report in _run(todo, settings_list, detail, jobs):
         reports[report.path] = report
         if cache is not None and report.path in stamps and not report.failed:
             cache.put(report, stamps[report.path], project_of[report.path])
@@ -137,12 +147,12 @@ class ProjectKeys:
         return found
 
 
-def _run(todo: list[Work], settings: list[Settings], edits: bool, jobs: int | None) -> Iterator[FileReport]:
+def _run(todo: list[Work], settings: list[Settings], detail: Detail, jobs: int | None) -> Iterator[FileReport]:
     workers = min(jobs or os.cpu_count() or 1, len(todo))
     if workers <= 1 or len(todo) < PARALLEL_FROM:
-        _start_worker(settings, edits)
+        _start_worker(settings, detail)
         yield from map(_check, todo)
         return
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
-    with context.Pool(workers, initializer=_start_worker, initargs=(settings, edits)) as pool:
+    with context.Pool(workers, initializer=_start_worker, initargs=(settings, detail)) as pool:
         yield from pool.imap_unordered(_check, todo, chunksize=max(1, min(16, len(todo) // (workers * 8))))

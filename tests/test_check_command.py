@@ -334,3 +334,36 @@ def test_reports_read_back_from_json() -> None:
         failed=True,
     )
     assert from_json(json.loads(json.dumps(to_json(report)))) == report
+
+
+ADOPTED_BEFORE = (
+    "import requests\n\n"
+    "requests.get(u)  # fetch\r\n"
+    "requests.get(u)  # noqa: E501\n"
+    'requests.get("""\n""")\n'
+    "requests.get(u)  # noqa\n"
+    "requests.get(u)  # noqa: CDJ201\n"
+    "x = 1  # noqa: CDJ201\n"
+)
+ADOPTED_AFTER = (
+    "import requests\n\n"
+    "requests.get(u)  # fetch  # noqa: CDJ201\r\n"
+    "requests.get(u)  # noqa: E501, CDJ201\n"
+    'requests.get("""\n""")  # noqa: CDJ201\n'
+    "requests.get(u)  # noqa\n"
+    "requests.get(u)  # noqa: CDJ201\n"
+    "x = 1  # noqa: CDJ201\n"
+)
+
+
+def test_add_noqa_silences_every_finding_once(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "app" / "legacy.py").write_bytes(ADOPTED_BEFORE.encode())
+    (project / "app" / "broken.py").write_text("def f(:\n")
+    assert check(capsys, "--add-noqa", "app/legacy.py", "app/broken.py") == (0, "", "Added 3 noqa directives.\n")
+    assert (project / "app" / "legacy.py").read_bytes() == ADOPTED_AFTER.encode()
+    assert (project / "app" / "broken.py").read_text() == "def f(:\n"
+    assert check(capsys, "--add-noqa", "app/legacy.py") == (0, "", "Added 0 noqa directives.\n")
+    # what is left is the unused noqa, whose remedy is to remove it, not to silence it
+    code, out, _ = check(capsys, "-q", "app/legacy.py")
+    unused = "# noqa names CDJ201 but nothing on this line reports it; remove it"
+    assert (code, out) == (1, f"app/legacy.py:9:8: CDJ900 [*] {unused}\n")
