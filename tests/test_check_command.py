@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -15,6 +16,7 @@ from flake8_celery_django.cli import main
 from flake8_celery_django.files import discover
 from flake8_celery_django.registry import registered_rules
 from flake8_celery_django.reports import FileReport, Position, Reported, SuggestedFix, TextEdit, from_json, to_json
+from flake8_celery_django.runner import Progress
 
 SCRIPT = shutil.which("flake8-celery-django", path=os.path.dirname(sys.executable))
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -367,3 +369,23 @@ def test_add_noqa_silences_every_finding_once(project: Path, capsys: pytest.Capt
     code, out, _ = check(capsys, "-q", "app/legacy.py")
     unused = "# noqa names CDJ201 but nothing on this line reports it; remove it"
     assert (code, out) == (1, f"app/legacy.py:9:8: CDJ900 [*] {unused}\n")
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_shows_on_a_terminal_only_for_long_runs() -> None:
+    terminal = FakeTerminal()
+    progress = Progress(50, terminal, enabled=True)
+    for _ in range(50):
+        progress.step()
+    progress.close()
+    assert terminal.getvalue() == "\rchecked 25/50 files\rchecked 50/50 files\r\033[K"
+    for stream, total, enabled in ((io.StringIO(), 50, True), (FakeTerminal(), 5, True), (FakeTerminal(), 50, False)):
+        quiet = Progress(total, stream, enabled=enabled)
+        for _ in range(total):
+            quiet.step()
+        quiet.close()
+        assert stream.getvalue() == ""
