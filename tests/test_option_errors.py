@@ -58,7 +58,7 @@ def test_bad_value_on_the_command_line(tmp_path: Path, arguments: list[str], wor
         ("cdj-atomic-requests = maybe", ["--cdj-atomic-requests", "'maybe'"]),
         ("cdj-prefer-delay-on-commit = 2", ["--cdj-prefer-delay-on-commit", "'2'"]),
         ("cdj-no-project-index = perhaps", ["--cdj-no-project-index", "'perhaps'"]),
-        ("cdj-cache-dir =", ["--cdj-cache-dir", "takes a path"]),
+        ("cdj-project-root = ./missing", ["--cdj-project-root", "takes an existing folder"]),
         ("cdj-default-timeuot = 5", ["unknown option 'cdj-default-timeuot'", "cdj-default-timeout"]),
         ("cdj_atomic_request = true", ["unknown option 'cdj_atomic_request'"]),
     ],
@@ -143,7 +143,8 @@ UNFIXED = "import requests\nrequests.get('https://example.com')\n"
         ([], {"tox.ini": "[flake8]\nmax-line-length = wide\n"}, ["'wide'"]),
         ([], {"pyproject.toml": "[tool.flake8-celery-django]\ncdj-default-timeout = -1\n"}, ["cdj-default-timeout"]),
         ([], {"setup.cfg": "[flake8]\ncdj-atomic-request = true\n"}, ["unknown option 'cdj-atomic-request'"]),
-        (["--cdj-project-root", " "], {}, ["--cdj-project-root", "takes a path"]),
+        (["--cdj-project-root", "missing"], {}, ["--cdj-project-root", "takes an existing folder", "'missing'"]),
+        (["--cdj-cache-dir", "a.py"], {}, ["--cdj-cache-dir", "'a.py' is a file"]),
     ],
 )
 def test_fix_with_a_bad_value_changes_nothing(
