@@ -7,13 +7,15 @@ import io
 import sys
 from collections.abc import Sequence
 import warnings
+from dataclasses import replace
 
 from flake8_celery_django import rules as _rules  # noqa: F401  (registers every rule)
 from flake8_celery_django.context import FileContext, Finding
 from flake8_celery_django.project.index import project_for
 from flake8_celery_django.project.knowledge import NO_PROJECT
 from flake8_celery_django.registry import DispatchTables, build_dispatch
-from flake8_celery_django.rules.noqa_comments import UNUSED_NOQA, unused_noqa
+from flake8_celery_django.registry import registered_rules
+from flake8_celery_django.rules.noqa_comments import UNUSED_NOQA, may_hold_cdj_noqa, unused_noqa
 from flake8_celery_django.settings import Settings
 from flake8_celery_django.walker import walk
 
@@ -26,6 +28,26 @@ def dispatch_tables(enabled: frozenset[str]) -> DispatchTables:
     if tables is None:
         tables = _TABLES[enabled] = build_dispatch(enabled)
     return tables
+
+
+def every_rule() -> frozenset[str]:
+    return frozenset(registered_rules())
+
+
+def _walk_safely(tree: ast.Module, ctx: FileContext, enabled: frozenset[str], strict: bool) -> bool:
+    """Walk with the detectors of ``enabled``; False (the error reported) when a detector failed."""
+    try:
+        walk(tree, ctx, dispatch_tables(enabled))
+    except Exception as error:  # noqa: BLE001  (never abort the user's flake8 run)
+        if strict:
+            raise
+        print(
+            f"flake8-celery-django: internal error on {ctx.filename}: {type(error).__name__}: {error}; "
+            "the file was skipped, please report it",
+            file=sys.stderr,
+        )
+        return False
+    return True
 
 
 def check_tree(
@@ -59,20 +81,20 @@ def check_tree(
               file=sys.stderr)
         project, module = NO_PROJECT, None
     ctx = FileContext(tree, filename, settings, project, module)
-    try:
-        walk(tree, ctx, dispatch_tables(settings.enabled))
-    except Exception as error:  # noqa: BLE001  (never abort the user's flake8 run)
-        if strict:
-            raise
-        print(
-            f"flake8-celery-django: internal error on {filename}: {type(error).__name__}: {error}; "
-            "the file was skipped, please report it",
-            file=sys.stderr,
-        )
+    if not _walk_safely(tree, ctx, settings.enabled, strict):
         return []
     findings = [finding for finding in ctx.findings if finding.code in settings.enabled]
-    if lines is not None and UNUSED_NOQA.code in settings.enabled:
-        findings += unused_noqa(findings, lines, settings.enabled)
+    # CDJ900 judges a noqa code by whether its rule reports on that line, whichever rules are
+    # selected: on the rare file that names CDJ codes in a noqa, every rule runs once more for it.
+    source = "".join(lines) if lines is not None and UNUSED_NOQA.code in settings.enabled else ""
+    if lines is not None and may_hold_cdj_noqa(source):
+        judged = list(ctx.findings)
+        every = every_rule()
+        if settings.enabled != every:
+            everything = FileContext(tree, filename, replace(settings, enabled=every), project, module)
+            if _walk_safely(tree, everything, every, strict):
+                judged += everything.findings
+        findings += unused_noqa(judged, lines, source)
     findings.sort()
     return findings
 

@@ -16,7 +16,6 @@ from flake8_celery_django import rules as _rules  # noqa: F401  (declares every 
 from flake8_celery_django.api import PARSE_ERRORS, check_tree
 from flake8_celery_django.context import Finding
 from flake8_celery_django.registry import RULES
-from flake8_celery_django.rules.noqa_comments import UNUSED_NOQA
 from flake8_celery_django.settings import Settings
 
 
@@ -27,13 +26,8 @@ def fixable_codes(unsafe: bool) -> frozenset[str]:
 
 
 def detection_settings(settings: Settings, unsafe: bool) -> Settings:
-    """The settings for detection within ``fix``: only the enabled codes that have a fix.
-
-    With CDJ900 among them every enabled rule runs, since CDJ900 judges a ``# noqa`` code only when
-    its rule ran; :func:`fixable_findings` keeps the findings that have a fix.
-    """
-    fixable = settings.enabled & fixable_codes(unsafe)
-    return replace(settings, enabled=settings.enabled if UNUSED_NOQA.code in fixable else fixable)
+    """The settings for detection within ``fix``: only the enabled codes that have a fix."""
+    return replace(settings, enabled=settings.enabled & fixable_codes(unsafe))
 
 
 def physical_lines(source: str) -> list[str]:

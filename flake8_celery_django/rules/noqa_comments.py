@@ -2,9 +2,11 @@
 
 This family reads the findings of the others, after the walk, as flake8 and ruff read noqa
 comments after every check has run (ruff's RUF100): :func:`unused_noqa` is called by
-``api.check_tree`` once the file's findings are known.  It judges only codes of enabled rules (a
-rule that did not run cannot tell whether its code is needed), and never a bare ``# noqa``, which
-may silence other tools' codes.
+``api.check_tree`` once the file's findings are known.  To judge a code, every rule runs on a file
+that names CDJ codes in a ``# noqa`` (selected or not; a second walk when not all are), and a code
+is used when the selected rules or all of them report it on the line, so what CDJ900 reports never
+depends on which other rules are on, and other rules' findings never depend on CDJ900.  A bare ``# noqa``, which may silence other tools' codes, and codes of no
+rule of this linter are never judged.
 """
 
 from __future__ import annotations
@@ -26,16 +28,22 @@ UNUSED_NOQA = rule(
 )
 
 
-def _judged(code: str, enabled: frozenset[str]) -> bool:
-    """Whether every rule ``code`` (a code or a prefix) stands for ran, so an unused one is certain."""
-    covered = [known for known in registered_rules() if known.startswith(code) and known != UNUSED_NOQA.code]
-    return bool(covered) and all(known in enabled for known in covered)
+def may_hold_cdj_noqa(source: str) -> bool:
+    """Whether ``source`` may hold a ``# noqa`` naming a CDJ code (before any tokenizing)."""
+    return "CDJ" in source and mentions_noqa(source)
 
 
-def unused_noqa(findings: Sequence[Finding], lines: Sequence[str], enabled: frozenset[str]) -> list[Finding]:
-    """A CDJ900 finding on every ``# noqa: ...`` comment that names CDJ codes silencing nothing."""
-    source = "".join(lines)
-    if "CDJ" not in source or not mentions_noqa(source):
+def _known(code: str) -> bool:
+    """Whether ``code`` (a code or a prefix) stands for at least one rule this linter runs."""
+    return any(known.startswith(code) and known != UNUSED_NOQA.code for known in registered_rules())
+
+
+def unused_noqa(findings: Sequence[Finding], lines: Sequence[str], source: str) -> list[Finding]:
+    """A CDJ900 finding on every ``# noqa: ...`` comment that names CDJ codes silencing nothing.
+
+    ``findings`` are those of every rule on this file (``source``, its ``lines`` joined).
+    """
+    if not may_hold_cdj_noqa(source):
         return []
     spans, comments = spans_and_comments(source, len(lines))
     reported: list[Finding] = []
@@ -52,7 +60,7 @@ def unused_noqa(findings: Sequence[Finding], lines: Sequence[str], enabled: froz
             for code in listed
             if code.startswith("CDJ")
             and code != UNUSED_NOQA.code
-            and _judged(code, enabled)
+            and _known(code)
             and not any(found_code.startswith(code) for found_code in found)
         )
         if not unused:
