@@ -298,3 +298,19 @@ def test_bulk_create_layout_follows_max_line_length(project: Path, config: str, 
     result = run(project, "fix", "--unsafe-fixes", "-", stdin=LOOP.encode())
     assert result.returncode == 1
     assert result.stdout.decode().endswith("def import_lines(rows):\n" + expected)
+
+
+def test_fix_leaves_the_default_excludes_alone(project: Path) -> None:
+    for folder in (".venv/lib/python3.11/site-packages/vendor", "build/lib"):
+        (project / folder).mkdir(parents=True)
+        (project / folder / "api.py").write_text(BAD)
+    result = run(project, "fix", ".")
+    assert result.returncode == 1, result.stderr
+    assert (project / "app" / "rates.py").read_text() == GOOD
+    assert (project / ".venv/lib/python3.11/site-packages/vendor/api.py").read_text() == BAD
+    assert (project / "build/lib/api.py").read_text() == BAD
+    named = run(project, "fix", "build/lib/api.py")
+    assert named.returncode == 1 and (project / "build/lib/api.py").read_text() == GOOD
+    (project / "build/lib/api.py").write_text(BAD)
+    forced = run(project, "fix", "--force-exclude", "build/lib/api.py")
+    assert forced.returncode == 0 and (project / "build/lib/api.py").read_text() == BAD

@@ -10,6 +10,11 @@ from pathlib import Path
 
 from flake8_celery_django import __version__
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -38,10 +43,10 @@ def test_the_wheel_ships_every_rule_page_and_the_console_script(tmp_path: Path) 
 
 
 def test_the_version_lives_in_one_place() -> None:
-    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
-    assert 'dynamic = ["version"]' in pyproject
-    assert 'version = { attr = "flake8_celery_django.__version__" }' in pyproject
-    assert re.search(r"^version\s*=", pyproject, flags=re.MULTILINE) is None
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "version" not in pyproject["project"]
+    assert pyproject["project"]["dynamic"] == ["version"]
+    assert pyproject["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "flake8_celery_django.__version__"}
 
 
 def test_the_changelog_has_the_version() -> None:
