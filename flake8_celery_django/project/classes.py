@@ -71,7 +71,7 @@ class ClassReader:
         self.node = node
         self.qualified = qualified
         self.names = names
-        self.bases = tuple(names.qualify(base) or dotted_name(base) or "" for base in node.bases)
+        self.bases = tuple(_base_name(base, names) for base in node.bases)
         self.project_based = any(base and names.is_project(base) for base in self.bases)
 
     def _based_on(self, roots: frozenset[str]) -> bool:
@@ -272,3 +272,10 @@ def sets_timeout_in(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambd
         elif isinstance(node, ast.Name) and node.id == "timeout" and isinstance(node.ctx, ast.Store):
             return True
     return False
+
+
+def _base_name(base: ast.expr, names: Names) -> str:
+    """A base class's qualified name; ``app.Task`` of any Celery application is Celery's ``Task``."""
+    if isinstance(base, ast.Attribute) and base.attr == "Task" and names.is_celery_app(base.value):
+        return "celery.Task"
+    return names.qualify(base) or dotted_name(base) or ""

@@ -189,6 +189,10 @@ class ProjectKnowledge:
             and (receiver.sender is None or self._same_model(receiver.sender, target_name))
         )
 
+    def signals_received_by(self, function: str) -> tuple[str, ...]:
+        """The model signals ``function`` (a qualified name) is connected to anywhere in the project."""
+        return tuple(receiver.signal for receiver in self.receivers if receiver.qualified_name == function)
+
     def _same_model(self, left: str, right: str) -> bool:
         found = self.model(left)
         return (found.qualified_name if found is not None else left) == right
