@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
@@ -61,20 +60,18 @@ def main() -> int:
         raise SystemExit(f"{tree}: no such folder (see benchmarks/scorecard.py for fetching the corpus)")
     jobs = ["-j", str(options.jobs)] if options.jobs else []
     flake8 = [sys.executable, "-m", "flake8", "--select", "CDJ", "--exit-zero", *jobs, "."]
+    check = [SCRIPT, "check", "--exit-zero", "-q", *jobs, "."]
     uncached: list[Cost] = []
     cold: list[Cost] = []
     warm: list[Cost] = []
     plain: list[Cost] = []
     for _ in range(options.rounds):
-        plain.append(measure(flake8, tree))
-        uncached.append(measure([SCRIPT, "check", "--exit-zero", "-q", "--no-cache", *jobs, "."], tree))
-        cache = Path(tempfile.mkdtemp(prefix="cdj-bench-"))
-        try:
-            check = [SCRIPT, "check", "--exit-zero", "-q", "--cdj-cache-dir", str(cache), *jobs, "."]
-            cold.append(measure(check, tree))
-            warm.append(measure(check, tree))
-        finally:
-            shutil.rmtree(cache, ignore_errors=True)
+        # Every run starts from an empty cache folder (the project index's and check's), outside the tree.
+        with tempfile.TemporaryDirectory(prefix="cdj-bench-") as folder:
+            plain.append(measure([*flake8, "--cdj-cache-dir", f"{folder}/flake8"], tree))
+            uncached.append(measure([*check, "--no-cache", "--cdj-cache-dir", f"{folder}/uncached"], tree))
+            cold.append(measure([*check, "--cdj-cache-dir", f"{folder}/cached"], tree))
+            warm.append(measure([*check, "--cdj-cache-dir", f"{folder}/cached"], tree))
     files = sum(1 for _, _, names in os.walk(tree) for name in names if name.endswith(".py"))
     a, b, c, d = median(plain), median(uncached), median(cold), median(warm)
     print(f"{tree}: {files} Python files, {options.rounds} round(s), jobs {options.jobs or 'all'}")
