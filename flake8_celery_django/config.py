@@ -21,7 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from flake8_celery_django.options import BY_NAME, ConfigFiles, check_flake8_config, from_flake8
-from flake8_celery_django.settings import Settings, SettingsError, enabled_from_flake8, parse_bool, split_codes
+from flake8_celery_django.settings import (
+    Settings,
+    SettingsError,
+    enabled_from_flake8,
+    parse_bool,
+    split_codes,
+    split_list,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -110,10 +117,8 @@ def find_pyproject(start: Path) -> tuple[Path, dict[str, Any]] | None:
 
 
 def _string_list(where: str, key: str, value: object) -> list[str]:
-    if isinstance(value, str):
-        return [item.strip() for item in value.replace(",", " ").split() if item.strip()]
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return [item.strip() for item in value]
+    if isinstance(value, str) or isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return split_list(value)
     raise SettingsError(f"{where}: {key} takes a list of strings, not {value!r}")
 
 
@@ -176,17 +181,10 @@ def apply_command_line(options: argparse.Namespace, given: Mapping[str, object])
     for key, attribute in PATH_LISTS.items():
         value = given.get(key)
         if value is not None:
-            setattr(options, attribute, utils.normalize_paths(split_codes_keep_case(value)))
+            setattr(options, attribute, utils.normalize_paths(split_list(value)))
     for name, option in BY_NAME.items():
         if given.get(name) is not None:
             setattr(options, option.dest, given[name])
-
-
-def split_codes_keep_case(value: object) -> list[str]:
-    from flake8.utils import parse_comma_separated_list
-
-    items: list[str] = parse_comma_separated_list(str(value))
-    return items
 
 
 def flake8_options(config: str | None, isolated: bool) -> argparse.Namespace:

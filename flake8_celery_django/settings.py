@@ -66,7 +66,7 @@ def parse_timeout(name: str, value: object) -> float:
     return seconds
 
 
-def _split(value: object) -> list[str]:
+def split_list(value: object) -> list[str]:
     """Items of a comma- or space-separated string (read as flake8 reads its lists), or of a list of them."""
     from flake8.utils import parse_comma_separated_list
 
@@ -78,14 +78,14 @@ def _split(value: object) -> list[str]:
 
 def split_codes(value: object) -> list[str]:
     """Codes from a comma- or space-separated string, or a list of them."""
-    return [item.upper() for item in _split(value)]
+    return [item.upper() for item in split_list(value)]
 
 
 def parse_names(name: str, value: object) -> frozenset[str]:
     """Names from a comma- or space-separated string, or a list of them, case kept."""
     if not isinstance(value, (str, list, tuple)):
         raise SettingsError(f"{name} takes a list of names, not {value!r}")
-    return frozenset(_split(value))
+    return frozenset(split_list(value))
 
 
 def check_codes(option: str, codes: Sequence[str]) -> None:
