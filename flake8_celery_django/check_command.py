@@ -16,6 +16,7 @@ from typing import Any, TextIO
 from flake8_celery_django.output import FORMATS, WITH_EDITS, Shown
 from flake8_celery_django.output.common import findings
 from flake8_celery_django.reports import FileReport
+from flake8_celery_django.settings import Settings
 
 EXIT_CLEAN = 0
 EXIT_FOUND = 1
@@ -93,6 +94,16 @@ def summary(reports: Sequence[FileReport], shown: Shown, out: TextIO) -> None:
         out.write(f"{hidden} more fixable with `flake8-celery-django fix --unsafe-fixes`.\n")
 
 
+def results_root(paths: Sequence[str], settings: Settings) -> str:
+    """Where the results cache goes: the project root (as the project index finds it) of the first path."""
+    if settings.project_root:
+        return settings.project_root
+    from flake8_celery_django.project.root import find_root
+
+    first = paths[0] if paths else "."
+    return find_root(os.path.join(first, "x.py") if os.path.isdir(first) else first)
+
+
 def write_noqa(reports: Sequence[FileReport], err: TextIO) -> int:
     """``--add-noqa``: silence every finding in its file; files that do not parse are left alone."""
     from flake8_celery_django.add_noqa import add_noqa_to_file, codes_by_row
@@ -131,7 +142,8 @@ def command_check(args: argparse.Namespace, given: dict[str, object], out: TextI
     detail = Detail(edits=args.output_format in WITH_EDITS and not args.add_noqa, rows=args.add_noqa)
     cache = None
     if not args.no_cache:
-        folder = Path(config.settings.cache_dir or os.path.join(config.settings.project_root or ".", DEFAULT_FOLDER))
+        root = results_root(args.paths, config.settings)
+        folder = Path(config.settings.cache_dir or os.path.join(root, DEFAULT_FOLDER))
         cache = ResultsCache.open(folder, config.fingerprint() + f"\nedits={detail.edits}\nrows={detail.rows}")
     reports = check_files(
         paths, config.settings_for, jobs=args.jobs, cache=cache, detail=detail, progress=None if args.quiet else err

@@ -33,6 +33,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "app").mkdir()
     (tmp_path / "app" / "rates.py").write_text(BAD)
     (tmp_path / "app" / "clean.py").write_text(GOOD)
+    (tmp_path / "pyproject.toml").write_text("")  # marks the project root
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -304,15 +305,22 @@ def test_a_change_elsewhere_in_the_project_invalidates_the_cache(
     assert capsys.readouterr().out == f"app/rates.py:5:12: CDJ201 [*] {CDJ201}\n"
 
 
+def test_the_cache_goes_to_the_project_root(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(project / "app")
+    assert main(["check", "-q", "rates.py"]) == 1
+    assert list((project / ".cdj_cache" / "results").glob("*.json"))
+    assert not (project / "app" / ".cdj_cache").exists()
+
+
 def test_no_cache_writes_nothing(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert check(capsys, "-q", "app")[0] == 1
-    assert not (project / ".cdj_cache").exists()
+    assert not (project / ".cdj_cache" / "results").exists()  # the project index keeps its own cache
 
 
 def test_cache_dir_option(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", "-q", "--cdj-cache-dir", "elsewhere", "app"]) == 1
     assert list((project / "elsewhere" / "results").glob("*.json"))
-    assert not (project / ".cdj_cache").exists()
+    assert not (project / ".cdj_cache").exists()  # the project index uses the same folder
 
 
 def test_no_progress_when_standard_error_is_not_a_terminal(project: Path) -> None:
