@@ -36,16 +36,28 @@ def physical_lines(source: str) -> list[str]:
 
 
 def fixable_findings(
-    tree: ast.Module, source: str, filename: str, settings: Settings, buffer: bool = False
+    tree: ast.Module,
+    source: str,
+    filename: str,
+    settings: Settings,
+    keep: frozenset[str] | None = None,
+    buffer: bool = False,
 ) -> list[Finding]:
-    """Findings of ``tree`` for the codes ``settings`` enables that no ``# noqa`` silences.
+    """Findings of ``tree`` for the codes ``settings`` enables that have a fix (of the ``keep`` codes
+    when given) and that no ``# noqa`` silences.
 
     ``buffer``: the text came from standard input, so the project index takes this file's facts from it.
     """
-    findings = check_tree(tree, filename, settings, buffer=buffer)
+    lines = physical_lines(source) if "CDJ" in source and noqa.mentions_noqa(source) else None
+    wanted = keep if keep is not None else fixable_codes(unsafe=True)
+    findings = [
+        finding
+        for finding in check_tree(tree, filename, settings, lines=lines, buffer=buffer)
+        if finding.code in wanted
+    ]
     if not findings:
         return []
-    lines = physical_lines(source)
+    lines = lines or physical_lines(source)
     if noqa.file_is_skipped(lines):
         return []
     mapping = noqa.noqa_lines(source, lines)
@@ -69,7 +81,7 @@ def scan(source: str, filename: str, settings: Settings, buffer: bool = False) -
         tree = ast.parse(source, filename)
     except PARSE_ERRORS as error:
         return Scan(None, (), f"it does not parse: {error}")
-    return Scan(tree, tuple(fixable_findings(tree, source, filename, settings, buffer)))
+    return Scan(tree, tuple(fixable_findings(tree, source, filename, settings, buffer=buffer)))
 
 
 def remaining(source: str, filename: str, settings: Settings, codes: frozenset[str]) -> list[Finding]:

@@ -328,6 +328,18 @@ MESSAGES: list[tuple[str, dict[str, object], str, int, int, str]] = [
         """,
         {}, "CDJ602", 5, 11, "task pull() waits on the result.get(), which can deadlock; chain the follow-up work",
     ),
+    (
+        """
+        x = 1  # noqa: CDJ201
+        """,
+        {}, "CDJ900", 2, 7, "# noqa names CDJ201 but nothing on this line reports it; remove it",
+    ),
+    (
+        """
+        x = 1  # noqa: E501,CDJ2,CDJ401
+        """,
+        {}, "CDJ900", 2, 7, "# noqa names CDJ2, CDJ401 but nothing on this line reports them; remove them",
+    ),
 ]
 
 

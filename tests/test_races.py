@@ -283,7 +283,15 @@ def peek(pk):
 
 @pytest.mark.parametrize(
     ("args", "reported"),
-    [((), False), (("--extend-select", "CDJ302"), True), (("--select", "CDJ3"), True)],
+    [
+        ((), False),
+        (("--extend-select", "CDJ302"), True),
+        (("--select", "CDJ302"), True),
+        (("--select", "CDJ3"), False),
+        (("--select", "CDJ"), False),
+        (("--extend-select", "CDJ"), False),
+        (("--ignore", "E501"), False),
+    ],
 )
 def test_lock_rule_is_off_by_default_in_flake8(tmp_path: Path, args: tuple[str, ...], reported: bool) -> None:
     (tmp_path / "locks.py").write_text(LOCK_SOURCE)

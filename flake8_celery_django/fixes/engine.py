@@ -17,7 +17,14 @@ import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, ParentNodeProvider, PositionProvider
 
 from flake8_celery_django.context import Finding
-from flake8_celery_django.fixable import Scan, detection_settings, fixable_findings, physical_lines, scan
+from flake8_celery_django.fixable import (
+    Scan,
+    detection_settings,
+    fixable_codes,
+    fixable_findings,
+    physical_lines,
+    scan,
+)
 from flake8_celery_django.fixes.imports import ImportPlan, NeededImport, add_imports
 from flake8_celery_django.fixes.registry import DEFAULT_LINE_LENGTH, FIXERS, Edit, FixContext, Fixer
 from flake8_celery_django.settings import Settings
@@ -101,6 +108,7 @@ def apply_findings(
         for node in by_range.get(key, ()):
             if not isinstance(node, fixer.node_types):
                 continue
+            context.finding = finding
             edit = fixer.function(node, context)
             if edit is None:
                 continue
@@ -163,5 +171,5 @@ def fix_source(
             raise FixError(f"a fix produced code that does not parse ({error}); nothing was written") from None
         result.source = rewritten
         result.fixed += fixed
-        findings = fixable_findings(tree, result.source, filename, settings)
+        findings = fixable_findings(tree, result.source, filename, settings, fixable_codes(unsafe))
     return result

@@ -18,6 +18,7 @@ from flake8_celery_django import rules as _rules  # noqa: F401  (declares the ru
 from flake8_celery_django.registry import RULES, FixSafety
 
 if TYPE_CHECKING:
+    from flake8_celery_django.context import Finding
     from flake8_celery_django.fixes.imports import ImportPlan, NeededImport
     from flake8_celery_django.settings import Settings
 
@@ -45,6 +46,8 @@ class FixContext:
     positions: Mapping[cst.CSTNode, CodeRange] = field(default_factory=dict)
     # The project's maximum line length (flake8's max-line-length), for fixes that choose a layout.
     line_length: int = DEFAULT_LINE_LENGTH
+    # The finding being fixed, with what detection knew (``Finding.fix_data``).
+    finding: Finding | None = None
 
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
         return self.parents.get(node)

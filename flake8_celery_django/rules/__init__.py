@@ -3,6 +3,7 @@
 from flake8_celery_django.rules import (
     get_or_create_lookup,
     http_timeouts,
+    noqa_comments,
     on_commit,
     orm_loops,
     races,
@@ -16,6 +17,7 @@ from flake8_celery_django.rules import (
 __all__ = [
     "get_or_create_lookup",
     "http_timeouts",
+    "noqa_comments",
     "on_commit",
     "orm_loops",
     "races",
