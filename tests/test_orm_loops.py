@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+import ast
 import textwrap
 
 import pytest
 
-from flake8_celery_django.api import check_source
+from flake8_celery_django.api import check_source, dispatch_tables
+from flake8_celery_django.context import FileContext
+from flake8_celery_django.project.facts import CallSiteFact, ModuleFacts
+from flake8_celery_django.project.knowledge import NO_PROJECT, ProjectKnowledge
+from flake8_celery_django.walker import walk
 from flake8_celery_django.settings import Settings
 from tests.cases import Case, all_codes_settings, assert_case, invalid, valid
 
@@ -72,6 +77,88 @@ CASES: list[Case] = [
                 OrderLine.objects.create(order=order, **row)
         """,
     ),
+    # -- what a loop iterates: only data with no visible bound is reported ------------------------
+    invalid(
+        "CDJ401",
+        """
+        from shop.models import Line, Order, Tag
+        def import_lines(request, serializer, order: Order, rows, n):
+            for row in request.data:
+                Line.objects.create(order=order, **row)
+            for pk in request.POST.getlist("ids"):
+                Line.objects.create(order=order, pk=pk)
+            lines = serializer.validated_data.pop("lines") if "lines" in serializer.validated_data else []
+            for line in lines:
+                Line.objects.create(order=order, **line)
+            for i in range(100):
+                Line.objects.create(order=order, position=i)
+            for i in range(len(rows)):
+                Line.objects.create(order=order, **rows[i])
+            for pk in Order.objects.values_list("pk", flat=True):
+                Line.objects.create(order_id=pk)
+            for other in Order.objects.filter(paid=True)[:100]:
+                Line.objects.create(order=other)
+            tagged = Order.objects.filter(tags__isnull=False) | Order.objects.filter(paid=True)
+            for pk in tagged.values_list("pk", flat=True):
+                Line.objects.create(order_id=pk)
+            for name in order.tag_names:
+                Tag.objects.create(name=name)
+            for other in progress(Order.objects.iterator(), total=n):
+                Line.objects.create(order=other)
+            while rows:
+                Line.objects.create(order=order, **rows.pop())
+        """,
+        (5, 8), (7, 8), (10, 8), (12, 8), (14, 8), (16, 8), (18, 8), (21, 8), (23, 8), (25, 8), (27, 8),
+    ),
+    valid(
+        "CDJ401",
+        """
+        from django.conf import settings
+        from shop.models import Line, Order
+        from shop.choices import Status
+        KINDS = ("a", "b")
+        def seed(order, formset, helper):
+            for kind in ["a", "b", "c"]:
+                Line.objects.create(order=order, kind=kind)
+            for position in range(1, 11):
+                Line.objects.create(order=order, position=position)
+            for kind in KINDS:
+                Line.objects.create(order=order, kind=kind)
+            for status in Status:
+                Line.objects.create(order=order, status=status)
+            for value, label in Status.choices:
+                Line.objects.create(order=order, status=value)
+            for code in settings.LINE_CODES:
+                Line.objects.create(order=order, code=code)
+            for field in Order._meta.get_fields():
+                Line.objects.create(order=order, name=field.name)
+            for line in formset.save(commit=False):
+                Line.objects.create(order=order, copy_of=line)
+            for other in Order.objects.all()[:5]:
+                Line.objects.create(order=other)
+            for row in helper.rows():
+                Line.objects.create(order=order, **row)
+            pending = []
+            for row in pending:
+                Line.objects.create(order=order, **row)
+            while True:
+                Line.objects.create(order=order)
+        """,
+    ),
+    invalid(
+        "CDJ404",
+        """
+        from shop.models import Unit
+        def log_sets(formset):
+            for entry in [i for i in formset.save(commit=False) if i.reps]:
+                entry.unit = Unit.objects.get(pk=1)
+            for entry in formset.save(commit=False):
+                Unit.objects.get(pk=entry.unit_id)
+            for kind in ("kg", "lb"):
+                Unit.objects.get(pk=1)
+        """,
+        (5, 21),
+    ),
     # -- CDJ402 -----------------------------------------------------------------------------------
     invalid(
         "CDJ402",
@@ -132,7 +219,7 @@ CASES: list[Case] = [
         "CDJ403",
         """
         from shop.models import Order
-        def purge(ids, customer):
+        def purge(ids, customer, forms):
             for order in Order.objects.filter(paid=False):
                 order.delete()
             for pk in ids:
@@ -140,7 +227,7 @@ CASES: list[Case] = [
                 Order.objects.get(pk=pk).delete()
             for order in customer.orders.all():
                 order.delete()
-            for form in customer.forms:
+            for form in forms:
                 Order.objects.filter(customer__in=form.customers).delete()
             for order in Order.objects.all():
                 order.lines.all().delete()
@@ -373,3 +460,59 @@ def test_delete_message_fits_rows_and_querysets() -> None:
         "CDJ403 Order.objects.filter().delete() inside a loop runs one DELETE per iteration; collect the keys and "
         "delete once with Order.objects.filter(pk__in=...).delete()",
     ]
+
+
+def _project_findings(source: str, module: str, project: ProjectKnowledge) -> list[tuple[int, int, str]]:
+    """Findings for one file of a project whose index is ``project``."""
+    settings = all_codes_settings()
+    ctx = FileContext(ast.parse(textwrap.dedent(source)), module.replace(".", "/") + ".py", settings, project, module)
+    walk(ctx.module_scope.node, ctx, dispatch_tables(settings.enabled))
+    return sorted((f.line, f.col, f.code) for f in ctx.findings)
+
+
+SEED_LINES = """
+from shop.models import Line
+def seed(order, kinds):
+    for kind in kinds:
+        Line.objects.create(order=order, kind=kind)
+class Seeder:
+    def run(self, order, kinds):
+        for kind in kinds:
+            Line.objects.create(order=order, kind=kind)
+"""
+
+
+def _calls(*sites: tuple[str, CallSiteFact]) -> ProjectKnowledge:
+    return ProjectKnowledge([ModuleFacts("shop.views", calls=sites)])
+
+
+@pytest.mark.parametrize(
+    ("project", "expected"),
+    [
+        # Every caller passes a literal list (by position or by keyword): a handful of rows, silent.
+        (
+            _calls(
+                ("shop.seeding.seed", CallSiteFact("shop.views.a", literal_arguments=frozenset({"1"}))),
+                ("shop.seeding.seed", CallSiteFact("shop.views.b", literal_arguments=frozenset({"kinds"}))),
+                ("shop.seeding.Seeder.run", CallSiteFact("shop.views.c", literal_arguments=frozenset({"1"}))),
+            ),
+            [],
+        ),
+        # One caller passes something else: reported.
+        (
+            _calls(
+                ("shop.seeding.seed", CallSiteFact("shop.views.a", literal_arguments=frozenset({"1"}))),
+                ("shop.seeding.seed", CallSiteFact("shop.views.b", literal_arguments=frozenset({"0"}))),
+                ("shop.seeding.Seeder.run", CallSiteFact("shop.views.c", literal_arguments=frozenset({"0"}))),
+            ),
+            [(5, 8, "CDJ401"), (9, 12, "CDJ401")],
+        ),
+        # No caller in the project: a parameter is data from elsewhere.
+        (ProjectKnowledge([]), [(5, 8, "CDJ401"), (9, 12, "CDJ401")]),
+        (NO_PROJECT, [(5, 8, "CDJ401"), (9, 12, "CDJ401")]),
+    ],
+)
+def test_parameters_filled_only_with_literals_by_every_caller_are_silent(
+    project: ProjectKnowledge, expected: list[tuple[int, int, str]]
+) -> None:
+    assert _project_findings(SEED_LINES, "shop.seeding", project) == expected
