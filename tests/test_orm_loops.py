@@ -7,7 +7,7 @@ import pytest
 
 from flake8_celery_django.api import check_source, dispatch_tables
 from flake8_celery_django.context import FileContext
-from flake8_celery_django.project.facts import CallSiteFact, ModuleFacts
+from flake8_celery_django.project.facts import CallSiteFact, ModelFact, ModuleFacts
 from flake8_celery_django.project.knowledge import NO_PROJECT, ProjectKnowledge
 from flake8_celery_django.walker import walk
 from flake8_celery_django.settings import Settings
@@ -158,6 +158,90 @@ CASES: list[Case] = [
                 Unit.objects.get(pk=1)
         """,
         (5, 21),
+    ),
+    # -- upserts, inserts that happen once ---------------------------------------------------------
+    valid(
+        "CDJ401",
+        """
+        from django.db import IntegrityError
+        from shop.models import Product, Tag
+        def sync(rows, token):
+            for row in rows:
+                try:
+                    Product.objects.get(sku=row["sku"])
+                except Product.DoesNotExist:
+                    Product.objects.create(sku=row["sku"])
+            for row in rows:
+                tag = Tag.objects.filter(name=row).first()
+                if tag is None:
+                    tag = Tag.objects.create(name=row)
+            for row in rows:
+                tag = Tag.objects.filter(name=row).last()
+                if tag:
+                    tag.save()
+                else:
+                    Tag(name=row).save()
+            for row in rows:
+                if not Tag.objects.filter(name=row).exists():
+                    Tag.objects.create(name=row)
+            for attempt in range(1000):
+                try:
+                    Tag.objects.create(name=token())
+                except IntegrityError:
+                    continue
+                break
+            first = True
+            for row in rows:
+                if first:
+                    Tag.objects.create(name="header")
+                    first = False
+            for i, row in enumerate(rows):
+                if i == 0:
+                    Tag.objects.create(name=row)
+        """,
+    ),
+    invalid(
+        "CDJ401",
+        """
+        from shop.models import Tag
+        def sync(rows, lookup, flag):
+            for row in rows:
+                tag = lookup(row)
+                if tag is None:
+                    Tag.objects.create(name=row)
+                try:
+                    Tag.objects.get(name=row)
+                except ValueError:
+                    Tag.objects.create(name=row)
+                if flag:
+                    Tag.objects.create(name=row)
+            for i, row in enumerate(rows):
+                if i == 1:
+                    Tag.objects.create(name=row)
+        """,
+        (7, 12), (11, 12), (13, 12), (16, 12),
+    ),
+    valid(
+        "CDJ403",
+        """
+        from django.db import models
+        from shop.models import Order
+        class Attachment(models.Model):
+            def delete(self, *args, **kwargs):
+                self.file.delete()
+                super().delete(*args, **kwargs)
+        def purge(ids):
+            for attachment in Attachment.objects.filter(order_id__in=ids):
+                attachment.delete()
+            while Order.objects.filter(paid=False).exists():
+                batch = Order.objects.filter(paid=False).values_list("pk", flat=True)[:1000]
+                Order.objects.filter(pk__in=list(batch)).delete()
+            while True:
+                Order.objects.filter(paid=False, created__lt=ids[0]).delete()
+            for start in ids:
+                Order.objects.filter(id__range=(start, start + 999)).delete()
+                Order.objects.filter(pk__lt=start).delete()
+        """,
     ),
     # -- CDJ402 -----------------------------------------------------------------------------------
     invalid(
@@ -480,6 +564,28 @@ class Seeder:
         for kind in kinds:
             Line.objects.create(order=order, kind=kind)
 """
+
+
+DELETE_DOCUMENTS = """
+from shop.models import Document
+def purge(ids):
+    for document in Document.objects.filter(pk__in=ids):
+        document.delete()
+"""
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        (ModelFact("shop.models.Document", overrides_delete=True), []),
+        (ModelFact("shop.models.Document"), [(5, 8, "CDJ403")]),
+    ],
+)
+def test_rows_deleted_one_by_one_through_their_own_delete_are_silent(
+    model: ModelFact, expected: list[tuple[int, int, str]]
+) -> None:
+    project = ProjectKnowledge([ModuleFacts("shop.models", models=(model,))])
+    assert _project_findings(DELETE_DOCUMENTS, "shop.services", project) == expected
 
 
 def _calls(*sites: tuple[str, CallSiteFact]) -> ProjectKnowledge:

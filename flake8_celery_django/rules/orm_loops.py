@@ -98,6 +98,8 @@ class _LoopState:
     assigned: dict[ast.AST, set[str]] = field(default_factory=dict)
     changed: dict[ast.AST, set[str]] = field(default_factory=dict)
     copies: dict[ast.AST, set[str]] = field(default_factory=dict)
+    # Names bound to one row looked up by a query (``obj = Model.objects.filter(...).first()``).
+    looked_up: set[str] = field(default_factory=set)
 
 
 @dataclass(slots=True)
@@ -107,6 +109,12 @@ class _FileLoops:
 
     exiting: dict[ast.AST, frozenset[int]] = field(default_factory=dict)
     consumed: set[int] = field(default_factory=set)
+    # Nodes in the branch that inserts a row only when a lookup found none (an upsert).
+    upserting: set[int] = field(default_factory=set)
+    # Nodes guarded by a condition true on one pass of the loop only (``if first:``, ``if i == 0:``).
+    once: set[int] = field(default_factory=set)
+    # Classes of this file that define ``delete()``.
+    deleting_classes: set[str] = field(default_factory=set)
 
 
 # -- where code repeats --------------------------------------------------------------------------
@@ -174,7 +182,7 @@ def _repeats(node: ast.AST, ctx: FileContext, *, while_loops: bool = True, hoist
     fixed set (a formset's objects, a constant): it runs again for the same answer.
     """
     loops = ctx.scope.loops
-    if not loops or runs_once_or_in_tests(ctx):
+    if not loops or runs_once_or_in_tests(ctx) or id(node) in ctx.state(_FileLoops).once:
         return False
     for loop in reversed(loops):
         if not while_loops and isinstance(loop.node, ast.While):
@@ -211,11 +219,15 @@ def _varies_per_iteration(model: str | frozenset[str], ctx: FileContext) -> bool
     return not bound.isdisjoint(names)
 
 
+_BATCH_LOOKUPS = ("pk__in", "id__in", "pk__range", "id__range", "pk__lt", "pk__lte", "id__lt", "id__lte")
+
+
 def _filters_with_in_lookup(expr: ast.expr) -> bool:
-    """``filter(pk__in=ids)``, ``filter(source_id__in=ids)``: already one statement for a batch of rows."""
+    """``filter(pk__in=ids)``, ``filter(source_id__in=ids)``, ``filter(id__range=(a, b))``: already one
+    statement for a batch of rows."""
     calls, _ = relations.chain_calls(expr)
     return any(
-        keyword.arg is not None and keyword.arg.endswith(("pk__in", "id__in"))
+        keyword.arg is not None and keyword.arg.endswith(_BATCH_LOOKUPS)
         for call in calls
         if relations.method_name(call) == "filter"
         for keyword in call.keywords
@@ -264,6 +276,10 @@ def _record_binding(target: ast.expr, value: ast.expr, ctx: FileContext) -> None
     loops = ctx.scope.loops
     state = _state(ctx)
     if isinstance(target, ast.Name):
+        if _is_row_lookup(value, ctx):
+            state.looked_up.add(target.id)
+        else:
+            state.looked_up.discard(target.id)
         model = models.model_class_label(value.func, ctx) if isinstance(value, ast.Call) else None
         if loops:
             loop = loops[-1].node
@@ -392,6 +408,117 @@ def check_indexed_queryset(node: ast.Subscript, ctx: FileContext) -> None:
             _check_evaluated_queryset(node.value, ctx, repeating=False)
 
 
+# -- shapes that write once, or only what is missing -------------------------------------------
+_ROW_LOOKUPS = frozenset(
+    {"get", "first", "last", "latest", "earliest", "aget", "afirst", "alast", "alatest", "aearliest"}
+)
+_MISSING_ROW = frozenset({"DoesNotExist", "ObjectDoesNotExist"})
+
+
+def _is_row_lookup(value: ast.expr, ctx: FileContext) -> bool:
+    """``Model.objects.filter(...).first()``, ``await qs.aget(...)``: one row or ``None``/an exception."""
+    while isinstance(value, ast.Await):
+        value = value.value
+    return (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Attribute)
+        and value.func.attr in _ROW_LOOKUPS
+        and relations.queryset_facts(value.func.value, ctx) is not None
+    )
+
+
+def _missing_row_test(test: ast.expr, ctx: FileContext) -> bool | None:
+    """True for ``obj is None`` / ``not obj`` / ``not qs.exists()``, False for ``obj`` / ``qs.exists()``
+    (the row was looked up in this loop); None for any other test."""
+    negated = False
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        negated, test = True, test.operand
+    elif isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.comparators[0], ast.Constant):
+        if test.comparators[0].value is not None or not isinstance(test.ops[0], (ast.Is, ast.IsNot)):
+            return None
+        negated, test = isinstance(test.ops[0], ast.Is), test.left
+    if isinstance(test, ast.Name) and test.id in _state(ctx).looked_up:
+        return negated
+    if (
+        isinstance(test, ast.Call)
+        and isinstance(test.func, ast.Attribute)
+        and test.func.attr in ("exists", "aexists")
+        and relations.queryset_facts(test.func.value, ctx) is not None
+    ):
+        return negated
+    return None
+
+
+def _node_ids(statements: list[ast.stmt]) -> set[int]:
+    return {id(node) for statement in statements for node in ast.walk(statement)}
+
+
+def _runs_on_first_pass_only(node: ast.If, ctx: FileContext) -> bool:
+    """``if i == 0:`` over an ``enumerate`` target, or ``if first:`` whose body clears ``first``."""
+    test = node.test
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq):
+        left, right = test.left, test.comparators[0]
+        if isinstance(left, ast.Constant):
+            left, right = right, left
+        innermost = ctx.scope.loops[-1]
+        return (
+            isinstance(left, ast.Name)
+            and left.id in innermost.targets
+            and isinstance(right, ast.Constant)
+            and right.value == 0
+            and isinstance(innermost.iterable, ast.Call)
+            and isinstance(innermost.iterable.func, ast.Name)
+            and innermost.iterable.func.id == "enumerate"
+        )
+    flag = test.operand if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) else test
+    if not isinstance(flag, ast.Name):
+        return False
+    return any(
+        isinstance(statement, ast.Assign)
+        and any(isinstance(target, ast.Name) and target.id == flag.id for target in statement.targets)
+        and isinstance(statement.value, ast.Constant)
+        for statement in node.body
+    )
+
+
+@on(ast.If, rules=(CREATE_IN_LOOP, SAVE_IN_LOOP, DELETE_IN_LOOP, QUERY_IN_LOOP))
+def record_guarded_branches(node: ast.If, ctx: FileContext) -> None:
+    if not ctx.scope.loops:
+        return
+    state = ctx.state(_FileLoops)
+    if _runs_on_first_pass_only(node, ctx):
+        state.once.update(_node_ids(node.body))
+    missing = _missing_row_test(node.test, ctx)
+    if missing is not None:
+        state.upserting.update(_node_ids(node.body if missing else node.orelse))
+
+
+@on(ast.Try, rules=(CREATE_IN_LOOP,))
+def record_upsert_handlers(node: ast.Try, ctx: FileContext) -> None:
+    """``try: obj = Model.objects.get(...)`` / ``except Model.DoesNotExist: Model.objects.create(...)``."""
+    if not ctx.scope.loops:
+        return
+    for handler in node.handlers:
+        caught = handler.type
+        names = caught.elts if isinstance(caught, ast.Tuple) else [caught] if caught is not None else []
+        if any((dotted_name(name) or "").rpartition(".")[2] in _MISSING_ROW for name in names):
+            ctx.state(_FileLoops).upserting.update(_node_ids(handler.body))
+
+
+@on(ast.ClassDef, rules=(DELETE_IN_LOOP,))
+def record_deleting_class(node: ast.ClassDef, ctx: FileContext) -> None:
+    if any(isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == "delete" for item in node.body):
+        ctx.state(_FileLoops).deleting_classes.add(node.name)
+
+
+def _overrides_delete(model: str, ctx: FileContext) -> bool:
+    """The model's own ``delete()`` does more than the row (files, counters): deleting one by one is the point."""
+    if model in ctx.state(_FileLoops).deleting_classes:
+        return True
+    fact = ctx.project.model(model)
+    return fact is not None and fact.overrides_delete
+
+
 # -- calls ---------------------------------------------------------------------------------------
 def _is_model_item(name: str, ctx: FileContext) -> tuple[Loop, _LoopItem] | None:
     """The loop item ``name`` when it is known to be a row (a queryset element or a changed instance)."""
@@ -440,6 +567,8 @@ def _check_write(node: ast.Call, func: ast.Attribute, ctx: FileContext) -> bool:
         model = relations.manager_queryset_label(receiver, ctx)
         if model is None or _varies_per_iteration(model, ctx) or not _repeats(node, ctx):
             return False
+        if id(node) in ctx.state(_FileLoops).upserting:
+            return True  # an insert only where the lookup found nothing: an upsert
         _report_write(node, CREATE_IN_LOOP, ctx, what=_describe(node), model=model)
         return True
     if method in _SAVE_METHODS:
@@ -458,10 +587,13 @@ def _check_write(node: ast.Call, func: ast.Attribute, ctx: FileContext) -> bool:
 
 
 def _check_save(node: ast.Call, receiver: ast.expr, method: str, ctx: FileContext) -> bool:
+    upserting = id(node) in ctx.state(_FileLoops).upserting
     if isinstance(receiver, ast.Call):
         model = models.model_class_label(receiver.func, ctx)
         if model is None or not _repeats(node, ctx):
             return False
+        if upserting:
+            return True
         ctx.report(node, CREATE_IN_LOOP, what=f"{model}(...).{method}()", model=model)
         return True
     if not isinstance(receiver, ast.Name):
@@ -473,6 +605,8 @@ def _check_save(node: ast.Call, receiver: ast.expr, method: str, ctx: FileContex
         del _state(ctx).constructed[loop][receiver.id]
         if not _repeats(node, ctx):
             return False
+        if upserting:
+            return True
         ctx.report(node, CREATE_IN_LOOP, what=f"{receiver.id}.{method}() of a new {model}", model=model)
         return True
     if _is_model_item(receiver.id, ctx) is None or _is_copy(receiver.id, node, ctx):
@@ -496,17 +630,23 @@ def _check_delete(node: ast.Call, receiver: ast.expr, ctx: FileContext) -> bool:
         if found is None:
             return False
         model = found[1].facts.label if found[1].facts is not None else ""
+        if model and _overrides_delete(model, ctx):
+            return False
     else:
         facts = relations.queryset_facts(receiver, ctx)
         if facts is not None:
             if _filters_with_in_lookup(receiver) or _varies_per_iteration(facts.roots, ctx):
                 return False
+            if any(isinstance(loop.node, ast.While) for loop in ctx.scope.loops):
+                return False  # ``while`` a batch is left: deleting in chunks is the remedy, not the problem
             model = facts.label
         else:
             instance = models.infer_call(receiver, ctx) if isinstance(receiver, ast.Call) else None
             if instance is None or instance.kind is not Kind.MODEL_INSTANCE:
                 return False
             model = instance.label
+            if _overrides_delete(model, ctx):
+                return False
     if (model and _varies_per_iteration(model, ctx)) or not _repeats(node, ctx):
         return False
     _report_write(node, DELETE_IN_LOOP, ctx, what=_describe(node), model=model or "Model")
