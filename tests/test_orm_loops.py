@@ -7,7 +7,7 @@ import pytest
 
 from flake8_celery_django.api import check_source, dispatch_tables
 from flake8_celery_django.context import FileContext
-from flake8_celery_django.project.facts import CallSiteFact, ModelFact, ModuleFacts
+from flake8_celery_django.project.facts import CallSiteFact, FieldFact, ModelFact, ModuleFacts
 from flake8_celery_django.project.knowledge import NO_PROJECT, ProjectKnowledge
 from flake8_celery_django.walker import walk
 from flake8_celery_django.settings import Settings
@@ -309,7 +309,7 @@ CASES: list[Case] = [
             for pk in ids:
                 Order.objects.filter(pk=pk).delete()
                 Order.objects.get(pk=pk).delete()
-            for order in customer.orders.all():
+            for order in Order.objects.filter(customer=customer):
                 order.delete()
             for form in forms:
                 Order.objects.filter(customer__in=form.customers).delete()
@@ -317,6 +317,19 @@ CASES: list[Case] = [
                 order.lines.all().delete()
         """,
         (5, 8), (7, 8), (8, 8), (10, 8), (12, 8), (14, 8),
+    ),
+    valid(
+        "CDJ403",
+        """
+        def purge(customer, queryset):
+            # Rows of a model this file cannot name may be deleted through their own delete().
+            for order in customer.orders.all():
+                order.delete()
+            for row in queryset.filter(stale=True):
+                row.delete()
+            for row in cls.objects.filter(stale=True):
+                row.delete()
+        """,
     ),
     valid(
         "CDJ403",
@@ -586,6 +599,33 @@ def test_rows_deleted_one_by_one_through_their_own_delete_are_silent(
 ) -> None:
     project = ProjectKnowledge([ModuleFacts("shop.models", models=(model,))])
     assert _project_findings(DELETE_DOCUMENTS, "shop.services", project) == expected
+
+
+RETRIES = """
+from shop.models import WebHook
+def retry_all(pk):
+    webhook = WebHook.objects.get(pk=pk)
+    for retry in webhook.retries.all():
+        retry.delete()
+"""
+
+
+@pytest.mark.parametrize(
+    ("retry", "expected"),
+    [
+        (ModelFact("shop.models.Retry"), [(6, 8, "CDJ403")]),
+        (ModelFact("shop.models.Retry", overrides_delete=True), []),
+    ],
+)
+def test_related_rows_deleted_one_by_one_are_reported_when_the_index_knows_their_model(
+    retry: ModelFact, expected: list[tuple[int, int, str]]
+) -> None:
+    webhook = ModelFact(
+        "shop.models.WebHook", fields=(FieldFact("retries", "foreign_key", "shop.models.Retry", reverse=True),)
+    )
+    project = ProjectKnowledge([ModuleFacts("shop.models", models=(webhook, retry))])
+    assert _project_findings(RETRIES, "shop.services", project) == expected
+    assert _project_findings(RETRIES, "shop.services", NO_PROJECT) == []
 
 
 def _calls(*sites: tuple[str, CallSiteFact]) -> ProjectKnowledge:

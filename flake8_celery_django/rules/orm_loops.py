@@ -511,6 +511,21 @@ def record_deleting_class(node: ast.ClassDef, ctx: FileContext) -> None:
         ctx.state(_FileLoops).deleting_classes.add(node.name)
 
 
+def _related_model(iterable: ast.expr, ctx: FileContext) -> str | None:
+    """``Retry`` for ``webhook.retries.all()`` when the project index knows ``WebHook.retries``."""
+    _, root = relations.chain_calls(iterable)
+    if not isinstance(root, ast.Attribute) or not isinstance(root.value, ast.Name):
+        return None
+    owner = ctx.scope.lookup(root.value.id)
+    if owner is None or owner.kind is not Kind.MODEL_INSTANCE:
+        return None
+    fact = ctx.project.model(owner.label)
+    relation = ctx.project.model_field(fact, root.attr) if fact is not None else None
+    if relation is None or relation.target is None:
+        return None
+    return relation.target.rpartition(".")[2]
+
+
 def _overrides_delete(model: str, ctx: FileContext) -> bool:
     """The model's own ``delete()`` does more than the row (files, counters): deleting one by one is the point."""
     if model in ctx.state(_FileLoops).deleting_classes:
@@ -630,7 +645,11 @@ def _check_delete(node: ast.Call, receiver: ast.expr, ctx: FileContext) -> bool:
         if found is None:
             return False
         model = found[1].facts.label if found[1].facts is not None else ""
-        if model and _overrides_delete(model, ctx):
+        if not model and found[0].iterable is not None:
+            model = _related_model(found[0].iterable, ctx) or ""
+        # A row of an unknown model (``self.pages.all()``) may be deleted through its own delete();
+        # only a model known by name, without an override in the file or the project, is reported.
+        if not model[:1].isupper() or _overrides_delete(model, ctx):
             return False
     else:
         facts = relations.queryset_facts(receiver, ctx)
