@@ -252,7 +252,7 @@ CASES: list[Case] = [
             for order in Order.objects.filter(pk__in=ids):
                 order.paid = True
                 order.save()
-            for order in orders:
+            for order in Order.objects.filter(customer__in=orders):
                 order.paid = True
                 order.save(update_fields=["paid"])
             for pk in ids:
@@ -264,6 +264,27 @@ CASES: list[Case] = [
                 Order.objects.filter(org=org).exclude(pk__in=ids).update(paid=True)
         """,
         (6, 8), (9, 8), (11, 8), (14, 12), (16, 8),
+    ),
+    valid(
+        "CDJ402",
+        """
+        from django.db import models
+        from shop.models import Order
+        class Invoice(models.Model):
+            def save(self, *args, **kwargs):
+                self.total = sum(line.amount for line in self.lines.all())
+                super().save(*args, **kwargs)
+        def recompute(customer, orders, ids):
+            # bulk_update() would skip Invoice.save(); rows of an unknown model may have their own save().
+            for invoice in Invoice.objects.filter(customer=customer):
+                invoice.save()
+            for order in orders:
+                order.paid = True
+                order.save(update_fields=["paid"])
+            for order in customer.orders.all():
+                order.paid = True
+                order.save()
+        """,
     ),
     valid(
         "CDJ402",
@@ -584,17 +605,20 @@ from shop.models import Document
 def purge(ids):
     for document in Document.objects.filter(pk__in=ids):
         document.delete()
+    for document in Document.objects.filter(pk__in=ids):
+        document.save()
 """
 
 
 @pytest.mark.parametrize(
     ("model", "expected"),
     [
-        (ModelFact("shop.models.Document", overrides_delete=True), []),
-        (ModelFact("shop.models.Document"), [(5, 8, "CDJ403")]),
+        (ModelFact("shop.models.Document", overrides_delete=True), [(7, 8, "CDJ402")]),
+        (ModelFact("shop.models.Document", overrides_save=True), [(5, 8, "CDJ403")]),
+        (ModelFact("shop.models.Document"), [(5, 8, "CDJ403"), (7, 8, "CDJ402")]),
     ],
 )
-def test_rows_deleted_one_by_one_through_their_own_delete_are_silent(
+def test_rows_written_one_by_one_through_their_own_save_or_delete_are_silent(
     model: ModelFact, expected: list[tuple[int, int, str]]
 ) -> None:
     project = ProjectKnowledge([ModuleFacts("shop.models", models=(model,))])

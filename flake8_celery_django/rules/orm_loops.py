@@ -113,8 +113,8 @@ class _FileLoops:
     upserting: set[int] = field(default_factory=set)
     # Nodes guarded by a condition true on one pass of the loop only (``if first:``, ``if i == 0:``).
     once: set[int] = field(default_factory=set)
-    # Classes of this file that define ``delete()``.
-    deleting_classes: set[str] = field(default_factory=set)
+    # Classes of this file by the row-writing methods they define (``save``, ``delete``).
+    overriding: dict[str, set[str]] = field(default_factory=dict)
 
 
 # -- where code repeats --------------------------------------------------------------------------
@@ -505,10 +505,12 @@ def record_upsert_handlers(node: ast.Try, ctx: FileContext) -> None:
             ctx.state(_FileLoops).upserting.update(_node_ids(handler.body))
 
 
-@on(ast.ClassDef, rules=(DELETE_IN_LOOP,))
-def record_deleting_class(node: ast.ClassDef, ctx: FileContext) -> None:
-    if any(isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == "delete" for item in node.body):
-        ctx.state(_FileLoops).deleting_classes.add(node.name)
+@on(ast.ClassDef, rules=(SAVE_IN_LOOP, DELETE_IN_LOOP))
+def record_overriding_class(node: ast.ClassDef, ctx: FileContext) -> None:
+    overriding = ctx.state(_FileLoops).overriding
+    for item in node.body:
+        if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name in ("save", "delete"):
+            overriding.setdefault(item.name, set()).add(node.name)
 
 
 def _related_model(iterable: ast.expr, ctx: FileContext) -> str | None:
@@ -526,12 +528,14 @@ def _related_model(iterable: ast.expr, ctx: FileContext) -> str | None:
     return relation.target.rpartition(".")[2]
 
 
-def _overrides_delete(model: str, ctx: FileContext) -> bool:
-    """The model's own ``delete()`` does more than the row (files, counters): deleting one by one is the point."""
-    if model in ctx.state(_FileLoops).deleting_classes:
+def _overrides(model: str, method: str, ctx: FileContext) -> bool:
+    """The model's own ``save()``/``delete()`` does more than write the row (files, counters, caches)."""
+    if model in ctx.state(_FileLoops).overriding.get(method, ()):
         return True
-    fact = ctx.project.model(model)
-    return fact is not None and fact.overrides_delete
+    fact = ctx.project.model(model) if model else None
+    if fact is None:
+        return False
+    return fact.overrides_save if method == "save" else fact.overrides_delete
 
 
 # -- calls ---------------------------------------------------------------------------------------
@@ -624,12 +628,26 @@ def _check_save(node: ast.Call, receiver: ast.expr, method: str, ctx: FileContex
             return True
         ctx.report(node, CREATE_IN_LOOP, what=f"{receiver.id}.{method}() of a new {model}", model=model)
         return True
-    if _is_model_item(receiver.id, ctx) is None or _is_copy(receiver.id, node, ctx):
+    found = _is_model_item(receiver.id, ctx)
+    if found is None or _is_copy(receiver.id, node, ctx):
+        return False
+    model = _item_model(*found, ctx)
+    # bulk_update() and update() skip save(): a model whose save() does more is saved one by one on
+    # purpose, so only rows of a model known by name, without its own save(), are reported.
+    if not model[:1].isupper() or _overrides(model, "save", ctx):
         return False
     if not _repeats(node, ctx):
         return False
     ctx.report(node, SAVE_IN_LOOP, what=f"{receiver.id}.{method}()")
     return True
+
+
+def _item_model(loop: Loop, item: _LoopItem, ctx: FileContext) -> str:
+    """The model of a loop's rows, by name, when the file or the project index tells."""
+    model = item.facts.label if item.facts is not None else ""
+    if not model and loop.iterable is not None:
+        model = _related_model(loop.iterable, ctx) or ""
+    return model
 
 
 # ``Model.delete(using=None, keep_parents=False)``; any other argument means an overridden delete.
@@ -644,12 +662,10 @@ def _check_delete(node: ast.Call, receiver: ast.expr, ctx: FileContext) -> bool:
         found = _is_model_item(receiver.id, ctx)
         if found is None:
             return False
-        model = found[1].facts.label if found[1].facts is not None else ""
-        if not model and found[0].iterable is not None:
-            model = _related_model(found[0].iterable, ctx) or ""
+        model = _item_model(*found, ctx)
         # A row of an unknown model (``self.pages.all()``) may be deleted through its own delete();
         # only a model known by name, without an override in the file or the project, is reported.
-        if not model[:1].isupper() or _overrides_delete(model, ctx):
+        if not model[:1].isupper() or _overrides(model, "delete", ctx):
             return False
     else:
         facts = relations.queryset_facts(receiver, ctx)
@@ -664,7 +680,7 @@ def _check_delete(node: ast.Call, receiver: ast.expr, ctx: FileContext) -> bool:
             if instance is None or instance.kind is not Kind.MODEL_INSTANCE:
                 return False
             model = instance.label
-            if _overrides_delete(model, ctx):
+            if _overrides(model, "delete", ctx):
                 return False
     if (model and _varies_per_iteration(model, ctx)) or not _repeats(node, ctx):
         return False
