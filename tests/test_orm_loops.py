@@ -77,6 +77,49 @@ CASES: list[Case] = [
                 OrderLine.objects.create(order=order, **row)
         """,
     ),
+    # -- CDJ409 -----------------------------------------------------------------------------------
+    invalid(
+        "CDJ409",
+        """
+        from shop.models import Tag
+        async def tag_all(request, names, product):
+            for name in names:
+                Tag.objects.get_or_create(name=name)
+            for row in request.data["tags"]:
+                Tag.objects.update_or_create(name=row["name"], defaults={"color": row["color"]})
+            tags = [Tag.objects.filter(shop=product.shop).get_or_create(name=n)[0] for n in names]
+            async for line in product.lines.all():
+                await Tag.objects.aget_or_create(name=line.name)
+                await Tag.objects.aupdate_or_create(name=line.name)
+        """,
+        (5, 8), (7, 8), (8, 12), (10, 14), (11, 14),
+    ),
+    valid(
+        "CDJ409",
+        """
+        from django.conf import settings
+        from shop.models import Language, Tag
+        def seed(names, models, helper):
+            Tag.objects.get_or_create(name="default")
+            for code, _ in settings.LANGUAGES:
+                Language.objects.get_or_create(code=code)
+            for name in ("red", "green"):
+                Tag.objects.get_or_create(name=name)
+            for model in models:
+                model.objects.get_or_create(name="x")
+            for name in names:
+                tag, created = Tag.objects.get_or_create(name=name)
+                return tag
+            for name in helper.names():
+                Tag.objects.get_or_create(name=name)
+            for i, name in enumerate(names):
+                if i == 0:
+                    Tag.objects.get_or_create(name=name)
+            for name in names:
+                cache = {}
+                cache.get_or_create(name)
+        """,
+    ),
     # -- what a loop iterates: only data with no visible bound is reported ------------------------
     invalid(
         "CDJ401",

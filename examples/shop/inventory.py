@@ -85,3 +85,19 @@ def line_counts():
 def line_counts_prefetched():
     orders = Order.objects.filter(paid=True).prefetch_related("lines")
     return {order.pk: len(order.lines.all()) for order in orders}
+
+
+# -- CDJ409: get_or_create per item of data with no visible bound --------------------------------
+def stock_products(names):
+    return [Product.objects.get_or_create(name=name)[0] for name in names]  # CDJ409
+
+
+def stock_products_in_two_queries(names):
+    existing = set(Product.objects.filter(name__in=names).values_list("name", flat=True))
+    Product.objects.bulk_create([Product(name=name) for name in set(names) - existing])
+    return list(Product.objects.filter(name__in=names))
+
+
+def stock_default_products():
+    # A literal tuple: three rows, visible in the source.
+    return [Product.objects.get_or_create(name=name)[0] for name in ("tea", "coffee", "cocoa")]

@@ -56,10 +56,20 @@ RELATED_QUERY_IN_LOOP = rule(
     summary="Related manager queried per item of a loop over a queryset without `prefetch_related`",
 )
 
+GET_OR_CREATE_IN_LOOP = rule(
+    "CDJ409",
+    "get-or-create-in-loop",
+    "{what} in a loop: one query per item; fetch the rows once, then bulk_create",
+    summary="`get_or_create()` / `update_or_create()` once per item of a loop over unbounded data",
+)
+
 # Bookkeeping detectors (bindings, loop items) feed every rule of the family, whichever are enabled.
-_ALL = (CREATE_IN_LOOP, SAVE_IN_LOOP, DELETE_IN_LOOP, QUERY_IN_LOOP, RELATED_QUERY_IN_LOOP)
+_ALL = (
+    CREATE_IN_LOOP, SAVE_IN_LOOP, DELETE_IN_LOOP, QUERY_IN_LOOP, RELATED_QUERY_IN_LOOP, GET_OR_CREATE_IN_LOOP,
+)
 _CREATE_METHODS = frozenset({"create", "acreate"})
 _SAVE_METHODS = frozenset({"save", "asave"})
+_GET_OR_CREATE_METHODS = models.INSTANCE_TUPLE_METHODS
 _UPDATE_METHODS = frozenset({"update", "aupdate"})
 _DELETE_METHODS = frozenset({"delete", "adelete"})
 _QUERY_METHODS = frozenset(
@@ -481,7 +491,7 @@ def _runs_on_first_pass_only(node: ast.If, ctx: FileContext) -> bool:
     )
 
 
-@on(ast.If, rules=(CREATE_IN_LOOP, SAVE_IN_LOOP, DELETE_IN_LOOP, QUERY_IN_LOOP))
+@on(ast.If, rules=(CREATE_IN_LOOP, SAVE_IN_LOOP, DELETE_IN_LOOP, QUERY_IN_LOOP, GET_OR_CREATE_IN_LOOP))
 def record_guarded_branches(node: ast.If, ctx: FileContext) -> None:
     if not ctx.scope.loops:
         return
@@ -602,6 +612,12 @@ def _check_write(node: ast.Call, func: ast.Attribute, ctx: FileContext) -> bool:
         return True
     if method in _DELETE_METHODS:
         return _check_delete(node, receiver, ctx)
+    if method in _GET_OR_CREATE_METHODS:
+        model = relations.manager_queryset_label(receiver, ctx)
+        if model is None or _varies_per_iteration(model, ctx) or not _repeats(node, ctx):
+            return False
+        _report_write(node, GET_OR_CREATE_IN_LOOP, ctx, what=_describe(node))
+        return True
     return False
 
 
