@@ -14,10 +14,10 @@ import copy
 import logging
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from dataclasses import dataclass, field, replace
 from flake8_celery_django.settings import (
     Settings,
     SettingsError,

@@ -9,11 +9,11 @@ from __future__ import annotations
 import ast
 import enum
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from flake8_celery_django.knowledge.imports import ImportTable
 from flake8_celery_django.project.knowledge import NO_PROJECT, ProjectKnowledge
-from dataclasses import dataclass, field
 from flake8_celery_django.registry import Rule
 
 StateT = TypeVar("StateT")

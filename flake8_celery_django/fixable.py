@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import ast
 import io
+from dataclasses import dataclass, replace
 
 from flake8_celery_django import noqa
 from flake8_celery_django import rules as _rules  # noqa: F401  (declares every rule)
 from flake8_celery_django.api import PARSE_ERRORS, check_tree
 from flake8_celery_django.context import Finding
-from dataclasses import dataclass, replace
 from flake8_celery_django.registry import RULES
 from flake8_celery_django.settings import Settings
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from dataclasses import dataclass, field
-from flake8_celery_django.registry import RULES
+from flake8_celery_django.registry import registered_rules
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -20,9 +20,10 @@ class SettingsError(ValueError):
 @dataclass(frozen=True, slots=True)
 class Settings:
     enabled: frozenset[str] = field(
-        default_factory=lambda: frozenset(code for code, rule in RULES.items() if rule.default_enabled)
+        default_factory=lambda: frozenset(code for code, rule in registered_rules().items() if rule.default_enabled)
     )
-    atomic_requests: bool = False
+    # None: as the project's settings module says (ATOMIC_REQUESTS), off when it says nothing.
+    atomic_requests: bool | None = None
     default_timeout: float = DEFAULT_TIMEOUT
     prefer_delay_on_commit: bool = False
     on_commit_tasks: frozenset[str] = frozenset()
@@ -37,6 +38,10 @@ def parse_bool(name: str, value: object) -> bool:
     if text in ("0", "false", "no", "off", ""):
         return False
     raise SettingsError(f"{name} takes true or false, not {value!r}")
+
+
+def _optional_bool(name: str, value: object) -> bool | None:
+    return None if value is None else parse_bool(name, value)
 
 
 def parse_timeout(name: str, value: object) -> float:
@@ -68,7 +73,7 @@ def split_names(value: object) -> frozenset[str]:
 def check_codes(option: str, codes: Sequence[str]) -> None:
     """Reject ``CDJ`` codes and prefixes that match no rule (a typo would silently select nothing)."""
     for code in codes:
-        if code.startswith("CDJ") and not any(known.startswith(code) for known in RULES):
+        if code.startswith("CDJ") and not any(known.startswith(code) for known in registered_rules()):
             raise SettingsError(f"{option}: unknown code {code!r}; `flake8-celery-django rules` lists them")
 
 
@@ -77,7 +82,7 @@ def enabled_from_flake8(options: argparse.Namespace) -> frozenset[str]:
     from flake8.style_guide import Decision, DecisionEngine
 
     engine = DecisionEngine(options)
-    return frozenset(code for code in RULES if engine.decision_for(code) is Decision.Selected)
+    return frozenset(code for code in registered_rules() if engine.decision_for(code) is Decision.Selected)
 
 
 def per_file_codes(value: object) -> list[str]:
@@ -101,7 +106,7 @@ def from_flake8(options: argparse.Namespace) -> Settings:
         check_codes("--per-file-ignores", per_file_codes(per_file_ignores))
     return Settings(
         enabled=enabled_from_flake8(options),
-        atomic_requests=parse_bool("--cdj-atomic-requests", getattr(options, "cdj_atomic_requests", False)),
+        atomic_requests=_optional_bool("--cdj-atomic-requests", getattr(options, "cdj_atomic_requests", None)),
         default_timeout=parse_timeout(
             "--cdj-default-timeout", getattr(options, "cdj_default_timeout", DEFAULT_TIMEOUT)
         ),
@@ -136,10 +141,11 @@ def register_flake8_options(manager: Any) -> None:
     manager.add_option(
         "--cdj-atomic-requests",
         action=ConfigFlag,
-        default="false",
+        default=None,
         parse_from_config=True,
         help="The project runs with ATOMIC_REQUESTS = True: a task sent from a view is sent "
-        "inside a transaction (CDJ501). (flake8-celery-django)",
+        "inside a transaction (CDJ501). Default: what the project's settings module says; "
+        "false in a config file overrides it. (flake8-celery-django)",
     )
     manager.add_option(
         "--cdj-default-timeout",
@@ -166,6 +172,6 @@ def register_flake8_options(manager: Any) -> None:
         "(a TransactionAwareTask-style base): `mail_send_task` or `app.tasks.mail_send_task`; "
         "CDJ501-CDJ503 do not report them. (flake8-celery-django)",
     )
-    off_by_default = [code for code, rule in RULES.items() if not rule.default_enabled]
+    off_by_default = [code for code, rule in registered_rules().items() if not rule.default_enabled]
     if off_by_default:
         manager.extend_default_ignore(off_by_default)

@@ -616,10 +616,8 @@ def test_delete_message_fits_rows_and_querysets() -> None:
     )
     messages = [f.message for f in check_source(source, "x.py", all_codes_settings(), strict=True)]
     assert messages == [
-        "CDJ403 order.delete() inside a loop runs one DELETE per iteration; collect the keys and delete once "
-        "with Order.objects.filter(pk__in=...).delete()",
-        "CDJ403 Order.objects.filter().delete() inside a loop runs one DELETE per iteration; collect the keys and "
-        "delete once with Order.objects.filter(pk__in=...).delete()",
+        "CDJ403 order.delete() runs one DELETE per loop iteration; delete once with pk__in",
+        "CDJ403 Order.objects.filter().delete() runs one DELETE per loop iteration; delete once with pk__in",
     ]
 
 
@@ -641,6 +639,23 @@ class Seeder:
         for kind in kinds:
             Line.objects.create(order=order, kind=kind)
 """
+
+
+def test_get_or_create_message_names_the_call_and_the_batch_remedy() -> None:
+    source = textwrap.dedent(
+        """
+        from shop.models import Tag
+        async def tag_all(names):
+            for name in names:
+                Tag.objects.filter(shop=None).get_or_create(name=name)
+                await Tag.objects.aupdate_or_create(name=name)
+        """
+    )
+    findings = check_source(source, "x.py", all_codes_settings(), strict=True)
+    assert [(f.line, f.col, f.message) for f in findings] == [
+        (5, 8, "CDJ409 Tag.objects.filter().get_or_create() queries per loop iteration; batch with bulk_create()"),
+        (6, 14, "CDJ409 Tag.objects.aupdate_or_create() queries per loop iteration; batch with bulk_create()"),
+    ]
 
 
 DELETE_DOCUMENTS = """

@@ -11,12 +11,11 @@ import pytest
 
 import tests
 from flake8_celery_django.registry import RULES
-from tests.cases import Case
+from flake8_celery_django.api import check_source
+from tests.cases import Case, all_codes_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Fix safety", "Options", "References")
-# ruff's optional section, between Options and References where a rule has one.
-KNOWN_PROBLEMS = "Known problems"
 CODES = sorted(RULES)
 
 
@@ -41,11 +40,10 @@ def test_rule_has_doc_page_with_every_section(code: str) -> None:
     text = page.read_text(encoding="utf-8")
     assert text.startswith(f"# {code}: {RULES[code].name}\n"), "the title is '# CODE: name'"
     headings = re.findall(r"^## (.+)$", text, flags=re.MULTILINE)
-    expected = list(SECTIONS)
-    if KNOWN_PROBLEMS in headings:
-        expected.insert(expected.index("References"), KNOWN_PROBLEMS)
+    # "Known problems" is there where a rule has some, just before "References".
+    expected = [*SECTIONS[:-1], "Known problems", SECTIONS[-1]] if "Known problems" in headings else list(SECTIONS)
     assert headings == expected, f"{code}.md sections are {headings}"
-    for section in SECTIONS:
+    for section in expected:
         body = text.split(f"## {section}\n", 1)[1].split("\n## ", 1)[0]
         assert body.strip(), f"{code}.md: section {section!r} is empty"
 
@@ -77,3 +75,15 @@ def test_messages_name_the_code_and_the_remedy() -> None:
     for code, rule in RULES.items():
         assert rule.summary and rule.message, code
         assert rule.fix in ("safe", "unsafe", "none"), code
+
+
+def test_every_message_of_every_case_fits_in_100_characters() -> None:
+    """Messages are one short sentence: checked on what every failing case reports, code included."""
+    lengths: dict[str, int] = {}
+    for case in all_cases():
+        if case.is_valid:
+            continue
+        for finding in check_source(case.source, "example.py", all_codes_settings(**case.options), strict=True):
+            assert len(finding.message) <= 100, finding.message
+            lengths[finding.code] = max(lengths.get(finding.code, 0), len(finding.message))
+    assert sorted(lengths) == CODES

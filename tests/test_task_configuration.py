@@ -211,5 +211,7 @@ def test_messages_name_the_task_and_the_remedy() -> None:
     )
     findings = check_source(source, "example.py", all_codes_settings(), strict=True)
     assert [(f.code, f.line) for f in findings] == [("CDJ601", 2), ("CDJ602", 5)]
-    assert "task pull()" in findings[0].message and "retry_backoff=True" in findings[0].message
-    assert "task pull() waits on r.get()" in findings[1].message and "chain" in findings[1].message
+    assert [f.message for f in findings] == [
+        "CDJ601 task pull() sets autoretry_for without retry_backoff; add retry_backoff=True",
+        "CDJ602 task pull() waits on r.get(), which can deadlock; chain the follow-up work",
+    ]

@@ -9,8 +9,8 @@ steps, the members of a ``Choices``/``Enum`` class, a constant, a setting, a mod
 a queryset sliced to at most :data:`SMALL_RANGE` rows, or the objects a formset's
 ``save(commit=False)`` returns. Anything else is unknown.
 
-The rule module records assignments and loop targets here as the walk meets them
-(:func:`record_binding`, :func:`record_loop_target`); :func:`loop_extent` answers per loop.
+The :data:`LOOP_EXTENTS` provider records what assignments and loop targets bind as the walk
+meets them; :func:`loop_extent` answers per loop.
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ from flake8_celery_django.context import FileContext, Kind, Loop, Scope
 from flake8_celery_django.knowledge import models, relations
 from flake8_celery_django.knowledge.bindings import infer, target_names
 from flake8_celery_django.knowledge.imports import dotted_name
+from flake8_celery_django.registry import provider, provides
+
+LOOP_EXTENTS = provider("loop-extents")
 
 
 class Extent(enum.Enum):
@@ -76,7 +79,20 @@ class _LoopExtents:
 
 
 # -- recording -----------------------------------------------------------------------------------
-def record_binding(target: ast.expr, value: ast.expr, ctx: FileContext) -> None:
+@provides(LOOP_EXTENTS, ast.Assign, ast.AnnAssign)
+def record_assignment(node: ast.Assign | ast.AnnAssign, ctx: FileContext) -> None:
+    if node.value is None:
+        return
+    for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+        _record_binding(target, node.value, ctx)
+
+
+@provides(LOOP_EXTENTS, ast.For, ast.AsyncFor)
+def record_loop(node: ast.For | ast.AsyncFor, ctx: FileContext) -> None:
+    _record_loop_target(node.target, node.iter, ctx)
+
+
+def _record_binding(target: ast.expr, value: ast.expr, ctx: FileContext) -> None:
     """``name = value``: remember the extent of ``value`` for later loops over ``name``."""
     table = ctx.scope.state(_NameExtents).extents
     if isinstance(target, ast.Name):
@@ -92,7 +108,7 @@ def record_binding(target: ast.expr, value: ast.expr, ctx: FileContext) -> None:
         table[name] = extent
 
 
-def record_loop_target(target: ast.expr, iterable: ast.expr, ctx: FileContext) -> None:
+def _record_loop_target(target: ast.expr, iterable: ast.expr, ctx: FileContext) -> None:
     """``for item in data``: an item of client data is client data; an item of a literal is literal."""
     extent = _element_extent(iterable, ctx)
     table = ctx.scope.state(_NameExtents).extents

@@ -10,6 +10,8 @@ import ast
 
 from flake8_celery_django.context import FileContext, Kind, Scope, Value
 from flake8_celery_django.knowledge.imports import dotted_name
+from flake8_celery_django.knowledge.project_names import project_name
+from flake8_celery_django.project.facts import ModelFact
 
 MANAGER_ATTRIBUTES = frozenset({"objects", "_default_manager", "_base_manager"})
 
@@ -69,7 +71,7 @@ def is_model_class_name(qualified: str) -> bool:
 
 
 def model_class_label(node: ast.expr, ctx: FileContext) -> str | None:
-    """The class name when ``node`` names a Django model class."""
+    """The class name when ``node`` names a Django model class (of this file, the project or by its module)."""
     if isinstance(node, ast.Name):
         bound = ctx.scope.lookup(node.id)
         if bound is not None:
@@ -77,27 +79,43 @@ def model_class_label(node: ast.expr, ctx: FileContext) -> str | None:
     qualified = ctx.qualified_name(node)
     if qualified is not None and is_model_class_name(qualified):
         return qualified.rpartition(".")[2]
-    return None
+    fact = project_model(node, ctx)
+    return fact.name if fact is not None else None
+
+
+def project_model(node: ast.expr, ctx: FileContext) -> ModelFact | None:
+    """The project's model class that ``node`` names, when the project index knows it."""
+    if not ctx.project.enabled or not isinstance(node, (ast.Name, ast.Attribute)):
+        return None
+    name = project_name(node, ctx)
+    return ctx.project.model(name) if name is not None else None
+
+
+def manager_owner(node: ast.expr, ctx: FileContext) -> str | None:
+    """``Order`` for ``Order.objects`` and for a custom manager such as ``Order.published``.
+
+    ``objects``, ``_default_manager`` and ``_base_manager`` on any class; another attribute when it
+    is a manager the project index knows on that model, or, without the index, a lower-case
+    attribute of a known model class.  Every rule asks this one question.
+    """
+    if not isinstance(node, ast.Attribute):
+        return None
+    if node.attr in MANAGER_ATTRIBUTES:
+        owner = dotted_name(node.value)
+        return owner.rpartition(".")[2] if owner is not None else None
+    if not node.attr[:1].islower():
+        return None
+    label = model_class_label(node.value, ctx)
+    if label is None:
+        return None
+    fact = project_model(node.value, ctx)
+    if fact is not None and node.attr not in ctx.project.managers_of(fact):
+        return None
+    return label
 
 
 def is_model_class_definition(node: ast.ClassDef, ctx: FileContext) -> bool:
     return any(model_class_label(base, ctx) is not None for base in node.bases)
-
-
-def _manager_owner(node: ast.expr) -> str | None:
-    """``Order`` for ``Order.objects`` (and ``shop.Order._default_manager``)."""
-    if isinstance(node, ast.Attribute) and node.attr in MANAGER_ATTRIBUTES:
-        owner = dotted_name(node.value)
-        if owner is not None:
-            return owner.rpartition(".")[2]
-    return None
-
-
-def _custom_manager_owner(node: ast.expr, ctx: FileContext) -> str | None:
-    """``Order`` for ``Order.published``: a lower-case attribute of a known model class is a manager."""
-    if isinstance(node, ast.Attribute) and node.attr[:1].islower():
-        return model_class_label(node.value, ctx)
-    return None
 
 
 def _related_manager(node: ast.expr, ctx: FileContext) -> str | None:
@@ -114,7 +132,7 @@ def queryset_label(node: ast.expr, ctx: FileContext) -> str | None:
     # A loop, not recursion, over ``Model.objects.filter(...).exclude(...)...`` chains of any length.
     after_queryset_method = False
     while True:
-        owner = _manager_owner(node) or _custom_manager_owner(node, ctx)
+        owner = manager_owner(node, ctx)
         if owner is not None:
             return owner
         if isinstance(node, ast.Name):

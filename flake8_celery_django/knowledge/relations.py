@@ -1,20 +1,22 @@
 """Queryset chains, what they prefetch and lock, and which model attributes are relations.
 
-The one place that knows model relations: today it is fed by the model classes defined in the file
-being checked (:func:`record_model_class`); the same table can later be fed from a project's
-``models.py`` files.  Method names come from Django's ``django/db/models/query.py`` (``QuerySet``,
-``Prefetch``) and ``django/db/models/fields/related_descriptors.py`` (related managers).
+The one place that knows model relations: the model classes defined in the file being checked
+(the :data:`MODEL_RELATIONS` provider) and, when the project index is on, every model of the project.
+:data:`QUERYSET_NAMES` records what names hold queryset chains.  Method names come from Django's
+``django/db/models/query.py`` (``QuerySet``, ``Prefetch``) and
+``django/db/models/fields/related_descriptors.py`` (related managers).
 """
 
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass, field
 
 from flake8_celery_django.context import FileContext, Kind, Scope
 from flake8_celery_django.knowledge import models
 from flake8_celery_django.knowledge.bindings import target_names
 from flake8_celery_django.knowledge.imports import dotted_name
-from dataclasses import dataclass, field
+from flake8_celery_django.registry import provider, provides
 
 # Related-manager methods that run a query (``order.lines.all()``).  Those that also exist on lists,
 # dicts or strings with a different meaning (``get``, ``values``, ``count(x)``, ``index``) are left
@@ -98,7 +100,10 @@ class QuerysetNames:
     """Per-scope: names bound to queryset chains (``None``: re-bound to something else)."""
 
     facts: dict[str, QuerysetFacts | None] = field(default_factory=dict)
-    last_recorded: ast.AST | None = None
+
+
+QUERYSET_NAMES = provider("queryset-names")
+MODEL_RELATIONS = provider("model-relations")
 
 
 def lookup(name: str, ctx: FileContext) -> QuerysetFacts | None:
@@ -162,7 +167,7 @@ def queryset_facts(expr: ast.expr, ctx: FileContext) -> QuerysetFacts | None:
     if any(method_name(call) not in models.QUERYSET_METHODS for call in calls):
         return None
     base: QuerysetFacts | None
-    owner = _manager_owner(root)
+    owner = models.manager_owner(root, ctx)
     if owner is not None:
         base = QuerysetFacts(owner, Prefetches(), True, False)
     elif isinstance(root, ast.Name):
@@ -205,7 +210,7 @@ def manager_queryset_label(expr: ast.expr, ctx: FileContext) -> str | None:
         and node.func.attr in models.QUERYSET_METHODS
     ):
         node = node.func.value
-    owner = _manager_owner(node)
+    owner = models.manager_owner(node, ctx)
     if owner is not None:
         return owner
     if isinstance(node, ast.Name):
@@ -229,14 +234,6 @@ def _root_names(root: ast.expr) -> frozenset[str]:
     return frozenset()
 
 
-def _manager_owner(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Attribute) and node.attr in models.MANAGER_ATTRIBUTES:
-        owner = dotted_name(node.value)
-        if owner is not None:
-            return owner.rpartition(".")[2]
-    return None
-
-
 def is_locked_chain(expr: ast.expr, ctx: FileContext) -> bool:
     """True when a chain (lazy or evaluated: ``...select_for_update().get()``) locks the rows it reads."""
     calls, root = chain_calls(expr)
@@ -248,12 +245,12 @@ def is_locked_chain(expr: ast.expr, ctx: FileContext) -> bool:
     return False
 
 
+@provides(QUERYSET_NAMES, ast.Assign, ast.AnnAssign)
 def record_assignment(node: ast.Assign | ast.AnnAssign, ctx: FileContext) -> None:
-    """Remember what names bound here hold; several rule modules call this for the same node."""
+    """Remember what names bound here hold."""
     state = ctx.scope.state(QuerysetNames)
-    if state.last_recorded is node or node.value is None:
+    if node.value is None:
         return
-    state.last_recorded = node
     targets = node.targets if isinstance(node, ast.Assign) else [node.target]
     facts = queryset_facts(node.value, ctx)
     for target in targets:
@@ -264,6 +261,11 @@ def record_assignment(node: ast.Assign | ast.AnnAssign, ctx: FileContext) -> Non
                 _bind(state, name, None)
 
 
+@provides(QUERYSET_NAMES, ast.For, ast.AsyncFor)
+def forget_loop_target(node: ast.For | ast.AsyncFor, ctx: FileContext) -> None:
+    forget_names(node.target, ctx)
+
+
 def forget_names(target: ast.expr, ctx: FileContext) -> None:
     """A loop target or ``with ... as`` re-binds the names it holds."""
     state = ctx.scope.state(QuerysetNames)
@@ -272,6 +274,7 @@ def forget_names(target: ast.expr, ctx: FileContext) -> None:
             state.facts[name] = None
 
 
+@provides(QUERYSET_NAMES, ast.Call)
 def record_prefetch_call(call: ast.Call, ctx: FileContext) -> None:
     """``prefetch_related_objects(orders, "lines")`` prefetches ``lines`` on ``orders``."""
     func = call.func
@@ -320,10 +323,22 @@ class ModelRelations:
 
 
 def attribute_kind(model: str, attribute: str, ctx: FileContext) -> str | None:
-    """What ``<model instance>.<attribute>`` is, when a model definition seen so far tells."""
-    return ctx.state(ModelRelations).kind(model, attribute)
+    """What ``<model instance>.<attribute>`` is, when a model definition of this file or the project tells."""
+    found = ctx.state(ModelRelations).kind(model, attribute)
+    if found is not None:
+        return found
+    fact = ctx.project.model(model)
+    if fact is None:
+        return None
+    field_fact = ctx.project.model_field(fact, attribute)
+    if field_fact is None:
+        return None
+    if field_fact.is_many:
+        return MANY
+    return TO_ONE if field_fact.is_relation else PLAIN
 
 
+@provides(MODEL_RELATIONS, ast.ClassDef)
 def record_model_class(node: ast.ClassDef, ctx: FileContext) -> None:
     """Feed the table from a model class body: its fields and the ``related_name`` of its relations."""
     if not models.is_model_class_definition(node, ctx):

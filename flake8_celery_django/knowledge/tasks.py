@@ -8,10 +8,13 @@ Names come from Celery's source: ``celery/__init__.py`` (``shared_task``, ``grou
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass, field
 
 from flake8_celery_django.context import FileContext, Kind, Scope, Value
 from flake8_celery_django.knowledge.imports import dotted_name
-from dataclasses import dataclass, field
+from flake8_celery_django.knowledge.project_names import project_name
+from flake8_celery_django.project.facts import TaskFact
+from flake8_celery_django.registry import provider, provides
 
 TASK_DECORATORS = frozenset(
     {
@@ -224,7 +227,10 @@ def is_pool_call(node: ast.Call, ctx: FileContext) -> bool:
 
 
 def task_call(node: ast.Call, ctx: FileContext) -> TaskCall | None:
-    """The task call ``node`` makes, with the values it hands to the task, if it is one."""
+    """The task call ``node`` makes, with the values it hands to the task, if it is one.
+
+    Rules that call this use :data:`CANVAS_MEMBERS` (``x.s()`` inside a canvas is a task).
+    """
     func = node.func
     if isinstance(func, ast.Attribute):
         method = func.attr
@@ -235,7 +241,6 @@ def task_call(node: ast.Call, ctx: FileContext) -> TaskCall | None:
         if method == "apply_async":
             if is_pool_call(node, ctx):
                 return None
-            _record_canvas_members(node, ctx, _CALLBACK_KEYWORDS)
             return TaskCall(node, _display(receiver), method, _packed_from(node, 0))
         if method in ("s", "si") and (
             is_task_reference(receiver, ctx) or id(node) in ctx.state(TaskKnowledge).canvas_members
@@ -249,9 +254,6 @@ def task_call(node: ast.Call, ctx: FileContext) -> TaskCall | None:
             label = name.value if isinstance(name, ast.Constant) and isinstance(name.value, str) else "task"
             return TaskCall(node, label, method, _packed_from(node, 1))
     qualified = ctx.qualified_name(func)
-    if qualified in CANVAS_CONSTRUCTORS:
-        _record_canvas_members(node, ctx)
-        return None
     if qualified in SIGNATURE_FUNCTIONS and node.args:
         name = node.args[0]
         label = name.value if isinstance(name, ast.Constant) and isinstance(name.value, str) else _display(name)
@@ -260,10 +262,24 @@ def task_call(node: ast.Call, ctx: FileContext) -> TaskCall | None:
 
 
 _CALLBACK_KEYWORDS = frozenset({"link", "link_error"})
+CANVAS_MEMBERS = provider("canvas-members")
 
 
-def _record_canvas_members(node: ast.Call, ctx: FileContext, keywords: frozenset[str] | None = None) -> None:
-    """``chain(a.s(x), b.s())``, ``group([a.s(i) for ...])``, ``link=a.s()``: task signatures."""
+@provides(CANVAS_MEMBERS, ast.Call)
+def record_canvas_members(node: ast.Call, ctx: FileContext) -> None:
+    """``chain(a.s(x), b.s())``, ``group([a.s(i) for ...])``, ``link=a.s()``: task signatures.
+
+    The walk enters a call before its arguments, so the members are known when they are reached.
+    """
+    func = node.func
+    if isinstance(func, ast.Attribute) and func.attr == "apply_async":
+        if not is_pool_call(node, ctx):
+            _record_members(node, ctx, _CALLBACK_KEYWORDS)
+    elif isinstance(func, (ast.Name, ast.Attribute)) and ctx.qualified_name(func) in CANVAS_CONSTRUCTORS:
+        _record_members(node, ctx)
+
+
+def _record_members(node: ast.Call, ctx: FileContext, keywords: frozenset[str] | None = None) -> None:
     members = ctx.state(TaskKnowledge).canvas_members
     pending: list[ast.expr] = [] if keywords is not None else list(node.args)
     pending.extend(k.value for k in node.keywords if keywords is None or k.arg in keywords)
@@ -320,3 +336,25 @@ def _is_group(node: ast.expr, ctx: FileContext) -> bool:
         bound = ctx.scope.lookup(node.id)
         return bound is not None and bound.kind is Kind.SIGNATURE and bound.label == "group"
     return False
+
+
+# -- what the project index says of a task -------------------------------------------------------
+def project_task(node: ast.expr, ctx: FileContext) -> TaskFact | None:
+    """The project's task that ``node`` names, when the project index knows it."""
+    if not ctx.project.enabled:
+        return None
+    name = project_name(node, ctx)
+    return ctx.project.task(name) if name is not None else None
+
+
+def defers_to_on_commit(node: ast.expr, ctx: FileContext) -> bool:
+    """The task ``node`` names is sent from ``transaction.on_commit`` by its base class or the app's ``task_cls``."""
+    project = ctx.project
+    if not project.enabled:
+        return False
+    task = project_task(node, ctx)
+    if task is not None:
+        return project.task_defers_to_on_commit(task)
+    task_cls = project.settings.task_cls
+    base = project.task_base(task_cls) if task_cls else None
+    return base is not None and base.defers_to_on_commit

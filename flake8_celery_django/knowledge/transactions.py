@@ -56,3 +56,11 @@ def names_decorator(decorator: ast.expr, names: frozenset[str], ctx: FileContext
         inner_target = inner.func if isinstance(inner, ast.Call) else inner
         return ctx.qualified_name(inner_target) in names
     return False
+
+
+def atomic_requests(ctx: FileContext) -> bool:
+    """Whether views run inside a transaction: the option when given, else the project's settings."""
+    given: bool | None = getattr(ctx.options, "atomic_requests", None)
+    if given is not None:
+        return given
+    return ctx.project.settings.atomic_requests is True

@@ -119,6 +119,20 @@ class ProjectKnowledge:
             pending.extend(base for base in map(self.model, current.bases) if base is not None)
         return None
 
+    def managers_of(self, model: ModelFact) -> frozenset[str]:
+        """Manager attributes of ``model`` and its bases; ``objects`` when none declares one (Django's default)."""
+        found: set[str] = set()
+        seen: set[str] = set()
+        pending = [model]
+        while pending:
+            current = pending.pop()
+            if current.qualified_name in seen:
+                continue
+            seen.add(current.qualified_name)
+            found.update(current.managers)
+            pending.extend(base for base in map(self.model, current.bases) if base is not None)
+        return frozenset(found) if found else frozenset({"objects"})
+
     def is_model(self, name: str) -> bool:
         return self.model(name) is not None
 
@@ -188,6 +202,10 @@ class ProjectKnowledge:
         return base is not None and base.defers_to_on_commit
 
     # -- HTTP -----------------------------------------------------------------------------------
+    @property
+    def has_sessions(self) -> bool:
+        return bool(self._sessions.exact)
+
     def session(self, name: str) -> SessionFact | None:
         found = self._sessions.get(name)
         return found if isinstance(found, SessionFact) else None

@@ -18,15 +18,14 @@ from flake8_celery_django.registry import on, rule
 NO_TIMEOUT = rule(
     "CDJ201",
     "http-call-without-timeout",
-    "{call}() has no timeout and can hang this worker forever; pass timeout=<seconds> "
-    "(or a (connect, read) tuple)",
+    "{call}() has no timeout and can hang forever; pass timeout=<seconds>",
     summary="Outbound HTTP call (requests, requests.Session, urlopen) without a timeout",
     fix="safe",
 )
 TIMEOUT_NONE = rule(
     "CDJ202",
     "http-call-with-timeout-none",
-    "{call}() passes timeout=None, which waits forever; pass a number of seconds instead",
+    "{call}() has timeout=None and can hang forever; pass timeout=<seconds>",
     summary="Outbound HTTP call or client with timeout=None",
     fix="safe",
 )
@@ -86,8 +85,8 @@ _HTTP_PACKAGES = frozenset({"requests", "httpx", "urllib"})
 
 @on(ast.Call, rules=(NO_TIMEOUT, TIMEOUT_NONE))
 def check_http_call(node: ast.Call, ctx: FileContext) -> None:
-    if ctx.imports.roots.isdisjoint(_HTTP_PACKAGES):
-        return  # every form this family reports is built from one of these imports
+    if ctx.imports.roots.isdisjoint(_HTTP_PACKAGES) and not ctx.project.has_sessions:
+        return  # every form this family reports is built from one of these imports or a project session
     func = node.func
     waits_forever_by_default = False
     position: int | None = None

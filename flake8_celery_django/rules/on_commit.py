@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import dataclass, field
 
 from flake8_celery_django.context import FileContext, Kind, Scope
 from flake8_celery_django.knowledge import bindings, file_kinds, models, tasks
@@ -23,54 +24,51 @@ from flake8_celery_django.knowledge.transactions import (
     ATOMIC,
     MODEL_SIGNALS,
     NON_ATOMIC_REQUESTS,
+    atomic_requests,
     names_decorator,
     on_commit_callback,
 )
-from dataclasses import dataclass, field
 from flake8_celery_django.registry import Rule, on, on_exit, rule
-
-_REMEDY = "send it from transaction.on_commit(partial({send}, ...)){or_on_commit}"
 
 IN_ATOMIC = rule(
     "CDJ501",
     "task-sent-inside-atomic",
-    "{call} sends the task inside {where}: the worker can run before the commit, and the task "
-    "still runs after a rollback; " + _REMEDY,
+    "{call} inside {where}; defer it with on_commit()",
     summary="Task sent inside `transaction.atomic` (block, decorator, or a view under `ATOMIC_REQUESTS`)",
     fix="unsafe",
+    uses=(tasks.CANVAS_MEMBERS,),
 )
 IN_SIGNAL_RECEIVER = rule(
     "CDJ502",
     "task-sent-from-model-signal-receiver",
-    "{call} sends the task from a {signal} receiver, which runs inside the writer's transaction; "
-    + _REMEDY,
+    "{call} inside a {signal} receiver; defer it with on_commit()",
     summary="Task sent from a `post_save`/`pre_save`/`post_delete`/`pre_delete`/`m2m_changed` receiver",
     fix="unsafe",
+    uses=(tasks.CANVAS_MEMBERS,),
 )
 AFTER_WRITE = rule(
     "CDJ503",
     "task-sent-after-orm-write",
-    "{call} sends the task after the ORM write {write} on line {line}, which may not be committed "
-    "yet; " + _REMEDY,
+    "{call} after {write} on line {line}; defer it with on_commit()",
     summary="Task sent after an ORM write in the same function, outside `on_commit`",
     fix="unsafe",
+    uses=(tasks.CANVAS_MEMBERS,),
 )
 ON_COMMIT_CALL_RESULT = rule(
     "CDJ504",
     "on-commit-given-call-result",
-    "transaction.on_commit() is given {call}, which {effect}; pass a callable: "
-    "on_commit(partial({callable}, ...))",
+    "on_commit() gets {call} ({effect}); pass {remedy}",
     summary="`transaction.on_commit` handed a task call's result or a signature instead of a callable",
     fix="safe",
+    uses=(tasks.CANVAS_MEMBERS,),
 )
 ON_COMMIT_LATE_BINDING = rule(
     "CDJ505",
     "on-commit-callback-late-binding",
-    "the {callback} handed to transaction.on_commit() in a loop reads {name!r} when it runs, so every "
-    "callback sees its last value; bind it now ({name}={name} as a default argument, or "
-    "functools.partial)",
+    "the on_commit() {callback} reads loop variable {name!r} late; bind {name}={name}",
     summary="`on_commit` lambda or nested function in a loop that reads the loop variable late",
     fix="safe",
+    uses=(tasks.CANVAS_MEMBERS,),
 )
 
 _SENDING_RULES = (IN_ATOMIC, IN_SIGNAL_RECEIVER, AFTER_WRITE)
@@ -123,7 +121,6 @@ class _Candidate:
 
     node: ast.Call
     call: str
-    send: str
     atomic: str | None
     signal: str | None
     function_key: str | None
@@ -131,6 +128,8 @@ class _Candidate:
     write_name: str
     autocommit: bool
     task_names: tuple[str, ...]
+    # The project index says the task's base class (or the app's task_cls) defers to on_commit.
+    deferred_by_base: bool = False
 
 
 @dataclass(slots=True)
@@ -328,13 +327,13 @@ def _facts(scope: Scope, ctx: FileContext) -> _FunctionFacts:
 
 def _atomic_reason(scope: Scope, facts: _FunctionFacts, ctx: FileContext) -> str | None:
     if any(name in ATOMIC for name in scope.context_managers):
-        return "a transaction.atomic block"
+        return "an atomic block"
     if scope.in_atomic or facts.atomic_decorated:
-        return "a function decorated with @transaction.atomic"
+        return "an @atomic function"
     if facts.admin_method:
-        return "a ModelAdmin method that the admin runs inside transaction.atomic"
-    if facts.view is not None and ctx.options.atomic_requests:
-        return f"{facts.view} (ATOMIC_REQUESTS wraps each view in transaction.atomic)"
+        return "an atomic ModelAdmin method"
+    if facts.view is not None and atomic_requests(ctx):
+        return f"{facts.view} under ATOMIC_REQUESTS"
     return None
 
 
@@ -384,7 +383,6 @@ def check_call(node: ast.Call, ctx: FileContext) -> None:
         _Candidate(
             node=node,
             call=sent[0],
-            send=sent[1],
             atomic=_atomic_reason(scope, facts, ctx),
             signal=facts.signal,
             function_key=facts.key,
@@ -393,6 +391,7 @@ def check_call(node: ast.Call, ctx: FileContext) -> None:
             # Workers run tasks, and Django runs views without ATOMIC_REQUESTS, with no transaction open.
             autocommit=scope.is_task or facts.view is not None,
             task_names=_task_names(node, ctx),
+            deferred_by_base=isinstance(node.func, ast.Attribute) and tasks.defers_to_on_commit(node.func.value, ctx),
         )
     )
 
@@ -400,13 +399,24 @@ def check_call(node: ast.Call, ctx: FileContext) -> None:
 _MAX_WRITES = 64
 
 
+def _open_arms(facts: _FunctionFacts, line: int) -> list[tuple[int, int, int, int]]:
+    """The ``if``/``else`` statements not finished by ``line``; finished ones are dropped for good.
+
+    The walk goes in source order, so an ``if`` that ended before ``line`` can hold no later send:
+    the list stays as short as the nesting, and a function of any length is checked in linear time.
+    """
+    arms = facts.arms = [arm for arm in facts.arms if arm[3] >= line]
+    return arms
+
+
 def _preceding_write(facts: _FunctionFacts, line: int) -> tuple[int, str]:
     """The first write that can run before a send on ``line``: not in the other arm of an ``if``."""
+    arms = _open_arms(facts, line)
     for write_line, write_name in facts.writes:
         exclusive = any(
             (body_first <= write_line <= body_last and else_first <= line <= else_last)
             or (else_first <= write_line <= else_last and body_first <= line <= body_last)
-            for body_first, body_last, else_first, else_last in facts.arms
+            for body_first, body_last, else_first, else_last in arms
         )
         if not exclusive:
             return write_line, write_name
@@ -421,7 +431,8 @@ def record_branches(node: ast.If, ctx: FileContext) -> None:
         return
     body_last = getattr(node.body[-1], "end_lineno", None) or node.body[-1].lineno
     else_last = getattr(node.orelse[-1], "end_lineno", None) or node.orelse[-1].lineno
-    _facts(scope, ctx).arms.append((node.body[0].lineno, body_last, node.orelse[0].lineno, else_last))
+    facts = _facts(scope, ctx)
+    _open_arms(facts, node.lineno).append((node.body[0].lineno, body_last, node.orelse[0].lineno, else_last))
 
 
 def _task_names(node: ast.Call, ctx: FileContext) -> tuple[str, ...]:
@@ -439,6 +450,8 @@ def _task_names(node: ast.Call, ctx: FileContext) -> tuple[str, ...]:
 
 def _defers_itself(candidate: _Candidate, state: _FileFacts, configured: frozenset[str]) -> bool:
     """The task's class sends it from on_commit: defined so in this file, or named by the option."""
+    if candidate.deferred_by_base:
+        return True
     if not candidate.task_names:
         return False
     if candidate.task_names[0] in state.deferring_tasks:
@@ -476,7 +489,6 @@ def _record_connect(node: ast.Call, ctx: FileContext) -> None:
 @on_exit(ast.Module, rules=_SENDING_RULES)
 def report_sending(node: ast.Module, ctx: FileContext) -> None:
     state = ctx.state(_FileFacts)
-    enabled: frozenset[str] = ctx.options.enabled
     configured: frozenset[str] = ctx.options.on_commit_tasks
     for candidate in state.candidates:
         if _defers_itself(candidate, state, configured):
@@ -491,25 +503,11 @@ def report_sending(node: ast.Module, ctx: FileContext) -> None:
             verdicts.append((IN_SIGNAL_RECEIVER, {"signal": signal}))
         if candidate.write_line and not candidate.autocommit:
             verdicts.append((AFTER_WRITE, {"write": candidate.write_name, "line": candidate.write_line}))
-        for chosen, fields in verdicts:
-            if chosen.code in enabled:
-                ctx.report(
-                    candidate.node,
-                    chosen,
-                    call=candidate.call,
-                    send=candidate.send,
-                    or_on_commit=_celery_on_commit(candidate.send),
-                    **fields,
-                )
-                break
-
-
-def _celery_on_commit(send: str) -> str:
-    """Celery >= 5.4's ``DjangoTask`` shortcut for the same call, when there is one."""
-    method = send.rpartition(".")[2]
-    if method in ("delay", "apply_async") and "(" not in send:
-        return f" or with {send}_on_commit(...) (Celery 5.4+ DjangoTask)"
-    return ""
+        # One finding per send, the first that applies: the rules exclude each other by
+        # definition (CDJ502 is a receiver outside atomic, CDJ503 neither), whichever are enabled.
+        if verdicts:
+            chosen, fields = verdicts[0]
+            ctx.report(candidate.node, chosen, call=candidate.call, **fields)
 
 
 def _check_on_commit_argument(callback: ast.expr, ctx: FileContext) -> None:
@@ -523,9 +521,9 @@ def _check_on_commit_argument(callback: ast.expr, ctx: FileContext) -> None:
             ctx.report(
                 callback,
                 ON_COMMIT_CALL_RESULT,
-                call=f"the signature {callback.id}",
-                effect="runs the task in this process when called on commit (Signature.__call__)",
-                callable=f"{callback.id}.delay",
+                call=f"signature {callback.id}",
+                effect="runs in-process",
+                remedy=f"{callback.id}.delay",
             )
             return
     _check_late_binding(callback, ctx)
@@ -540,18 +538,17 @@ def _check_call_result(callback: ast.Call, ctx: FileContext) -> None:
             ctx.report(
                 callback,
                 ON_COMMIT_CALL_RESULT,
-                call=f"the result of {receiver}.{found.method}()",
-                effect="sends the task at once, before the commit; on_commit() then raises TypeError "
-                "(its callback must be a callable)",
-                callable=f"{receiver}.{found.method}",
+                call=f"{receiver}.{found.method}()",
+                effect="sends at once",
+                remedy=f"partial({receiver}.{found.method}, ...)",
             )
         else:
             ctx.report(
                 callback,
                 ON_COMMIT_CALL_RESULT,
-                call=f"the signature {receiver}.{found.method}(...)",
-                effect="on commit runs the task in this process instead of sending it (Signature.__call__)",
-                callable=f"{receiver}.delay",
+                call=f"signature {receiver}.{found.method}(...)",
+                effect="runs in-process",
+                remedy=f"partial({receiver}.delay, ...)",
             )
         return
     if found is not None:
@@ -559,9 +556,9 @@ def _check_call_result(callback: ast.Call, ctx: FileContext) -> None:
         ctx.report(
             callback,
             ON_COMMIT_CALL_RESULT,
-            call=f"the signature {found.task!r}",
-            effect="on commit runs the task in this process instead of sending it (Signature.__call__)",
-            callable="signature(...).delay",
+            call=f"signature {found.task!r}",
+            effect="runs in-process",
+            remedy="its .delay",
         )
         return
     sent = _sent_now(callback, ctx)
@@ -569,10 +566,9 @@ def _check_call_result(callback: ast.Call, ctx: FileContext) -> None:
         ctx.report(
             callback,
             ON_COMMIT_CALL_RESULT,
-            call=f"the result of {sent[0]}",
-            effect="sends the tasks at once, before the commit; on_commit() then raises TypeError "
-            "(its callback must be a callable)",
-            callable=sent[1],
+            call=sent[0],
+            effect="sends at once",
+            remedy=f"partial({sent[1]}, ...)",
         )
 
 

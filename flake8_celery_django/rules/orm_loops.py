@@ -11,56 +11,58 @@ iterable run once, and a function defined in a loop is not in it.
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass, field
 
 from flake8_celery_django.context import FileContext, Kind, Loop
 from flake8_celery_django.knowledge import loop_bounds, models, relations
 from flake8_celery_django.knowledge.file_kinds import runs_once_or_in_tests
 from flake8_celery_django.knowledge.imports import dotted_name
-from dataclasses import dataclass, field
-from flake8_celery_django.registry import Rule, on, rule
+from flake8_celery_django.registry import on, rule
 
+_QUERYSETS = (relations.QUERYSET_NAMES, loop_bounds.LOOP_EXTENTS)
 CREATE_IN_LOOP = rule(
     "CDJ401",
     "orm-create-in-loop",
-    "{what} inside a loop inserts one row per iteration; build the instances in the loop and insert "
-    "them with one {model}.objects.bulk_create([...]) after it (bulk_create skips save() and signals)",
+    "{what} inserts one row per loop iteration; use bulk_create()",
     summary="`Model.objects.create()` or `Model(...).save()` once per loop iteration",
     fix="unsafe",
+    uses=_QUERYSETS,
 )
 SAVE_IN_LOOP = rule(
     "CDJ402",
     "orm-save-in-loop",
-    "{what} inside a loop writes one row per iteration; collect the changed rows and write them "
-    "once with bulk_update(rows, [fields]), or use one queryset.update(...)",
+    "{what} updates once per loop iteration; use bulk_update()",
     summary="Existing rows saved or updated one by one inside a loop",
+    uses=_QUERYSETS,
 )
 DELETE_IN_LOOP = rule(
     "CDJ403",
     "orm-delete-in-loop",
-    "{what} inside a loop runs one DELETE per iteration; collect the keys and delete once with "
-    "{model}.objects.filter(pk__in=...).delete()",
+    "{what} runs one DELETE per loop iteration; delete once with pk__in",
     summary="Rows deleted one by one inside a loop",
+    uses=_QUERYSETS,
 )
 QUERY_IN_LOOP = rule(
     "CDJ404",
     "orm-query-in-loop",
-    "{what} inside a loop runs one query per iteration; fetch what the loop needs before it "
-    "(in_bulk(), an __in lookup, select_related/prefetch_related)",
+    "{what} runs one query per loop iteration; fetch before the loop",
     summary="A query on a model's manager (`.get()`, `.first()`, `.count()`, `.exists()`, ...) once per iteration",
+    uses=_QUERYSETS,
 )
 RELATED_QUERY_IN_LOOP = rule(
     "CDJ405",
     "related-manager-query-in-loop",
-    "{what} runs one query per {item} of the loop over {model} rows (N+1 queries); add "
-    'prefetch_related("{relation}") to the queryset the loop iterates',
+    '{what} queries once per {model} row (N+1); add prefetch_related("{relation}")',
     summary="Related manager queried per item of a loop over a queryset without `prefetch_related`",
+    uses=(relations.QUERYSET_NAMES, relations.MODEL_RELATIONS, loop_bounds.LOOP_EXTENTS),
 )
 
 GET_OR_CREATE_IN_LOOP = rule(
     "CDJ409",
     "get-or-create-in-loop",
-    "{what} in a loop: one query per item; fetch the rows once, then bulk_create",
+    "{what} queries per loop iteration; batch with bulk_create()",
     summary="`get_or_create()` / `update_or_create()` once per item of a loop over unbounded data",
+    uses=_QUERYSETS,
 )
 
 # Bookkeeping detectors (bindings, loop items) feed every rule of the family, whichever are enabled.
@@ -310,22 +312,15 @@ def _record_binding(target: ast.expr, value: ast.expr, ctx: FileContext) -> None
 
 @on(ast.Assign, ast.AnnAssign, rules=_ALL)
 def record_assignment(node: ast.Assign | ast.AnnAssign, ctx: FileContext) -> None:
-    relations.record_assignment(node, ctx)
     if node.value is None:
         return
     for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
-        loop_bounds.record_binding(target, node.value, ctx)
         _record_binding(target, node.value, ctx)
 
 
 @on(ast.AugAssign, rules=_ALL)
 def record_augmented_assignment(node: ast.AugAssign, ctx: FileContext) -> None:
     _record_binding(node.target, node.value, ctx)
-
-
-@on(ast.ClassDef, rules=(RELATED_QUERY_IN_LOOP,))
-def record_model_class(node: ast.ClassDef, ctx: FileContext) -> None:
-    relations.record_model_class(node, ctx)
 
 
 # -- CDJ404 on evaluated querysets ---------------------------------------------------------------
@@ -355,8 +350,6 @@ def _check_evaluated_queryset(expr: ast.expr, ctx: FileContext, *, repeating: bo
 
 @on(ast.For, ast.AsyncFor, rules=_ALL)
 def check_for(node: ast.For | ast.AsyncFor, ctx: FileContext) -> None:
-    relations.forget_names(node.target, ctx)
-    loop_bounds.record_loop_target(node.target, node.iter, ctx)
     item = _loop_item(node.target, node.iter, ctx)
     if item is not None:
         _state(ctx).items[node] = item
@@ -580,13 +573,16 @@ def _is_copy(name: str, call: ast.Call, ctx: FileContext) -> bool:
     return any(name in copies.get(loop.node, ()) for loop in ctx.scope.loops)
 
 
-def _report_write(node: ast.Call, rule_: Rule, ctx: FileContext, **fields: object) -> None:
-    """Report a write; a query it is called on (``Model.objects.get(...).delete()``) is not reported again."""
-    receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
-    enabled: frozenset[str] = getattr(ctx.options, "enabled", frozenset())
-    if isinstance(receiver, ast.Call) and rule_.code in enabled:
-        ctx.state(_FileLoops).consumed.add(id(receiver))
-    ctx.report(node, rule_, **fields)
+_WRITE_METHODS = _CREATE_METHODS | _SAVE_METHODS | _UPDATE_METHODS | _DELETE_METHODS | _GET_OR_CREATE_METHODS
+
+
+@on(ast.Call, rules=(QUERY_IN_LOOP,))
+def record_written_query(node: ast.Call, ctx: FileContext) -> None:
+    """``Model.objects.get(...).delete()``: the query is part of a write, which CDJ401-403 judge."""
+    func = node.func
+    if ctx.scope.loops and isinstance(func, ast.Attribute) and func.attr in _WRITE_METHODS:
+        if isinstance(func.value, ast.Call):
+            ctx.state(_FileLoops).consumed.add(id(func.value))
 
 
 def _check_write(node: ast.Call, func: ast.Attribute, ctx: FileContext) -> bool:
@@ -598,7 +594,7 @@ def _check_write(node: ast.Call, func: ast.Attribute, ctx: FileContext) -> bool:
             return False
         if id(node) in ctx.state(_FileLoops).upserting:
             return True  # an insert only where the lookup found nothing: an upsert
-        _report_write(node, CREATE_IN_LOOP, ctx, what=_describe(node), model=model)
+        ctx.report(node, CREATE_IN_LOOP, what=_describe(node))
         return True
     if method in _SAVE_METHODS:
         return _check_save(node, receiver, method, ctx)
@@ -608,7 +604,7 @@ def _check_write(node: ast.Call, func: ast.Attribute, ctx: FileContext) -> bool:
             return False
         if not _repeats(node, ctx):
             return False
-        _report_write(node, SAVE_IN_LOOP, ctx, what=_describe(node))
+        ctx.report(node, SAVE_IN_LOOP, what=_describe(node))
         return True
     if method in _DELETE_METHODS:
         return _check_delete(node, receiver, ctx)
@@ -616,7 +612,7 @@ def _check_write(node: ast.Call, func: ast.Attribute, ctx: FileContext) -> bool:
         model = relations.manager_queryset_label(receiver, ctx)
         if model is None or _varies_per_iteration(model, ctx) or not _repeats(node, ctx):
             return False
-        _report_write(node, GET_OR_CREATE_IN_LOOP, ctx, what=_describe(node))
+        ctx.report(node, GET_OR_CREATE_IN_LOOP, what=_describe(node))
         return True
     return False
 
@@ -629,7 +625,7 @@ def _check_save(node: ast.Call, receiver: ast.expr, method: str, ctx: FileContex
             return False
         if upserting:
             return True
-        ctx.report(node, CREATE_IN_LOOP, what=f"{model}(...).{method}()", model=model)
+        ctx.report(node, CREATE_IN_LOOP, what=f"{model}(...).{method}()")
         return True
     if not isinstance(receiver, ast.Name):
         return False
@@ -642,7 +638,7 @@ def _check_save(node: ast.Call, receiver: ast.expr, method: str, ctx: FileContex
             return False
         if upserting:
             return True
-        ctx.report(node, CREATE_IN_LOOP, what=f"{receiver.id}.{method}() of a new {model}", model=model)
+        ctx.report(node, CREATE_IN_LOOP, what=f"{receiver.id}.{method}() of a new {model}")
         return True
     found = _is_model_item(receiver.id, ctx)
     if found is None or _is_copy(receiver.id, node, ctx):
@@ -700,7 +696,7 @@ def _check_delete(node: ast.Call, receiver: ast.expr, ctx: FileContext) -> bool:
                 return False
     if (model and _varies_per_iteration(model, ctx)) or not _repeats(node, ctx):
         return False
-    _report_write(node, DELETE_IN_LOOP, ctx, what=_describe(node), model=model or "Model")
+    ctx.report(node, DELETE_IN_LOOP, what=_describe(node))
     return True
 
 
@@ -751,14 +747,12 @@ def _check_related_query(node: ast.Call, func: ast.Attribute, ctx: FileContext) 
             RELATED_QUERY_IN_LOOP,
             what=_describe(node),
             relation=relation,
-            item=item.name,
             model=facts.label,
         )
 
 
 @on(ast.Call, rules=_ALL)
 def check_call(node: ast.Call, ctx: FileContext) -> None:
-    relations.record_prefetch_call(node, ctx)
     if not ctx.scope.loops:
         return
     func = node.func

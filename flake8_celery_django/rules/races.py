@@ -9,32 +9,30 @@ connection is in autocommit mode (``django/db/models/sql/compiler.py``, ``as_sql
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass, field
 
 from flake8_celery_django.context import FileContext, Kind, Scope
 from flake8_celery_django.knowledge import bindings, models, relations
 from flake8_celery_django.knowledge.file_kinds import runs_once_or_in_tests
 from flake8_celery_django.knowledge.imports import dotted_name
-from flake8_celery_django.knowledge.transactions import ATOMIC
-from dataclasses import dataclass, field
+from flake8_celery_django.knowledge.transactions import ATOMIC, atomic_requests
 from flake8_celery_django.registry import on, on_exit, rule
 
 LOST_UPDATE = rule(
     "CDJ301",
     "read-modify-write-without-lock",
-    '{obj}.{field} is changed from its old value and then saved, so concurrent writers lose updates; '
-    'assign an F() expression ({obj}.{field} = F("{field}") ...) or fetch {obj} with '
-    "select_for_update() inside transaction.atomic",
+    "{obj}.{field} is read, changed and saved; use F() or select_for_update()",
     summary="Model field changed from its own value (`obj.n += 1`) and saved without `F()` or a row lock",
     fix="unsafe",
+    uses=(relations.QUERYSET_NAMES,),
 )
 LOCK_OUTSIDE_ATOMIC = rule(
     "CDJ302",
     "select-for-update-outside-atomic",
-    "select_for_update() is evaluated outside transaction.atomic: PostgreSQL and MySQL raise "
-    "TransactionManagementError (SQLite ignores the lock, so tests pass); evaluate it inside "
-    "`with transaction.atomic():`",
+    "select_for_update() is evaluated outside transaction.atomic; wrap it in an atomic block",
     summary="`select_for_update()` evaluated in a function with no enclosing `transaction.atomic`",
     default_enabled=False,
+    uses=(relations.QUERYSET_NAMES,),
 )
 
 _F = frozenset({"django.db.models.F", "django.db.models.expressions.F"})
@@ -205,7 +203,6 @@ def check_augmented_change(node: ast.AugAssign, ctx: FileContext) -> None:
 
 @on(ast.Assign, ast.AnnAssign, rules=(LOST_UPDATE, LOCK_OUTSIDE_ATOMIC))
 def check_assignment(node: ast.Assign | ast.AnnAssign, ctx: FileContext) -> None:
-    relations.record_assignment(node, ctx)
     if node.value is None:
         return
     targets: list[ast.expr] = list(node.targets) if isinstance(node, ast.Assign) else [node.target]
@@ -223,7 +220,6 @@ def check_assignment(node: ast.Assign | ast.AnnAssign, ctx: FileContext) -> None
 
 @on(ast.For, ast.AsyncFor, rules=(LOST_UPDATE, LOCK_OUTSIDE_ATOMIC))
 def check_loop_binding(node: ast.For | ast.AsyncFor, ctx: FileContext) -> None:
-    relations.forget_names(node.target, ctx)
     state = ctx.scope.state(_RaceState)
     locked = relations.is_locked_chain(node.iter, ctx)
     for name in bindings.target_names(node.target):
@@ -292,7 +288,7 @@ def _decorated_atomic(scope: Scope, ctx: FileContext) -> bool:
 
 def _in_atomic(ctx: FileContext) -> bool:
     """Inside an atomic block here or around the definition of this function, or a view under ATOMIC_REQUESTS."""
-    atomic_requests = bool(getattr(ctx.options, "atomic_requests", False))
+    views_atomic = atomic_requests(ctx)
     scope: Scope | None = ctx.scope
     while scope is not None:
         if scope.in_atomic or _decorated_atomic(scope, ctx):
@@ -300,7 +296,7 @@ def _in_atomic(ctx: FileContext) -> bool:
         # Project wrappers such as ``conditional_atomic(...)`` or ``atomic_with_retry()``.
         if any("atomic" in name.rpartition(".")[2] for name in scope.context_managers):
             return True
-        if atomic_requests and scope.kind == "function":
+        if views_atomic and scope.kind == "function":
             request = scope.bindings.get("request")
             if request is not None and request.kind is Kind.HTTP_REQUEST:
                 return True

@@ -20,35 +20,35 @@ from flake8_celery_django.registry import on, rule
 MODEL_INSTANCE_ARGUMENT = rule(
     "CDJ101",
     "model-instance-task-argument",
-    "{task}.{method}() gets the model instance {argument}{model} as {position}: JSON cannot "
-    "encode it and, pickled, it arrives stale; pass {argument}.pk and fetch the row in the task",
+    "{task}.{method}() gets model instance {argument}{model}; pass its pk",
     summary="Django model instance passed to a Celery task call",
+    uses=(tasks.CANVAS_MEMBERS,),
 )
 MODEL_ANNOTATED_PARAMETER = rule(
     "CDJ102",
     "model-annotated-task-parameter",
-    "task {task}() declares parameter {parameter} as the model {model}, so callers send the "
-    "instance; take {parameter}_id and fetch the row inside the task",
+    "task {task}() takes model {model} as {parameter}; take {parameter}_id instead",
     summary="Celery task parameter annotated with a Django model class",
+    uses=(tasks.CANVAS_MEMBERS,),
 )
 UNSERIALIZABLE_ARGUMENT = rule(
     "CDJ103",
     "unserializable-task-argument",
-    "{task}.{method}() gets {what} {argument} as {position}, which JSON cannot encode (kombu "
-    "raises EncodeError); pass {remedy} instead",
+    "{task}.{method}() gets {what} {argument}, not JSON-serializable; pass {remedy}",
     summary="Value the JSON serializer cannot encode (queryset, set, request, file, function) "
     "passed to a Celery task call",
+    uses=(tasks.CANVAS_MEMBERS,),
 )
 
 _REMEDIES = {
-    Kind.QUERYSET: ("the queryset", "a list of primary keys (list(qs.values_list('pk', flat=True)))"),
-    Kind.SET: ("the set", "a list (sorted(...) or list(...))"),
-    Kind.HTTP_REQUEST: ("the HTTP request", "the plain values the task needs (request.user.pk, ...)"),
-    Kind.OPEN_FILE: ("the open file", "its path or its contents"),
-    Kind.FUNCTION: ("the function object", "a task signature or the dotted name of the function"),
+    Kind.QUERYSET: ("queryset", "a list of pks"),
+    Kind.SET: ("set", "a list"),
+    Kind.HTTP_REQUEST: ("HTTP request", "the values it needs"),
+    Kind.OPEN_FILE: ("open file", "its path"),
+    Kind.FUNCTION: ("function", "its dotted name"),
 }
 # Longest argument text quoted in a message.
-_MAX_TEXT = 40
+_MAX_TEXT = 30
 
 
 def _text(node: ast.expr) -> str:
@@ -96,7 +96,7 @@ def check_task_arguments(node: ast.Call, ctx: FileContext) -> None:
             if isinstance(value_node, ast.GeneratorExp):
                 ctx.report(
                     value_node, UNSERIALIZABLE_ARGUMENT, task=call.task, method=call.method,
-                    what="the generator", argument=_text(value_node), position=argument.label,
+                    what="generator", argument=_text(value_node),
                     remedy="a list",
                 )
                 continue
@@ -106,15 +106,15 @@ def check_task_arguments(node: ast.Call, ctx: FileContext) -> None:
             if value.kind is Kind.MODEL_INSTANCE:
                 ctx.report(
                     value_node, MODEL_INSTANCE_ARGUMENT, task=call.task, method=call.method,
-                    argument=_text(value_node), model=_model_note(value.label), position=argument.label,
+                    argument=_text(value_node), model=_model_note(value.label),
                 )
             elif value.kind in _REMEDIES:
                 what, remedy = _REMEDIES[value.kind]
                 if value.kind is Kind.FUNCTION and value.label == "lambda":
-                    what = "the lambda"
+                    what = "lambda"
                 ctx.report(
                     value_node, UNSERIALIZABLE_ARGUMENT, task=call.task, method=call.method,
-                    what=what, argument=_text(value_node), position=argument.label, remedy=remedy,
+                    what=what, argument=_text(value_node), remedy=remedy,
                 )
 
 

@@ -10,25 +10,23 @@ for every failure alike) and ``celery/result.py`` (``AsyncResult.get``/``wait``,
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass, field
 
 from flake8_celery_django.context import FileContext, Kind, Scope
 from flake8_celery_django.knowledge import bindings, tasks
 from flake8_celery_django.knowledge.imports import dotted_name
-from dataclasses import dataclass, field
 from flake8_celery_django.registry import on, rule
 
 AUTORETRY_WITHOUT_BACKOFF = rule(
     "CDJ601",
     "autoretry-without-backoff",
-    "{task} sets autoretry_for without retry_backoff: all failures retry after the same fixed "
-    "delay and hit the recovering service together; add retry_backoff=True",
+    "{task} sets autoretry_for without retry_backoff; add retry_backoff=True",
     summary="Celery task with autoretry_for but no retry_backoff",
 )
 WAITS_ON_RESULT = rule(
     "CDJ602",
     "task-waits-on-result",
-    "task {task}() waits on {result}.{method}(): Celery raises 'Never call result.get() within "
-    "a task!' or the worker pool deadlocks; chain the follow-up work (chain, chord, link=) instead",
+    "task {task}() waits on {result}.{method}(), which can deadlock; chain the follow-up work",
     summary="Task that blocks on another task's result (.get(), .join(), .wait())",
 )
 
