@@ -1,17 +1,15 @@
 from __future__ import annotations
 
-import ast
 import textwrap
 
 import pytest
 
-from flake8_celery_django.api import check_source, dispatch_tables
-from flake8_celery_django.context import FileContext
+from flake8_celery_django.api import check_source
 from flake8_celery_django.project.facts import CallSiteFact, FieldFact, ModelFact, ModuleFacts
 from flake8_celery_django.project.knowledge import NO_PROJECT, ProjectKnowledge
-from flake8_celery_django.walker import walk
 from flake8_celery_django.settings import Settings
 from tests.cases import Case, all_codes_settings, assert_case, invalid, valid
+from tests.project_cases import project_findings
 
 CASES: list[Case] = [
     # -- CDJ401 -----------------------------------------------------------------------------------
@@ -621,14 +619,6 @@ def test_delete_message_fits_rows_and_querysets() -> None:
     ]
 
 
-def _project_findings(source: str, module: str, project: ProjectKnowledge) -> list[tuple[int, int, str]]:
-    """Findings for one file of a project whose index is ``project``."""
-    settings = all_codes_settings()
-    ctx = FileContext(ast.parse(textwrap.dedent(source)), module.replace(".", "/") + ".py", settings, project, module)
-    walk(ctx.module_scope.node, ctx, dispatch_tables(settings.enabled))
-    return sorted((f.line, f.col, f.code) for f in ctx.findings)
-
-
 SEED_LINES = """
 from shop.models import Line
 def seed(order, kinds):
@@ -680,7 +670,7 @@ def test_rows_written_one_by_one_through_their_own_save_or_delete_are_silent(
     model: ModelFact, expected: list[tuple[int, int, str]]
 ) -> None:
     project = ProjectKnowledge([ModuleFacts("shop.models", models=(model,))])
-    assert _project_findings(DELETE_DOCUMENTS, "shop.services", project) == expected
+    assert project_findings(DELETE_DOCUMENTS, "shop.services", project) == expected
 
 
 RETRIES = """
@@ -706,8 +696,8 @@ def test_related_rows_deleted_one_by_one_are_reported_when_the_index_knows_their
         "shop.models.WebHook", fields=(FieldFact("retries", "foreign_key", "shop.models.Retry", reverse=True),)
     )
     project = ProjectKnowledge([ModuleFacts("shop.models", models=(webhook, retry))])
-    assert _project_findings(RETRIES, "shop.services", project) == expected
-    assert _project_findings(RETRIES, "shop.services", NO_PROJECT) == []
+    assert project_findings(RETRIES, "shop.services", project) == expected
+    assert project_findings(RETRIES, "shop.services", NO_PROJECT) == []
 
 
 def _calls(*sites: tuple[str, CallSiteFact]) -> ProjectKnowledge:
@@ -743,4 +733,4 @@ def _calls(*sites: tuple[str, CallSiteFact]) -> ProjectKnowledge:
 def test_parameters_filled_only_with_literals_by_every_caller_are_silent(
     project: ProjectKnowledge, expected: list[tuple[int, int, str]]
 ) -> None:
-    assert _project_findings(SEED_LINES, "shop.seeding", project) == expected
+    assert project_findings(SEED_LINES, "shop.seeding", project) == expected

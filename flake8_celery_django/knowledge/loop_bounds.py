@@ -20,7 +20,7 @@ import enum
 from dataclasses import dataclass, field
 
 from flake8_celery_django.context import FileContext, Kind, Loop, Scope
-from flake8_celery_django.knowledge import models, relations
+from flake8_celery_django.knowledge import callers, models, relations
 from flake8_celery_django.knowledge.bindings import infer, target_names
 from flake8_celery_django.knowledge.imports import dotted_name
 from flake8_celery_django.registry import provider, provides
@@ -425,10 +425,9 @@ def _name_extent(name: str, ctx: FileContext) -> Extent:
 def _parameter_extent(name: str, scope: Scope, ctx: FileContext) -> Extent:
     """A parameter is unbounded unless every call site in the project passes it a literal."""
     function = scope.node
-    if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) or not ctx.project.enabled:
+    if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return Extent.UNBOUNDED
-    qualified = function_qualified_name(scope, ctx)
-    sites = ctx.project.call_sites(qualified) if qualified is not None else ()
+    sites = callers.call_sites(scope, ctx)
     if not sites:
         return Extent.UNBOUNDED
     keys = {name}
@@ -448,18 +447,3 @@ def _position(function: ast.FunctionDef | ast.AsyncFunctionDef, name: str, scope
     is_method = scope.parent is not None and scope.parent.kind == "class" and "staticmethod" not in scope.decorators
     index = positional.index(name)
     return index - 1 if is_method else index
-
-
-def function_qualified_name(scope: Scope, ctx: FileContext) -> str | None:
-    """``shop.services.Importer.run`` for a method, from the module name and the enclosing definitions."""
-    if ctx.module is None:
-        return None
-    names: list[str] = []
-    current: Scope | None = scope
-    while current is not None and current.kind != "module":
-        node = current.node
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            return None
-        names.append(node.name)
-        current = current.parent
-    return ".".join([ctx.module, *reversed(names)])
