@@ -168,29 +168,40 @@ def _longest(extents: list[Extent]) -> Extent:
 
 def iterable_extent(expr: ast.expr, ctx: FileContext) -> Extent:
     """The extent of iterating ``expr``."""
+    return _extent(expr, ctx, 0)
+
+
+# Nested conditionals, ``|`` and ``+`` deeper than this are not followed (generated code, not data).
+_MAX_DEPTH = 32
+
+
+def _extent(expr: ast.expr, ctx: FileContext, depth: int) -> Extent:
+    if depth > _MAX_DEPTH:
+        return Extent.UNKNOWN
+    depth += 1
     node = _unwrap(expr, ctx)
     if isinstance(node, ast.IfExp):
-        return _longest([iterable_extent(node.body, ctx), iterable_extent(node.orelse, ctx)])
+        return _longest([_extent(node.body, ctx, depth), _extent(node.orelse, ctx, depth)])
     if isinstance(node, ast.BoolOp):
-        return _longest([iterable_extent(value, ctx) for value in node.values])
+        return _longest([_extent(value, ctx, depth) for value in node.values])
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.BitOr, ast.BitAnd, ast.Add, ast.Sub)):
-        return _longest([iterable_extent(node.left, ctx), iterable_extent(node.right, ctx)])
+        return _longest([_extent(node.left, ctx, depth), _extent(node.right, ctx, depth)])
     if isinstance(node, ast.Call) and _is_builtin(node.func, ("zip", "map", "filter"), ctx):
         parts = node.args[1:] if _is_builtin(node.func, ("map", "filter"), ctx) else node.args
-        return _longest([iterable_extent(part, ctx) for part in parts]) if parts else Extent.UNKNOWN
+        return _longest([_extent(part, ctx, depth) for part in parts]) if parts else Extent.UNKNOWN
     if isinstance(node, (ast.List, ast.Tuple, ast.Set, ast.Dict)) and not _items(node):
         return Extent.UNKNOWN  # an empty collection filled later: as long as what fills it
     if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
         starred = [element.value for element in node.elts if isinstance(element, ast.Starred)]
-        return _longest([iterable_extent(part, ctx) for part in starred])
+        return _longest([_extent(part, ctx, depth) for part in starred])
     if isinstance(node, (ast.Dict, ast.Constant, ast.JoinedStr)):
         return Extent.FEW
     if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
-        return _longest([iterable_extent(generator.iter, ctx) for generator in node.generators])
+        return _longest([_extent(generator.iter, ctx, depth) for generator in node.generators])
     if isinstance(node, ast.Call) and _is_builtin(node.func, ("range",), ctx):
-        return _range_extent(node, ctx)
+        return _range_extent(node, ctx, depth)
     if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
-        return _slice_extent(node, ctx)
+        return _slice_extent(node, ctx, depth)
     if _is_query(node, ctx):
         return Extent.UNBOUNDED
     if _is_client_data(node, ctx) or _is_row_data(node, ctx) or _wraps_query(node, ctx):
@@ -203,7 +214,7 @@ def iterable_extent(expr: ast.expr, ctx: FileContext) -> Extent:
     if root is not node and isinstance(root, ast.Name):
         return _name_extent(root.id, ctx)  # ``users.values_list("pk")`` of ``users = a | b``
     if isinstance(node, ast.Subscript) and isinstance(node.value, (ast.Name, ast.Subscript)):
-        return iterable_extent(node.value, ctx)  # part of a mapping: ``rows["lines"]``, ``KINDS[key]``
+        return _extent(node.value, ctx, depth)  # part of a mapping: ``rows["lines"]``, ``KINDS[key]``
     return Extent.UNKNOWN
 
 
@@ -260,7 +271,7 @@ def _literal_int(node: ast.expr) -> int | None:
     return None
 
 
-def _range_extent(call: ast.Call, ctx: FileContext) -> Extent:
+def _range_extent(call: ast.Call, ctx: FileContext, depth: int) -> Extent:
     bounds = [_literal_int(argument) for argument in call.args]
     if call.args and all(bound is not None for bound in bounds) and not call.keywords:
         numbers = [bound for bound in bounds if bound is not None]
@@ -270,13 +281,13 @@ def _range_extent(call: ast.Call, ctx: FileContext) -> Extent:
     if len(call.args) == 1 and isinstance(call.args[0], ast.Call) and _is_builtin(call.args[0].func, ("len",), ctx):
         inner = call.args[0]
         if len(inner.args) == 1:
-            return iterable_extent(inner.args[0], ctx)
+            return _extent(inner.args[0], ctx, depth)
     return Extent.UNKNOWN
 
 
-def _slice_extent(node: ast.Subscript, ctx: FileContext) -> Extent:
+def _slice_extent(node: ast.Subscript, ctx: FileContext, depth: int) -> Extent:
     """``Model.objects.all()[:5]`` reads at most five rows."""
-    base = iterable_extent(node.value, ctx)
+    base = _extent(node.value, ctx, depth)
     piece = node.slice
     if not isinstance(piece, ast.Slice) or piece.step is not None:
         return base
