@@ -118,6 +118,30 @@ CASES: list[Case] = [
                 cache.get_or_create(name)
         """,
     ),
+    # A post_migrate handler runs once per ``migrate``, like a data migration.
+    valid(
+        "CDJ409",
+        """
+        def create_statuses(app_config=None, verbosity=2, interactive=True, apps=None, models=None, **kwargs):
+            Status = apps.get_model("extras.Status")
+            for choice in models:
+                Status.objects.get_or_create(name=choice)
+        def refresh_jobs(sender, *, apps, **kwargs):
+            Job = apps.get_model("extras.Job")
+            for name in kwargs["names"]:
+                Job.objects.get_or_create(name=name)
+        """,
+    ),
+    invalid(
+        "CDJ409",
+        """
+        def create_statuses(apps, models):
+            Status = apps.get_model("extras.Status")
+            for choice in models:
+                Status.objects.get_or_create(name=choice)
+        """,
+        (5, 8),
+    ),
     # -- what a loop iterates: only data with no visible bound is reported ------------------------
     invalid(
         "CDJ401",
