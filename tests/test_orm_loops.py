@@ -354,7 +354,9 @@ CASES: list[Case] = [
     valid(
         "CDJ402",
         """
-        from shop.models import Order
+        from django.db.models import F, expressions
+        from django.db.models.functions import Greatest
+        from shop.models import Order, Voucher
         def mark_paid(ids, forms, entries, models, groups, querysets):
             Order.objects.filter(pk__in=ids).update(paid=True)
             for form in forms:
@@ -382,6 +384,10 @@ CASES: list[Case] = [
             for order in orders:
                 order.paid = True
             Order.objects.bulk_update(orders, ["paid"])
+            # Counters moved in the database, one row at a time on purpose.
+            for order in Order.objects.filter(customer__in=ids):
+                Voucher.objects.filter(pk=order.voucher_id).update(redeemed=F("redeemed") - 1)
+                Voucher.objects.filter(pk=order.voucher_id).update(redeemed=Greatest(0, expressions.F("redeemed") - 1))
         """,
     ),
     # -- CDJ403 -----------------------------------------------------------------------------------

@@ -81,6 +81,7 @@ _QUERY_METHODS = frozenset(
         "aaggregate", "ain_bulk", "acontains",
     }
 )
+_F = frozenset({"django.db.models.F", "django.db.models.expressions.F"})
 _SHORTCUTS = frozenset(
     {
         "django.shortcuts.get_object_or_404", "django.shortcuts.get_list_or_404",
@@ -602,7 +603,7 @@ def _check_write(node: ast.Call, func: ast.Attribute, ctx: FileContext) -> bool:
         facts = relations.queryset_facts(receiver, ctx)
         if facts is None or _varies_per_iteration(facts.roots, ctx) or _filters_with_in_lookup(receiver):
             return False
-        if not _repeats(node, ctx):
+        if not _repeats(node, ctx) or _adjusts_in_place(node, ctx):
             return False
         ctx.report(node, SAVE_IN_LOOP, what=_describe(node))
         return True
@@ -615,6 +616,16 @@ def _check_write(node: ast.Call, func: ast.Attribute, ctx: FileContext) -> bool:
         ctx.report(node, GET_OR_CREATE_IN_LOOP, what=_describe(node))
         return True
     return False
+
+
+def _adjusts_in_place(call: ast.Call, ctx: FileContext) -> bool:
+    """``update(redeemed=F("redeemed") - 1)``: a counter moved in the database, row by row on purpose
+    (one ``bulk_update()`` would write values read earlier, and lose concurrent changes)."""
+    return any(
+        isinstance(inner, ast.Call) and ctx.qualified_name(inner.func) in _F
+        for keyword in call.keywords
+        for inner in ast.walk(keyword.value)
+    )
 
 
 def _check_save(node: ast.Call, receiver: ast.expr, method: str, ctx: FileContext) -> bool:
