@@ -764,3 +764,25 @@ def test_parameters_filled_only_with_literals_by_every_caller_are_silent(
     project: ProjectKnowledge, expected: list[tuple[int, int, str]]
 ) -> None:
     assert project_findings(SEED_LINES, "shop.seeding", project) == expected
+
+
+def test_per_row_save_and_delete_rules_are_off_by_default() -> None:
+    source = textwrap.dedent(
+        """
+        from shop.models import Order, Tag
+        def settle(names):
+            for order in Order.objects.filter(paid=False):
+                order.paid = True
+                order.save()
+                order.delete()
+                Tag.objects.create(name=order.number)
+                Tag.objects.get_or_create(name=order.number)
+        """
+    )
+    assert [(f.line, f.code) for f in check_source(source, "x.py", Settings(), strict=True)] == [
+        (8, "CDJ401"), (9, "CDJ409"),
+    ]
+    extended = Settings(enabled=Settings().enabled | {"CDJ402", "CDJ403"})
+    assert [(f.line, f.code) for f in check_source(source, "x.py", extended, strict=True)] == [
+        (6, "CDJ402"), (7, "CDJ403"), (8, "CDJ401"), (9, "CDJ409"),
+    ]
