@@ -1,6 +1,6 @@
 """The real-world scorecard: every registered rule over the open corpus, in process.
 
-    python benchmarks/scorecard.py [--corpus DIR] [--labels FILE] [--markdown] [--list]
+    python benchmarks/scorecard.py [--corpus DIR] [--labels FILE] [--markdown] [--list] [--no-project-index]
 
 What it does:
 
@@ -9,6 +9,8 @@ What it does:
   cookie or BOM, else UTF-8, else latin-1), parses it once and runs the plugin on the tree with
   every registered rule enabled and ``strict=True``, so that an internal error is raised: any file
   that makes the plugin raise is listed with its traceback and the script exits with status 1;
+- treats each unpacked application as its own project (its folder is the project index's root;
+  ``--no-project-index`` judges every file on its own);
 - drops findings silenced by ``# noqa`` on their line, as flake8 would;
 - prints, per rule, the number of findings and the files and projects they are in;
 - for the hand-read sites of ``labels-open.tsv``, prints per label family how many ``TP`` sites
@@ -160,12 +162,20 @@ def python_files(open_set: Path) -> Iterator[Path]:
     yield from sorted(open_set.rglob("*.py"))
 
 
-def scan(open_set: Path) -> Scan:
+def scan(open_set: Path, project_index: bool = True) -> Scan:
     result = Scan()
-    settings = Settings(enabled=frozenset(RULES))
+    # Each unpacked application is its own project (the corpus folder sits inside this repository,
+    # whose own markers would otherwise make it the root).
+    per_project: dict[str, Settings] = {}
     started = time.perf_counter()
     for path in python_files(open_set):
         key = path.relative_to(open_set).as_posix()
+        project = key.partition("/")[0]
+        settings = per_project.get(project)
+        if settings is None:
+            settings = per_project[project] = Settings(
+                enabled=frozenset(RULES), project_index=project_index, project_root=str(open_set / project)
+            )
         source = read_source(path)
         result.files += 1
         result.lines += source.count("\n")
@@ -312,6 +322,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--labels", type=Path, default=None, help="default: ../shared/corpus/labels-open.tsv")
     parser.add_argument("--markdown", action="store_true", help="print the tables as Markdown")
     parser.add_argument("--list", action="store_true", help="also list every finding")
+    parser.add_argument(
+        "--no-project-index", action="store_true", help="judge every file on its own (as with --cdj-no-project-index)"
+    )
     options = parser.parse_args(argv)
     open_set = ensure_corpus(options.corpus)
     labels_path = options.labels
@@ -321,7 +334,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     labels = read_labels(labels_path) if labels_path is not None and labels_path.is_file() else []
     if not labels:
         print("scorecard: no labels-open.tsv found; pass --labels FILE", file=sys.stderr)
-    result = scan(open_set)
+    result = scan(open_set, project_index=not options.no_project_index)
     if result.files == 0:
         print(f"scorecard: no Python files under {open_set}", file=sys.stderr)
         return 1

@@ -8,6 +8,8 @@ import warnings
 
 from flake8_celery_django import rules as _rules  # noqa: F401  (registers every rule)
 from flake8_celery_django.context import FileContext, Finding
+from flake8_celery_django.project.index import project_for
+from flake8_celery_django.project.knowledge import NO_PROJECT
 from flake8_celery_django.registry import DispatchTables, build_dispatch
 from flake8_celery_django.settings import Settings
 from flake8_celery_django.walker import walk
@@ -24,17 +26,32 @@ def dispatch_tables(enabled: frozenset[str]) -> DispatchTables:
 
 
 def check_tree(
-    tree: ast.AST, filename: str = "<unknown>", settings: Settings | None = None, *, strict: bool = False
+    tree: ast.AST,
+    filename: str = "<unknown>",
+    settings: Settings | None = None,
+    *,
+    strict: bool = False,
+    buffer: bool = False,
 ) -> list[Finding]:
     """Findings for an already-parsed module, sorted by position.
 
     With ``strict`` an internal error is raised; otherwise it is reported on standard error and
-    the file is skipped, so that one odd file never stops a whole flake8 run.
+    the file is skipped, so that one odd file never stops a whole flake8 run.  ``buffer`` says the
+    tree may differ from the file on disk (an editor's unsaved text): the project index then takes
+    this file's facts from the tree.
     """
     settings = settings or Settings()
     if not isinstance(tree, ast.Module) or not settings.enabled:
         return []
-    ctx = FileContext(tree, filename, settings)
+    try:
+        project, module = project_for(filename, settings, tree if buffer else None)
+    except Exception as error:  # noqa: BLE001  (the index must never stop a run; the rules go on without it)
+        if strict:
+            raise
+        print(f"flake8-celery-django: the project index failed on {filename}: {type(error).__name__}: {error}",
+              file=sys.stderr)
+        project, module = NO_PROJECT, None
+    ctx = FileContext(tree, filename, settings, project, module)
     try:
         walk(tree, ctx, dispatch_tables(settings.enabled))
     except Exception as error:  # noqa: BLE001  (never abort the user's flake8 run)
@@ -52,13 +69,18 @@ def check_tree(
 
 
 def check_source(
-    source: str, filename: str = "<unknown>", settings: Settings | None = None, *, strict: bool = False
+    source: str,
+    filename: str = "<unknown>",
+    settings: Settings | None = None,
+    *,
+    strict: bool = False,
+    buffer: bool = False,
 ) -> list[Finding]:
     """Findings for Python source text (a file that does not parse has none)."""
     tree = parse_quietly(source, filename)
     if tree is None:
         return []
-    return check_tree(tree, filename, settings, strict=strict)
+    return check_tree(tree, filename, settings, strict=strict, buffer=buffer)
 
 
 # What ``ast.parse`` raises on text that is not a module it can build (too deep nesting included).

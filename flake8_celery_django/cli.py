@@ -136,7 +136,8 @@ def _fix_one(
         run.errors += 1
         return None
     settings = config.settings_for(name)
-    found = fixable.scan(source.text, name, fixable.detection_settings(settings, unsafe=True))
+    buffer = args.paths == ["-"]
+    found = fixable.scan(source.text, name, fixable.detection_settings(settings, unsafe=True), buffer)
     if found.skipped is not None:
         err.write(f"{name}: skipped, {found.skipped}\n")
         return None
@@ -209,6 +210,9 @@ def command_fix(args: argparse.Namespace, err: TextIO) -> int:
             unsafe_fixes=True if args.unsafe_fixes else None,
             default_timeout=args.cdj_default_timeout,
             prefer_delay_on_commit=args.cdj_prefer_delay_on_commit,
+            project_root=args.cdj_project_root,
+            cache_dir=args.cdj_cache_dir,
+            no_project_index=args.cdj_no_project_index,
         )
     except SettingsError as error:
         raise UsageError(str(error)) from None
@@ -289,6 +293,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--cdj-prefer-delay-on-commit",
         action="store_true",
         help="rewrite task.delay(...) to task.delay_on_commit(...) instead of wrapping it in on_commit",
+    )
+    fix.add_argument("--cdj-project-root", metavar="PATH", help="the project root the project index reads")
+    fix.add_argument("--cdj-cache-dir", metavar="PATH", help="where the project index keeps its cache")
+    fix.add_argument(
+        "--cdj-no-project-index", action="store_true", help="judge every file on its own, without the project index"
     )
     fix.add_argument("--config", metavar="PATH", help="flake8 configuration file to read instead of the usual ones")
     fix.add_argument("--isolated", action="store_true", help="ignore every configuration file")

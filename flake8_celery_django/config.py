@@ -43,9 +43,15 @@ _CODE_LISTS = {
     "extend-ignore": "extend_ignore",
 }
 _PATH_LISTS = {"exclude": "exclude", "extend-exclude": "extend_exclude"}
-_FLAGS = {"cdj-atomic-requests": "cdj_atomic_requests", "cdj-prefer-delay-on-commit": "cdj_prefer_delay_on_commit"}
+_FLAGS = {
+    "cdj-atomic-requests": "cdj_atomic_requests",
+    "cdj-prefer-delay-on-commit": "cdj_prefer_delay_on_commit",
+    "cdj-no-project-index": "cdj_no_project_index",
+}
+# pyproject key -> flake8 option attribute (one folder, relative to the pyproject.toml)
+_FOLDERS = {"cdj-project-root": "cdj_project_root", "cdj-cache-dir": "cdj_cache_dir"}
 PYPROJECT_KEYS = frozenset(
-    {*_CODE_LISTS, *_PATH_LISTS, *_FLAGS, "cdj-default-timeout", "per-file-ignores", "unsafe-fixes"}
+    {*_CODE_LISTS, *_PATH_LISTS, *_FLAGS, *_FOLDERS, "cdj-default-timeout", "per-file-ignores", "unsafe-fixes"}
 )
 
 
@@ -144,6 +150,12 @@ def apply_pyproject(options: argparse.Namespace, table: Mapping[str, Any], where
     for key, attribute in _FLAGS.items():
         if key in table:
             setattr(options, attribute, parse_bool(f"{where}: {key}", table[key]))
+    for key, attribute in _FOLDERS.items():
+        if key in table:
+            value = table[key]
+            if not isinstance(value, str):
+                raise SettingsError(f"{where}: {key} takes a path, not {value!r}")
+            setattr(options, attribute, str(Path(where).parent / value) if value else "")
     if "cdj-default-timeout" in table:
         options.cdj_default_timeout = parse_timeout(f"{where}: cdj-default-timeout", table["cdj-default-timeout"])
     return parse_bool(f"{where}: unsafe-fixes", table.get("unsafe-fixes", False))
@@ -181,6 +193,9 @@ def load(
     unsafe_fixes: bool | None = None,
     default_timeout: str | None = None,
     prefer_delay_on_commit: bool | None = None,
+    project_root: str | None = None,
+    cache_dir: str | None = None,
+    no_project_index: bool | None = None,
     start: Path | None = None,
 ) -> FixConfig:
     """The configuration for one ``fix`` run; raises :class:`SettingsError` on a bad value."""
@@ -199,6 +214,12 @@ def load(
         options.cdj_default_timeout = default_timeout
     if prefer_delay_on_commit:
         options.cdj_prefer_delay_on_commit = True
+    if project_root is not None:
+        options.cdj_project_root = project_root
+    if cache_dir is not None:
+        options.cdj_cache_dir = cache_dir
+    if no_project_index:
+        options.cdj_no_project_index = True
     from flake8 import utils
 
     per_file = utils.parse_files_to_codes_mapping(getattr(options, "per_file_ignores", "") or "")

@@ -35,9 +35,14 @@ def physical_lines(source: str) -> list[str]:
     return io.StringIO(source, newline="").readlines()
 
 
-def fixable_findings(tree: ast.Module, source: str, filename: str, settings: Settings) -> list[Finding]:
-    """Findings of ``tree`` for the codes ``settings`` enables that no ``# noqa`` silences."""
-    findings = check_tree(tree, filename, settings)
+def fixable_findings(
+    tree: ast.Module, source: str, filename: str, settings: Settings, buffer: bool = False
+) -> list[Finding]:
+    """Findings of ``tree`` for the codes ``settings`` enables that no ``# noqa`` silences.
+
+    ``buffer``: the text came from standard input, so the project index takes this file's facts from it.
+    """
+    findings = check_tree(tree, filename, settings, buffer=buffer)
     if not findings:
         return []
     lines = physical_lines(source)
@@ -56,7 +61,7 @@ class Scan:
     skipped: str | None = None
 
 
-def scan(source: str, filename: str, settings: Settings) -> Scan:
+def scan(source: str, filename: str, settings: Settings, buffer: bool = False) -> Scan:
     """Parse ``source`` and find what ``settings`` (already narrowed to fixable codes) would fix."""
     if not settings.enabled:
         return Scan(None, ())
@@ -64,7 +69,7 @@ def scan(source: str, filename: str, settings: Settings) -> Scan:
         tree = ast.parse(source, filename)
     except PARSE_ERRORS as error:
         return Scan(None, (), f"it does not parse: {error}")
-    return Scan(tree, tuple(fixable_findings(tree, source, filename, settings)))
+    return Scan(tree, tuple(fixable_findings(tree, source, filename, settings, buffer)))
 
 
 def remaining(source: str, filename: str, settings: Settings, codes: frozenset[str]) -> list[Finding]:

@@ -18,6 +18,8 @@ class CeleryDjangoChecker:
     version = __version__
 
     settings: ClassVar[Settings] = Settings()
+    # flake8 reads the file from standard input: its text may differ from the file on disk.
+    reads_stdin: ClassVar[bool] = False
 
     def __init__(self, tree: ast.AST, filename: str = "<unknown>") -> None:
         self.tree = tree
@@ -31,10 +33,11 @@ class CeleryDjangoChecker:
     def parse_options(cls, options: argparse.Namespace) -> None:
         try:
             cls.settings = from_flake8(options)
+            cls.reads_stdin = "-" in (getattr(options, "filenames", None) or ())
         except SettingsError as error:
             print(f"flake8-celery-django: {error}", file=sys.stderr)
             raise SystemExit(2) from None
 
     def run(self) -> Iterator[tuple[int, int, str, type[Any]]]:
-        for finding in check_tree(self.tree, self.filename, self.settings):
+        for finding in check_tree(self.tree, self.filename, self.settings, buffer=self.reads_stdin):
             yield finding.line, finding.col, finding.message, type(self)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,10 @@ class Settings:
     default_timeout: float = DEFAULT_TIMEOUT
     prefer_delay_on_commit: bool = False
     on_commit_tasks: frozenset[str] = frozenset()
+    # The project index: on unless turned off; its root and cache folder when not the defaults.
+    project_index: bool = True
+    project_root: str | None = None
+    cache_dir: str | None = None
 
 
 def parse_bool(name: str, value: object) -> bool:
@@ -42,6 +47,18 @@ def parse_bool(name: str, value: object) -> bool:
 
 def _optional_bool(name: str, value: object) -> bool | None:
     return None if value is None else parse_bool(name, value)
+
+
+def parse_folder(name: str, value: object, must_exist: bool) -> str | None:
+    """A folder path (None when empty); an existing non-folder, or a missing root, is an error."""
+    text = str(value).strip() if value is not None else ""
+    if not text:
+        return None
+    if must_exist and not os.path.isdir(text):
+        raise SettingsError(f"{name} takes an existing folder, not {text!r}")
+    if os.path.exists(text) and not os.path.isdir(text):
+        raise SettingsError(f"{name} takes a folder, and {text!r} is a file")
+    return os.path.abspath(text)
 
 
 def parse_timeout(name: str, value: object) -> float:
@@ -114,6 +131,9 @@ def from_flake8(options: argparse.Namespace) -> Settings:
             "--cdj-prefer-delay-on-commit", getattr(options, "cdj_prefer_delay_on_commit", False)
         ),
         on_commit_tasks=split_names(getattr(options, "cdj_on_commit_tasks", "") or ""),
+        project_index=not parse_bool("--cdj-no-project-index", getattr(options, "cdj_no_project_index", False)),
+        project_root=parse_folder("--cdj-project-root", getattr(options, "cdj_project_root", None), must_exist=True),
+        cache_dir=parse_folder("--cdj-cache-dir", getattr(options, "cdj_cache_dir", None), must_exist=False),
     )
 
 
@@ -171,6 +191,32 @@ def register_flake8_options(manager: Any) -> None:
         help="Comma-separated tasks whose class already sends them from transaction.on_commit "
         "(a TransactionAwareTask-style base): `mail_send_task` or `app.tasks.mail_send_task`; "
         "CDJ501-CDJ503 do not report them. (flake8-celery-django)",
+    )
+    manager.add_option(
+        "--cdj-project-root",
+        default="",
+        parse_from_config=True,
+        normalize_paths=True,
+        metavar="PATH",
+        help="The project's root folder for the project index (default: the nearest folder above "
+        "the checked file holding pyproject.toml, setup.cfg, setup.py, tox.ini, .flake8, manage.py "
+        "or .git). (flake8-celery-django)",
+    )
+    manager.add_option(
+        "--cdj-cache-dir",
+        default="",
+        parse_from_config=True,
+        normalize_paths=True,
+        metavar="PATH",
+        help="Where the project index keeps its cache (default: .cdj_cache in the project root). "
+        "(flake8-celery-django)",
+    )
+    manager.add_option(
+        "--cdj-no-project-index",
+        action=ConfigFlag,
+        default="false",
+        parse_from_config=True,
+        help="Do not read the rest of the project: every file is judged on its own. (flake8-celery-django)",
     )
     off_by_default = [code for code, rule in registered_rules().items() if not rule.default_enabled]
     if off_by_default:

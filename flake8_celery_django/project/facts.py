@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+SessionKind = Literal["factory", "class", "holder", "adapter"]
 FieldKind = Literal["foreign_key", "one_to_one", "many_to_many", "generic", "plain"]
 RelationKind = Literal["to_one", "many"]
 
@@ -27,6 +28,8 @@ class FieldFact:
     reverse: bool = False
     # The field's declared class name (``CharField``, ``JSONField``, ``ArrayField``...).
     field_class: str = ""
+    # ``related_name`` as declared (``None`` for Django's default, ``"+"`` for no reverse relation).
+    related_name: str | None = None
 
     @property
     def is_relation(self) -> bool:
@@ -87,6 +90,8 @@ class TaskFact:
     model_parameters: tuple[tuple[str, str], ...] = ()
     base: str | None = None
     bind: bool = False
+    # The project decorator it is declared through (``shop.celery.task``), when not Celery's own.
+    decorator: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +102,13 @@ class SessionFact:
     # True when every request through it gets a timeout (a ``request()`` override, an adapter
     # that sets one, a ``functools.partial`` of ``request`` with ``timeout=``).
     sets_default_timeout: bool = False
+    # A function returning a session, a ``Session`` subclass, a class attribute holding one
+    # (``shop.client.Client.session``), or (while the index is built) an ``HTTPAdapter`` subclass.
+    kind: SessionKind = "factory"
+    # What it is built from: the class or function called to make the session, or the base class.
+    makes: str | None = None
+    # Adapter classes mounted on it (``session.mount("https://", TimeoutAdapter())``).
+    adapters: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,3 +163,7 @@ class ModuleFacts:
     # Callee qualified name -> its call sites in this module.
     calls: tuple[tuple[str, CallSiteFact], ...] = ()
     settings: SettingsFact = field(default_factory=SettingsFact)
+    # While the index is built: functions under a project decorator, and functions that may be
+    # decorators through other project functions they apply (name -> those functions).
+    task_candidates: tuple[TaskFact, ...] = ()
+    decorator_candidates: tuple[tuple[str, tuple[str, ...]], ...] = ()

@@ -9,7 +9,7 @@ project model (or task base, or task) has it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from flake8_celery_django.project.facts import (
     CallSiteFact,
@@ -64,8 +64,18 @@ class _ByName:
 class ProjectKnowledge:
     """Every module's facts, merged, with the lookups rules need."""
 
-    def __init__(self, modules: Iterable[ModuleFacts] = (), enabled: bool = True) -> None:
+    def __init__(
+        self,
+        modules: Iterable[ModuleFacts] = (),
+        enabled: bool = True,
+        *,
+        module_names: Iterable[str] = (),
+        load_calls: Callable[[], Iterable[tuple[str, CallSiteFact]]] | None = None,
+    ) -> None:
+        """``module_names`` adds modules that have no facts; ``load_calls`` gives the call sites
+        on the first :meth:`call_sites` (the cache keeps them apart: most runs never ask)."""
         self.enabled = enabled
+        self._load_calls = load_calls
         self._models = _ByName()
         self._task_bases = _ByName()
         self._tasks = _ByName()
@@ -77,7 +87,7 @@ class ProjectKnowledge:
         self.modules: frozenset[str] = frozenset()
         decorators: set[str] = set()
         receivers: list[ReceiverFact] = []
-        names: set[str] = set()
+        names: set[str] = set(module_names)
         settings = SettingsFact()
         for facts in modules:
             names.add(facts.module)
@@ -179,6 +189,10 @@ class ProjectKnowledge:
             and (receiver.sender is None or self._same_model(receiver.sender, target_name))
         )
 
+    def signals_received_by(self, function: str) -> tuple[str, ...]:
+        """The model signals ``function`` (a qualified name) is connected to anywhere in the project."""
+        return tuple(receiver.signal for receiver in self.receivers if receiver.qualified_name == function)
+
     def _same_model(self, left: str, right: str) -> bool:
         found = self.model(left)
         return (found.qualified_name if found is not None else left) == right
@@ -212,6 +226,10 @@ class ProjectKnowledge:
 
     # -- calls ----------------------------------------------------------------------------------
     def call_sites(self, callee: str) -> tuple[CallSiteFact, ...]:
+        if self._load_calls is not None:
+            load, self._load_calls = self._load_calls, None
+            for name, site in load():
+                self._calls.setdefault(name, []).append(site)
         return tuple(self._calls.get(callee, ()))
 
 

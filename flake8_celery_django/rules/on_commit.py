@@ -238,6 +238,16 @@ def _receiver_signal(function: ast.FunctionDef | ast.AsyncFunctionDef, ctx: File
     return None
 
 
+def _connected_elsewhere(
+    scope: Scope, function: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileContext
+) -> str | None:
+    """The model signal a module-level function is connected to in another module (project index)."""
+    if scope.parent is not ctx.module_scope or ctx.module is None or not ctx.project.enabled:
+        return None
+    signals = ctx.project.signals_received_by(f"{ctx.module}.{function.name}")
+    return next((signal for signal in signals if f"django.db.models.signals.{signal}" in MODEL_SIGNALS), None)
+
+
 def _model_signal(node: ast.expr | None, ctx: FileContext) -> str | None:
     if node is None:
         return None
@@ -318,7 +328,7 @@ def _facts(scope: Scope, ctx: FileContext) -> _FunctionFacts:
         function = _function_node(scope)
         if function is not None:
             facts.atomic_decorated = any(names_decorator(d, ATOMIC, ctx) for d in function.decorator_list)
-            facts.signal = _receiver_signal(function, ctx)
+            facts.signal = _receiver_signal(function, ctx) or _connected_elsewhere(scope, function, ctx)
             facts.admin_method = _is_admin_atomic_method(scope, function)
             facts.view = _view_kind(scope, function, ctx)
             facts.key = _function_key(scope, function)

@@ -1,0 +1,207 @@
+"""The index's cache: facts (never trees) as JSON under ``<root>/.cdj_cache/``.
+
+Two files per project root: ``files-<key>.json`` holds each file's facts keyed by path, size and
+modification time, and ``project-<key>.json`` the merged facts with a fingerprint of every key, so
+that an unchanged project is read back after only ``stat`` calls.  Files are written to a temporary
+file in the same folder and moved into place; builders take a lock so that flake8's parallel workers
+build once.  Any problem (a read-only tree, a corrupt or crafted file) leaves the index in memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+from flake8_celery_django import __version__
+from flake8_celery_django.project.facts import CallSiteFact, ModuleFacts
+from flake8_celery_django.project.serialize import calls_from_json, calls_to_json, facts_from_json, facts_to_json
+
+FORMAT = f"flake8-celery-django {__version__} index 1"
+FOLDER = ".cdj_cache"
+CACHEDIR_TAG = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This file is a cache directory tag created by flake8-celery-django.\n"
+    "# For information about cache directory tags see https://bford.info/cachedir/\n"
+)
+# A cache file larger than this is not one the index wrote for any real project.
+MAX_BYTES = 512 * 1024 * 1024
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover  (Windows: the last writer wins, with valid content)
+    fcntl = None  # type: ignore[assignment]
+
+
+@dataclass(frozen=True, slots=True)
+class FileEntry:
+    """One file's facts and what they were read from."""
+
+    size: int
+    mtime_ns: int
+    module: str
+    is_package: bool
+    facts: ModuleFacts
+
+
+def _count(value: object) -> int:
+    if type(value) is not int or not 0 <= value < 1 << 63:
+        raise ValueError("not a size or a time")
+    return value
+
+
+class FactsCache:
+    """The cache files of one project root in one folder."""
+
+    def __init__(self, folder: str, root: str) -> None:
+        self.folder = folder
+        key = hashlib.sha256(os.path.abspath(root).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+        self.files_path = os.path.join(folder, f"files-{key}.json")
+        self.project_path = os.path.join(folder, f"project-{key}.json")
+        self.calls_path = os.path.join(folder, f"calls-{key}.json")
+        self.writable = True
+
+    # -- reading --------------------------------------------------------------------------------
+    def _read(self, path: str) -> dict[str, Any] | None:
+        try:
+            if os.path.getsize(path) > MAX_BYTES:
+                return None
+            with open(path, "rb") as stream:
+                data = json.loads(stream.read())
+        except (OSError, ValueError, RecursionError, MemoryError):
+            return None
+        if type(data) is not dict or data.get("format") != FORMAT:
+            return None
+        return data
+
+    def load_project(self, fingerprint: str) -> tuple[list[str], list[ModuleFacts]] | None:
+        """Every module name and the merged facts (without call sites), when built from exactly these files."""
+        data = self._read(self.project_path)
+        if data is None or data.get("fingerprint") != fingerprint:
+            return None
+        try:
+            names = data["modules"]
+            if type(names) is not list or not all(type(name) is str for name in names):
+                return None
+            return names, [facts_from_json(item) for item in _as_list(data["facts"])]
+        except (ValueError, TypeError, KeyError, RecursionError):
+            return None
+
+    def load_calls(self, fingerprint: str) -> list[tuple[str, CallSiteFact]] | None:
+        """Every call site of the merged facts, when built from exactly these files."""
+        data = self._read(self.calls_path)
+        if data is None or data.get("fingerprint") != fingerprint:
+            return None
+        try:
+            return calls_from_json(data["calls"])
+        except (ValueError, TypeError, KeyError, RecursionError):
+            return None
+
+    def load_files(self, packages: list[str]) -> dict[str, FileEntry]:
+        """Each file's facts by path, when they were read with the same set of project packages."""
+        data = self._read(self.files_path)
+        if data is None or data.get("packages") != packages:
+            return {}
+        files = data.get("files")
+        if type(files) is not dict:
+            return {}
+        entries: dict[str, FileEntry] = {}
+        for path, value in files.items():
+            try:
+                if type(value) is not list or len(value) != 5:
+                    continue
+                size, mtime_ns, module, is_package, facts = value
+                if type(module) is not str or type(is_package) is not bool:
+                    continue
+                entries[path] = FileEntry(_count(size), _count(mtime_ns), module, is_package, facts_from_json(facts))
+            except (ValueError, TypeError, RecursionError):
+                continue
+        return entries
+
+    # -- writing --------------------------------------------------------------------------------
+    def _prepare(self) -> bool:
+        """Create the folder with its ``.gitignore`` and ``CACHEDIR.TAG``; False when it cannot be written."""
+        if not self.writable:
+            return False
+        try:
+            os.makedirs(self.folder, exist_ok=True)
+            for name, text in ((".gitignore", "*\n"), ("CACHEDIR.TAG", CACHEDIR_TAG)):
+                path = os.path.join(self.folder, name)
+                if not os.path.exists(path):
+                    self._write(path, text)
+        except OSError:
+            self.writable = False
+        return self.writable
+
+    def _write(self, path: str, text: str) -> None:
+        handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".json")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                stream.write(text)
+            os.chmod(temporary, 0o644)
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+
+    def save(
+        self, fingerprint: str, packages: list[str], entries: dict[str, FileEntry], merged: list[ModuleFacts]
+    ) -> None:
+        if not self._prepare():
+            return
+        files = {
+            path: [entry.size, entry.mtime_ns, entry.module, entry.is_package, facts_to_json(entry.facts)]
+            for path, entry in entries.items()
+        }
+        without_calls = [replace(module, calls=()) for module in merged]
+        project = {
+            "format": FORMAT,
+            "fingerprint": fingerprint,
+            "modules": [module.module for module in merged],
+            "facts": [facts_to_json(module) for module in without_calls if module != ModuleFacts(module.module)],
+        }
+        calls = {
+            "format": FORMAT,
+            "fingerprint": fingerprint,
+            "calls": calls_to_json(call for module in merged for call in module.calls),
+        }
+        try:
+            self._write(self.files_path, _dump({"format": FORMAT, "packages": packages, "files": files}))
+            self._write(self.calls_path, _dump(calls))
+            self._write(self.project_path, _dump(project))
+        except (OSError, ValueError):
+            self.writable = False
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Held while the index is built, so that parallel workers wait for one build instead of each building."""
+        if fcntl is None or not self._prepare():
+            yield
+            return
+        try:
+            stream = open(os.path.join(self.folder, "lock"), "a")
+        except OSError:
+            yield
+            return
+        with stream:
+            try:
+                fcntl.flock(stream.fileno(), fcntl.LOCK_EX)
+            except OSError:
+                pass
+            yield
+
+
+def _as_list(value: object) -> list[object]:
+    if type(value) is not list:
+        raise ValueError("not a list")
+    return value
+
+
+def _dump(data: object) -> str:
+    return json.dumps(data, separators=(",", ":"))

@@ -1,0 +1,562 @@
+"""One module's facts from its syntax tree, in one walk, without importing anything.
+
+What cannot be decided from one module (is this base class a model? is this decorator a task
+decorator?) is recorded as a candidate with its resolved names; :mod:`.merge` decides once every
+module has been read.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field, replace
+
+from flake8_celery_django.knowledge.imports import dotted_name
+from flake8_celery_django.project.classes import ClassReader
+from flake8_celery_django.project.facts import (
+    CallSiteFact,
+    ModelFact,
+    ModuleFacts,
+    ReceiverFact,
+    SessionFact,
+    SettingsFact,
+    TaskBaseFact,
+    TaskFact,
+)
+from flake8_celery_django.project.names import ATOMIC, CELERY_APP, ON_COMMIT, PARTIAL, SESSION_ROOTS, Names
+from flake8_celery_django.project.settings_module import is_settings_module, read_settings
+
+SIGNALS = frozenset(
+    {"pre_save", "post_save", "pre_delete", "post_delete", "m2m_changed", "pre_init", "post_init"}
+)
+# Generic containers whose item type is the model a parameter holds.
+_CONTAINERS = frozenset(
+    {
+        "list", "List", "Sequence", "MutableSequence", "Iterable", "Iterator", "Collection", "Optional",
+        "set", "Set", "frozenset", "FrozenSet", "tuple", "Tuple", "Union", "AbstractSet",
+    }
+)
+_LITERAL_CONTAINERS = (ast.List, ast.Tuple, ast.Set)
+
+
+@dataclass(slots=True)
+class _SessionDraft:
+    """A session being built in a function or held by a class: what makes it, what is mounted on it."""
+
+    makes: str
+    timeout: bool = False
+    adapters: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Function:
+    qualified: str
+    atomic_depth: int = 0
+    lock_depth: int = 0
+    drafts: dict[str, _SessionDraft] = field(default_factory=dict)
+    returned: _SessionDraft | None = None
+    # For a module-level function: it applies Celery's task decorator to a function, or these
+    # project functions (which may be task decorators).
+    applies_celery: bool = False
+    applies_project: set[str] = field(default_factory=set)
+    defines_functions: bool = False
+    parameters: frozenset[str] = frozenset()
+
+
+@dataclass(slots=True)
+class _Class:
+    qualified: str
+    holders: dict[str, _SessionDraft] = field(default_factory=dict)
+
+
+_EXIT_FUNCTION = object()
+_EXIT_CLASS = object()
+_EXIT_WITH = object()
+
+
+class _Extractor:
+    def __init__(self, tree: ast.Module, module: str, is_package: bool, packages: frozenset[str]) -> None:
+        self.tree = tree
+        self.module = module
+        self.names = Names(module, is_package, packages)
+        self.models: list[ModelFact] = []
+        self.task_bases: list[TaskBaseFact] = []
+        self.sessions: list[SessionFact] = []
+        self.tasks: list[TaskFact] = []
+        self.task_candidates: list[TaskFact] = []
+        self.task_decorators: list[str] = []
+        self.decorator_candidates: list[tuple[str, tuple[str, ...]]] = []
+        self.receivers: list[ReceiverFact] = []
+        self.calls: list[tuple[str, CallSiteFact]] = []
+        self.settings = SettingsFact()
+        self.functions: list[_Function] = []
+        self.classes: list[_Class] = []
+        self.skipped_calls: set[int] = set()
+
+    # -- the walk -------------------------------------------------------------------------------
+    def run(self) -> ModuleFacts:
+        self._read_top_level(self.tree.body)
+        if is_settings_module(self.module):
+            self.settings = read_settings(self.tree.body)
+        stack: list[object] = list(reversed(self.tree.body))
+        while stack:
+            item = stack.pop()
+            if item is _EXIT_FUNCTION:
+                self._leave_function()
+            elif item is _EXIT_CLASS:
+                self._leave_class()
+            elif isinstance(item, tuple):
+                self._leave_with(item[1])
+            elif isinstance(item, ast.AST):
+                self._visit(item, stack)
+        return ModuleFacts(
+            module=self.module,
+            models=tuple(self.models),
+            task_bases=tuple(self.task_bases),
+            tasks=tuple(self.tasks),
+            task_decorators=tuple(self.task_decorators),
+            sessions=tuple(self.sessions),
+            receivers=tuple(self.receivers),
+            calls=tuple(self.calls),
+            settings=self.settings,
+            task_candidates=tuple(self.task_candidates),
+            decorator_candidates=tuple(self.decorator_candidates),
+        )
+
+    def _read_top_level(self, body: list[ast.stmt]) -> None:
+        """Imports and definitions at module level (also under ``if``/``try``), before the walk resolves names."""
+        pending = list(body)
+        while pending:
+            statement = pending.pop()
+            if isinstance(statement, (ast.Import, ast.ImportFrom)):
+                self.names.add_import(statement)
+            elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                self.names.defined.add(statement.name)
+            elif isinstance(statement, (ast.Assign, ast.AnnAssign)):
+                targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+                for target in targets:
+                    if isinstance(target, ast.Name):
+                        self.names.defined.add(target.id)
+                        if isinstance(statement.value, ast.Call) and self._is_celery_constructor(statement.value):
+                            self.names.celery_apps.add(target.id)
+            elif isinstance(statement, (ast.If, ast.Try, ast.With)):
+                pending.extend(statement.body)
+                pending.extend(getattr(statement, "orelse", ()))
+                for handler in getattr(statement, "handlers", ()):
+                    pending.extend(handler.body)
+                pending.extend(getattr(statement, "finalbody", ()))
+
+    def _is_celery_constructor(self, call: ast.Call) -> bool:
+        qualified = self.names.qualify(call.func)
+        return qualified in CELERY_APP or (qualified is None and dotted_name(call.func) == "Celery")
+
+    def _visit(self, node: ast.AST, stack: list[object]) -> None:
+        kind = type(node)
+        if kind is ast.Call:
+            assert isinstance(node, ast.Call)
+            self._call(node)
+        elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+            assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            self._enter_function(node)
+            stack.append(_EXIT_FUNCTION)
+            stack.extend(reversed(node.body))
+            return
+        elif kind is ast.ClassDef:
+            assert isinstance(node, ast.ClassDef)
+            self._enter_class(node)
+            stack.append(_EXIT_CLASS)
+            stack.extend(reversed(node.body))
+            return
+        elif kind is ast.With or kind is ast.AsyncWith:
+            assert isinstance(node, (ast.With, ast.AsyncWith))
+            atomic = sum(1 for item in node.items if self._is_atomic(item.context_expr))
+            if self.functions:
+                self.functions[-1].atomic_depth += atomic
+            stack.append((_EXIT_WITH, atomic))
+            stack.extend(reversed(node.body))
+            stack.extend(item.context_expr for item in reversed(node.items))
+            return
+        elif kind is ast.Import or kind is ast.ImportFrom:
+            assert isinstance(node, (ast.Import, ast.ImportFrom))
+            self.names.add_import(node)
+            return
+        elif kind is ast.Assign:
+            assert isinstance(node, ast.Assign)
+            self._assign(node)
+        elif kind is ast.Return:
+            assert isinstance(node, ast.Return)
+            self._return(node)
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if type(value) is list:
+                stack.extend(reversed(value))
+            elif isinstance(value, ast.AST):
+                stack.append(value)
+
+    def _caller(self) -> str:
+        return self.functions[-1].qualified if self.functions else self.module
+
+    def _path(self, name: str) -> str:
+        owner = self.functions[-1].qualified if self.functions else (
+            self.classes[-1].qualified if self.classes else self.module
+        )
+        if self.classes and (not self.functions or self.classes[-1].qualified.startswith(self.functions[-1].qualified)):
+            owner = self.classes[-1].qualified
+        return f"{owner}.{name}" if owner else name
+
+    # -- functions ------------------------------------------------------------------------------
+    def _is_atomic(self, node: ast.expr) -> bool:
+        target = node.func if isinstance(node, ast.Call) else node
+        return self.names.qualify(target) in ATOMIC
+
+    def _enter_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        qualified = self._path(node.name)
+        at_module_level = not self.functions and not self.classes
+        arguments = node.args
+        state = _Function(
+            qualified, parameters=frozenset(a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs])
+        )
+        for decorator in node.decorator_list:
+            target = decorator.func if isinstance(decorator, ast.Call) else decorator
+            if self._is_atomic(decorator):
+                state.atomic_depth = 1
+            elif dotted_name(target) in ("receiver", "dispatch.receiver") or self.names.qualify(target) == (
+                "django.dispatch.receiver"
+            ):
+                if isinstance(decorator, ast.Call):
+                    self._receiver(qualified, decorator)
+            elif at_module_level:
+                self._task_declaration(node, qualified, decorator, target)
+            elif self.functions:
+                self._applies_decorator(target, decorator)
+        if self.functions:
+            self.functions[0].defines_functions = True
+        self.functions.append(state)
+
+    def _task_declaration(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef, qualified: str, decorator: ast.expr, target: ast.expr
+    ) -> None:
+        options = decorator.keywords if isinstance(decorator, ast.Call) else []
+        bind = any(k.arg == "bind" and isinstance(k.value, ast.Constant) and k.value.value is True for k in options)
+        base_node = next((k.value for k in options if k.arg == "base"), None)
+        base = (self.names.qualify(base_node) or dotted_name(base_node)) if base_node is not None else None
+        if self.names.is_task_decorator(target):
+            self.tasks.append(_task(node, qualified, bind, base, None, self.names))
+            return
+        name = self.names.qualify(target)
+        if name is not None and self.names.is_project(name):
+            self.task_candidates.append(_task(node, qualified, bind, base, name, self.names))
+
+    def _applies_decorator(self, target: ast.expr, decorator: ast.expr) -> None:
+        """A nested function decorated inside a module-level function: the outer one may be a decorator."""
+        top = self.functions[0]
+        if self.names.is_task_decorator(target):
+            top.applies_celery = True
+            return
+        name = self.names.qualify(target)
+        if name is not None and self.names.is_project(name) and name != top.qualified:
+            top.applies_project.add(name)
+
+    def _leave_function(self) -> None:
+        state = self.functions.pop()
+        if state.returned is not None:
+            draft = state.returned
+            self.sessions.append(
+                SessionFact(state.qualified, draft.timeout, "factory", draft.makes, tuple(draft.adapters))
+            )
+        if not self.functions and not self.classes:
+            if state.applies_celery:
+                self.task_decorators.append(state.qualified)
+            elif state.applies_project:
+                self.decorator_candidates.append((state.qualified, tuple(sorted(state.applies_project))))
+
+    def _leave_with(self, atomic: int) -> None:
+        if self.functions and atomic:
+            state = self.functions[-1]
+            state.atomic_depth -= atomic
+            if state.lock_depth > state.atomic_depth:
+                state.lock_depth = 0
+
+    # -- classes --------------------------------------------------------------------------------
+    def _enter_class(self, node: ast.ClassDef) -> None:
+        qualified = self._path(node.name)
+        if not self.functions:
+            model, task_base, session = ClassReader(node, qualified, self.names).facts()
+            if model is not None:
+                self.models.append(model)
+            if task_base is not None:
+                self.task_bases.append(task_base)
+            if session is not None:
+                self.sessions.append(session)
+        self.classes.append(_Class(qualified))
+
+    def _leave_class(self) -> None:
+        state = self.classes.pop()
+        for attribute, draft in state.holders.items():
+            self.sessions.append(
+                SessionFact(f"{state.qualified}.{attribute}", draft.timeout, "holder", draft.makes, tuple(draft.adapters))
+            )
+
+    # -- sessions -------------------------------------------------------------------------------
+    def _session_maker(self, value: ast.expr) -> str | None:
+        """What a call builds when it may build a session: ``requests.Session()``, a project factory or class."""
+        if not isinstance(value, ast.Call):
+            return None
+        qualified = self.names.qualify(value.func)
+        if qualified is None:
+            return None
+        if qualified in SESSION_ROOTS:
+            return qualified
+        if self.names.is_project(qualified) and "session" in qualified.rpartition(".")[2].lower():
+            return qualified
+        return None
+
+    def _draft_for(self, node: ast.expr) -> _SessionDraft | None:
+        if not self.functions:
+            return None
+        key = dotted_name(node)
+        if key is None:
+            return None
+        found = self.functions[-1].drafts.get(key)
+        if found is None and key.startswith("self.") and self.classes:
+            found = self.classes[-1].holders.get(key[5:])
+        return found
+
+    def _assign(self, node: ast.Assign) -> None:
+        if len(node.targets) != 1:
+            return
+        target = node.targets[0]
+        value = node.value
+        if isinstance(target, ast.Attribute):
+            if target.attr == "task_serializer" and isinstance(value, ast.Constant) and isinstance(value.value, str):
+                if isinstance(target.value, ast.Attribute) and target.value.attr == "conf":
+                    self.settings = replace(self.settings, task_serializer=value.value)
+                    return
+            if target.attr == "request" and isinstance(value, ast.Call) and self._is_partial(value):
+                draft = self._draft_for(target.value)
+                if draft is not None and any(keyword.arg == "timeout" for keyword in value.keywords):
+                    draft.timeout = True
+                return
+        if not self.functions:
+            return
+        maker = self._session_maker(value)
+        if maker is None:
+            return
+        draft = _SessionDraft(maker)
+        if isinstance(target, ast.Name):
+            self.functions[-1].drafts[target.id] = draft
+        elif (
+            isinstance(target, ast.Attribute)
+            and isinstance(target.value, ast.Name)
+            and target.value.id == "self"
+            and self.classes
+        ):
+            self.classes[-1].holders[target.attr] = draft
+            self.functions[-1].drafts[f"self.{target.attr}"] = draft
+
+    def _is_partial(self, call: ast.Call) -> bool:
+        return self.names.qualify(call.func) in PARTIAL or dotted_name(call.func) in ("partial", "functools.partial")
+
+    def _return(self, node: ast.Return) -> None:
+        if not self.functions or node.value is None:
+            return
+        state = self.functions[-1]
+        if isinstance(node.value, ast.Name):
+            state.returned = state.drafts.get(node.value.id) or state.returned
+            return
+        maker = self._session_maker(node.value)
+        if maker is not None:
+            state.returned = _SessionDraft(maker)
+
+    # -- calls ----------------------------------------------------------------------------------
+    def _call(self, node: ast.Call) -> None:
+        func = node.func
+        if isinstance(func, ast.Attribute):
+            attribute = func.attr
+            if attribute == "select_for_update":
+                if self.functions and self.functions[-1].atomic_depth and not self.functions[-1].lock_depth:
+                    self.functions[-1].lock_depth = self.functions[-1].atomic_depth
+                return
+            if attribute == "connect" and node.args:
+                self._connect(func.value, node)
+            elif attribute == "mount" and len(node.args) == 2 and isinstance(node.args[1], ast.Call):
+                draft = self._draft_for(func.value)
+                adapter = self.names.qualify(node.args[1].func)
+                if draft is not None and adapter is not None:
+                    draft.adapters.append(adapter)
+            elif attribute == "update" and isinstance(func.value, ast.Attribute) and func.value.attr == "conf":
+                for keyword in node.keywords:
+                    if keyword.arg == "task_serializer" and isinstance(keyword.value, ast.Constant):
+                        if isinstance(keyword.value.value, str):
+                            self.settings = replace(self.settings, task_serializer=keyword.value.value)
+        if self._is_celery_constructor(node):
+            for keyword in node.keywords:
+                if keyword.arg == "task_cls":
+                    self.settings = replace(self.settings, task_cls=self._class_reference(keyword.value))
+            return
+        if self.functions and node.args:
+            self._decorator_application(node)
+        if id(node) in self.skipped_calls:
+            return
+        qualified = self.names.qualify(func)
+        if qualified in ON_COMMIT and node.args:
+            self._on_commit(node.args[0])
+            return
+        callee = self._callee(func)
+        if callee is not None:
+            self.calls.append((callee, self._site(node, on_commit=False)))
+
+    def _callee(self, func: ast.expr) -> str | None:
+        """The project function a call names: ``f(...)`` or ``module.f(...)``, never a method chain."""
+        if isinstance(func, ast.Attribute):
+            # ``module.function(...)``; ``Class.method(...)`` and method chains are not tracked.
+            if not isinstance(func.value, ast.Name) or not func.value.id[:1].islower():
+                return None
+            name = func.attr
+        elif isinstance(func, ast.Name):
+            name = func.id
+        else:
+            return None
+        if not (name[:1].islower() or name[:1] == "_"):
+            return None  # a class: building an instance is not a call of project code worth tracking
+        qualified = self.names.qualify(func)
+        if qualified is None or not self.names.is_project(qualified):
+            return None
+        return qualified
+
+    def _site(self, call: ast.Call, on_commit: bool) -> CallSiteFact:
+        literal = [str(index) for index, argument in enumerate(call.args) if isinstance(argument, _LITERAL_CONTAINERS)]
+        literal += [k.arg for k in call.keywords if k.arg is not None and isinstance(k.value, _LITERAL_CONTAINERS)]
+        locked = bool(self.functions) and self.functions[-1].lock_depth > 0
+        return CallSiteFact(self._caller(), on_commit, locked, frozenset(literal))
+
+    def _on_commit(self, callback: ast.expr) -> None:
+        inner: ast.Call | None = None
+        if isinstance(callback, ast.Lambda) and isinstance(callback.body, ast.Call):
+            inner = callback.body
+            func = inner.func
+        elif isinstance(callback, ast.Call) and self._is_partial(callback) and callback.args:
+            func = callback.args[0]
+            inner = ast.Call(func, callback.args[1:], callback.keywords)
+            self.skipped_calls.add(id(callback))
+        else:
+            func = callback
+        if inner is not None:
+            self.skipped_calls.add(id(inner))
+        callee = self._callee(func)
+        if callee is not None:
+            self.calls.append((callee, self._site(inner or ast.Call(func, [], []), on_commit=True)))
+
+    def _decorator_application(self, node: ast.Call) -> None:
+        """``shared_task(**kw)(func)``, ``app.task(func)`` or a project function applied the same way."""
+        func = node.func
+        applied = func.func if isinstance(func, ast.Call) else func
+        top = self.functions[0]
+        if self.names.is_task_decorator(applied):
+            top.applies_celery = True
+            return
+        argument = node.args[0]
+        if isinstance(argument, ast.Name) and (
+            top.defines_functions or isinstance(func, ast.Call) or argument.id in top.parameters
+        ):
+            name = self.names.qualify(applied)
+            if name is not None and self.names.is_project(name) and name != top.qualified:
+                top.applies_project.add(name)
+
+    def _class_reference(self, node: ast.expr) -> str | None:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value.replace(":", ".")
+        return self.names.qualify(node) or dotted_name(node)
+
+    # -- receivers ------------------------------------------------------------------------------
+    def _receiver(self, qualified: str, decorator: ast.Call) -> None:
+        if not decorator.args:
+            return
+        signals = decorator.args[0]
+        items = signals.elts if isinstance(signals, (ast.List, ast.Tuple)) else [signals]
+        sender = self._sender(decorator)
+        for item in items:
+            signal = (dotted_name(item) or "").rpartition(".")[2]
+            if signal:
+                self.receivers.append(ReceiverFact(qualified, signal, sender))
+
+    def _connect(self, signal_node: ast.expr, call: ast.Call) -> None:
+        signal = (dotted_name(signal_node) or "").rpartition(".")[2]
+        if signal not in SIGNALS:
+            return
+        handler = self.names.qualify(call.args[0])
+        if handler is not None:
+            self.receivers.append(ReceiverFact(handler, signal, self._sender(call)))
+
+    def _sender(self, call: ast.Call) -> str | None:
+        for keyword in call.keywords:
+            if keyword.arg == "sender":
+                return self._class_reference(keyword.value)
+        return None
+
+
+def _annotation_model(node: ast.expr | None, names: Names) -> str | None:
+    """The class an annotation names, through containers and optionals (``list[Order]``, ``Order | None``)."""
+    while node is not None:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            node = _parse_annotation(node.value)
+            continue
+        if isinstance(node, (ast.Name, ast.Attribute)):
+            return names.qualify(node) or dotted_name(node)
+        if isinstance(node, ast.Subscript):
+            container = (dotted_name(node.value) or "").rpartition(".")[2]
+            if container not in _CONTAINERS:
+                return None
+            inner = node.slice
+            if isinstance(inner, ast.Tuple):
+                inner = next((item for item in inner.elts if not _is_none(item)), None)  # type: ignore[assignment]
+            node = inner
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            node = node.right if _is_none(node.left) else node.left
+        else:
+            return None
+    return None
+
+
+def _parse_annotation(text: str) -> ast.expr | None:
+    """A string annotation (``"Order | None"``) as an expression, or None when it is not one."""
+    if len(text) > 200:
+        return None
+    try:
+        return ast.parse(text.strip(), mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _is_none(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+def _task(
+    node: ast.FunctionDef | ast.AsyncFunctionDef,
+    qualified: str,
+    bind: bool,
+    base: str | None,
+    decorator: str | None,
+    names: Names,
+) -> TaskFact:
+    arguments = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
+    if bind and arguments:
+        arguments = arguments[1:]
+    model_parameters = []
+    for argument in arguments:
+        model = _annotation_model(argument.annotation, names)
+        if model is not None:
+            model_parameters.append((argument.arg, model))
+    return TaskFact(
+        qualified,
+        parameters=tuple(argument.arg for argument in arguments),
+        model_parameters=tuple(model_parameters),
+        base=base,
+        bind=bind,
+        decorator=decorator,
+    )
+
+
+def extract(tree: ast.Module, module: str, is_package: bool = False, packages: frozenset[str] = frozenset()) -> ModuleFacts:
+    """The facts of one module; ``packages`` are the project's top-level names (what counts as project code)."""
+    return _Extractor(tree, module, is_package, packages).run()

@@ -1,0 +1,177 @@
+"""The project index: every module's facts, built once per process and project root, cached on disk.
+
+:func:`project_for` is what the checks call: it finds the linted file's project, builds (or reads
+back) the index, and answers with the :class:`ProjectKnowledge` and the file's module name.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import os
+import warnings
+from dataclasses import dataclass, field
+
+from flake8_celery_django.project.cache import FOLDER, FORMAT, FactsCache, FileEntry
+from flake8_celery_django.project.extract import extract
+from flake8_celery_django.project.facts import CallSiteFact, ModuleFacts
+from flake8_celery_django.project.knowledge import NO_PROJECT, ProjectKnowledge
+from flake8_celery_django.project.merge import merge
+from flake8_celery_django.project.root import SourceFile, find_root, module_name, project_files
+from flake8_celery_django.settings import Settings
+
+# What ``ast.parse`` raises on text that is not a module it can build.
+_PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError)
+# Names flake8 and the ``fix`` command give a file that has no path of its own.
+_NO_PATH = frozenset({"", "-", "<unknown>", "stdin", "<stdin>"})
+
+
+def parse_file(path: str) -> ast.Module | None:
+    """The tree of one project file, or None when it cannot be read or does not parse."""
+    try:
+        with open(path, "rb") as stream:
+            data = stream.read()
+    except OSError:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return ast.parse(data, path)
+        except _PARSE_ERRORS:
+            return None
+
+
+@dataclass(slots=True)
+class ProjectIndex:
+    """One project's facts: per module as read, and merged into the knowledge rules read."""
+
+    root: str
+    packages: frozenset[str]
+    knowledge: ProjectKnowledge
+    cache: FactsCache | None
+    raw: list[ModuleFacts] | None = None
+    # The last buffer judged through this index, and the knowledge built with its facts.
+    buffer: tuple[ModuleFacts, ProjectKnowledge] | None = field(default=None)
+
+    def raw_facts(self) -> list[ModuleFacts]:
+        """Every module's facts as read (before the merge), from memory or the cache, else read again."""
+        if self.raw is None:
+            files = list(project_files(self.root))
+            entries = self.cache.load_files(sorted(self.packages)) if self.cache is not None else {}
+            self.raw = [_facts(source, entries, self.root, self.packages) for source in files]
+        return self.raw
+
+    def with_buffer(self, facts: ModuleFacts) -> ProjectKnowledge:
+        """The knowledge with one module's facts taken from an editor's buffer instead of the disk."""
+        if self.buffer is not None and self.buffer[0] == facts:
+            return self.buffer[1]
+        modules = [item for item in self.raw_facts() if item.module != facts.module]
+        knowledge = ProjectKnowledge(merge([*modules, facts]))
+        self.buffer = (facts, knowledge)
+        return knowledge
+
+
+_INDEXES: dict[tuple[str, str], ProjectIndex] = {}
+
+
+def _relative(path: str, root: str) -> str:
+    return os.path.relpath(path, root)
+
+
+def _facts(source: SourceFile, entries: dict[str, FileEntry], root: str, packages: frozenset[str]) -> ModuleFacts:
+    entry = entries.get(_relative(source.path, root))
+    if (
+        entry is not None
+        and entry.size == source.size
+        and entry.mtime_ns == source.mtime_ns
+        and entry.module == source.module
+        and entry.is_package == source.is_package
+    ):
+        return entry.facts
+    tree = parse_file(source.path)
+    if tree is None:
+        return ModuleFacts(source.module)
+    return extract(tree, source.module, source.is_package, packages)
+
+
+def fingerprint(root: str, files: list[SourceFile]) -> str:
+    digest = hashlib.sha256(f"{FORMAT}\0{root}".encode("utf-8", "surrogateescape"))
+    for source in files:
+        digest.update(f"\0{source.path}\0{source.size}\0{source.mtime_ns}".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+def build_index(root: str, cache_folder: str | None) -> ProjectIndex:
+    """The index of the project at ``root``: read back from the cache when nothing changed, else built."""
+    files = list(project_files(root))
+    packages = frozenset(source.module.partition(".")[0] for source in files if source.module)
+    key = fingerprint(root, files)
+    cache = FactsCache(cache_folder or os.path.join(root, FOLDER), root)
+    stored = cache.load_project(key)
+    if stored is None:
+        with cache.lock():
+            stored = cache.load_project(key)  # another process may have built it while this one waited
+            if stored is None:
+                return _build(root, files, packages, key, cache)
+    names, facts = stored
+    index = ProjectIndex(root, packages, NO_PROJECT, cache)
+    index.knowledge = ProjectKnowledge(facts, module_names=names, load_calls=lambda: _stored_calls(index, key))
+    return index
+
+
+def _stored_calls(index: ProjectIndex, key: str) -> list[tuple[str, CallSiteFact]]:
+    """The call sites the cache keeps beside the facts; read again from the files if they are gone."""
+    found = index.cache.load_calls(key) if index.cache is not None else None
+    if found is None:
+        found = [call for module in index.raw_facts() for call in module.calls]
+    return found
+
+
+def _build(root: str, files: list[SourceFile], packages: frozenset[str], key: str, cache: FactsCache) -> ProjectIndex:
+    """Read every file whose cache entry is missing or stale, merge, and store the result."""
+    previous = cache.load_files(sorted(packages))
+    entries: dict[str, FileEntry] = {}
+    raw = []
+    for source in files:
+        facts = _facts(source, previous, root, packages)
+        raw.append(facts)
+        entries[_relative(source.path, root)] = FileEntry(
+            source.size, source.mtime_ns, source.module, source.is_package, facts
+        )
+    merged = merge(raw)
+    cache.save(key, sorted(packages), entries, merged)
+    return ProjectIndex(root, packages, ProjectKnowledge(merged), cache, raw)
+
+
+def project_index(root: str, cache_folder: str | None) -> ProjectIndex:
+    """The index of ``root``, built once per process."""
+    key = (root, cache_folder or "")
+    found = _INDEXES.get(key)
+    if found is None:
+        found = _INDEXES[key] = build_index(root, cache_folder)
+    return found
+
+
+def project_for(
+    filename: str, settings: Settings, source_tree: ast.Module | None = None
+) -> tuple[ProjectKnowledge, str | None]:
+    """The project knowledge for checking ``filename``, and its module name.
+
+    ``source_tree`` is the tree being checked when its text may differ from the file on disk (an
+    editor's buffer through standard input): the file's own facts are then taken from it.
+    """
+    if not settings.project_index:
+        return NO_PROJECT, None
+    has_path = filename not in _NO_PATH and os.path.isfile(filename)
+    if not has_path and settings.project_root is None:
+        return NO_PROJECT, None
+    root = os.path.abspath(settings.project_root) if settings.project_root else find_root(filename)
+    if not os.path.isdir(root):
+        return NO_PROJECT, None
+    path = filename if os.path.isabs(filename) or has_path else os.path.join(root, filename)
+    module, is_package = module_name(path)
+    cache_folder = os.path.abspath(settings.cache_dir) if settings.cache_dir else None
+    index = project_index(root, cache_folder)
+    if source_tree is not None and module:
+        return index.with_buffer(extract(source_tree, module, is_package, index.packages)), module
+    return index.knowledge, module or None

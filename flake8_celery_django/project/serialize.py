@@ -1,0 +1,226 @@
+"""Module facts to and from JSON values, checked on the way in.
+
+The cache is data: :func:`facts_from_json` accepts only the exact shapes :func:`facts_to_json`
+writes and raises :class:`ValueError` on anything else, so a corrupt or crafted cache is rebuilt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, cast, get_args
+
+from flake8_celery_django.project.facts import (
+    CallSiteFact,
+    FieldFact,
+    FieldKind,
+    ModelFact,
+    ModuleFacts,
+    ReceiverFact,
+    SessionFact,
+    SessionKind,
+    SettingsFact,
+    TaskBaseFact,
+    TaskFact,
+)
+
+_FIELD_KINDS = frozenset(get_args(FieldKind))
+_SESSION_KINDS = frozenset(get_args(SessionKind))
+# Longest text the cache may hold in one name (anything longer is not a name this index writes).
+_MAX_TEXT = 10_000
+
+
+def _text(value: object) -> str:
+    if type(value) is not str or len(value) > _MAX_TEXT:
+        raise ValueError("not a name")
+    return value
+
+
+def _optional_text(value: object) -> str | None:
+    return None if value is None else _text(value)
+
+
+def _flag(value: object) -> bool:
+    if type(value) is not bool:
+        raise ValueError("not a boolean")
+    return value
+
+
+def _optional_flag(value: object) -> bool | None:
+    return None if value is None else _flag(value)
+
+
+def _list(value: object, length: int | None = None) -> list[Any]:
+    if type(value) is not list or (length is not None and len(value) != length):
+        raise ValueError("not a list of the expected length")
+    return value
+
+
+def _texts(value: object) -> tuple[str, ...]:
+    return tuple(_text(item) for item in _list(value))
+
+
+# -- to JSON ------------------------------------------------------------------------------------
+def _field_to_json(item: FieldFact) -> list[object]:
+    return [item.name, item.kind, item.target, item.unique, item.reverse, item.field_class, item.related_name]
+
+
+def _model_to_json(model: ModelFact) -> list[object]:
+    return [
+        model.qualified_name, list(model.bases), model.abstract, [_field_to_json(f) for f in model.fields],
+        [sorted(together) for together in model.unique_together], sorted(model.managers),
+        model.overrides_save, model.overrides_delete, sorted(model.save_reads),
+    ]
+
+
+def _task_to_json(task: TaskFact) -> list[object]:
+    return [
+        task.qualified_name, list(task.parameters), [list(pair) for pair in task.model_parameters],
+        task.base, task.bind, task.decorator,
+    ]
+
+
+def facts_to_json(facts: ModuleFacts) -> dict[str, object]:
+    """A JSON value for ``facts``; empty kinds are left out."""
+    data: dict[str, object] = {"module": facts.module}
+    if facts.models:
+        data["models"] = [_model_to_json(model) for model in facts.models]
+    if facts.task_bases:
+        data["task_bases"] = [
+            [b.qualified_name, list(b.bases), b.defers_to_on_commit, b.resolves_keys, b.autoretry_for, b.retry_backoff]
+            for b in facts.task_bases
+        ]
+    if facts.tasks:
+        data["tasks"] = [_task_to_json(task) for task in facts.tasks]
+    if facts.task_candidates:
+        data["task_candidates"] = [_task_to_json(task) for task in facts.task_candidates]
+    if facts.task_decorators:
+        data["task_decorators"] = list(facts.task_decorators)
+    if facts.decorator_candidates:
+        data["decorator_candidates"] = [[name, list(callees)] for name, callees in facts.decorator_candidates]
+    if facts.sessions:
+        data["sessions"] = [
+            [s.qualified_name, s.sets_default_timeout, s.kind, s.makes, list(s.adapters)] for s in facts.sessions
+        ]
+    if facts.receivers:
+        data["receivers"] = [[r.qualified_name, r.signal, r.sender] for r in facts.receivers]
+    if facts.calls:
+        data["calls"] = calls_to_json(facts.calls)
+    if facts.settings != SettingsFact():
+        s = facts.settings
+        data["settings"] = [s.atomic_requests, s.task_serializer, s.task_cls, s.user_model]
+    return data
+
+
+# -- from JSON ----------------------------------------------------------------------------------
+def _field_from_json(value: object) -> FieldFact:
+    name, kind, target, unique, reverse, field_class, related_name = _list(value, 7)
+    if kind not in _FIELD_KINDS:
+        raise ValueError("unknown field kind")
+    return FieldFact(
+        _text(name), kind, _optional_text(target), _flag(unique), _flag(reverse), _text(field_class),
+        _optional_text(related_name),
+    )
+
+
+def _model_from_json(value: object) -> ModelFact:
+    name, bases, abstract, fields, together, managers, save, delete, reads = _list(value, 9)
+    return ModelFact(
+        _text(name),
+        _texts(bases),
+        _flag(abstract),
+        tuple(_field_from_json(item) for item in _list(fields)),
+        tuple(frozenset(_texts(item)) for item in _list(together)),
+        frozenset(_texts(managers)),
+        _flag(save),
+        _flag(delete),
+        frozenset(_texts(reads)),
+    )
+
+
+def _task_from_json(value: object) -> TaskFact:
+    name, parameters, model_parameters, base, bind, decorator = _list(value, 6)
+    pairs = []
+    for pair in _list(model_parameters):
+        parameter, model = _list(pair, 2)
+        pairs.append((_text(parameter), _text(model)))
+    return TaskFact(
+        _text(name), _texts(parameters), tuple(pairs), _optional_text(base), _flag(bind), _optional_text(decorator)
+    )
+
+
+def _task_base_from_json(value: object) -> TaskBaseFact:
+    name, bases, defers, resolves, autoretry, backoff = _list(value, 6)
+    return TaskBaseFact(_text(name), _texts(bases), _flag(defers), _flag(resolves), _flag(autoretry), _flag(backoff))
+
+
+def _session_from_json(value: object) -> SessionFact:
+    name, timeout, kind, makes, adapters = _list(value, 5)
+    if kind not in _SESSION_KINDS:
+        raise ValueError("unknown session kind")
+    return SessionFact(_text(name), _flag(timeout), kind, _optional_text(makes), _texts(adapters))
+
+
+def _receiver_from_json(value: object) -> ReceiverFact:
+    name, signal, sender = _list(value, 3)
+    return ReceiverFact(_text(name), _text(signal), _optional_text(sender))
+
+
+def calls_to_json(calls: Iterable[tuple[str, CallSiteFact]]) -> list[list[object]]:
+    """Call sites as ``[callee, caller, flags]`` (1: on_commit, 2: locked), then the literal arguments if any."""
+    rows: list[list[object]] = []
+    for callee, site in calls:
+        row: list[object] = [callee, site.caller, int(site.on_commit) | int(site.locked) << 1]
+        if site.literal_arguments:
+            row.append(sorted(site.literal_arguments))
+        rows.append(row)
+    return rows
+
+
+def _call_from_json(value: object) -> tuple[str, CallSiteFact]:
+    row = _list(value)
+    if len(row) not in (3, 4) or type(row[2]) is not int or not 0 <= row[2] <= 3:
+        raise ValueError("not a call site")
+    literal = frozenset(_texts(row[3])) if len(row) == 4 else frozenset()
+    return _text(row[0]), CallSiteFact(_text(row[1]), bool(row[2] & 1), bool(row[2] & 2), literal)
+
+
+def calls_from_json(value: object) -> list[tuple[str, CallSiteFact]]:
+    return [_call_from_json(item) for item in _list(value)]
+
+
+def _settings_from_json(value: object) -> SettingsFact:
+    atomic, serializer, task_cls, user_model = _list(value, 4)
+    return SettingsFact(_optional_flag(atomic), _optional_text(serializer), _optional_text(task_cls), _optional_text(user_model))
+
+
+_KEYS = frozenset(
+    {
+        "module", "models", "task_bases", "tasks", "task_candidates", "task_decorators", "decorator_candidates",
+        "sessions", "receivers", "calls", "settings",
+    }
+)
+
+
+def facts_from_json(value: object) -> ModuleFacts:
+    """The facts :func:`facts_to_json` wrote; :class:`ValueError` for anything else."""
+    if type(value) is not dict or not set(value) <= _KEYS:
+        raise ValueError("not module facts")
+    data = cast("dict[str, object]", value)
+    decorator_candidates = []
+    for item in _list(data.get("decorator_candidates", [])):
+        name, callees = _list(item, 2)
+        decorator_candidates.append((_text(name), _texts(callees)))
+    settings = data.get("settings")
+    return ModuleFacts(
+        module=_text(data.get("module")),
+        models=tuple(_model_from_json(item) for item in _list(data.get("models", []))),
+        task_bases=tuple(_task_base_from_json(item) for item in _list(data.get("task_bases", []))),
+        tasks=tuple(_task_from_json(item) for item in _list(data.get("tasks", []))),
+        task_decorators=_texts(data.get("task_decorators", [])),
+        sessions=tuple(_session_from_json(item) for item in _list(data.get("sessions", []))),
+        receivers=tuple(_receiver_from_json(item) for item in _list(data.get("receivers", []))),
+        calls=tuple(_call_from_json(item) for item in _list(data.get("calls", []))),
+        settings=SettingsFact() if settings is None else _settings_from_json(settings),
+        task_candidates=tuple(_task_from_json(item) for item in _list(data.get("task_candidates", []))),
+        decorator_candidates=tuple(decorator_candidates),
+    )
