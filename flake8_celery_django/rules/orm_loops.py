@@ -513,7 +513,7 @@ def record_upsert_handlers(node: ast.Try, ctx: FileContext) -> None:
             ctx.state(_FileLoops).upserting.update(_node_ids(handler.body))
 
 
-@on(ast.ClassDef, rules=(SAVE_IN_LOOP, DELETE_IN_LOOP))
+@on(ast.ClassDef, rules=(CREATE_IN_LOOP, SAVE_IN_LOOP, DELETE_IN_LOOP))
 def record_overriding_class(node: ast.ClassDef, ctx: FileContext) -> None:
     overriding = ctx.state(_FileLoops).overriding
     for item in node.body:
@@ -540,10 +540,17 @@ def _overrides(model: str, method: str, ctx: FileContext) -> bool:
     """The model's own ``save()``/``delete()`` does more than write the row (files, counters, caches)."""
     if model in ctx.state(_FileLoops).overriding.get(method, ()):
         return True
-    fact = ctx.project.model(model) if model else None
-    if fact is None:
-        return False
-    return fact.overrides_save if method == "save" else fact.overrides_delete
+    pending = [ctx.project.model(model)] if model else []
+    seen: set[str] = set()
+    while pending:  # the model and the project models it is built on (an abstract base's save() counts)
+        fact = pending.pop()
+        if fact is None or fact.qualified_name in seen:
+            continue
+        seen.add(fact.qualified_name)
+        if fact.overrides_save if method == "save" else fact.overrides_delete:
+            return True
+        pending.extend(ctx.project.model(base) for base in fact.bases)
+    return False
 
 
 # -- calls ---------------------------------------------------------------------------------------
@@ -597,8 +604,8 @@ def _check_write(node: ast.Call, func: ast.Attribute, ctx: FileContext) -> bool:
         model = relations.manager_queryset_label(receiver, ctx)
         if model is None or _varies_per_iteration(model, ctx) or not _repeats(node, ctx):
             return False
-        if id(node) in ctx.state(_FileLoops).upserting:
-            return True  # an insert only where the lookup found nothing: an upsert
+        if id(node) in ctx.state(_FileLoops).upserting or _overrides(model, "save", ctx):
+            return True  # an upsert, or a model whose save() bulk_create() would skip
         ctx.report(node, CREATE_IN_LOOP, what=_describe(node))
         return True
     if method in _SAVE_METHODS:
@@ -638,7 +645,7 @@ def _check_save(node: ast.Call, receiver: ast.expr, method: str, ctx: FileContex
         model = models.model_class_label(receiver.func, ctx)
         if model is None or not _repeats(node, ctx):
             return False
-        if upserting:
+        if upserting or _overrides(model, "save", ctx):
             return True
         ctx.report(node, CREATE_IN_LOOP, what=f"{model}(...).{method}()")
         return True
@@ -651,7 +658,7 @@ def _check_save(node: ast.Call, receiver: ast.expr, method: str, ctx: FileContex
         del _state(ctx).constructed[loop][receiver.id]
         if not _repeats(node, ctx):
             return False
-        if upserting:
+        if upserting or _overrides(model, "save", ctx):
             return True
         ctx.report(node, CREATE_IN_LOOP, what=f"{receiver.id}.{method}() of a new {model}")
         return True
