@@ -513,7 +513,7 @@ def record_upsert_handlers(node: ast.Try, ctx: FileContext) -> None:
             ctx.state(_FileLoops).upserting.update(_node_ids(handler.body))
 
 
-@on(ast.ClassDef, rules=(CREATE_IN_LOOP, SAVE_IN_LOOP, DELETE_IN_LOOP))
+@on(ast.ClassDef, rules=(SAVE_IN_LOOP, DELETE_IN_LOOP))
 def record_overriding_class(node: ast.ClassDef, ctx: FileContext) -> None:
     overriding = ctx.state(_FileLoops).overriding
     for item in node.body:
@@ -604,8 +604,8 @@ def _check_write(node: ast.Call, func: ast.Attribute, ctx: FileContext) -> bool:
         model = relations.manager_queryset_label(receiver, ctx)
         if model is None or _varies_per_iteration(model, ctx) or not _repeats(node, ctx):
             return False
-        if id(node) in ctx.state(_FileLoops).upserting or _overrides(model, "save", ctx):
-            return True  # an upsert, or a model whose save() bulk_create() would skip
+        if id(node) in ctx.state(_FileLoops).upserting:
+            return True  # an insert only where the lookup found nothing: an upsert
         ctx.report(node, CREATE_IN_LOOP, what=_describe(node))
         return True
     if method in _SAVE_METHODS:
@@ -645,7 +645,7 @@ def _check_save(node: ast.Call, receiver: ast.expr, method: str, ctx: FileContex
         model = models.model_class_label(receiver.func, ctx)
         if model is None or not _repeats(node, ctx):
             return False
-        if upserting or _overrides(model, "save", ctx):
+        if upserting:
             return True
         ctx.report(node, CREATE_IN_LOOP, what=f"{model}(...).{method}()")
         return True
@@ -658,7 +658,7 @@ def _check_save(node: ast.Call, receiver: ast.expr, method: str, ctx: FileContex
         del _state(ctx).constructed[loop][receiver.id]
         if not _repeats(node, ctx):
             return False
-        if upserting or _overrides(model, "save", ctx):
+        if upserting:
             return True
         ctx.report(node, CREATE_IN_LOOP, what=f"{receiver.id}.{method}() of a new {model}")
         return True
