@@ -263,6 +263,10 @@ CASES: list[Case] = [
             for i, row in enumerate(rows):
                 if i == 0:
                     Tag.objects.create(name=row)
+            for row in rows:
+                Tag(id=row["id"], name=row["name"]).save()
+                tag = Tag(pk=row["id"], name=row["name"])
+                tag.save()
         """,
     ),
     invalid(

@@ -298,6 +298,8 @@ def _record_binding(target: ast.expr, value: ast.expr, ctx: FileContext) -> None
         else:
             state.looked_up.discard(target.id)
         model = models.model_class_label(value.func, ctx) if isinstance(value, ast.Call) else None
+        if model is not None and isinstance(value, ast.Call) and _names_primary_key(value):
+            model = None  # ``Model(pk=pk, ...)`` then ``save()`` updates that row when it exists
         if loops:
             loop = loops[-1].node
             assigned = state.assigned.setdefault(loop, set())
@@ -421,6 +423,11 @@ _ROW_LOOKUPS = frozenset(
     {"get", "first", "last", "latest", "earliest", "aget", "afirst", "alast", "alatest", "aearliest"}
 )
 _MISSING_ROW = frozenset({"DoesNotExist", "ObjectDoesNotExist"})
+
+
+def _names_primary_key(constructor: ast.Call) -> bool:
+    """``Model(id=pk, ...)``: saving it updates the row with that key if there is one (an upsert)."""
+    return any(keyword.arg in ("pk", "id") for keyword in constructor.keywords)
 
 
 def _is_row_lookup(value: ast.expr, ctx: FileContext) -> bool:
@@ -643,7 +650,7 @@ def _check_save(node: ast.Call, receiver: ast.expr, method: str, ctx: FileContex
     upserting = id(node) in ctx.state(_FileLoops).upserting
     if isinstance(receiver, ast.Call):
         model = models.model_class_label(receiver.func, ctx)
-        if model is None or not _repeats(node, ctx):
+        if model is None or _names_primary_key(receiver) or not _repeats(node, ctx):
             return False
         if upserting:
             return True
