@@ -63,11 +63,24 @@ _FORMSET_RESULTS = frozenset({"new_objects", "changed_objects", "deleted_objects
 _CHOICES_ATTRIBUTES = frozenset({"choices", "values", "labels", "names", "__members__"})
 
 
+@dataclass(frozen=True, slots=True)
+class _Binding:
+    """What a name was bound to: ``value`` itself, or an item of it (a loop target, an unpacking)."""
+
+    value: ast.expr | None
+    element: bool = False
+
+
 @dataclass(slots=True)
 class _NameExtents:
-    """Per scope: the extent of what each local name was last bound to."""
+    """Per scope: what each local name was bound to, judged only when a loop iterates the name."""
 
-    extents: dict[str, Extent] = field(default_factory=dict)
+    bindings: dict[str, list[_Binding]] = field(default_factory=dict)
+    computing: set[str] = field(default_factory=set)
+
+
+# Bindings kept per name (flow-insensitive: a loop sees them all); later ones are not judged.
+_MAX_BINDINGS = 8
 
 
 @dataclass(slots=True)
@@ -93,33 +106,30 @@ def record_loop(node: ast.For | ast.AsyncFor, ctx: FileContext) -> None:
 
 
 def _record_binding(target: ast.expr, value: ast.expr, ctx: FileContext) -> None:
-    """``name = value``: remember the extent of ``value`` for later loops over ``name``."""
-    table = ctx.scope.state(_NameExtents).extents
+    """``name = value``: remember ``value``; its extent is judged if a loop ever iterates ``name``."""
+    table = ctx.scope.state(_NameExtents).bindings
     if isinstance(target, ast.Name):
         # Flow-insensitive: ``ids = [ids]`` under an ``if`` keeps whatever ``ids`` held before.
-        earlier = table.get(target.id)
-        if earlier is None and target.id in ctx.scope.parameters:
-            earlier = _parameter_extent(target.id, ctx.scope, ctx)
-        extent = iterable_extent(value, ctx)
-        table[target.id] = extent if earlier is None else _longest([earlier, extent])
+        entries = table.setdefault(target.id, [])
+        if len(entries) < _MAX_BINDINGS:
+            entries.append(_Binding(value))
         return
-    extent = _element_extent(value, ctx) if isinstance(target, (ast.Tuple, ast.List)) else Extent.UNKNOWN
+    binding = _Binding(value, element=True) if isinstance(target, (ast.Tuple, ast.List)) else _Binding(None)
     for name in target_names(target):
-        table[name] = extent
+        table[name] = [binding]
 
 
 def _record_loop_target(target: ast.expr, iterable: ast.expr, ctx: FileContext) -> None:
     """``for item in data``: an item of client data is client data; an item of a literal is literal."""
-    extent = _element_extent(iterable, ctx)
-    table = ctx.scope.state(_NameExtents).extents
+    table = ctx.scope.state(_NameExtents).bindings
     for name in target_names(target):
-        table[name] = extent
+        table[name] = [_Binding(iterable, element=True)]
 
 
-def _element_extent(iterable: ast.expr, ctx: FileContext) -> Extent:
+def _element_extent(iterable: ast.expr, ctx: FileContext, depth: int) -> Extent:
     if _is_query(_unwrap(iterable, ctx), ctx):
         return Extent.UNKNOWN  # a row: what its attributes hold is another question
-    return iterable_extent(iterable, ctx)
+    return _extent(iterable, ctx, depth)
 
 
 # -- questions -----------------------------------------------------------------------------------
@@ -135,7 +145,7 @@ def loop_extent(loop: Loop, ctx: FileContext) -> Extent:
     elif loop.iterable is not None:
         found = iterable_extent(loop.iterable, ctx)
     elif isinstance(node, ast.While) and isinstance(node.test, ast.Name):
-        found = _name_extent(node.test.id, ctx)  # ``while rows: rows.pop()`` drains ``rows``
+        found = _name_extent(node.test.id, ctx, 0)  # ``while rows: rows.pop()`` drains ``rows``
     else:
         found = Extent.UNKNOWN
     cache[id(loop.node)] = found
@@ -209,10 +219,10 @@ def _extent(expr: ast.expr, ctx: FileContext, depth: int) -> Extent:
     if _is_fixed_set(node, ctx):
         return Extent.BOUNDED
     if isinstance(node, ast.Name):
-        return _name_extent(node.id, ctx)
+        return _name_extent(node.id, ctx, depth)
     root = _chain_root(node)
     if root is not node and isinstance(root, ast.Name):
-        return _name_extent(root.id, ctx)  # ``users.values_list("pk")`` of ``users = a | b``
+        return _name_extent(root.id, ctx, depth)  # ``users.values_list("pk")`` of ``users = a | b``
     if isinstance(node, ast.Subscript) and isinstance(node.value, (ast.Name, ast.Subscript)):
         return _extent(node.value, ctx, depth)  # part of a mapping: ``rows["lines"]``, ``KINDS[key]``
     return Extent.UNKNOWN
@@ -391,7 +401,7 @@ def _is_fixed_set(node: ast.expr, ctx: FileContext) -> bool:
     if isinstance(node, ast.Attribute) and (_is_constant_name(last) or last in _CHOICES_ATTRIBUTES):
         return _is_constant_name(last) or _is_class_name(parts[-2])
     if isinstance(node, ast.Name):
-        if ctx.code_scope().state(_NameExtents).extents.get(node.id) is not None:
+        if ctx.code_scope().state(_NameExtents).bindings.get(node.id) is not None:
             return False
         if ctx.scope.lookup(node.id) is not None:
             return False
@@ -418,18 +428,38 @@ def _is_class_name(name: str) -> bool:
     return name[:1].isupper() and not name.isupper()
 
 
-def _name_extent(name: str, ctx: FileContext) -> Extent:
+def _name_extent(name: str, ctx: FileContext, depth: int) -> Extent:
     scope: Scope | None = ctx.code_scope()
     while scope is not None:
-        found = scope.state(_NameExtents).extents.get(name)
-        if found is not None:
-            return found
+        entries = scope.state(_NameExtents).bindings.get(name)
+        if entries is not None:
+            return _bound_extent(name, entries, scope, ctx, depth)
         if name in scope.parameters:
             return _parameter_extent(name, scope, ctx)
         scope = scope.parent
         while scope is not None and scope.kind == "class":
             scope = scope.parent
     return Extent.UNKNOWN
+
+
+def _bound_extent(name: str, entries: list[_Binding], scope: Scope, ctx: FileContext, depth: int) -> Extent:
+    """The longest of what ``name`` was bound to (a parameter reassigned keeps its callers' data too)."""
+    state = scope.state(_NameExtents)
+    if name in state.computing:
+        return Extent.UNKNOWN  # ``rows = rows + [row]``: judged by its other bindings
+    state.computing.add(name)
+    try:
+        extents = [_parameter_extent(name, scope, ctx)] if name in scope.parameters and not entries[0].element else []
+        for binding in entries:
+            if binding.value is None:
+                extents.append(Extent.UNKNOWN)
+            elif binding.element:
+                extents.append(_element_extent(binding.value, ctx, depth))
+            else:
+                extents.append(_extent(binding.value, ctx, depth))
+        return _longest(extents)
+    finally:
+        state.computing.discard(name)
 
 
 # -- parameters and their callers ----------------------------------------------------------------
