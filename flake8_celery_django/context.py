@@ -25,6 +25,8 @@ class Kind(enum.Enum):
 
     MODEL_CLASS = "model class"
     MODEL_INSTANCE = "model instance"
+    # A list, tuple or set built from model instances (``[order, order.customer]``, ``list(qs)``).
+    MODEL_INSTANCES = "model instances"
     QUERYSET = "queryset"
     REQUESTS_SESSION = "requests session"
     HTTPX_CLIENT = "httpx client"
@@ -35,6 +37,8 @@ class Kind(enum.Enum):
     OPEN_FILE = "open file"
     FUNCTION = "function"
     SET = "set"
+    # A dict display whose values include something known (``{"order": order}``).
+    MAPPING = "dict"
     UNKNOWN = "unknown"
 
 
@@ -44,6 +48,10 @@ class Value:
 
     kind: Kind
     label: str = ""
+    # The model's qualified name in the project index, when the index knows it (``shop.models.Order``).
+    model: str = ""
+    # A dict's string keys and what their values hold (``Kind.MAPPING`` only).
+    items: tuple[tuple[str, Value], ...] = ()
 
 
 @dataclass(eq=False, slots=True)

@@ -18,7 +18,7 @@ MESSAGES: list[tuple[str, dict[str, object], str, int, int, str]] = [
         order = Order.objects.get(pk=1)
         notify.delay(order)
         """,
-        {}, "CDJ101", 5, 13, "notify.delay() gets model instance order (Order); pass its pk",
+        {}, "CDJ101", 5, 13, "notify.delay() gets Order instance order, not JSON-serializable; pass its pk",
     ),
     (
         """
@@ -28,7 +28,7 @@ MESSAGES: list[tuple[str, dict[str, object], str, int, int, str]] = [
         def charge(customer: Customer):
             pass
         """,
-        {}, "CDJ102", 5, 11, "task charge() takes model Customer as customer; take customer_id instead",
+        {}, "CDJ102", 5, 11, "task charge() takes model Customer as customer; take customer_id",
     ),
     (
         """

@@ -384,6 +384,30 @@ CASES: list[Case] = [
         """,
     ),
     # -- CDJ503: sent after an ORM write -------------------------------------------------------------
+    valid(
+        "CDJ503",
+        """
+        from django_celery_beat.schedulers import DatabaseScheduler
+        from shop.models import JobResult
+
+        class Scheduler(DatabaseScheduler):
+            def apply_async(self, entry, producer=None, **kwargs):
+                result = JobResult.objects.create(name=entry.name)
+                return self.send_task(entry.task, task_id=str(result.pk))
+        """,
+    ),
+    invalid(
+        "CDJ503",
+        """
+        from shop.models import JobResult
+
+        class Scheduler:
+            def apply_async(self, entry, producer=None, **kwargs):
+                result = JobResult.objects.create(name=entry.name)
+                return self.app.send_task(entry.task, task_id=str(result.pk))
+        """,
+        (7, 15),
+    ),
     invalid(
         "CDJ503",
         """

@@ -1,11 +1,26 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
 from flake8_celery_django.api import check_source
+from flake8_celery_django.project.facts import (
+    FieldFact,
+    FieldKind,
+    ModelFact,
+    ModuleFacts,
+    ReceiverFact,
+    SettingsFact,
+    TaskBaseFact,
+    TaskFact,
+)
+from flake8_celery_django.project.knowledge import NO_PROJECT, ProjectKnowledge
+from flake8_celery_django.settings import Settings
+from tests import in_project
 from tests.cases import Case, all_codes_settings, assert_case, invalid, valid
+from tests.project_files import write_project
 
 CASES: list[Case] = [
     # -- CDJ101: a model instance handed to a task call ------------------------------------------
@@ -372,7 +387,7 @@ def test_message_names_task_argument_and_remedy() -> None:
     source = "from shop.models import Order\norder = Order.objects.get(pk=1)\nnotify.delay(x, order)\n"
     [finding] = check_source(source, "example.py", all_codes_settings(), strict=True)
     assert (finding.line, finding.col) == (3, 16)
-    assert finding.message == "CDJ101 notify.delay() gets model instance order (Order); pass its pk"
+    assert finding.message == "CDJ101 notify.delay() gets Order instance order, not JSON-serializable; pass its pk"
 
 
 def test_long_queryset_chains_and_deep_nesting_do_not_crash() -> None:
@@ -399,6 +414,498 @@ def test_the_model_is_named_only_when_known() -> None:
     )
     messages = [f.message for f in check_source(source, "x.py", all_codes_settings(), strict=True)]
     assert [m for m in messages if m.startswith("CDJ101")] == [
-        "CDJ101 ship.delay() gets model instance self.get_object(); pass its pk",
-        "CDJ101 ship.delay() gets model instance Order.objects.get(pk=pk) (Order); pass its pk",
+        "CDJ101 ship.delay() gets model instance self.get_object(), not JSON-serializable; pass its pk",
+        "CDJ101 ship.delay() gets Order instance Order.objects.get(pk=pk), not JSON-serializable; "
+        "pass its pk",
+    ]
+
+
+# -- with the project index: facts of other modules, written by hand as the index builds them ------
+def check_in_project(
+    source: str, project: ProjectKnowledge, module: str = "shop.views"
+) -> list[tuple[int, int, str, str]]:
+    return in_project.check_in_project(source, project, module, "CDJ1")
+
+
+def _field(name: str, kind: FieldKind = "plain", target: str | None = None, reverse: bool = False) -> FieldFact:
+    return FieldFact(name, kind, target, reverse=reverse)
+
+
+SHOP = [
+    ModuleFacts(
+        "shop.models",
+        models=(
+            ModelFact(
+                "shop.models.Order",
+                fields=(
+                    _field("customer", "foreign_key", "shop.models.Customer"),
+                    _field("invoice", "one_to_one", "shop.models.Invoice", reverse=True),
+                    _field("lines", "foreign_key", "shop.models.Line", reverse=True),
+                    _field("tags", "many_to_many", "shop.models.Tag"),
+                    _field("total"),
+                ),
+            ),
+            ModelFact(
+                "shop.models.Customer",
+                fields=(_field("organization", "foreign_key", "accounts.models.Organization"),),
+            ),
+            ModelFact("shop.models.Line", fields=(_field("order", "foreign_key", "shop.models.Order"),)),
+            ModelFact("shop.models.Invoice", fields=(_field("order", "one_to_one", "shop.models.Order"),)),
+            ModelFact("shop.models.Tag"),
+        ),
+    ),
+    ModuleFacts("accounts.models", models=(ModelFact("accounts.models.Organization"),)),
+    ModuleFacts("shop.documents", models=(ModelFact("shop.documents.Receipt"),)),
+    ModuleFacts("core.tasks", task_decorators=("core.tasks.project_task",)),
+    ModuleFacts(
+        "shop.jobs",
+        tasks=(TaskFact("shop.jobs.ship", ("order",)), TaskFact("shop.jobs.audit", ("order",))),
+    ),
+]
+
+
+def shop(*extra: ModuleFacts, serializer: str | None = None) -> ProjectKnowledge:
+    settings = ModuleFacts("shop.settings", settings=SettingsFact(task_serializer=serializer))
+    return ProjectKnowledge([*SHOP, *extra, settings])
+
+
+RECEIVERS = """
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+from shop.models import Order
+from shop.jobs import ship
+
+@receiver(post_save, sender=Order)
+def order_saved(sender, instance, created, **kwargs):
+    ship.delay(instance.customer.organization, instance.invoice)
+    ship.s(instance.customer)
+    ship.delay(instance.customer_id, instance.lines, instance.tags, instance.total, instance.missing)
+
+def connected_in_apps_py(sender, instance, **kwargs):
+    ship.delay(instance.customer)
+
+def any_sender(sender, instance, **kwargs):
+    ship.delay(instance.customer)
+"""
+
+
+def test_instances_reached_through_to_one_relations_of_a_receiver_instance() -> None:
+    index = shop(ModuleFacts("shop.apps", receivers=(
+        ReceiverFact("shop.handlers.connected_in_apps_py", "post_save", "shop.models.Order"),
+    )))
+    json = ", not JSON-serializable; pass its pk"
+    assert check_in_project(RECEIVERS, index, "shop.handlers") == [
+        # Past 100 characters the argument is shortened.
+        (9, 15, "CDJ101", "CDJ101 ship.delay() gets Organization instance instance.custo..." + json),
+        (9, 47, "CDJ101", "CDJ101 ship.delay() gets Invoice instance instance.invoice" + json),
+        (10, 11, "CDJ101", "CDJ101 ship.s() gets Customer instance instance.customer" + json),
+        (14, 15, "CDJ101", "CDJ101 ship.delay() gets Customer instance instance.customer" + json),
+    ]
+    assert all(len(message) <= 100 for *_, message in check_in_project(RECEIVERS, index, "shop.handlers"))
+
+
+def test_relations_are_not_followed_without_the_index() -> None:
+    # One file does not tell which attributes are relations: only the receiver's instance is known.
+    assert check_in_project(RECEIVERS, NO_PROJECT, "shop.handlers") == []
+
+
+COLLECTIONS = """
+from shop.models import Order, Line
+from shop.jobs import audit
+
+def batch(pk):
+    order = Order.objects.get(pk=pk)
+    related = [order, order.customer]
+    rows = list(Order.objects.filter(total=0))
+    owners = [line.order.customer for line in Line.objects.all()]
+    audit.delay(related, rows, owners)
+    audit.apply_async(args=related)
+    audit.delay(*rows)
+    audit.delay(rows[0])
+    for row in rows:
+        audit.delay(row)
+    kwargs = {"order": order, "total": 1}
+    kwargs["customer"] = order.customer
+    audit.apply_async(kwargs=kwargs)
+    audit.delay(**kwargs)
+"""
+
+
+def test_collections_and_dicts_of_instances_bound_earlier() -> None:
+    json = ", not JSON-serializable; pass "
+    assert check_in_project(COLLECTIONS, shop()) == [
+        (10, 16, "CDJ101", "CDJ101 audit.delay() gets Order instances related" + json + "their pks"),
+        (10, 25, "CDJ101", "CDJ101 audit.delay() gets Order instances rows" + json + "their pks"),
+        (10, 31, "CDJ101", "CDJ101 audit.delay() gets Customer instances owners" + json + "their pks"),
+        (11, 27, "CDJ101", "CDJ101 audit.apply_async() gets Order instances related" + json + "their pks"),
+        (12, 17, "CDJ101", "CDJ101 audit.delay() gets Order instances rows" + json + "their pks"),
+        (13, 16, "CDJ101", "CDJ101 audit.delay() gets Order instance rows[0]" + json + "its pk"),
+        (15, 20, "CDJ101", "CDJ101 audit.delay() gets Order instance row" + json + "its pk"),
+        (18, 29, "CDJ101", "CDJ101 audit.apply_async() gets Customer instance kwargs['cus..." + json + "its pk"),
+        (18, 29, "CDJ101", "CDJ101 audit.apply_async() gets Order instance kwargs['order']" + json + "its pk"),
+        (19, 18, "CDJ101", "CDJ101 audit.delay() gets Customer instance kwargs['customer']" + json + "its pk"),
+        (19, 18, "CDJ101", "CDJ101 audit.delay() gets Order instance kwargs['order']" + json + "its pk"),
+    ]
+
+
+def test_keys_dicts_and_strings_named_like_instances_stay_silent() -> None:
+    source = """
+    import json
+    from shop.models import Order
+    from shop.jobs import audit
+
+    def batch(task, order_pk):
+        orders = Order.objects.filter(total=0).values_list("pk", flat=True)
+        audit.delay(orders, list(orders), [order.pk for order in Order.objects.all()])
+        for order in orders:
+            audit.delay(order)
+        order = {"order": order_pk}
+        audit.apply_async(kwargs=order)
+        audit.delay(**order)
+        document = json.dumps({"pk": order_pk})
+        audit.delay(document)
+        rows = [row.pk for row in Order.objects.all()]
+        audit.delay(*rows)
+        kwargs = {"order": Order.objects.get(pk=order_pk)}
+        kwargs = {"order": order_pk}
+        audit.apply_async(kwargs=kwargs)
+    """
+    assert check_in_project(source, shop()) == []
+
+
+def test_project_tasks_are_known_by_name_outside_tasks_modules() -> None:
+    source = """
+    from celery import chain
+    from shop.jobs import ship
+    from shop.models import Order
+
+    def run(pk, task):
+        order = Order.objects.get(pk=pk)
+        chain(ship.s(1), ship.si(2))
+        ship.s(order)
+        task.s(order)
+    """
+    assert check_in_project(source, shop()) == [
+        (9, 11, "CDJ101", "CDJ101 ship.s() gets Order instance order, not JSON-serializable; pass its pk"),
+    ]
+    assert check_in_project(source, NO_PROJECT) == []
+
+
+SERIALIZED = """
+from shop.models import Order
+from shop.jobs import audit
+
+def helper():
+    pass
+
+def send(pk):
+    order = Order.objects.get(pk=pk)
+    unpaid = Order.objects.filter(total=0)
+    audit.delay(order, unpaid, {1, 2}, helper, lambda: 1)
+    def nested():
+        pass
+    audit.delay(nested)
+"""
+
+
+def test_messages_follow_the_project_task_serializer() -> None:
+    assert check_in_project(SERIALIZED, shop(serializer="pickle")) == [
+        (11, 16, "CDJ101", "CDJ101 audit.delay() gets Order instance order, stale when pickled; pass its pk"),
+        (11, 23, "CDJ101", "CDJ101 audit.delay() gets Order queryset unpaid, stale when pickled; pass their pks"),
+        (11, 47, "CDJ103", "CDJ103 audit.delay() gets lambda lambda: 1, not pickle-serializable; pass its dotted name"),
+        (14, 16, "CDJ103", "CDJ103 audit.delay() gets function nested, not pickle-serializable; pass its dotted name"),
+    ]
+    json_findings = check_in_project(SERIALIZED, shop(serializer="json"))
+    assert json_findings == check_in_project(SERIALIZED, shop())
+    assert [(line, col, code) for line, col, code, _ in json_findings] == [
+        (11, 16, "CDJ101"), (11, 23, "CDJ103"), (11, 31, "CDJ103"), (11, 39, "CDJ103"), (11, 47, "CDJ103"),
+        (14, 16, "CDJ103"),
+    ]
+    assert [message for *_, message in json_findings[:2]] == [
+        "CDJ101 audit.delay() gets Order instance order, not JSON-serializable; pass its pk",
+        "CDJ103 audit.delay() gets queryset unpaid, not JSON-serializable; pass a list of pks",
+    ]
+
+
+def test_a_serializer_of_the_project_is_judged_only_for_instances() -> None:
+    # nautobot's ``nautobot_json`` encodes sets and model instances (by id, with a deprecation warning).
+    assert check_in_project(SERIALIZED, shop(serializer="nautobot_json")) == [
+        (11, 16, "CDJ101", "CDJ101 audit.delay() gets Order instance order, stale via nautobot_json; pass its pk"),
+        (11, 23, "CDJ101", "CDJ101 audit.delay() gets Order queryset unpaid, stale via nautobot_json; pass their pks"),
+    ]
+
+
+def _cdj102(source: str, project: ProjectKnowledge, module: str = "shop.tasks") -> list[tuple[int, int, str]]:
+    return [(line, col, message) for line, col, code, message in check_in_project(source, project, module)
+            if code == "CDJ102"]
+
+
+PROJECT_DECORATED = """
+from collections.abc import Sequence
+from typing import Optional
+from core.tasks import project_task
+from shop.models import Order
+from shop.documents import Receipt
+
+@project_task
+def ship(orders: list[Order], receipt: Receipt, note: str):
+    pass
+
+@project_task(queue="slow")
+def audit(order: "Order | None", batch: Sequence[Order], maybe: Optional[Order] = None, *, pks: list[int]):
+    pass
+
+def plain(order: Order):
+    pass
+"""
+
+
+def test_tasks_declared_through_a_project_decorator_and_collection_annotations() -> None:
+    assert _cdj102(PROJECT_DECORATED, shop()) == [
+        (9, 9, "CDJ102 task ship() takes Order instances as orders; take a list of ids"),
+        (9, 30, "CDJ102 task ship() takes model Receipt as receipt; take receipt_id"),
+        (13, 10, "CDJ102 task audit() takes model Order as order; take order_id"),
+        (13, 33, "CDJ102 task audit() takes Order instances as batch; take a list of ids"),
+        (13, 57, "CDJ102 task audit() takes model Order as maybe; take maybe_id"),
+    ]
+    # Without the index, ``project_task`` is an unknown decorator and ``Receipt`` an unknown class.
+    assert _cdj102(PROJECT_DECORATED, NO_PROJECT) == []
+
+
+KEY_RESOLVING = """
+from celery import shared_task
+from core.bases import EventTask, LoggedTask, Unknown
+from shop.models import Order
+
+@shared_task(base=EventTask)
+def by_key(order: Order):
+    pass
+
+@shared_task(base=LoggedTask)
+def logged(order: Order):
+    pass
+
+@shared_task(base=Unknown)
+def unknown(order: Order):
+    pass
+
+class Export(EventTask):
+    def run(self, order: Order):
+        pass
+
+class Logged(LoggedTask):
+    def run(self, order: Order):
+        pass
+"""
+
+
+def test_bases_that_turn_keys_into_instances_silence_cdj102() -> None:
+    bases = ModuleFacts("core.bases", task_bases=(
+        TaskBaseFact("core.bases.KeyTask", resolves_keys=True),
+        TaskBaseFact("core.bases.EventTask", bases=("core.bases.KeyTask",)),
+        TaskBaseFact("core.bases.LoggedTask"),
+    ))
+    assert [(line, col) for line, col, _ in _cdj102(KEY_RESOLVING, shop(bases))] == [(11, 11), (23, 18)]
+    # Bases the index does not know may resolve keys: silent, as without the index.
+    assert _cdj102(KEY_RESOLVING, NO_PROJECT) == []
+
+
+def test_a_project_decorator_that_sets_a_key_resolving_base_silences_cdj102() -> None:
+    source = """
+    from core.tasks import project_task
+    from shop.models import Order
+
+    @project_task
+    def export(order: Order):
+        pass
+
+    @project_task
+    def other(order: Order):
+        pass
+    """
+    index = shop(
+        ModuleFacts("core.bases", task_bases=(TaskBaseFact("core.bases.EventTask", resolves_keys=True),)),
+        ModuleFacts("shop.tasks", tasks=(TaskFact("shop.tasks.export", ("order",), base="core.bases.EventTask"),)),
+    )
+    assert [(line, col) for line, col, _ in _cdj102(source, index)] == [(10, 10)]
+
+
+def test_a_receiver_that_also_receives_plain_data_is_not_judged() -> None:
+    # openwisp-controller connects this handler to post_save and to a signal of its own that sends
+    # a list of device ids as ``instance``; the handler tells them apart with ``type(...) is list``.
+    source = """
+    from . import tasks
+
+    def templates_changed(instance, **kwargs):
+        if type(instance) is list:
+            tasks.change_templates.delay(instance_id=instance)
+        else:
+            tasks.change_templates.delay(instance_id=instance.pk)
+
+    def checked_with_isinstance(instance, **kwargs):
+        if isinstance(instance, (list, tuple)):
+            tasks.change_templates.delay(instance)
+
+    def on_custom_signal(instance, **kwargs):
+        tasks.change_templates.delay(instance)
+
+    def on_post_save(instance, **kwargs):
+        tasks.change_templates.delay(instance)
+    """
+    index = shop(ModuleFacts("shop.apps", receivers=(
+        ReceiverFact("shop.handlers.templates_changed", "post_save", "self.config_model"),
+        ReceiverFact("shop.handlers.checked_with_isinstance", "post_save", "shop.models.Order"),
+        ReceiverFact("shop.handlers.on_custom_signal", "templates_changed", "shop.models.Order"),
+        ReceiverFact("shop.handlers.on_post_save", "post_save", "shop.models.Order"),
+    )))
+    assert check_in_project(source, index, "shop.handlers") == [
+        (18, 33, "CDJ101", "CDJ101 change_templates.delay() gets Order instance instance, not "
+         "JSON-serializable; pass its pk"),
+    ]
+
+
+# -- a small project on disk, read by the project index ----------------------------------------------
+PROJECT_FILES = {
+    "pyproject.toml": "",
+    "config/__init__.py": "",
+    "config/settings.py": 'CELERY_TASK_SERIALIZER = "pickle"\n',
+    "shop/__init__.py": "",
+    "shop/models.py": """
+        from django.db import models
+
+
+        class Organization(models.Model):
+            name = models.CharField(max_length=20)
+
+
+        class Project(models.Model):
+            organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="projects")
+
+
+        class Document(models.Model):
+            project = models.ForeignKey("shop.Project", on_delete=models.CASCADE)
+            title = models.CharField(max_length=20)
+        """,
+    "shop/decorators.py": """
+        from celery import shared_task
+
+
+        def job(func):
+            return shared_task(func)
+        """,
+    "shop/taskbase.py": """
+        from celery import Task
+
+
+        class DocumentTask(Task):
+            def __call__(self, *args, **kwargs):
+                from shop.models import Document
+
+                kwargs["document"] = Document.objects.get(pk=kwargs.pop("document_id"))
+                return super().__call__(*args, **kwargs)
+        """,
+    "shop/jobs.py": """
+        from celery import shared_task
+
+        from shop.decorators import job
+        from shop.models import Document, Organization
+        from shop.taskbase import DocumentTask
+
+
+        @job
+        def reindex(documents: list[Document], owner: Organization | None = None):
+            pass
+
+
+        @shared_task(base=DocumentTask)
+        def render(document: Document):
+            pass
+        """,
+    "shop/signals.py": """
+        from django.db.models.signals import post_save
+        from django.dispatch import receiver
+
+        from shop.jobs import reindex, render
+        from shop.models import Document
+
+
+        @receiver(post_save, sender=Document)
+        def document_saved(sender, instance, created, **kwargs):
+            reindex.delay([instance], instance.project.organization)
+            kwargs = {"document": instance}
+            render.apply_async(kwargs=kwargs)
+            render.apply_async(kwargs={"document_id": instance.pk})
+
+
+        def connected_in_ready(sender, instance, **kwargs):
+            siblings = [instance.project]
+            reindex.s(siblings)
+        """,
+    "shop/apps.py": """
+        from django.apps import AppConfig
+        from django.db.models.signals import post_delete
+
+
+        class ShopConfig(AppConfig):
+            name = "shop"
+
+            def ready(self):
+                from shop import models, signals
+
+                post_delete.connect(signals.connected_in_ready, sender=models.Document)
+        """,
+}
+
+
+def test_a_project_on_disk_through_the_index(tmp_path: Path) -> None:
+    root = write_project(tmp_path, PROJECT_FILES)
+
+    def findings(name: str) -> list[tuple[int, int, str, str]]:
+        path = root / name
+        found = check_source(path.read_text(), str(path), all_codes_settings(), strict=True)
+        return [(f.line, f.col, f.code, f.message) for f in found if f.code.startswith("CDJ1")]
+
+    pickled = ", stale when pickled; pass "
+    assert findings("shop/signals.py") == [
+        (10, 19, "CDJ101", "CDJ101 reindex.delay() gets Document instance instance" + pickled + "its pk"),
+        (10, 30, "CDJ101", "CDJ101 reindex.delay() gets Organization instance instance.proje..." + pickled + "its pk"),
+        (12, 30, "CDJ101", "CDJ101 render.apply_async() gets Document instance kwargs['docum..." + pickled + "its pk"),
+        (18, 14, "CDJ101", "CDJ101 reindex.s() gets Project instances siblings" + pickled + "their pks"),
+    ]
+    # render() has a base that fetches the document from its key: its annotation is not reported.
+    assert findings("shop/jobs.py") == [
+        (9, 12, "CDJ102", "CDJ102 task reindex() takes Document instances as documents; take a list of ids"),
+        (9, 39, "CDJ102", "CDJ102 task reindex() takes model Organization as owner; take owner_id"),
+    ]
+    # Each rule alone reports what it reports among all.
+    for code in ("CDJ101", "CDJ102"):
+        for name in ("shop/signals.py", "shop/jobs.py"):
+            path = root / name
+            alone_settings = Settings(enabled=frozenset({code}))
+            assert [(f.line, f.col, f.code, f.message) for f in check_source(
+                path.read_text(), str(path), alone_settings, strict=True
+            )] == [finding for finding in findings(name) if finding[2] == code]
+    # Without the index each file is judged alone: the receiver's instance is still one (also in the
+    # kwargs dict), but its relations, the task behind reindex.s() and the list are not known.
+    alone = all_codes_settings(project_index=False)
+    path = root / "shop/signals.py"
+    assert [(f.line, f.col, f.code) for f in check_source(path.read_text(), str(path), alone, strict=True)
+            if f.code.startswith("CDJ1")] == [(10, 19, "CDJ101"), (12, 30, "CDJ101")]
+
+
+def test_long_messages_are_shortened_to_100_characters() -> None:
+    source = """
+    from django.db.models.signals import post_save
+    from django.dispatch import receiver
+    from shop.models import Order
+    from documents.tasks import process_custom_field_select_update as update
+
+    @receiver(post_save, sender=Order)
+    def saved(sender, instance, **kwargs):
+        documents.tasks.process_custom_field_select_update.apply_async(kwargs={"custom_field": instance})
+        update.delay(instance.customer.organization)
+    """
+    assert [message for *_, message in check_in_project(source, shop(serializer="pickle"))] == [
+        "CDJ101 process_custom....apply_async() gets Order instance instance, stale when pickled; pass its pk",
+        "CDJ101 update.delay() gets Organization instance instance.custom..., stale when pickled; pass its pk",
     ]

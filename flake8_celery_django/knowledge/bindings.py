@@ -38,12 +38,7 @@ def infer(node: ast.expr, ctx: FileContext) -> Value | None:
     if isinstance(node, ast.Name):
         return ctx.scope.lookup(node.id)
     if isinstance(node, ast.Attribute):
-        owner = node.value
-        if isinstance(owner, ast.Name) and owner.id == "self":
-            found = self_attribute(node.attr, ctx)
-            if found is not None:
-                return found
-        return models.infer_attribute(node, ctx)
+        return _infer_attribute_chain(node, ctx)
     if isinstance(node, ast.Call):
         return (
             http_clients.infer_call(node, ctx)
@@ -51,13 +46,107 @@ def infer(node: ast.expr, ctx: FileContext) -> Value | None:
             or models.infer_call(node, ctx)
             or _infer_builtin_call(node, ctx)
         )
-    if isinstance(node, (ast.Set, ast.SetComp)):
-        return Value(Kind.SET, "set")
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        return _infer_display(node.elts, ctx) or (Value(Kind.SET, "set") if isinstance(node, ast.Set) else None)
+    if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):
+        found = _infer_comprehension(node, ctx)
+        if found is not None:
+            return found
+        return Value(Kind.SET, "set") if isinstance(node, ast.SetComp) else None
+    if isinstance(node, ast.Dict):
+        return _infer_dict(node, ctx)
     if isinstance(node, ast.Lambda):
         return Value(Kind.FUNCTION, "lambda")
     if isinstance(node, ast.Subscript):
+        container = node.value
+        if isinstance(container, ast.Name) and not isinstance(node.slice, ast.Slice):
+            bound = ctx.scope.lookup(container.id)
+            if bound is not None and bound.kind is Kind.MODEL_INSTANCES:
+                return Value(Kind.MODEL_INSTANCE, bound.label, model=bound.model)
         return models.infer_subscript(node, ctx)
     return None
+
+
+def _attribute_value(node: ast.Attribute, owner: Value | None, ctx: FileContext) -> Value | None:
+    """What ``owner.attr`` holds, given what its owner holds."""
+    if isinstance(node.value, ast.Name) and node.value.id == "self":
+        found = self_attribute(node.attr, ctx)
+        if found is not None:
+            return found
+    found = models.infer_attribute(node, ctx)
+    if found is not None:
+        return found
+    if owner is not None and owner.kind is Kind.MODEL_INSTANCE:
+        return models.related_instance(owner, node.attr, ctx)
+    return None
+
+
+def _infer_attribute_chain(node: ast.Attribute, ctx: FileContext) -> Value | None:
+    """``instance.project.organization``: followed one attribute at a time, from the innermost owner."""
+    chain: list[ast.Attribute] = []
+    root: ast.expr = node
+    while isinstance(root, ast.Attribute):
+        chain.append(root)
+        root = root.value
+    value = infer(root, ctx) if isinstance(root, (ast.Name, ast.Call)) else None
+    for attribute in reversed(chain):
+        value = _attribute_value(attribute, value, ctx)
+    return value
+
+
+def _instances_of(elements: list[ast.expr], ctx: FileContext) -> Value | None:
+    """The first model instance (or collection of them) among ``elements``."""
+    for element in elements:
+        if isinstance(element, ast.Starred):
+            element = element.value
+        if isinstance(element, (ast.Name, ast.Attribute, ast.Call, ast.Subscript)):
+            found = infer(element, ctx)
+            if found is not None and found.kind in (Kind.MODEL_INSTANCE, Kind.MODEL_INSTANCES):
+                return found
+    return None
+
+
+def _infer_display(elements: list[ast.expr], ctx: FileContext) -> Value | None:
+    """``[order, order.customer]``: a collection of model instances when one element is known to be one."""
+    found = _instances_of(elements, ctx)
+    return None if found is None else Value(Kind.MODEL_INSTANCES, found.label, model=found.model)
+
+
+def _infer_comprehension(node: ast.ListComp | ast.SetComp | ast.GeneratorExp, ctx: FileContext) -> Value | None:
+    """``[line.order for line in lines]``: the element's owner is a loop target over instances."""
+    if len(node.generators) != 1:
+        return None
+    generator = node.generators[0]
+    target = generator.target
+    if not isinstance(target, ast.Name):
+        return None
+    element = models.element_of(generator.iter, ctx)
+    if element is None:
+        return None
+    chain: list[ast.Attribute] = []
+    root: ast.expr = node.elt
+    while isinstance(root, ast.Attribute):
+        chain.append(root)
+        root = root.value
+    if not isinstance(root, ast.Name) or root.id != target.id:
+        return None
+    value: Value | None = element
+    for attribute in reversed(chain):
+        value = models.related_instance(value, attribute.attr, ctx) if value is not None else None
+    if value is None or value.kind is not Kind.MODEL_INSTANCE:
+        return None
+    return Value(Kind.MODEL_INSTANCES, value.label, model=value.model)
+
+
+def _infer_dict(node: ast.Dict, ctx: FileContext) -> Value | None:
+    """A dict display, with the string keys whose values are model instances (``kwargs=`` of a task)."""
+    items: list[tuple[str, Value]] = []
+    for key, value_node in zip(node.keys, node.values):
+        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+            found = _instances_of([value_node], ctx)
+            if found is not None:
+                items.append((key.value, found))
+    return Value(Kind.MAPPING, "dict", items=tuple(items))
 
 
 def _infer_builtin_call(node: ast.Call, ctx: FileContext) -> Value | None:
@@ -104,6 +193,8 @@ def _set(ctx: FileContext, name: str, value: Value | None) -> None:
         bindings[name] = value
 
 
+# The label of a function object defined inside another function.
+NESTED_FUNCTION = "nested function"
 # Shadows an outer binding: the name holds something this file does not tell.
 _UNKNOWN = Value(Kind.UNKNOWN)
 
@@ -128,6 +219,9 @@ def bind_target(target: ast.expr, value_node: ast.expr, value: Value | None, ctx
                 else:
                     cls.bindings[key] = value
         return
+    if isinstance(target, ast.Subscript):
+        _bind_item(target, value, ctx)
+        return
     if isinstance(target, (ast.Tuple, ast.List)):
         unpacked = models.infer_unpacked(value_node, len(target.elts), ctx)
         for index, element in enumerate(target.elts):
@@ -137,6 +231,20 @@ def bind_target(target: ast.expr, value_node: ast.expr, value: Value | None, ctx
                     _set(ctx, name, None)
             else:
                 bind_target(element, value_node, element_value, ctx)
+
+
+def _bind_item(target: ast.Subscript, value: Value | None, ctx: FileContext) -> None:
+    """``kwargs["order"] = order`` adds the instance to a dict already known to hold some."""
+    container, key = target.value, target.slice
+    if not isinstance(container, ast.Name) or not isinstance(key, ast.Constant) or not isinstance(key.value, str):
+        return
+    if value is None or value.kind not in (Kind.MODEL_INSTANCE, Kind.MODEL_INSTANCES):
+        return
+    bound = ctx.scope.lookup(container.id)
+    if bound is None or bound.kind is not Kind.MAPPING:
+        return
+    items = tuple(item for item in bound.items if item[0] != key.value) + ((key.value, value),)
+    ctx.scope.bindings[container.id] = Value(Kind.MAPPING, bound.label, items=items)
 
 
 def bind_import(node: ast.Import | ast.ImportFrom, ctx: FileContext) -> None:
@@ -218,7 +326,9 @@ def new_function_scope(node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileCo
     tasks.record_function(node, scope, ctx)
     # The name of a plain (undecorated) function holds a function object, not data.
     if ctx.scope.kind in ("module", "function"):
-        _set(ctx, node.name, None if node.decorator_list else Value(Kind.FUNCTION, node.name))
+        # A function defined inside another one is marked: pickle cannot send it by reference.
+        label = NESTED_FUNCTION if ctx.scope.kind == "function" else node.name
+        _set(ctx, node.name, None if node.decorator_list else Value(Kind.FUNCTION, label))
     return scope
 
 

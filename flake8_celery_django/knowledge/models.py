@@ -7,10 +7,11 @@ The method lists come from Django's ``django/db/models/query.py`` (``QuerySet``)
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 
 from flake8_celery_django.context import FileContext, Kind, Scope, Value
 from flake8_celery_django.knowledge.imports import dotted_name
-from flake8_celery_django.knowledge.project_names import project_name
+from flake8_celery_django.knowledge.project_names import project_model
 from flake8_celery_django.project.facts import ModelFact
 
 MANAGER_ATTRIBUTES = frozenset({"objects", "_default_manager", "_base_manager"})
@@ -54,7 +55,17 @@ NOT_MODEL_SUFFIXES = (
     "Manager", "QuerySet", "Queryset", "Choices", "Mixin", "Error", "Exception", "Field", "Enum",
 )
 NOT_MODEL_NAMES = frozenset({"django.contrib.auth.models.AnonymousUser"})
+_LIST_BUILDERS = frozenset({"list", "tuple"})
 _OPTIONAL_WRAPPERS = frozenset({"Optional", "typing.Optional", "Union", "typing.Union"})
+# Annotations of a collection of instances: ``list[Order]``, ``Sequence[Order]``, ``QuerySet[Order]``.
+_COLLECTION_WRAPPERS = frozenset(
+    {
+        "list", "tuple", "set", "frozenset", "List", "Tuple", "Set", "FrozenSet", "Sequence", "Iterable",
+        "Collection", "MutableSequence", "AbstractSet", "Iterator", "QuerySet",
+    }
+)
+# Relation kinds that give one instance when read from an instance (``order.customer``).
+_TO_ONE = frozenset({"foreign_key", "one_to_one"})
 
 
 def is_model_class_name(qualified: str) -> bool:
@@ -79,16 +90,40 @@ def model_class_label(node: ast.expr, ctx: FileContext) -> str | None:
     qualified = ctx.qualified_name(node)
     if qualified is not None and is_model_class_name(qualified):
         return qualified.rpartition(".")[2]
-    fact = project_model(node, ctx)
-    return fact.name if fact is not None else None
+    found = project_model(node, ctx)
+    return found.name if found is not None else None
 
 
-def project_model(node: ast.expr, ctx: FileContext) -> ModelFact | None:
-    """The project's model class that ``node`` names, when the project index knows it."""
-    if not ctx.project.enabled or not isinstance(node, (ast.Name, ast.Attribute)):
+def model_fact(value: Value, ctx: FileContext) -> ModelFact | None:
+    """The index's facts about the model of an instance (or queryset) value, when it knows them."""
+    project = ctx.project
+    if not project.enabled:
         return None
-    name = project_name(node, ctx)
-    return ctx.project.model(name) if name is not None else None
+    if value.model:
+        return project.model(value.model)
+    return project.model(value.label) if value.label else None
+
+
+def instance(label: str, ctx: FileContext, class_node: ast.expr | None = None) -> Value:
+    """An instance of the model ``label``, with its qualified name when the index knows the model."""
+    found = project_model(class_node, ctx) if class_node is not None else None
+    if found is None and ctx.project.enabled and label:
+        found = ctx.project.model(label)
+    return Value(Kind.MODEL_INSTANCE, label, model=found.qualified_name if found is not None else "")
+
+
+def related_instance(owner: Value, attribute: str, ctx: FileContext) -> Value | None:
+    """``order.customer``: the instance a to-one relation of a known model leads to."""
+    model = model_fact(owner, ctx)
+    if model is None:
+        return None
+    found = ctx.project.model_field(model, attribute)
+    if found is None or found.kind not in _TO_ONE or found.is_many or found.target is None:
+        return None
+    target = ctx.project.model(found.target)
+    if target is None:
+        return Value(Kind.MODEL_INSTANCE, found.target.rpartition(".")[2], model=found.target)
+    return Value(Kind.MODEL_INSTANCE, target.name, model=target.qualified_name)
 
 
 def manager_owner(node: ast.expr, ctx: FileContext) -> str | None:
@@ -161,14 +196,15 @@ def infer_call(node: ast.Call, ctx: FileContext) -> Value | None:
             if label is None and method in RELATED_INSTANCE_METHODS:
                 label = _related_manager(func.value, ctx)
             if label is not None:
-                kind = Kind.MODEL_INSTANCE if method in INSTANCE_METHODS else Kind.QUERYSET
-                return Value(kind, label)
+                if method in INSTANCE_METHODS:
+                    return instance(label, ctx)
+                return Value(Kind.QUERYSET, label)
         elif method == "get_object" and _is_self(func.value) and _in_view_class(ctx):
             return Value(Kind.MODEL_INSTANCE, "object")
     qualified = ctx.qualified_name(func)
     if qualified in GET_OBJECT_OR_404 and node.args:
         label = model_class_label(node.args[0], ctx) or queryset_label(node.args[0], ctx)
-        return Value(Kind.MODEL_INSTANCE, label or "object")
+        return instance(label, ctx, node.args[0]) if label else Value(Kind.MODEL_INSTANCE, "object")
     if qualified in GET_USER_MODEL:
         return Value(Kind.MODEL_CLASS, "User")
     if qualified in GET_MODEL and node.args:
@@ -177,7 +213,12 @@ def infer_call(node: ast.Call, ctx: FileContext) -> Value | None:
             return Value(Kind.MODEL_CLASS, name.value.rpartition(".")[2])
     label = model_class_label(func, ctx)
     if label is not None:
-        return Value(Kind.MODEL_INSTANCE, label)
+        return instance(label, ctx, func)
+    if isinstance(func, ast.Name) and func.id in _LIST_BUILDERS and len(node.args) == 1 and not node.keywords:
+        # ``list(qs)`` evaluates the queryset into instances.
+        label = queryset_label(node.args[0], ctx)
+        if label is not None:
+            return Value(Kind.MODEL_INSTANCES, label, model=instance(label, ctx).model)
     return None
 
 
@@ -185,7 +226,8 @@ def infer_attribute(node: ast.Attribute, ctx: FileContext) -> Value | None:
     """``request.user`` is a user instance; ``self.object`` is the view's object."""
     owner = node.value
     if node.attr == "user" and _is_request(owner, ctx):
-        return Value(Kind.MODEL_INSTANCE, "User")
+        user_model = ctx.project.settings.user_model if ctx.project.enabled else None
+        return instance(user_model.rpartition(".")[2] if user_model else "User", ctx)
     if node.attr == "object" and _is_self(owner) and _in_view_class(ctx):
         return Value(Kind.MODEL_INSTANCE, "object")
     if node.attr == "request" and _is_self(owner) and _in_view_class(ctx):
@@ -200,7 +242,7 @@ def infer_subscript(node: ast.Subscript, ctx: FileContext) -> Value | None:
         return None
     if isinstance(node.slice, ast.Slice):
         return Value(Kind.QUERYSET, label)
-    return Value(Kind.MODEL_INSTANCE, label)
+    return instance(label, ctx)
 
 
 def infer_unpacked(node: ast.expr, count: int, ctx: FileContext) -> list[Value | None] | None:
@@ -213,46 +255,74 @@ def infer_unpacked(node: ast.expr, count: int, ctx: FileContext) -> list[Value |
     label = queryset_label(call.func.value, ctx)
     if label is None:
         return None
-    return [Value(Kind.MODEL_INSTANCE, label), None]
+    return [instance(label, ctx), None]
 
 
 def element_of(iterable: ast.expr, ctx: FileContext) -> Value | None:
-    """A loop over a queryset (or its ``.iterator()``) yields model instances."""
+    """A loop over a queryset (or its ``.iterator()``), or over a list of instances, yields instances."""
     if (
         isinstance(iterable, ast.Call)
         and isinstance(iterable.func, ast.Attribute)
         and iterable.func.attr in ("iterator", "aiterator")
     ):
         iterable = iterable.func.value
+    if isinstance(iterable, ast.Name):
+        bound = ctx.scope.lookup(iterable.id)
+        if bound is not None and bound.kind is Kind.MODEL_INSTANCES:
+            return Value(Kind.MODEL_INSTANCE, bound.label, model=bound.model)
     label = queryset_label(iterable, ctx)
     if label is None:
         return None
-    return Value(Kind.MODEL_INSTANCE, label)
+    return instance(label, ctx)
 
 
-def annotation_label(annotation: ast.expr | None, ctx: FileContext) -> str | None:
-    """The model named by a parameter annotation: ``Order``, ``Optional[Order]``, ``"Order"``, ``Order | None``."""
-    pending = [annotation] if annotation is not None else []
+@dataclass(frozen=True, slots=True)
+class AnnotatedModel:
+    """The model a parameter annotation names, and whether it names a collection of its instances."""
+
+    label: str
+    model: str
+    many: bool
+
+    @property
+    def text(self) -> str:
+        return f"{self.label} instances" if self.many else f"model {self.label}"
+
+    def value(self) -> Value:
+        return Value(Kind.MODEL_INSTANCES if self.many else Kind.MODEL_INSTANCE, self.label, model=self.model)
+
+
+# What ``ast.parse`` raises on a string annotation it cannot build a tree for.
+_ANNOTATION_PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError)
+
+
+def annotated_model(annotation: ast.expr | None, ctx: FileContext) -> AnnotatedModel | None:
+    """The model of ``Order``, ``Optional[Order]``, ``"Order"``, ``Order | None``, ``list[Order]``."""
+    pending: list[tuple[ast.expr, bool]] = [(annotation, False)] if annotation is not None else []
     while pending:
-        node = pending.pop()
+        node, many = pending.pop()
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             try:
                 parsed = ast.parse(node.value, mode="eval").body
-            except (SyntaxError, ValueError):
+            except _ANNOTATION_PARSE_ERRORS:
                 continue
-            pending.append(parsed)
+            pending.append((parsed, many))
         elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-            pending.extend((node.left, node.right))
+            pending.extend(((node.left, many), (node.right, many)))
         elif isinstance(node, ast.Subscript):
-            wrapper = dotted_name(node.value)
+            wrapper = dotted_name(node.value) or ""
             qualified = ctx.qualified_name(node.value) or wrapper
+            last = qualified.rpartition(".")[2]
+            inner = node.slice
+            elements = inner.elts if isinstance(inner, ast.Tuple) else [inner]
             if wrapper in _OPTIONAL_WRAPPERS or qualified in _OPTIONAL_WRAPPERS:
-                inner = node.slice
-                pending.extend(inner.elts if isinstance(inner, ast.Tuple) else [inner])
+                pending.extend((element, many) for element in elements)
+            elif last in _COLLECTION_WRAPPERS:
+                pending.extend((element, True) for element in elements)
         elif isinstance(node, (ast.Name, ast.Attribute)):
             label = model_class_label(node, ctx)
             if label is not None:
-                return label
+                return AnnotatedModel(label, instance(label, ctx, node).model, many)
     return None
 
 
@@ -263,12 +333,16 @@ def bind_parameters(node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope, 
     receiver = any(name in RECEIVER or name == "receiver" for name in scope.decorators) or (
         bool(every) and every[0].arg == "sender"
     )
+    has_instance = any(argument.arg == "instance" for argument in every)
+    project_receiver = _project_receiver_sender(node, ctx) if has_instance else None
+    if project_receiver is not None:
+        receiver = True
     for argument in every:
-        label = annotation_label(argument.annotation, ctx)
-        if label is not None:
-            scope.bindings[argument.arg] = Value(Kind.MODEL_INSTANCE, label)
-        elif argument.arg == "instance" and receiver:
-            scope.bindings[argument.arg] = Value(Kind.MODEL_INSTANCE, "instance")
+        annotated = annotated_model(argument.annotation, ctx)
+        if annotated is not None:
+            scope.bindings[argument.arg] = annotated.value()
+        elif argument.arg == "instance" and receiver and not _checks_for_plain_data(node, argument.arg):
+            scope.bindings[argument.arg] = _sender_instance(node, project_receiver, ctx)
         elif argument.arg == "request" and _may_be_http_request(argument.annotation):
             scope.bindings[argument.arg] = Value(Kind.HTTP_REQUEST, "request")
         elif scope.parent is not None and scope.parent.lookup(argument.arg) is not None:
@@ -277,6 +351,73 @@ def bind_parameters(node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope, 
     for extra in (arguments.vararg, arguments.kwarg):
         if extra is not None and scope.parent is not None and scope.parent.lookup(extra.arg) is not None:
             scope.bindings[extra.arg] = Value(Kind.UNKNOWN)
+
+
+# Django's model signals that hand the receiver an ``instance`` (``django/db/models/signals.py``).
+_INSTANCE_SIGNALS = frozenset({"pre_save", "post_save", "pre_delete", "post_delete", "m2m_changed", "post_init"})
+# Types a receiver tests its ``instance`` against when it also receives plain data (a list of ids).
+_PLAIN_TYPES = frozenset({"list", "tuple", "set", "dict", "str", "int", "QuerySet"})
+
+
+def _checks_for_plain_data(node: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
+    """``type(instance) is list`` or ``isinstance(instance, (list, tuple))`` in the function's body.
+
+    openwisp-controller connects one handler to ``post_save`` and to a signal of its own that sends
+    a list of ids as ``instance``, and tells them apart this way.
+    """
+    for child in ast.walk(node):
+        tested: ast.expr | None = None
+        types: list[ast.expr] = []
+        if isinstance(child, ast.Call) and isinstance(child.func, ast.Name) and child.func.id == "isinstance":
+            if len(child.args) == 2:
+                tested = child.args[0]
+                second = child.args[1]
+                types = list(second.elts) if isinstance(second, ast.Tuple) else [second]
+        elif isinstance(child, ast.Compare) and len(child.comparators) == 1:
+            left = child.left
+            if isinstance(left, ast.Call) and isinstance(left.func, ast.Name) and left.func.id == "type" and left.args:
+                tested = left.args[0]
+                types = [child.comparators[0]]
+        if isinstance(tested, ast.Name) and tested.id == name:
+            if any((dotted_name(t) or "").rpartition(".")[2] in _PLAIN_TYPES for t in types):
+                return True
+    return False
+
+
+def _project_receiver_sender(node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileContext) -> str | None:
+    """The sender the index knows this module-level function is connected for ("" for any sender)."""
+    if not ctx.project.enabled or ctx.module is None or ctx.scope.kind != "module":
+        return None
+    name = f"{ctx.module}.{node.name}"
+    senders = {
+        receiver.sender or ""
+        for receiver in ctx.project.receivers
+        if receiver.qualified_name == name and receiver.signal in _INSTANCE_SIGNALS
+    }
+    if not senders:
+        return None
+    return senders.pop() if len(senders) == 1 else ""
+
+
+def _sender_instance(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, project_sender: str | None, ctx: FileContext
+) -> Value:
+    """A receiver's ``instance``: of the model given as ``sender=`` when there is exactly one."""
+    senders: list[ast.expr] = []
+    for decorator in node.decorator_list:
+        if isinstance(decorator, ast.Call):
+            target = ctx.qualified_name(decorator.func) or dotted_name(decorator.func)
+            if target in RECEIVER or target == "receiver":
+                senders.extend(k.value for k in decorator.keywords if k.arg == "sender")
+    if len(senders) == 1:
+        label = model_class_label(senders[0], ctx)
+        if label is not None:
+            return instance(label, ctx, senders[0])
+    elif not senders and project_sender:
+        found = ctx.project.model(project_sender)
+        if found is not None:
+            return Value(Kind.MODEL_INSTANCE, found.name, model=found.qualified_name)
+    return Value(Kind.MODEL_INSTANCE, "instance")
 
 
 def _may_be_http_request(annotation: ast.expr | None) -> bool:

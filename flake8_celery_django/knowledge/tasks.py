@@ -12,8 +12,11 @@ from dataclasses import dataclass, field
 
 from flake8_celery_django.context import FileContext, Kind, Scope, Value
 from flake8_celery_django.knowledge.imports import dotted_name
-from flake8_celery_django.knowledge.project_names import project_name
-from flake8_celery_django.project.facts import TaskFact
+from flake8_celery_django.knowledge.project_names import (
+    is_project_task_decorator,
+    project_task,
+    project_task_base,
+)
 from flake8_celery_django.registry import provider, provides
 
 TASK_DECORATORS = frozenset(
@@ -52,10 +55,17 @@ GROUP_RESULT_CONSTRUCTORS = frozenset({"celery.result.GroupResult", "celery.resu
 
 @dataclass(frozen=True, slots=True)
 class TaskArgument:
-    """One value handed to a task, with how the message names it (``argument 1``, ``order=``)."""
+    """One value handed to a task, with how the message names it (``argument 1``, ``order=``).
+
+    ``value`` is set when the call site alone does not show it: an item of a dict bound earlier
+    and passed as ``kwargs=kwargs`` or ``**kwargs`` (``text`` then names it: ``kwargs['order']``),
+    or a collection of instances passed as ``args=rows`` or ``*rows``.
+    """
 
     node: ast.expr
     label: str
+    value: Value | None = None
+    text: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +105,7 @@ def _is_app(node: ast.expr, ctx: FileContext) -> bool:
     return node.id in _APP_NAMES
 
 
-def task_decorator(decorator: ast.expr, ctx: FileContext) -> bool:
+def celery_task_decorator(decorator: ast.expr, ctx: FileContext) -> bool:
     """``@shared_task``, ``@shared_task(...)``, ``@app.task``, ``@app.task(...)`` and legacy forms."""
     target = decorator.func if isinstance(decorator, ast.Call) else decorator
     qualified = ctx.qualified_name(target)
@@ -104,6 +114,11 @@ def task_decorator(decorator: ast.expr, ctx: FileContext) -> bool:
     return isinstance(target, ast.Attribute) and target.attr in ("task", "periodic_task") and _is_app(
         target.value, ctx
     )
+
+
+def task_decorator(decorator: ast.expr, ctx: FileContext) -> bool:
+    """Celery's task decorators, and the project's own functions that apply one (from the index)."""
+    return celery_task_decorator(decorator, ctx) or is_project_task_decorator(decorator, ctx)
 
 
 def is_task_function(node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileContext) -> bool:
@@ -137,7 +152,11 @@ def is_celery_task_base(node: ast.expr, ctx: FileContext) -> bool:
 def record_class(node: ast.ClassDef, ctx: FileContext) -> None:
     knowledge = ctx.state(TaskKnowledge)
     for base in node.bases:
-        if is_celery_task_base(base, ctx) or (isinstance(base, ast.Name) and base.id in knowledge.classes):
+        if (
+            is_celery_task_base(base, ctx)
+            or (isinstance(base, ast.Name) and base.id in knowledge.classes)
+            or project_task_base(base, ctx) is not None
+        ):
             knowledge.classes.add(node.name)
             return
 
@@ -151,6 +170,8 @@ def record_app(name: str, value: ast.expr, ctx: FileContext) -> None:
 def is_task_reference(node: ast.expr, ctx: FileContext) -> bool:
     """Whether ``node`` names a task: defined in this file, or imported from a ``tasks`` module."""
     if isinstance(node, ast.Name) and node.id in ctx.state(TaskKnowledge).functions:
+        return True
+    if project_task(node, ctx) is not None:
         return True
     qualified = ctx.qualified_name(node) or dotted_name(node)
     if qualified is None:
@@ -170,34 +191,67 @@ def _display(node: ast.expr) -> str:
     return "task"
 
 
-def _positional(arguments: list[ast.expr], start: int = 1) -> list[TaskArgument]:
+def _positional(arguments: list[ast.expr], ctx: FileContext, start: int = 1) -> list[TaskArgument]:
     found: list[TaskArgument] = []
     for index, node in enumerate(arguments, start=start):
         if isinstance(node, ast.Starred):
+            found.extend(_spread(node.value, ctx))
             continue
         found.append(TaskArgument(node, f"argument {index}"))
     return found
 
 
-def _keywords(keywords: list[ast.keyword]) -> list[TaskArgument]:
-    return [TaskArgument(k.value, f"{k.arg}=") for k in keywords if k.arg is not None]
+def _keywords(keywords: list[ast.keyword], ctx: FileContext) -> list[TaskArgument]:
+    found: list[TaskArgument] = []
+    for keyword in keywords:
+        if keyword.arg is not None:
+            found.append(TaskArgument(keyword.value, f"{keyword.arg}="))
+        else:
+            found.extend(_bound_dict_items(keyword.value, ctx))
+    return found
 
 
-def _packed(args: ast.expr | None, kwargs: ast.expr | None) -> tuple[TaskArgument, ...]:
+def _spread(node: ast.expr, ctx: FileContext) -> list[TaskArgument]:
+    """``*args`` (or ``args=args``) where ``args`` was bound to a collection of model instances."""
+    if not isinstance(node, ast.Name):
+        return []
+    bound = ctx.scope.lookup(node.id)
+    if bound is None or bound.kind is not Kind.MODEL_INSTANCES:
+        return []
+    return [TaskArgument(node, "arguments", bound, node.id)]
+
+
+def _bound_dict_items(node: ast.expr, ctx: FileContext) -> list[TaskArgument]:
+    """``**kwargs`` (or ``kwargs=kwargs``) where ``kwargs`` was bound to a dict holding instances."""
+    if not isinstance(node, ast.Name):
+        return []
+    bound = ctx.scope.lookup(node.id)
+    if bound is None or bound.kind is not Kind.MAPPING:
+        return []
+    return [TaskArgument(node, f"{key}=", value, f"{node.id}[{key!r}]") for key, value in bound.items]
+
+
+def _packed(args: ast.expr | None, kwargs: ast.expr | None, ctx: FileContext) -> tuple[TaskArgument, ...]:
     """The values inside ``args=(...)`` and ``kwargs={...}`` of ``apply_async``-like calls."""
     found: list[TaskArgument] = []
     if isinstance(args, (ast.Tuple, ast.List)):
-        found.extend(_positional(args.elts))
+        found.extend(_positional(args.elts, ctx))
+    elif args is not None:
+        found.extend(_spread(args, ctx))
     if isinstance(kwargs, ast.Dict):
         for key, value in zip(kwargs.keys, kwargs.values):
             if isinstance(key, ast.Constant) and isinstance(key.value, str):
                 found.append(TaskArgument(value, f"{key.value}="))
+            elif key is None:
+                found.extend(_bound_dict_items(value, ctx))
     elif isinstance(kwargs, ast.Call) and dotted_name(kwargs.func) == "dict":
-        found.extend(_keywords(kwargs.keywords))
+        found.extend(_keywords(kwargs.keywords, ctx))
+    elif kwargs is not None:
+        found.extend(_bound_dict_items(kwargs, ctx))
     return tuple(found)
 
 
-def _packed_from(call: ast.Call, first_index: int) -> tuple[TaskArgument, ...]:
+def _packed_from(call: ast.Call, first_index: int, ctx: FileContext) -> tuple[TaskArgument, ...]:
     """``args``/``kwargs`` given by keyword or at positions ``first_index`` and ``first_index + 1``."""
     args: ast.expr | None = call.args[first_index] if len(call.args) > first_index else None
     kwargs: ast.expr | None = call.args[first_index + 1] if len(call.args) > first_index + 1 else None
@@ -206,7 +260,7 @@ def _packed_from(call: ast.Call, first_index: int) -> tuple[TaskArgument, ...]:
             args = keyword.value
         elif keyword.arg == "kwargs":
             kwargs = keyword.value
-    return _packed(args, kwargs)
+    return _packed(args, kwargs, ctx)
 
 
 def is_pool_call(node: ast.Call, ctx: FileContext) -> bool:
@@ -236,28 +290,28 @@ def task_call(node: ast.Call, ctx: FileContext) -> TaskCall | None:
         method = func.attr
         receiver = func.value
         if method == "delay":
-            arguments = (*_positional(node.args), *_keywords(node.keywords))
+            arguments = (*_positional(node.args, ctx), *_keywords(node.keywords, ctx))
             return TaskCall(node, _display(receiver), method, tuple(arguments))
         if method == "apply_async":
             if is_pool_call(node, ctx):
                 return None
-            return TaskCall(node, _display(receiver), method, _packed_from(node, 0))
+            return TaskCall(node, _display(receiver), method, _packed_from(node, 0, ctx))
         if method in ("s", "si") and (
             is_task_reference(receiver, ctx) or id(node) in ctx.state(TaskKnowledge).canvas_members
         ):
-            arguments = (*_positional(node.args), *_keywords(node.keywords))
+            arguments = (*_positional(node.args, ctx), *_keywords(node.keywords, ctx))
             return TaskCall(node, _display(receiver), method, tuple(arguments))
         if method in ("signature", "subtask") and is_task_reference(receiver, ctx):
-            return TaskCall(node, _display(receiver), method, _packed_from(node, 0))
+            return TaskCall(node, _display(receiver), method, _packed_from(node, 0, ctx))
         if method == "send_task" and node.args:
             name = node.args[0]
             label = name.value if isinstance(name, ast.Constant) and isinstance(name.value, str) else "task"
-            return TaskCall(node, label, method, _packed_from(node, 1))
+            return TaskCall(node, label, method, _packed_from(node, 1, ctx))
     qualified = ctx.qualified_name(func)
     if qualified in SIGNATURE_FUNCTIONS and node.args:
         name = node.args[0]
         label = name.value if isinstance(name, ast.Constant) and isinstance(name.value, str) else _display(name)
-        return TaskCall(node, label, "signature", _packed_from(node, 1))
+        return TaskCall(node, label, "signature", _packed_from(node, 1, ctx))
     return None
 
 
@@ -338,15 +392,29 @@ def _is_group(node: ast.expr, ctx: FileContext) -> bool:
     return False
 
 
+@dataclass(frozen=True, slots=True)
+class Serializer:
+    """How task arguments travel: JSON (Celery's default since 4.0), pickle, or a serializer of the project's."""
+
+    name: str
+
+    @property
+    def is_json(self) -> bool:
+        return self.name == "json"
+
+    @property
+    def is_pickle(self) -> bool:
+        # ``pickle`` and the project's own variants of it (paperless-ngx's ``signed-pickle``).
+        return "pickle" in self.name
+
+
+def task_serializer(ctx: FileContext) -> Serializer:
+    """The project's ``task_serializer`` (``CELERY_TASK_SERIALIZER``), JSON when the settings do not say."""
+    name = ctx.project.settings.task_serializer if ctx.project.enabled else None
+    return Serializer((name or "json").lower())
+
+
 # -- what the project index says of a task -------------------------------------------------------
-def project_task(node: ast.expr, ctx: FileContext) -> TaskFact | None:
-    """The project's task that ``node`` names, when the project index knows it."""
-    if not ctx.project.enabled:
-        return None
-    name = project_name(node, ctx)
-    return ctx.project.task(name) if name is not None else None
-
-
 def defers_to_on_commit(node: ast.expr, ctx: FileContext) -> bool:
     """The task ``node`` names is sent from ``transaction.on_commit`` by its base class or the app's ``task_cls``."""
     project = ctx.project

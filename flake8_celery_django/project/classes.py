@@ -239,14 +239,16 @@ def _fetches_rows(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
         func = node.func
         if isinstance(func, ast.Name) and func.id == "get_object_or_404":
             return True
-        if (
-            isinstance(func, ast.Attribute)
-            and func.attr in _FETCHES
-            and isinstance(func.value, ast.Attribute)
-            and func.value.attr in ("objects", "_default_manager")
-        ):
+        if isinstance(func, ast.Attribute) and func.attr in _FETCHES and _on_manager(func.value):
             return True
     return False
+
+
+def _on_manager(node: ast.expr) -> bool:
+    """``Event.objects`` or a queryset built on it (``Event.objects.select_related("organizer")``)."""
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        node = node.func.value
+    return isinstance(node, ast.Attribute) and node.attr in ("objects", "_default_manager")
 
 
 def sets_timeout_in(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> bool:

@@ -104,6 +104,8 @@ class _FunctionFacts:
     admin_method: bool = False
     signal: str | None = None
     view: str | None = None
+    # A method of a Celery beat scheduler: the beat process holds no transaction.
+    beat_scheduler: bool = False
     key: str | None = None
 
 
@@ -297,6 +299,24 @@ def _view_kind(scope: Scope, function: ast.FunctionDef | ast.AsyncFunctionDef, c
     return "a view method"
 
 
+# Celery beat's scheduler classes (celery/beat.py, django_celery_beat/schedulers.py).
+_BEAT_SCHEDULERS = frozenset(
+    {
+        "celery.beat.Scheduler",
+        "celery.beat.PersistentScheduler",
+        "django_celery_beat.schedulers.DatabaseScheduler",
+    }
+)
+
+
+def _in_beat_scheduler(scope: Scope, ctx: FileContext) -> bool:
+    """A method of a class built on a Celery beat scheduler (it runs in the beat process)."""
+    parent = scope.parent
+    if parent is None or parent.kind != "class" or not isinstance(parent.node, ast.ClassDef):
+        return False
+    return any(ctx.qualified_name(base) in _BEAT_SCHEDULERS for base in parent.node.bases)
+
+
 def _is_admin_atomic_method(scope: Scope, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     """``save_model`` and its siblings on a ``ModelAdmin`` subclass."""
     parent = scope.parent
@@ -331,6 +351,7 @@ def _facts(scope: Scope, ctx: FileContext) -> _FunctionFacts:
             facts.signal = _receiver_signal(function, ctx) or _connected_elsewhere(scope, function, ctx)
             facts.admin_method = _is_admin_atomic_method(scope, function)
             facts.view = _view_kind(scope, function, ctx)
+            facts.beat_scheduler = _in_beat_scheduler(scope, ctx)
             facts.key = _function_key(scope, function)
     return facts
 
@@ -398,9 +419,12 @@ def check_call(node: ast.Call, ctx: FileContext) -> None:
             function_key=facts.key,
             write_line=write_line,
             write_name=write_name,
-            # Workers run tasks, Django runs views without ATOMIC_REQUESTS, and on_commit runs callbacks
-            # (every caller in the project defers this function) with no transaction open.
-            autocommit=scope.is_task or facts.view is not None or callers.runs_after_commit(ctx),
+            # Workers run tasks, Django runs views without ATOMIC_REQUESTS, beat runs its schedulers, and
+            # on_commit runs callbacks (every caller in the project defers this function) with no
+            # transaction open.
+            autocommit=(
+                scope.is_task or facts.view is not None or facts.beat_scheduler or callers.runs_after_commit(ctx)
+            ),
             task_names=_task_names(node, ctx),
             deferred_by_base=isinstance(node.func, ast.Attribute) and tasks.defers_to_on_commit(node.func.value, ctx),
         )

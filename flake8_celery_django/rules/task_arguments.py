@@ -12,31 +12,33 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from flake8_celery_django.context import FileContext, Kind
+from flake8_celery_django.context import FileContext, Kind, Value
 from flake8_celery_django.knowledge import bindings, models, tasks
 from flake8_celery_django.knowledge.imports import dotted_name
-from flake8_celery_django.registry import on, rule
+from flake8_celery_django.knowledge.project_names import project_task_base
+from flake8_celery_django.project.facts import TaskBaseFact
+from flake8_celery_django.registry import Rule, on, rule
 
 MODEL_INSTANCE_ARGUMENT = rule(
     "CDJ101",
     "model-instance-task-argument",
-    "{task}.{method}() gets model instance {argument}{model}; pass its pk",
+    "{task}.{method}() gets {model} {what} {argument}, {why}; pass {remedy}",
     summary="Django model instance passed to a Celery task call",
     uses=(tasks.CANVAS_MEMBERS,),
 )
 MODEL_ANNOTATED_PARAMETER = rule(
     "CDJ102",
     "model-annotated-task-parameter",
-    "task {task}() takes model {model} as {parameter}; take {parameter}_id instead",
+    "task {task}() takes {model} as {parameter}; take {remedy}",
     summary="Celery task parameter annotated with a Django model class",
     uses=(tasks.CANVAS_MEMBERS,),
 )
 UNSERIALIZABLE_ARGUMENT = rule(
     "CDJ103",
     "unserializable-task-argument",
-    "{task}.{method}() gets {what} {argument}, not JSON-serializable; pass {remedy}",
-    summary="Value the JSON serializer cannot encode (queryset, set, request, file, function) "
-    "passed to a Celery task call",
+    "{task}.{method}() gets {what} {argument}, not {serializer}-serializable; pass {remedy}",
+    summary="Value the task serializer (JSON by default) cannot encode (queryset, set, request, file, "
+    "function) passed to a Celery task call",
     uses=(tasks.CANVAS_MEMBERS,),
 )
 
@@ -62,13 +64,35 @@ def _text(node: ast.expr) -> str:
     return name if len(name) <= _MAX_TEXT else name[: _MAX_TEXT - 3] + "..."
 
 
+# Longest message, code included.  Past it the quoted argument is shortened (``...``) to 20
+# characters, the task loses its module (``tasks.ship`` -> ``ship``), then both are cut further.
+_MAX_MESSAGE = 100
+_SHORTENING = (("argument", 20), ("task", 0), ("argument", 8), ("task", 8))
+
+
+def _report(ctx: FileContext, node: ast.AST, rule: Rule, **fields: str) -> None:
+    """Report with the quoted texts shortened so that the message fits in 100 characters."""
+    for key, shortest in _SHORTENING:
+        excess = len(rule.format(**fields)) - _MAX_MESSAGE
+        if excess <= 0:
+            break
+        text = fields.get(key)
+        if text is None:
+            continue
+        if shortest == 0:
+            fields[key] = text.rpartition(".")[2]
+        elif len(text) > shortest:
+            fields[key] = text[: max(len(text) - excess - 3, shortest - 3)] + "..."
+    ctx.report(node, rule, **fields)
+
+
 # Labels of instances whose model the file does not name (``self.object``, a receiver's ``instance``).
 _UNNAMED_MODELS = frozenset({"object", "instance", ""})
 
 
-def _model_note(label: str) -> str:
-    """`` (Order)`` after the argument when the model is known, nothing otherwise."""
-    return "" if label in _UNNAMED_MODELS else f" ({label})"
+def _model_name(label: str) -> str:
+    """``Order`` when the model is known, ``model`` otherwise (``gets model instance self.object``)."""
+    return "model" if label in _UNNAMED_MODELS else label
 
 
 def _values_inside(argument: ast.expr) -> Iterator[ast.expr]:
@@ -86,56 +110,133 @@ def _values_inside(argument: ast.expr) -> Iterator[ast.expr]:
             yield node
 
 
+def _why(serializer: tasks.Serializer) -> str:
+    """Why an instance must not travel, said for the project's serializer."""
+    if serializer.is_json:
+        return "not JSON-serializable"
+    if serializer.is_pickle:
+        return "stale when pickled"
+    return f"stale via {serializer.name}"
+
+
 @on(ast.Call, rules=(MODEL_INSTANCE_ARGUMENT, UNSERIALIZABLE_ARGUMENT))
 def check_task_arguments(node: ast.Call, ctx: FileContext) -> None:
     call = tasks.task_call(node, ctx)
     if call is None:
         return
+    serializer = tasks.task_serializer(ctx)
     for argument in call.arguments:
+        if argument.value is not None:
+            _check_value(argument.node, argument.value, argument.text, call, serializer, ctx)
+            continue
         for value_node in _values_inside(argument.node):
             if isinstance(value_node, ast.GeneratorExp):
-                ctx.report(
-                    value_node, UNSERIALIZABLE_ARGUMENT, task=call.task, method=call.method,
-                    what="generator", argument=_text(value_node),
-                    remedy="a list",
-                )
+                if serializer.is_json or serializer.is_pickle:
+                    _report(
+                        ctx, value_node, UNSERIALIZABLE_ARGUMENT, task=call.task, method=call.method,
+                        what="generator", argument=_text(value_node), remedy="a list",
+                        serializer=_serializer_name(serializer),
+                    )
                 continue
             value = bindings.infer(value_node, ctx)
-            if value is None:
-                continue
-            if value.kind is Kind.MODEL_INSTANCE:
-                ctx.report(
-                    value_node, MODEL_INSTANCE_ARGUMENT, task=call.task, method=call.method,
-                    argument=_text(value_node), model=_model_note(value.label),
-                )
-            elif value.kind in _REMEDIES:
-                what, remedy = _REMEDIES[value.kind]
-                if value.kind is Kind.FUNCTION and value.label == "lambda":
-                    what = "lambda"
-                ctx.report(
-                    value_node, UNSERIALIZABLE_ARGUMENT, task=call.task, method=call.method,
-                    what=what, argument=_text(value_node), remedy=remedy,
-                )
+            if value is not None:
+                _check_value(value_node, value, _text(value_node), call, serializer, ctx)
 
 
-def _custom_base(decorators: list[ast.expr], ctx: FileContext) -> bool:
-    """Whether the task decorator names a ``base=`` other than Celery's own ``Task``."""
+def _serializer_name(serializer: tasks.Serializer) -> str:
+    return "JSON" if serializer.is_json else serializer.name
+
+
+def _check_value(
+    node: ast.expr, value: Value, text: str, call: tasks.TaskCall, serializer: tasks.Serializer,
+    ctx: FileContext,
+) -> None:
+    if value.kind is Kind.MODEL_INSTANCE or value.kind is Kind.MODEL_INSTANCES:
+        many = value.kind is Kind.MODEL_INSTANCES
+        _report(
+            ctx, node, MODEL_INSTANCE_ARGUMENT, task=call.task, method=call.method,
+            what="instances" if many else "instance", argument=text,
+            model=_model_name(value.label), why=_why(serializer), remedy="their pks" if many else "its pk",
+        )
+        return
+    if value.kind is Kind.QUERYSET and not serializer.is_json:
+        # Pickled, a queryset is evaluated when the task is sent: its rows arrive stale.
+        _report(
+            ctx, node, MODEL_INSTANCE_ARGUMENT, task=call.task, method=call.method, what="queryset",
+            argument=text, model=_model_name(value.label), why=_why(serializer), remedy="their pks",
+        )
+        return
+    if value.kind not in _REMEDIES or not (serializer.is_json or serializer.is_pickle):
+        return
+    lambda_function = value.kind is Kind.FUNCTION and value.label == "lambda"
+    # Pickle sends sets, and functions of a module by reference (not lambdas nor nested functions).
+    by_reference = value.kind is Kind.FUNCTION and value.label not in ("lambda", bindings.NESTED_FUNCTION)
+    if serializer.is_pickle and (value.kind is Kind.SET or by_reference):
+        return
+    what, remedy = _REMEDIES[value.kind]
+    if lambda_function:
+        what = "lambda"
+    _report(
+        ctx, node, UNSERIALIZABLE_ARGUMENT, task=call.task, method=call.method, what=what, argument=text,
+        remedy=remedy, serializer=_serializer_name(serializer),
+    )
+
+
+def _resolves_keys(base: TaskBaseFact, ctx: FileContext) -> bool:
+    """Whether a project task base, or one of its project bases, turns keys into instances."""
+    pending, seen = [base], set()
+    while pending:
+        current = pending.pop()
+        if current.resolves_keys:
+            return True
+        seen.add(current.qualified_name)
+        pending.extend(
+            found
+            for found in map(ctx.project.task_base, current.bases)
+            if found is not None and found.qualified_name not in seen
+        )
+    return False
+
+
+def _base_may_resolve_keys(base: ast.expr, ctx: FileContext) -> bool:
+    """Celery's ``Task`` never does; a project base does when the index says so; any other base may."""
+    if tasks.is_celery_task_base(base, ctx):
+        return False
+    found = project_task_base(base, ctx)
+    return found is None or _resolves_keys(found, ctx)
+
+
+def _decorator_base_may_resolve_keys(decorators: list[ast.expr], ctx: FileContext) -> bool:
+    """Whether the task decorator names a ``base=`` that may turn primary keys into instances."""
     for decorator in decorators:
         if isinstance(decorator, ast.Call) and tasks.task_decorator(decorator, ctx):
             for keyword in decorator.keywords:
                 if keyword.arg is None:
                     return True
-                if keyword.arg == "base" and not tasks.is_celery_task_base(keyword.value, ctx):
+                if keyword.arg == "base" and _base_may_resolve_keys(keyword.value, ctx):
                     return True
     return False
 
 
+def _indexed_base_resolves_keys(node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileContext) -> bool:
+    """The index's base for this task (set by a project decorator) or the app's ``task_cls`` resolves keys."""
+    project = ctx.project
+    if not project.enabled or ctx.module is None or ctx.scope.kind != "module":
+        return False
+    fact = project.task(f"{ctx.module}.{node.name}")
+    if fact is None or fact.qualified_name != f"{ctx.module}.{node.name}":
+        return False
+    base_name = fact.base or project.settings.task_cls
+    base = project.task_base(base_name) if base_name else None
+    return base is not None and _resolves_keys(base, ctx)
+
+
 def _run_of_plain_task_class(ctx: FileContext) -> bool:
-    """The class of this ``run`` method derives from Celery's ``Task`` directly and has no ``__call__``."""
+    """The class of this ``run`` method has no ``__call__`` and no base that may turn keys into instances."""
     owner = ctx.scope.node
     if not isinstance(owner, ast.ClassDef):
         return False
-    if not all(tasks.is_celery_task_base(base, ctx) for base in owner.bases):
+    if any(_base_may_resolve_keys(base, ctx) for base in owner.bases):
         return False
     return not any(
         isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == "__call__"
@@ -150,14 +251,15 @@ def check_task_parameters(node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Fil
         return
     if node.decorator_list:
         # A custom base class (pretix's EventTask) may turn the primary key into the instance.
-        if _custom_base(node.decorator_list, ctx):
+        if _decorator_base_may_resolve_keys(node.decorator_list, ctx) or _indexed_base_resolves_keys(node, ctx):
             return
     elif not _run_of_plain_task_class(ctx):
         return
     arguments = node.args
     for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
-        model = models.annotation_label(argument.annotation, ctx)
-        if model is not None:
-            ctx.report(
-                argument, MODEL_ANNOTATED_PARAMETER, task=node.name, parameter=argument.arg, model=model
+        annotated = models.annotated_model(argument.annotation, ctx)
+        if annotated is not None:
+            _report(
+                ctx, argument, MODEL_ANNOTATED_PARAMETER, task=node.name, parameter=argument.arg,
+                model=annotated.text, remedy="a list of ids" if annotated.many else f"{argument.arg}_id",
             )

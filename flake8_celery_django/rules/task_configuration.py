@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from flake8_celery_django.context import FileContext, Kind, Scope
 from flake8_celery_django.knowledge import bindings, tasks
 from flake8_celery_django.knowledge.imports import dotted_name
+from flake8_celery_django.knowledge.project_names import project_task_base
+from flake8_celery_django.project.facts import TaskBaseFact
 from flake8_celery_django.registry import on, rule
 
 AUTORETRY_WITHOUT_BACKOFF = rule(
@@ -79,13 +81,43 @@ def _assigned_names(body: list[ast.stmt]) -> dict[str, ast.stmt]:
     return names
 
 
+def _project_base_settings(base: TaskBaseFact, ctx: FileContext) -> RetrySettings:
+    """What a project task base sets about retries, with what its project bases set."""
+    autoretry = backoff = False
+    pending, seen = [base], set()
+    while pending:
+        current = pending.pop()
+        seen.add(current.qualified_name)
+        autoretry = autoretry or current.autoretry_for
+        backoff = backoff or current.retry_backoff
+        pending.extend(
+            found
+            for found in map(ctx.project.task_base, current.bases)
+            if found is not None and found.qualified_name not in seen
+        )
+    return RetrySettings(autoretry=autoretry, backoff=backoff)
+
+
 def _base_settings(base: ast.expr, ctx: FileContext) -> RetrySettings | None:
-    """Celery's own ``Task`` sets nothing; a class of this file is known; anything else is not."""
+    """Celery's ``Task`` sets nothing; a class of this file or of the project index is known; others are not."""
     if tasks.is_celery_task_base(base, ctx):
         return _CELERY_TASK
     if isinstance(base, ast.Name):
-        return ctx.state(TaskClasses).known.get(base.id)
-    return None
+        known = ctx.state(TaskClasses).known.get(base.id)
+        if known is not None:
+            return known
+    found = project_task_base(base, ctx)
+    return _project_base_settings(found, ctx) if found is not None else None
+
+
+def _app_task_settings(ctx: FileContext) -> RetrySettings | None:
+    """What the Celery app's ``task_cls`` sets (Celery's ``Task`` when the settings name none)."""
+    project = ctx.project
+    name = project.settings.task_cls if project.enabled else None
+    if not name:
+        return _CELERY_TASK
+    found = project.task_base(name.replace(":", "."))
+    return _project_base_settings(found, ctx) if found is not None else None
 
 
 @on(ast.ClassDef, rules=(AUTORETRY_WITHOUT_BACKOFF,))
@@ -115,7 +147,8 @@ def _decorator_misses_backoff(decorator: ast.Call, ctx: FileContext) -> ast.AST 
     """Where a task decorator turns autoretry on without backoff (its keyword), if it does."""
     autoretry: ast.keyword | None = None
     base: ast.keyword | None = None
-    settings = _CELERY_TASK
+    app_settings = _app_task_settings(ctx)
+    settings = app_settings or _CELERY_TASK
     for keyword in decorator.keywords:
         if keyword.arg is None or keyword.arg == _BACKOFF:
             return None  # ``**options`` may hold retry_backoff
@@ -126,6 +159,8 @@ def _decorator_misses_backoff(decorator: ast.Call, ctx: FileContext) -> ast.AST 
             if found is None:
                 return None  # a base class this file does not show may set it
             base, settings = keyword, found
+    if base is None and app_settings is None:
+        return None  # the app's task class is one this project index does not show
     if settings.backoff:
         return None
     if autoretry is not None:
@@ -136,7 +171,8 @@ def _decorator_misses_backoff(decorator: ast.Call, ctx: FileContext) -> ast.AST 
 @on(ast.FunctionDef, ast.AsyncFunctionDef, rules=(AUTORETRY_WITHOUT_BACKOFF,))
 def check_task_decorator(node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileContext) -> None:
     for decorator in node.decorator_list:
-        if isinstance(decorator, ast.Call) and tasks.task_decorator(decorator, ctx):
+        # A project's own task decorator may add retry_backoff itself: only Celery's are judged.
+        if isinstance(decorator, ast.Call) and tasks.celery_task_decorator(decorator, ctx):
             where = _decorator_misses_backoff(decorator, ctx)
             if where is not None:
                 ctx.report(where, AUTORETRY_WITHOUT_BACKOFF, task=f"task {node.name}()")
