@@ -141,7 +141,7 @@ def loop_extent(loop: Loop, ctx: FileContext) -> Extent:
         return found
     node = loop.node
     if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
-        found = _longest([iterable_extent(generator.iter, ctx) for generator in node.generators])
+        found = longest([iterable_extent(generator.iter, ctx) for generator in node.generators])
     elif loop.iterable is not None:
         found = iterable_extent(loop.iterable, ctx)
     elif isinstance(node, ast.While) and isinstance(node.test, ast.Name):
@@ -172,7 +172,8 @@ def names_bound_in(loop: Loop, ctx: FileContext) -> frozenset[str]:
     return found
 
 
-def _longest(extents: list[Extent]) -> Extent:
+def longest(extents: list[Extent]) -> Extent:
+    """The extent of iterating several things in turn (or one inside another): the longest one's."""
     return next((extent for extent in _ORDER if extent in extents), Extent.FEW)
 
 
@@ -191,23 +192,23 @@ def _extent(expr: ast.expr, ctx: FileContext, depth: int) -> Extent:
     depth += 1
     node = _unwrap(expr, ctx)
     if isinstance(node, ast.IfExp):
-        return _longest([_extent(node.body, ctx, depth), _extent(node.orelse, ctx, depth)])
+        return longest([_extent(node.body, ctx, depth), _extent(node.orelse, ctx, depth)])
     if isinstance(node, ast.BoolOp):
-        return _longest([_extent(value, ctx, depth) for value in node.values])
+        return longest([_extent(value, ctx, depth) for value in node.values])
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.BitOr, ast.BitAnd, ast.Add, ast.Sub)):
-        return _longest([_extent(node.left, ctx, depth), _extent(node.right, ctx, depth)])
+        return longest([_extent(node.left, ctx, depth), _extent(node.right, ctx, depth)])
     if isinstance(node, ast.Call) and _is_builtin(node.func, ("zip", "map", "filter"), ctx):
         parts = node.args[1:] if _is_builtin(node.func, ("map", "filter"), ctx) else node.args
-        return _longest([_extent(part, ctx, depth) for part in parts]) if parts else Extent.UNKNOWN
+        return longest([_extent(part, ctx, depth) for part in parts]) if parts else Extent.UNKNOWN
     if isinstance(node, (ast.List, ast.Tuple, ast.Set, ast.Dict)) and not _items(node):
         return Extent.UNKNOWN  # an empty collection filled later: as long as what fills it
     if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
         starred = [element.value for element in node.elts if isinstance(element, ast.Starred)]
-        return _longest([_extent(part, ctx, depth) for part in starred])
+        return longest([_extent(part, ctx, depth) for part in starred])
     if isinstance(node, (ast.Dict, ast.Constant, ast.JoinedStr)):
         return Extent.FEW
     if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
-        return _longest([_extent(generator.iter, ctx, depth) for generator in node.generators])
+        return longest([_extent(generator.iter, ctx, depth) for generator in node.generators])
     if isinstance(node, ast.Call) and _is_builtin(node.func, ("range",), ctx):
         return _range_extent(node, ctx, depth)
     if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
@@ -457,7 +458,7 @@ def _bound_extent(name: str, entries: list[_Binding], scope: Scope, ctx: FileCon
                 extents.append(_element_extent(binding.value, ctx, depth))
             else:
                 extents.append(_extent(binding.value, ctx, depth))
-        return _longest(extents)
+        return longest(extents)
     finally:
         state.computing.discard(name)
 

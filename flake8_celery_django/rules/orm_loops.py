@@ -179,9 +179,6 @@ def _exiting_nodes(loop_node: ast.AST) -> frozenset[int]:
 _REPORTED_EXTENTS = frozenset({loop_bounds.Extent.UNBOUNDED})
 
 
-_EXTENT_RANK = list(loop_bounds.Extent)
-
-
 def _loop_repeats(loop: Loop, node: ast.AST, ctx: FileContext) -> bool:
     cache = ctx.state(_FileLoops).exiting
     exiting = cache.get(loop.node)
@@ -376,7 +373,8 @@ def check_comprehension(
     _check_evaluated_queryset(first.iter, ctx, repeating=False)
     outer = loop_bounds.Extent.FEW
     for previous, generator in zip(node.generators, node.generators[1:]):
-        outer = min(outer, loop_bounds.iterable_extent(previous.iter, ctx), key=_EXTENT_RANK.index)
+        # ``for g in groups for p in Product.objects.filter(group=g)``: once per item of the outer ones.
+        outer = loop_bounds.longest([outer, loop_bounds.iterable_extent(previous.iter, ctx)])
         _check_evaluated_queryset(generator.iter, ctx, repeating=outer in _REPORTED_EXTENTS)
 
 
