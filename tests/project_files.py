@@ -137,6 +137,10 @@ SHOP = {
 
         def logged(func):
             return func
+
+
+        queued_task = shared_task(queue="slow")
+        our_task = shared_task
         """,
     "src/shop/tasks.py": """
         from typing import Optional, Sequence
@@ -144,7 +148,7 @@ SHOP = {
         from celery import shared_task
 
         from shop.celery import app
-        from shop.decorators import logged, periodic, task
+        from shop.decorators import logged, our_task, periodic, task
         from shop.models import Line, Order
         from shop.taskbase import LookupTask
 
@@ -176,6 +180,11 @@ SHOP = {
 
         @logged
         def not_a_task(order: Order):
+            pass
+
+
+        @our_task(bind=True)
+        def renamed(self, order_id):
             pass
         """,
     "src/shop/http.py": """

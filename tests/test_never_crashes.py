@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import textwrap
 import traceback
 from pathlib import Path
@@ -25,7 +26,11 @@ from flake8_celery_django.registry import RULES
 from flake8_celery_django.settings import Settings
 from tests import programs
 
-ALL_RULES = Settings(enabled=frozenset(RULES), atomic_requests=True)
+# The project index reads (and must survive) every file of the standard library too; its cache goes
+# to a temporary folder, never into the interpreter's own.
+ALL_RULES = Settings(
+    enabled=frozenset(RULES), atomic_requests=True, cache_dir=tempfile.mkdtemp(prefix="cdj-never-crashes-")
+)
 FLAKE8 = [sys.executable, "-m", "flake8"]
 
 

@@ -41,6 +41,9 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], *words: str)
         (["--cdj-default-timeout", "0"], ["--cdj-default-timeout", "positive"]),
         (["--cdj-default-timeout", "nan"], ["--cdj-default-timeout", "positive"]),
         (["--cdj-default-timeout", "soon"], ["--cdj-default-timeout", "'soon'"]),
+        (["--cdj-project-root", "no/such/folder"], ["--cdj-project-root", "existing folder", "no/such/folder"]),
+        (["--cdj-project-root", "app.py"], ["--cdj-project-root", "existing folder", "app.py"]),
+        (["--cdj-cache-dir", "app.py"], ["--cdj-cache-dir", "is a file", "app.py"]),
     ],
 )
 def test_bad_value_on_the_command_line(tmp_path: Path, arguments: list[str], words: list[str]) -> None:
@@ -57,6 +60,8 @@ def test_bad_value_on_the_command_line(tmp_path: Path, arguments: list[str], wor
         ("cdj-default-timeout =", ["--cdj-default-timeout"]),
         ("cdj-atomic-requests = maybe", ["--cdj-atomic-requests", "'maybe'"]),
         ("cdj-prefer-delay-on-commit = 2", ["--cdj-prefer-delay-on-commit", "'2'"]),
+        ("cdj-no-project-index = perhaps", ["--cdj-no-project-index", "'perhaps'"]),
+        ("cdj-project-root = missing", ["--cdj-project-root", "missing"]),
     ],
 )
 @pytest.mark.parametrize("config_file", ["setup.cfg", "tox.ini", ".flake8"])
@@ -86,7 +91,7 @@ def test_good_values_in_a_config_file_are_read(tmp_path: Path, setting: str, exp
 
 
 def test_flags_on_the_command_line(tmp_path: Path) -> None:
-    flags = ("--cdj-atomic-requests", "--cdj-prefer-delay-on-commit")
+    flags = ("--cdj-atomic-requests", "--cdj-prefer-delay-on-commit", "--cdj-no-project-index")
     result = run_flake8(tmp_path, "--isolated", *flags, "--select", "CDJ")
     assert result.stderr == ""
     assert "app.py:2:1: CDJ201" in result.stdout

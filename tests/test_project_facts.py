@@ -33,13 +33,11 @@ def test_files_read_and_their_module_names(shop: Path) -> None:
     ]
 
 
-def test_root_is_the_nearest_folder_with_a_marker(shop: Path) -> None:
+def test_root_is_the_nearest_folder_with_a_marker(shop: Path, tmp_path: Path) -> None:
     assert find_root(str(shop / "src" / "shop" / "models.py")) == str(shop)
-    (shop / "src" / "shop" / "setup.cfg").write_text("")
-    try:
-        assert find_root(str(shop / "src" / "shop" / "models.py")) == str(shop / "src" / "shop")
-    finally:
-        (shop / "src" / "shop" / "setup.cfg").unlink()
+    nested = write_project(tmp_path, {".git/HEAD": "", "inner/setup.cfg": "", "inner/pkg/__init__.py": ""})
+    assert find_root(str(nested / "inner" / "pkg" / "__init__.py")) == str(nested / "inner")
+    assert find_root(str(nested / "tool.py")) == str(nested)
 
 
 def test_root_without_a_marker_is_above_the_outermost_package(tmp_path: Path) -> None:
@@ -47,6 +45,16 @@ def test_root_without_a_marker_is_above_the_outermost_package(tmp_path: Path) ->
     assert find_root(str(tmp_path / "lib" / "app" / "sub" / "m.py")) in (str(tmp_path / "lib"),)
     assert module_name(str(tmp_path / "lib" / "app" / "sub" / "m.py")) == ("app.sub.m", False)
     assert module_name(str(tmp_path / "lib" / "app" / "__init__.py")) == ("app", True)
+
+
+def test_a_root_without_a_marker_reads_only_its_files_and_packages(tmp_path: Path) -> None:
+    # (a home folder holding one script must not be walked whole)
+    write_project(tmp_path, {"top.py": "", "app/__init__.py": "", "app/m.py": "", "notes/old/x.py": ""})
+    assert [source.module for source in project_files(str(tmp_path), explicit=False)] == ["top", "app", "app.m"]
+    # given by --cdj-project-root, or holding a marker: folders that are not packages are walked too
+    assert [source.module for source in project_files(str(tmp_path))] == ["top", "app", "app.m", "x"]
+    (tmp_path / "setup.cfg").write_text("")
+    assert [source.module for source in project_files(str(tmp_path), explicit=False)] == ["top", "app", "app.m", "x"]
 
 
 # -- models -------------------------------------------------------------------------------------
@@ -133,7 +141,9 @@ def test_not_models(knowledge: ProjectKnowledge) -> None:
 
 # -- tasks --------------------------------------------------------------------------------------
 def test_tasks_through_a_project_decorator_two_levels_deep(knowledge: ProjectKnowledge) -> None:
-    assert knowledge.task_decorators == frozenset({"shop.decorators.task", "shop.decorators.periodic"})
+    assert knowledge.task_decorators == frozenset(
+        {"shop.decorators.task", "shop.decorators.periodic", "shop.decorators.queued_task", "shop.decorators.our_task"}
+    )
     assert knowledge.task("shop.tasks.send_receipt") == TaskFact(
         "shop.tasks.send_receipt",
         parameters=("order", "lines", "note"),
@@ -156,6 +166,10 @@ def test_tasks_through_a_project_decorator_two_levels_deep(knowledge: ProjectKno
     )
     assert knowledge.task("shop.tasks.ping") == TaskFact(
         "shop.tasks.ping", parameters=("line",), model_parameters=(("line", "shop.models.Line"),)
+    )
+    # a module-level alias of shared_task
+    assert knowledge.task("shop.tasks.renamed") == TaskFact(
+        "shop.tasks.renamed", parameters=("order_id",), bind=True, decorator="shop.decorators.our_task"
     )
     assert knowledge.task("shop.tasks.not_a_task") is None
     assert not knowledge.is_task_decorator("shop.decorators.logged")
@@ -210,7 +224,9 @@ def test_a_base_that_does_not_defer(tmp_path: Path) -> None:
         ("shop.http.plain_session", SessionFact("shop.http.plain_session", False, "factory", "requests.Session")),
         (
             "shop.http.mounted_session",
-            SessionFact("shop.http.mounted_session", True, "factory", "requests.Session", ("shop.http.TimeoutAdapter",)),
+            SessionFact(
+                "shop.http.mounted_session", True, "factory", "requests.Session", ("shop.http.TimeoutAdapter",)
+            ),
         ),
         ("shop.http.partial_session", SessionFact("shop.http.partial_session", True, "factory", "requests.Session")),
         (
@@ -219,7 +235,10 @@ def test_a_base_that_does_not_defer(tmp_path: Path) -> None:
         ),
         ("shop.http.TimeoutSession", SessionFact("shop.http.TimeoutSession", True, "class", "requests.Session")),
         ("shop.http.PlainSession", SessionFact("shop.http.PlainSession", False, "class", "requests.Session")),
-        ("shop.http.Client.session", SessionFact("shop.http.Client.session", False, "holder", "shop.http.plain_session")),
+        (
+            "shop.http.Client.session",
+            SessionFact("shop.http.Client.session", False, "holder", "shop.http.plain_session"),
+        ),
         ("shop.http.Client.safe", SessionFact("shop.http.Client.safe", True, "holder", "shop.http.mounted_session")),
     ],
 )

@@ -88,16 +88,16 @@ def line_counts_prefetched():
 
 
 # -- CDJ409: get_or_create per item of data with no visible bound --------------------------------
-def stock_products(names):
-    return [Product.objects.get_or_create(name=name)[0] for name in names]  # CDJ409
+def stock_products(product_ids):
+    return [Product.objects.get_or_create(pk=pk, defaults={"stock": 0})[0] for pk in product_ids]  # CDJ409
 
 
-def stock_products_in_two_queries(names):
-    existing = set(Product.objects.filter(name__in=names).values_list("name", flat=True))
-    Product.objects.bulk_create([Product(name=name) for name in set(names) - existing])
-    return list(Product.objects.filter(name__in=names))
+def stock_products_in_two_queries(product_ids):
+    existing = Product.objects.in_bulk(product_ids)
+    Product.objects.bulk_create([Product(pk=pk, stock=0) for pk in set(product_ids) - existing.keys()])
+    return list(Product.objects.filter(pk__in=product_ids))
 
 
 def stock_default_products():
     # A literal tuple: three rows, visible in the source.
-    return [Product.objects.get_or_create(name=name)[0] for name in ("tea", "coffee", "cocoa")]
+    return [Product.objects.get_or_create(pk=pk, defaults={"stock": 0})[0] for pk in (1, 2, 3)]

@@ -24,6 +24,14 @@ def is_migration_file(filename: str) -> bool:
     return bool(_MIGRATIONS_DIR.search(filename.replace("\\", "/")))
 
 
+_MANAGEMENT_COMMAND = re.compile(r"(^|/)management/commands/[^/]+\.py$")
+
+
+def is_management_command(filename: str) -> bool:
+    """``app/management/commands/x.py``: run by an operator, one at a time."""
+    return bool(_MANAGEMENT_COMMAND.search(filename.replace("\\", "/")))
+
+
 def is_test_file(filename: str) -> bool:
     """``tests/...``, ``test_x.py``, ``x_tests.py``, ``tests.py``, ``testing.py``, ``conftest.py``."""
     return bool(_TEST_FILE.search(filename.replace("\\", "/")))

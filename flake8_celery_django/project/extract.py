@@ -23,6 +23,7 @@ from flake8_celery_django.project.facts import (
     TaskFact,
 )
 from flake8_celery_django.project.names import ATOMIC, CELERY_APP, ON_COMMIT, PARTIAL, SESSION_ROOTS, Names
+from flake8_celery_django.project.serializers import serializer_facts
 from flake8_celery_django.project.settings_module import is_settings_module, read_settings
 
 SIGNALS = frozenset(
@@ -68,15 +69,40 @@ class _Class:
     holders: dict[str, _SessionDraft] = field(default_factory=dict)
 
 
-_EXIT_FUNCTION = object()
-_EXIT_CLASS = object()
-_EXIT_WITH = object()
+class _Exit:
+    """The walk leaves a function or a class here."""
+
+
+_EXIT_FUNCTION = _Exit()
+_EXIT_CLASS = _Exit()
+_EXIT_WITH = _Exit()
+# Nodes the walk acts on; every other node only has its children walked.
+_SPECIAL = frozenset(
+    {
+        _Exit, tuple, ast.Call, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.With, ast.AsyncWith,
+        ast.Import, ast.ImportFrom, ast.Assign, ast.Return,
+    }
+)
+# Nodes without children the index reads (names, constants, contexts, operators): never pushed.
+_LEAVES = frozenset(
+    {
+        str, int, float, complex, bytes, bool, type(None), type(...),
+        ast.Name, ast.Constant, ast.Load, ast.Store, ast.Del, ast.Pass, ast.Break, ast.Continue,
+        ast.Global, ast.Nonlocal, ast.alias,
+        *(
+            cls
+            for cls in vars(ast).values()
+            if isinstance(cls, type) and issubclass(cls, (ast.operator, ast.cmpop, ast.unaryop, ast.boolop))
+        ),
+    }
+)
 
 
 class _Extractor:
     def __init__(self, tree: ast.Module, module: str, is_package: bool, packages: frozenset[str]) -> None:
         self.tree = tree
         self.module = module
+        self.is_package = is_package
         self.names = Names(module, is_package, packages)
         self.models: list[ModelFact] = []
         self.task_bases: list[TaskBaseFact] = []
@@ -98,16 +124,29 @@ class _Extractor:
         if is_settings_module(self.module):
             self.settings = read_settings(self.tree.body)
         stack: list[object] = list(reversed(self.tree.body))
+        special = _SPECIAL
+        leaves = _LEAVES
         while stack:
             item = stack.pop()
-            if item is _EXIT_FUNCTION:
-                self._leave_function()
-            elif item is _EXIT_CLASS:
-                self._leave_class()
-            elif isinstance(item, tuple):
-                self._leave_with(item[1])
-            elif isinstance(item, ast.AST):
-                self._visit(item, stack)
+            kind = type(item)
+            if kind in special:
+                if item is _EXIT_FUNCTION:
+                    self._leave_function()
+                elif item is _EXIT_CLASS:
+                    self._leave_class()
+                elif kind is tuple:
+                    self._leave_with(item[1])  # type: ignore[index]
+                else:
+                    assert isinstance(item, ast.AST)
+                    self._visit(item, stack)
+                continue
+            # Any other node: only its children can hold what the index reads.
+            for name in item._fields:  # type: ignore[attr-defined]
+                value = getattr(item, name, None)
+                if type(value) is list:
+                    stack.extend([child for child in reversed(value) if type(child) not in leaves])
+                elif value is not None and type(value) not in leaves:
+                    stack.append(value)
         return ModuleFacts(
             module=self.module,
             models=tuple(self.models),
@@ -120,6 +159,7 @@ class _Extractor:
             settings=self.settings,
             task_candidates=tuple(self.task_candidates),
             decorator_candidates=tuple(self.decorator_candidates),
+            serializers=serializer_facts(self.tree, self.module, is_package=self.is_package),
         )
 
     def _read_top_level(self, body: list[ast.stmt]) -> None:
@@ -188,8 +228,8 @@ class _Extractor:
         for name in node._fields:
             value = getattr(node, name, None)
             if type(value) is list:
-                stack.extend(reversed(value))
-            elif isinstance(value, ast.AST):
+                stack.extend([child for child in reversed(value) if type(child) not in _LEAVES])
+            elif value is not None and type(value) not in _LEAVES:
                 stack.append(value)
 
     def _caller(self) -> str:
@@ -213,7 +253,8 @@ class _Extractor:
         at_module_level = not self.functions and not self.classes
         arguments = node.args
         state = _Function(
-            qualified, parameters=frozenset(a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs])
+            qualified,
+            parameters=frozenset(a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]),
         )
         for decorator in node.decorator_list:
             target = decorator.func if isinstance(decorator, ast.Call) else decorator
@@ -293,7 +334,9 @@ class _Extractor:
         state = self.classes.pop()
         for attribute, draft in state.holders.items():
             self.sessions.append(
-                SessionFact(f"{state.qualified}.{attribute}", draft.timeout, "holder", draft.makes, tuple(draft.adapters))
+                SessionFact(
+                    f"{state.qualified}.{attribute}", draft.timeout, "holder", draft.makes, tuple(draft.adapters)
+                )
             )
 
     # -- sessions -------------------------------------------------------------------------------
@@ -337,6 +380,8 @@ class _Extractor:
                     draft.timeout = True
                 return
         if not self.functions:
+            if not self.classes and isinstance(target, ast.Name) and self._is_task_decorator_value(value):
+                self.task_decorators.append(f"{self.module}.{target.id}" if self.module else target.id)
             return
         maker = self._session_maker(value)
         if maker is None:
@@ -352,6 +397,12 @@ class _Extractor:
         ):
             self.classes[-1].holders[target.attr] = draft
             self.functions[-1].drafts[f"self.{target.attr}"] = draft
+
+    def _is_task_decorator_value(self, value: ast.expr) -> bool:
+        """``my_task = shared_task`` or ``my_task = app.task(queue="q")``: a task decorator by another name."""
+        if isinstance(value, ast.Call) and not value.args:
+            value = value.func
+        return isinstance(value, (ast.Name, ast.Attribute)) and self.names.is_task_decorator(value)
 
     def _is_partial(self, call: ast.Call) -> bool:
         return self.names.qualify(call.func) in PARTIAL or dotted_name(call.func) in ("partial", "functools.partial")
@@ -388,7 +439,8 @@ class _Extractor:
                     if keyword.arg == "task_serializer" and isinstance(keyword.value, ast.Constant):
                         if isinstance(keyword.value.value, str):
                             self.settings = replace(self.settings, task_serializer=keyword.value.value)
-        if self._is_celery_constructor(node):
+        qualified = self.names.qualify(func)
+        if qualified in CELERY_APP or (qualified is None and isinstance(func, ast.Name) and func.id == "Celery"):
             for keyword in node.keywords:
                 if keyword.arg == "task_cls":
                     self.settings = replace(self.settings, task_cls=self._class_reference(keyword.value))
@@ -397,15 +449,14 @@ class _Extractor:
             self._decorator_application(node)
         if id(node) in self.skipped_calls:
             return
-        qualified = self.names.qualify(func)
         if qualified in ON_COMMIT and node.args:
             self._on_commit(node.args[0])
             return
-        callee = self._callee(func)
+        callee = self._callee(func, qualified)
         if callee is not None:
             self.calls.append((callee, self._site(node, on_commit=False)))
 
-    def _callee(self, func: ast.expr) -> str | None:
+    def _callee(self, func: ast.expr, qualified: str | None = None) -> str | None:
         """The project function a call names: ``f(...)`` or ``module.f(...)``, never a method chain."""
         if isinstance(func, ast.Attribute):
             # ``module.function(...)``; ``Class.method(...)`` and method chains are not tracked.
@@ -418,7 +469,7 @@ class _Extractor:
             return None
         if not (name[:1].islower() or name[:1] == "_"):
             return None  # a class: building an instance is not a call of project code worth tracking
-        qualified = self.names.qualify(func)
+        qualified = qualified or self.names.qualify(func)
         if qualified is None or not self.names.is_project(qualified):
             return None
         return qualified
@@ -557,6 +608,8 @@ def _task(
     )
 
 
-def extract(tree: ast.Module, module: str, is_package: bool = False, packages: frozenset[str] = frozenset()) -> ModuleFacts:
+def extract(
+    tree: ast.Module, module: str, is_package: bool = False, packages: frozenset[str] = frozenset()
+) -> ModuleFacts:
     """The facts of one module; ``packages`` are the project's top-level names (what counts as project code)."""
     return _Extractor(tree, module, is_package, packages).run()

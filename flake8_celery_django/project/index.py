@@ -7,9 +7,12 @@ back) the index, and answers with the :class:`ProjectKnowledge` and the file's m
 from __future__ import annotations
 
 import ast
+import contextlib
+import gc
 import hashlib
 import os
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from flake8_celery_django.project.cache import FOLDER, FORMAT, FactsCache, FileEntry
@@ -50,28 +53,32 @@ class ProjectIndex:
     knowledge: ProjectKnowledge
     cache: FactsCache | None
     raw: list[ModuleFacts] | None = None
+    explicit_root: bool = True
     # The last buffer judged through this index, and the knowledge built with its facts.
     buffer: tuple[ModuleFacts, ProjectKnowledge] | None = field(default=None)
 
     def raw_facts(self) -> list[ModuleFacts]:
         """Every module's facts as read (before the merge), from memory or the cache, else read again."""
         if self.raw is None:
-            files = list(project_files(self.root))
+            files = list(project_files(self.root, self.explicit_root))
             entries = self.cache.load_files(sorted(self.packages)) if self.cache is not None else {}
             self.raw = [_facts(source, entries, self.root, self.packages) for source in files]
         return self.raw
 
-    def with_buffer(self, facts: ModuleFacts) -> ProjectKnowledge:
+    def with_buffer(self, facts: ModuleFacts, path: str, is_package: bool) -> ProjectKnowledge:
         """The knowledge with one module's facts taken from an editor's buffer instead of the disk."""
         if self.buffer is not None and self.buffer[0] == facts:
             return self.buffer[1]
+        on_disk = parse_file(path) if os.path.isfile(path) else None
+        if on_disk is not None and extract(on_disk, facts.module, is_package, self.packages) == facts:
+            return self.knowledge  # the buffer says what the file says: nothing to merge again
         modules = [item for item in self.raw_facts() if item.module != facts.module]
         knowledge = ProjectKnowledge(merge([*modules, facts]))
         self.buffer = (facts, knowledge)
         return knowledge
 
 
-_INDEXES: dict[tuple[str, str], ProjectIndex] = {}
+_INDEXES: dict[tuple[str, str, bool], ProjectIndex] = {}
 
 
 def _relative(path: str, root: str) -> str:
@@ -94,16 +101,30 @@ def _facts(source: SourceFile, entries: dict[str, FileEntry], root: str, package
     return extract(tree, source.module, source.is_package, packages)
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while facts pile up: they hold no cycles, and its passes over
+    a growing heap only slow the build down."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def fingerprint(root: str, files: list[SourceFile]) -> str:
-    digest = hashlib.sha256(f"{FORMAT}\0{root}".encode("utf-8", "surrogateescape"))
-    for source in files:
-        digest.update(f"\0{source.path}\0{source.size}\0{source.mtime_ns}".encode("utf-8", "surrogateescape"))
-    return digest.hexdigest()
+    keys = "\0".join([FORMAT, root, *(f"{s.path}\0{s.size}\0{s.mtime_ns}" for s in files)])
+    return hashlib.sha256(keys.encode("utf-8", "surrogateescape")).hexdigest()
 
 
-def build_index(root: str, cache_folder: str | None) -> ProjectIndex:
-    """The index of the project at ``root``: read back from the cache when nothing changed, else built."""
-    files = list(project_files(root))
+def build_index(root: str, cache_folder: str | None, explicit_root: bool = True) -> ProjectIndex:
+    """The index of the project at ``root``: read back from the cache when nothing changed, else built.
+
+    ``explicit_root``: the root was given rather than found (see :func:`project_files`).
+    """
+    files = list(project_files(root, explicit_root))
     packages = frozenset(source.module.partition(".")[0] for source in files if source.module)
     key = fingerprint(root, files)
     cache = FactsCache(cache_folder or os.path.join(root, FOLDER), root)
@@ -112,9 +133,9 @@ def build_index(root: str, cache_folder: str | None) -> ProjectIndex:
         with cache.lock():
             stored = cache.load_project(key)  # another process may have built it while this one waited
             if stored is None:
-                return _build(root, files, packages, key, cache)
+                return _build(root, files, packages, key, cache, explicit_root)
     names, facts = stored
-    index = ProjectIndex(root, packages, NO_PROJECT, cache)
+    index = ProjectIndex(root, packages, NO_PROJECT, cache, explicit_root=explicit_root)
     index.knowledge = ProjectKnowledge(facts, module_names=names, load_calls=lambda: _stored_calls(index, key))
     return index
 
@@ -127,28 +148,31 @@ def _stored_calls(index: ProjectIndex, key: str) -> list[tuple[str, CallSiteFact
     return found
 
 
-def _build(root: str, files: list[SourceFile], packages: frozenset[str], key: str, cache: FactsCache) -> ProjectIndex:
+def _build(
+    root: str, files: list[SourceFile], packages: frozenset[str], key: str, cache: FactsCache, explicit_root: bool
+) -> ProjectIndex:
     """Read every file whose cache entry is missing or stale, merge, and store the result."""
     previous = cache.load_files(sorted(packages))
     entries: dict[str, FileEntry] = {}
     raw = []
-    for source in files:
-        facts = _facts(source, previous, root, packages)
-        raw.append(facts)
-        entries[_relative(source.path, root)] = FileEntry(
-            source.size, source.mtime_ns, source.module, source.is_package, facts
-        )
-    merged = merge(raw)
+    with _collector_paused():
+        for source in files:
+            facts = _facts(source, previous, root, packages)
+            raw.append(facts)
+            entries[_relative(source.path, root)] = FileEntry(
+                source.size, source.mtime_ns, source.module, source.is_package, facts
+            )
+        merged = merge(raw)
     cache.save(key, sorted(packages), entries, merged)
-    return ProjectIndex(root, packages, ProjectKnowledge(merged), cache, raw)
+    return ProjectIndex(root, packages, ProjectKnowledge(merged), cache, raw, explicit_root=explicit_root)
 
 
-def project_index(root: str, cache_folder: str | None) -> ProjectIndex:
+def project_index(root: str, cache_folder: str | None, explicit_root: bool) -> ProjectIndex:
     """The index of ``root``, built once per process."""
-    key = (root, cache_folder or "")
+    key = (root, cache_folder or "", explicit_root)
     found = _INDEXES.get(key)
     if found is None:
-        found = _INDEXES[key] = build_index(root, cache_folder)
+        found = _INDEXES[key] = build_index(root, cache_folder, explicit_root)
     return found
 
 
@@ -171,7 +195,7 @@ def project_for(
     path = filename if os.path.isabs(filename) or has_path else os.path.join(root, filename)
     module, is_package = module_name(path)
     cache_folder = os.path.abspath(settings.cache_dir) if settings.cache_dir else None
-    index = project_index(root, cache_folder)
+    index = project_index(root, cache_folder, explicit_root=bool(settings.project_root))
     if source_tree is not None and module:
-        return index.with_buffer(extract(source_tree, module, is_package, index.packages)), module
+        return index.with_buffer(extract(source_tree, module, is_package, index.packages), path, is_package), module
     return index.knowledge, module or None

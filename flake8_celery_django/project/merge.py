@@ -46,7 +46,9 @@ class _Table(dict[str, T]):
         return candidates[0] if len(candidates) == 1 else None
 
 
-def _descends(name: str, bases: Mapping[str, tuple[str, ...]], table: _Table[T], is_root: Callable[[str], bool]) -> bool:
+def _descends(
+    name: str, bases: Mapping[str, tuple[str, ...]], table: _Table[T], is_root: Callable[[str], bool]
+) -> bool:
     """Whether a class's bases lead (through project classes) to a library root class."""
     seen: set[str] = set()
     pending = [name]
@@ -96,13 +98,16 @@ def merge(modules: Iterable[ModuleFacts]) -> list[ModuleFacts]:
             ModuleFacts(
                 module=facts.module,
                 models=tuple(models[m.qualified_name] for m in facts.models if m.qualified_name in models),
-                task_bases=tuple(task_bases[b.qualified_name] for b in facts.task_bases if b.qualified_name in task_bases),
+                task_bases=tuple(
+                    task_bases[b.qualified_name] for b in facts.task_bases if b.qualified_name in task_bases
+                ),
                 tasks=tuple(tasks),
                 task_decorators=tuple(name for name in decorators if name.startswith(facts.module + ".")),
                 sessions=tuple(sessions[s.qualified_name] for s in facts.sessions if s.qualified_name in sessions),
                 receivers=tuple(_resolve_receiver(receiver, models) for receiver in facts.receivers),
                 calls=facts.calls,
                 settings=_resolve_settings(facts.settings, models, task_bases),
+                serializers=facts.serializers,
             )
         )
     return merged
@@ -118,7 +123,6 @@ def _models(raw: list[ModuleFacts]) -> _Table[ModelFact]:
     for facts in raw:
         if facts.settings.user_model:
             user_model = _model_from_string(facts.settings.user_model, found, "") or user_model
-    targets: dict[str, str | None] = {}
     resolved: dict[str, ModelFact] = {}
     reverse: dict[str, list[FieldFact]] = {}
     for name in names:
@@ -126,7 +130,7 @@ def _models(raw: list[ModuleFacts]) -> _Table[ModelFact]:
         fields = []
         for item in model.fields:
             if item.is_relation:
-                target = _target(item.target, name, found, user_model, targets)
+                target = _target(item.target, name, found, user_model)
                 item = replace(item, target=target)
             fields.append(item)
         resolved[name] = replace(model, fields=tuple(fields))
@@ -179,9 +183,7 @@ def _model_from_string(text: str, models: _Table[ModelFact], near: str) -> str |
     return narrowed[0] if len(narrowed) == 1 else None
 
 
-def _target(
-    raw: str | None, own: str, models: _Table[ModelFact], user_model: str | None, cache: dict[str, str | None]
-) -> str | None:
+def _target(raw: str | None, own: str, models: _Table[ModelFact], user_model: str | None) -> str | None:
     if raw is None:
         return None
     if raw == USER_MODEL_SETTING:

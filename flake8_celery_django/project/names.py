@@ -26,7 +26,9 @@ TASK_ROOTS = frozenset(
         "celery.contrib.abortable.AbortableTask",
     }
 )
-SESSION_ROOTS = frozenset({"requests.Session", "requests.sessions.Session", "requests.session", "requests.sessions.session"})
+SESSION_ROOTS = frozenset(
+    {"requests.Session", "requests.sessions.Session", "requests.session", "requests.sessions.session"}
+)
 ADAPTER_ROOTS = frozenset({"requests.adapters.HTTPAdapter"})
 TASK_DECORATORS = frozenset(
     {

@@ -7,6 +7,7 @@ the file's outermost package.  Module names follow the ``__init__.py`` chain, so
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,10 +35,15 @@ class SourceFile:
 
 def find_root(filename: str) -> str:
     """The project root of ``filename`` (an absolute folder)."""
-    folder = os.path.dirname(os.path.abspath(filename))
+    return _root_of_folder(os.path.dirname(os.path.abspath(filename)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _root_of_folder(folder: str) -> str:
+    """Per folder, once per process: a flake8 run asks for every file it checks."""
     current = folder
     while True:
-        if any(os.path.exists(os.path.join(current, marker)) for marker in MARKERS):
+        if has_marker(current):
             return current
         parent = os.path.dirname(current)
         if parent == current:
@@ -57,36 +63,56 @@ def module_name(path: str) -> tuple[str, bool]:
     """The dotted module name of ``path`` from its ``__init__.py`` chain, and whether it is a package."""
     folder, base = os.path.split(os.path.abspath(path))
     stem = base[:-3] if base.endswith(".py") else base
+    package = _package_of_folder(folder)
+    if stem == "__init__":
+        return package, True
+    return f"{package}.{stem}" if package else stem, False
+
+
+@functools.lru_cache(maxsize=4096)
+def _package_of_folder(folder: str) -> str:
+    """The dotted package a folder is (``""`` when it is not a package), once per folder and process."""
     parts: list[str] = []
     while os.path.isfile(os.path.join(folder, "__init__.py")):
         folder, name = os.path.split(folder)
         if not name:
             break
         parts.append(name)
-    parts.reverse()
-    if stem == "__init__":
-        return ".".join(parts), True
-    return ".".join([*parts, stem]), False
+    return ".".join(reversed(parts))
 
 
-def project_files(root: str) -> Iterator[SourceFile]:
-    """Every Python file under ``root`` the index reads, in a stable order, with its module name."""
+# Folders that are not packages the walk goes through from a root with a marker or given by the
+# user (``src/``, ``apps/``, ``<project>/src/``); from a root found without one, none.
+MARKED_ROOT_FOLDER_DEPTH = 3
+
+
+def has_marker(folder: str) -> bool:
+    return any(os.path.exists(os.path.join(folder, marker)) for marker in MARKERS)
+
+
+def project_files(root: str, explicit: bool = True) -> Iterator[SourceFile]:
+    """Every Python file under ``root`` the index reads, in a stable order, with its module name.
+
+    ``explicit``: the root was given (an option), so it is walked as a root with a marker is.
+    """
     root = os.path.abspath(root)
     # A root that is itself a package: its name starts every module name.
     is_package = os.path.isfile(os.path.join(root, "__init__.py"))
-    yield from _walk(root, (), os.path.basename(root) if is_package else None)
+    depth = MARKED_ROOT_FOLDER_DEPTH if explicit or has_marker(root) else 0
+    yield from _walk(root, (), os.path.basename(root) if is_package else None, depth)
 
 
-def _walk(folder: str, parent_prefix: tuple[str, ...], name: str | None) -> Iterator[SourceFile]:
+def _walk(folder: str, parent_prefix: tuple[str, ...], name: str | None, depth: int) -> Iterator[SourceFile]:
     try:
         with os.scandir(folder) as entries:
-            listing = sorted(entries, key=lambda entry: entry.name)
+            listing = list(entries)
     except OSError:
         return
-    names = {entry.name for entry in listing}
+    names = [entry.name for entry in listing]
     if name is not None and "pyvenv.cfg" in names:
         return  # a virtualenv
     is_package = name is not None and "__init__.py" in names and name.isidentifier()
+    listing.sort(key=lambda entry: entry.name)
     prefix = (*parent_prefix, name) if is_package and name is not None else ()
     folders: list[os.DirEntry[str]] = []
     for entry in listing:
@@ -108,6 +134,9 @@ def _walk(folder: str, parent_prefix: tuple[str, ...], name: str | None) -> Iter
         except OSError:
             continue
     for entry in folders:
-        if is_package and not os.path.isfile(os.path.join(entry.path, "__init__.py")):
-            continue
-        yield from _walk(entry.path, prefix, entry.name)
+        if not os.path.isfile(os.path.join(entry.path, "__init__.py")):
+            if is_package or depth <= 0:
+                continue
+            yield from _walk(entry.path, prefix, entry.name, depth - 1)
+        else:
+            yield from _walk(entry.path, prefix, entry.name, depth)

@@ -1,0 +1,209 @@
+"""The project index's cache: read back without parsing, invalidated by edits, never trusted blindly."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from flake8_celery_django.project import index
+from flake8_celery_django.project.cache import CACHEDIR_TAG, FactsCache
+from flake8_celery_django.project.knowledge import ProjectKnowledge
+from tests.project_files import SHOP, write_project
+
+
+def summary(knowledge: ProjectKnowledge) -> dict[str, object]:
+    """Every fact the index holds, comparable between two builds (facts compare by value, sets as sets)."""
+    return {
+        "models": [knowledge.model(name) for name in sorted(knowledge._models.exact)],
+        "tasks": [knowledge.task(name) for name in sorted(knowledge._tasks.exact)],
+        "bases": [knowledge.task_base(name) for name in sorted(knowledge._task_bases.exact)],
+        "sessions": [knowledge.session(name) for name in sorted(knowledge._sessions.exact)],
+        "decorators": sorted(knowledge.task_decorators),
+        "receivers": knowledge.receivers,
+        "settings": knowledge.settings,
+        "calls": knowledge.call_sites("shop.notify.send"),
+        "modules": sorted(knowledge.modules),
+    }
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Path:
+    return write_project(tmp_path / "shop", SHOP)
+
+
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files the index parses, in order."""
+    seen: list[str] = []
+    real = index.parse_file
+
+    def counting(path: str):  # type: ignore[no-untyped-def]
+        seen.append(os.path.basename(path))
+        return real(path)
+
+    monkeypatch.setattr(index, "parse_file", counting)
+    return seen
+
+
+def cache_files(root: Path) -> list[str]:
+    return sorted(os.listdir(root / ".cdj_cache"))
+
+
+def test_first_build_writes_the_cache_folder(shop: Path, parses: list[str]) -> None:
+    built = index.build_index(str(shop), None)
+    assert len(parses) == 13
+    names = cache_files(shop)
+    assert names[:2] == [".gitignore", "CACHEDIR.TAG"]
+    assert [name.split("-")[0] for name in names[2:]] == ["calls", "files", "lock", "project"]
+    assert (shop / ".cdj_cache" / ".gitignore").read_text() == "*\n"
+    assert (shop / ".cdj_cache" / "CACHEDIR.TAG").read_text() == CACHEDIR_TAG
+    assert CACHEDIR_TAG.startswith("Signature: 8a477f597d28d172789f06886806bc55\n")
+    assert built.knowledge.is_model("shop.models.Order")
+
+
+def test_unchanged_project_reads_no_source(shop: Path, parses: list[str]) -> None:
+    first = summary(index.build_index(str(shop), None).knowledge)
+    parses.clear()
+    again = index.build_index(str(shop), None)
+    assert parses == []
+    assert summary(again.knowledge) == first
+
+
+def test_editing_a_models_file_invalidates_its_facts(shop: Path, parses: list[str]) -> None:
+    before = index.build_index(str(shop), None).knowledge
+    assert not before.is_model("shop.models.Coupon")
+    models = shop / "src" / "shop" / "models.py"
+    coupon = "\n\nclass Coupon(models.Model):\n    code = models.CharField(unique=True)\n"
+    models.write_text(models.read_text() + coupon)
+    status = models.stat()
+    os.utime(models, ns=(status.st_atime_ns, status.st_mtime_ns + 1_000_000_000))
+    parses.clear()
+    after = index.build_index(str(shop), None).knowledge
+    assert parses == ["models.py"]  # only the edited file is read again
+    coupon = after.model("shop.models.Coupon")
+    assert coupon is not None and after.unique_lookup(coupon, ["code"])
+    # what depends on it is merged again: the reverse relations of the other models are still there
+    order = after.model("shop.models.Order")
+    assert order is not None and after.model_field(order, "lines") is not None
+
+
+def test_a_new_file_is_read(shop: Path, parses: list[str]) -> None:
+    index.build_index(str(shop), None)
+    extra = "from celery import shared_task\n\n@shared_task\ndef later():\n    pass\n"
+    write_project(shop, {"src/shop/extra.py": extra})
+    parses.clear()
+    knowledge = index.build_index(str(shop), None).knowledge
+    assert parses == ["extra.py"]
+    assert knowledge.task("shop.extra.later") is not None
+
+
+class Exploit:
+    """A pickle payload: loading it with pickle would create the file named ``marker``."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (os.system, (f"touch {self.marker}",))
+
+
+def crafted_payloads(marker: str) -> dict[str, bytes]:
+    from flake8_celery_django.project.cache import FORMAT
+
+    def document(**fields: object) -> bytes:
+        return json.dumps({"format": FORMAT, **fields}).encode()
+
+    return {
+        "not json": b"\x00\xffnot json at all {",
+        "pickle": pickle.dumps(Exploit(marker)),
+        "wrong types": document(fingerprint=1, modules={"a": 1}, facts="x", packages=7, files=[1, 2], calls={}),
+        "wrong shapes": document(
+            packages=["shop"],
+            files={"src/shop/models.py": [1, 2, "shop.models", False, {"module": "shop.models", "models": [[1, 2]]}]},
+        ),
+        "huge numbers": b'{"format": "' + FORMAT.encode() + b'", "files": {"a.py": [' + b"9" * 5000 + b', 1e999, '
+        b'"a", false, {"module": "a"}]}, "fingerprint": ' + b"1" * 5000 + b"}",
+        "deep nesting": b"[" * 100_000 + b"]" * 100_000,
+        "another version": json.dumps({"format": "flake8-celery-django 0.0 index 0", "files": {}}).encode(),
+    }
+
+
+@pytest.mark.parametrize("payload", list(crafted_payloads("x")))
+def test_a_corrupt_or_crafted_cache_is_rebuilt(shop: Path, tmp_path: Path, payload: str) -> None:
+    expected = summary(index.build_index(str(shop), str(tmp_path / "clean")).knowledge)
+    marker = tmp_path / "exploited"
+    folder = tmp_path / "cache"
+    cache = FactsCache(str(folder), str(shop))
+    folder.mkdir()
+    data = crafted_payloads(str(marker))[payload]
+    for path in (cache.files_path, cache.project_path, cache.calls_path):
+        Path(path).write_bytes(data)
+    rebuilt = index.build_index(str(shop), str(folder))
+    assert summary(rebuilt.knowledge) == expected
+    assert not marker.exists()
+    # and the cache it wrote back is valid
+    assert summary(index.build_index(str(shop), str(folder)).knowledge) == expected
+
+
+def test_crafted_facts_with_the_right_fingerprint_are_checked(shop: Path, parses: list[str]) -> None:
+    """A project file that passes the fingerprint check but holds ill-typed facts is not used."""
+    expected = summary(index.build_index(str(shop), None).knowledge)
+    cache = FactsCache(str(shop / ".cdj_cache"), str(shop))
+    data = json.loads(Path(cache.project_path).read_text())
+    data["facts"][0]["models"] = [["shop.models.Evil", [], "yes", [], [], [], False, False, []]]
+    Path(cache.project_path).write_text(json.dumps(data))
+    parses.clear()
+    knowledge = index.build_index(str(shop), None).knowledge
+    assert not knowledge.is_model("shop.models.Evil")
+    assert summary(knowledge) == expected
+    assert parses == []  # each file's facts were still good
+
+
+def test_an_unwritable_cache_falls_back_to_memory(shop: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    built = index.build_index(str(shop), str(blocker / "cache"))  # a folder cannot be made under a file
+    assert built.knowledge.is_model("shop.models.Order")
+    assert summary(built.knowledge)["calls"] == summary(index.build_index(str(shop), None).knowledge)["calls"]
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="permissions do not bind root")
+def test_a_read_only_tree_falls_back_to_memory(shop: Path) -> None:
+    folders = [Path(folder) for folder, _, _ in os.walk(shop)]
+    for folder in folders:
+        folder.chmod(0o555)
+    try:
+        assert index.build_index(str(shop), None).knowledge.is_model("shop.models.Order")
+        assert not (shop / ".cdj_cache").exists()
+    finally:
+        for folder in folders:
+            folder.chmod(0o755)
+
+
+BUILD = textwrap.dedent(
+    """\
+    import sys
+    from flake8_celery_django.project import index
+    built = index.build_index(sys.argv[1], None)
+    print("built" if built.raw is not None else "read", built.knowledge.is_model("shop.models.Order"))
+    """
+)
+
+
+def test_two_processes_building_at_once_build_once_and_leave_a_valid_cache(shop: Path) -> None:
+    processes = [
+        subprocess.Popen([sys.executable, "-c", BUILD, str(shop)], stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outputs = sorted(process.communicate(timeout=120)[0].strip() for process in processes)
+    assert outputs == ["built True", "read True"]
+    files = index.project_files(str(shop))
+    stored = FactsCache(str(shop / ".cdj_cache"), str(shop)).load_project(index.fingerprint(str(shop), list(files)))
+    assert stored is not None and "shop.models" in stored[0]
