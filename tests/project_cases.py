@@ -22,3 +22,12 @@ def findings_in_project(source: str, code: str, module: str, facts: list[ModuleF
     ctx = FileContext(tree, f"{module.replace('.', '/')}.py", settings, ProjectKnowledge(facts), module)
     walk(tree, ctx, dispatch_tables(settings.enabled))
     return sorted((f.line, f.col, f.message) for f in ctx.findings if f.code == code)
+
+
+def project_findings(source: str, module: str, project: ProjectKnowledge) -> list[Located]:
+    """``(line, column, code)`` of every finding in ``source``, linted as ``module`` of ``project``."""
+    settings = all_codes_settings()
+    tree = ast.parse(textwrap.dedent(source))
+    ctx = FileContext(tree, module.replace(".", "/") + ".py", settings, project, module)
+    walk(tree, ctx, dispatch_tables(settings.enabled))
+    return sorted((f.line, f.col, f.code) for f in ctx.findings if f.code in settings.enabled)
