@@ -15,12 +15,13 @@ import tokenize
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TextIO
+from typing import NoReturn, TextIO
 
-from flake8_celery_django import __version__, fixable, writing
+from flake8_celery_django import __version__, check_command, fixable, writing
 from flake8_celery_django import rules as _rules  # noqa: F401  (declares every rule)
 from flake8_celery_django.registry import RULES, Rule
-from flake8_celery_django.settings import SettingsError, split_codes
+from flake8_celery_django.options import OPTIONS, add_arguments
+from flake8_celery_django.settings import SettingsError
 
 EXIT_CLEAN = 0
 EXIT_CHANGED = 1
@@ -174,21 +175,19 @@ def _fix_one(
 
 
 def _files(args: argparse.Namespace, config: object) -> list[str]:
-    from flake8.discover_files import expand_paths
-
     from flake8_celery_django.config import FixConfig
+    from flake8_celery_django.files import discover
 
     assert isinstance(config, FixConfig)
-    return sorted(
-        set(
-            expand_paths(
-                paths=args.paths,
-                stdin_display_name=args.stdin_display_name,
-                filename_patterns=config.filename_patterns,
-                exclude=config.exclude,
-            )
-        )
-    )
+    return discover(args.paths, config.exclude, config.filename_patterns, force_exclude=args.force_exclude)
+
+
+def command_line(args: argparse.Namespace) -> dict[str, object]:
+    """What the command line says of the configuration (``None``: not given), by option name."""
+    given: dict[str, object] = {key: getattr(args, key.replace("-", "_")) for key in SELECTION_KEYS}
+    given["unsafe-fixes"] = True if args.unsafe_fixes else None
+    given.update({option.name: getattr(args, option.dest) for option in OPTIONS})
+    return given
 
 
 def command_fix(args: argparse.Namespace, err: TextIO) -> int:
@@ -202,18 +201,7 @@ def command_fix(args: argparse.Namespace, err: TextIO) -> int:
         if path != "-" and not os.path.exists(path):
             raise UsageError(f"{path}: no such file or directory")
     try:
-        config = configuration.load(
-            config=args.config,
-            isolated=args.isolated,
-            select=split_codes(args.select) if args.select is not None else None,
-            ignore=split_codes(args.ignore) if args.ignore is not None else None,
-            unsafe_fixes=True if args.unsafe_fixes else None,
-            default_timeout=args.cdj_default_timeout,
-            prefer_delay_on_commit=args.cdj_prefer_delay_on_commit,
-            project_root=args.cdj_project_root,
-            cache_dir=args.cdj_cache_dir,
-            no_project_index=args.cdj_no_project_index,
-        )
+        config = configuration.load(config=args.config, isolated=args.isolated, command_line=command_line(args))
     except SettingsError as error:
         raise UsageError(str(error)) from None
     args.unsafe_fixes = config.unsafe_fixes
@@ -276,10 +264,31 @@ def _summary(args: argparse.Namespace, run: FixRun, err: TextIO) -> None:
 
 
 # -- the command line ---------------------------------------------------------------------------
+SELECTION_KEYS = ("select", "ignore", "extend-select", "extend-ignore", "exclude", "extend-exclude")
+
+
+def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
+    """Selection and exclusion flags shared by ``check`` and ``fix``, then every ``cdj-*`` option."""
+    parser.add_argument("--select", metavar="CODES", help="only these codes or prefixes (comma-separated)")
+    parser.add_argument("--ignore", metavar="CODES", help="not these codes or prefixes (comma-separated)")
+    parser.add_argument("--extend-select", metavar="CODES", help="these codes too, over the configured selection")
+    parser.add_argument("--extend-ignore", metavar="CODES", help="not these codes either")
+    parser.add_argument("--exclude", metavar="PATTERNS", help="files and folders to leave out (comma-separated)")
+    parser.add_argument("--extend-exclude", metavar="PATTERNS", help="more files and folders to leave out")
+    add_arguments(parser)
+
+
+class OneLineErrorParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line (``--help`` still shows the usage)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         prog="flake8-celery-django",
-        description="Fix, list and explain the flake8-celery-django rules (the checks run inside flake8).",
+        description="Check, fix, list and explain the flake8-celery-django rules.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -297,24 +306,18 @@ def build_parser() -> argparse.ArgumentParser:
     output = fix.add_mutually_exclusive_group()
     output.add_argument("--diff", action="store_true", help="print a unified diff and write nothing")
     output.add_argument("--check", action="store_true", help="write nothing; exit 1 when something would change")
-    fix.add_argument("--select", metavar="CODES", help="fix only these codes or prefixes (comma-separated)")
-    fix.add_argument("--ignore", metavar="CODES", help="do not fix these codes or prefixes (comma-separated)")
-    fix.add_argument("--cdj-default-timeout", metavar="SECONDS", help="the timeout added to HTTP calls (default 30)")
+    add_selection_arguments(fix)
     fix.add_argument(
-        "--cdj-prefer-delay-on-commit",
-        action="store_true",
-        help="rewrite task.delay(...) to task.delay_on_commit(...) instead of wrapping it in on_commit",
-    )
-    fix.add_argument("--cdj-project-root", metavar="PATH", help="the project root the project index reads")
-    fix.add_argument("--cdj-cache-dir", metavar="PATH", help="where the project index keeps its cache")
-    fix.add_argument(
-        "--cdj-no-project-index", action="store_true", help="judge every file on its own, without the project index"
+        "--force-exclude", action="store_true", help="apply the excludes to files named on the command line too"
     )
     fix.add_argument("--config", metavar="PATH", help="flake8 configuration file to read instead of the usual ones")
     fix.add_argument("--isolated", action="store_true", help="ignore every configuration file")
     fix.add_argument(
         "--stdin-display-name", default="stdin", metavar="NAME", help="the name of standard input in messages"
     )
+
+    check = check_command.add_parser(commands)
+    add_selection_arguments(check)
 
     commands.add_parser("rules", help="list the rules: code, name, default, fix")
 
@@ -331,8 +334,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return command_rules(sys.stdout)
         if args.command == "explain":
             return command_explain(args.code, sys.stdout)
+        if args.command == "check":
+            return check_command.command_check(args, command_line(args), sys.stdout, sys.stderr)
         return command_fix(args, sys.stderr)
-    except UsageError as error:
+    except (UsageError, check_command.CheckUsageError) as error:
         sys.stderr.write(f"flake8-celery-django: error: {error}\n")
         return EXIT_ERROR
     except BrokenPipeError:

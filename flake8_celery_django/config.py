@@ -1,30 +1,33 @@
-"""Configuration of the ``fix`` command: flake8's own options, then ``pyproject.toml``, then the command line.
+"""Configuration of the ``check`` and ``fix`` commands: the command line, then flake8's configuration,
+then ``pyproject.toml``.
 
 flake8's configuration (``setup.cfg``, ``tox.ini``, ``.flake8`` under ``[flake8]``) is read by flake8
 itself, so ``select``, ``ignore``, ``extend-select``, ``extend-ignore``, ``per-file-ignores``,
 ``exclude``, ``extend-exclude``, ``filename`` and the ``cdj-*`` options mean exactly what they mean
-to flake8.  ``[tool.flake8-celery-django]`` in the nearest ``pyproject.toml`` overrides them, and
-the command line overrides both.
+to flake8.  ``[tool.flake8-celery-django]`` in the nearest ``pyproject.toml`` fills in what flake8's
+configuration leaves unsaid, and the command line overrides both.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import json
 import logging
 import sys
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from flake8_celery_django.options import BY_NAME, ConfigFiles, check_flake8_config, from_flake8
 from flake8_celery_django.settings import (
     Settings,
     SettingsError,
-    from_flake8,
+    enabled_from_flake8,
     parse_bool,
-    parse_timeout,
     split_codes,
+    split_list,
 )
 
 if sys.version_info >= (3, 11):
@@ -35,24 +38,15 @@ else:  # pragma: no cover
 PYPROJECT_TABLE = "flake8-celery-django"
 _LOG = logging.getLogger(__name__)
 
-# pyproject key -> flake8 option attribute (code lists)
-_CODE_LISTS = {
+# Keys of flake8's own options that pyproject.toml and the command line accept too -> attribute.
+CODE_LISTS = {
     "select": "select",
     "ignore": "ignore",
     "extend-select": "extend_select",
     "extend-ignore": "extend_ignore",
 }
-_PATH_LISTS = {"exclude": "exclude", "extend-exclude": "extend_exclude"}
-_FLAGS = {
-    "cdj-atomic-requests": "cdj_atomic_requests",
-    "cdj-prefer-delay-on-commit": "cdj_prefer_delay_on_commit",
-    "cdj-no-project-index": "cdj_no_project_index",
-}
-# pyproject key -> flake8 option attribute (one folder, relative to the pyproject.toml)
-_FOLDERS = {"cdj-project-root": "cdj_project_root", "cdj-cache-dir": "cdj_cache_dir"}
-PYPROJECT_KEYS = frozenset(
-    {*_CODE_LISTS, *_PATH_LISTS, *_FLAGS, *_FOLDERS, "cdj-default-timeout", "per-file-ignores", "unsafe-fixes"}
-)
+PATH_LISTS = {"exclude": "exclude", "extend-exclude": "extend_exclude"}
+PYPROJECT_KEYS = frozenset({*CODE_LISTS, *PATH_LISTS, "per-file-ignores", "unsafe-fixes", *BY_NAME})
 
 
 @dataclass(slots=True)
@@ -78,6 +72,14 @@ class FixConfig:
     def filename_patterns(self) -> list[str]:
         return list(getattr(self.options, "filename", None) or ["*.py"])
 
+    def fingerprint(self) -> str:
+        """The settings and per-file-ignores as stable text (for the results cache key)."""
+        values = {
+            key: sorted(value) if isinstance(value, frozenset) else value
+            for key, value in asdict(self.settings).items()
+        }
+        return json.dumps([values, self._per_file], sort_keys=True, default=str)
+
     def settings_for(self, path: str) -> Settings:
         """The settings for one file, with flake8's ``per-file-ignores`` applied (longest pattern wins)."""
         from flake8 import utils
@@ -93,7 +95,7 @@ class FixConfig:
         if found is None:
             options = copy.deepcopy(self.options)
             options.extend_ignore = [*(options.extend_ignore or []), *best[1]]
-            found = self._cache[best[0]] = replace(self.settings, enabled=from_flake8(options).enabled)
+            found = self._cache[best[0]] = replace(self.settings, enabled=enabled_from_flake8(options))
         return found
 
 
@@ -115,31 +117,47 @@ def find_pyproject(start: Path) -> tuple[Path, dict[str, Any]] | None:
 
 
 def _string_list(where: str, key: str, value: object) -> list[str]:
-    if isinstance(value, str):
-        return [item.strip() for item in value.replace(",", " ").split() if item.strip()]
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return [item.strip() for item in value]
+    if isinstance(value, str) or isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return split_list(value)
     raise SettingsError(f"{where}: {key} takes a list of strings, not {value!r}")
 
 
-def apply_pyproject(options: argparse.Namespace, table: Mapping[str, Any], where: str) -> bool:
-    """Copy the table's values onto flake8's options; returns ``unsafe-fixes``."""
+def check_pyproject_keys(table: Mapping[str, Any], where: str) -> None:
     unknown = sorted(set(table) - PYPROJECT_KEYS)
     if unknown:
         raise SettingsError(
             f"{where}: unknown key {unknown[0]!r} in [tool.{PYPROJECT_TABLE}]; known keys: "
             + ", ".join(sorted(PYPROJECT_KEYS))
         )
-    for key, attribute in _CODE_LISTS.items():
-        if key in table:
-            setattr(options, attribute, split_codes(_string_list(where, key, table[key])))
-    for key, attribute in _PATH_LISTS.items():
-        if key in table:
-            from flake8 import utils
 
+
+def pyproject_table(start: Path, isolated: bool) -> tuple[str, dict[str, Any]]:
+    """The path and the checked ``[tool.flake8-celery-django]`` table of the nearest pyproject.toml."""
+    found = None if isolated else find_pyproject(start)
+    if found is None:
+        return "", {}
+    where = str(found[0])
+    check_pyproject_keys(found[1], where)
+    return where, found[1]
+
+
+def apply_pyproject(options: argparse.Namespace, table: Mapping[str, Any], where: str) -> None:
+    """Copy the table's selection, exclusions and per-file-ignores onto flake8's options where
+    flake8's configuration says nothing (the ``cdj-*`` keys are read by :func:`from_flake8`)."""
+    from flake8 import defaults, utils
+
+    for key, attribute in CODE_LISTS.items():
+        if key in table and getattr(options, attribute, None) is None:
+            setattr(options, attribute, split_codes(_string_list(where, key, table[key])))
+    for key, attribute in PATH_LISTS.items():
+        if key not in table:
+            continue
+        current = getattr(options, attribute, None)
+        unsaid = not current or (key == "exclude" and current == utils.normalize_paths(list(defaults.EXCLUDE)))
+        if unsaid:
             paths = _string_list(where, key, table[key])
             setattr(options, attribute, utils.normalize_paths(paths, str(Path(where).parent)))
-    if "per-file-ignores" in table:
+    if "per-file-ignores" in table and not getattr(options, "per_file_ignores", None):
         mapping = table["per-file-ignores"]
         if not isinstance(mapping, dict):
             raise SettingsError(f"{where}: per-file-ignores takes a table of pattern = codes")
@@ -147,18 +165,26 @@ def apply_pyproject(options: argparse.Namespace, table: Mapping[str, Any], where
             f"{pattern}:{','.join(_string_list(where, 'per-file-ignores', codes))}"
             for pattern, codes in mapping.items()
         )
-    for key, attribute in _FLAGS.items():
-        if key in table:
-            setattr(options, attribute, parse_bool(f"{where}: {key}", table[key]))
-    for key, attribute in _FOLDERS.items():
-        if key in table:
-            value = table[key]
-            if not isinstance(value, str):
-                raise SettingsError(f"{where}: {key} takes a path, not {value!r}")
-            setattr(options, attribute, str(Path(where).parent / value) if value else "")
-    if "cdj-default-timeout" in table:
-        options.cdj_default_timeout = parse_timeout(f"{where}: cdj-default-timeout", table["cdj-default-timeout"])
-    return parse_bool(f"{where}: unsafe-fixes", table.get("unsafe-fixes", False))
+
+
+def apply_command_line(options: argparse.Namespace, given: Mapping[str, object]) -> None:
+    """Put the command line's selection, exclusions and ``cdj-*`` values over everything else."""
+    from flake8 import utils
+
+    if given.get("select") is not None:
+        options.select = split_codes(given["select"])
+        options.extend_select = []
+    extending = (("ignore", "extend_ignore"), ("extend-select", "extend_select"), ("extend-ignore", "extend_ignore"))
+    for key, attribute in extending:
+        if given.get(key) is not None:
+            setattr(options, attribute, [*(getattr(options, attribute, None) or []), *split_codes(given[key])])
+    for key, attribute in PATH_LISTS.items():
+        value = given.get(key)
+        if value is not None:
+            setattr(options, attribute, utils.normalize_paths(split_list(value)))
+    for name, option in BY_NAME.items():
+        if given.get(name) is not None:
+            setattr(options, option.dest, given[name])
 
 
 def flake8_options(config: str | None, isolated: bool) -> argparse.Namespace:
@@ -188,45 +214,30 @@ def load(
     *,
     config: str | None = None,
     isolated: bool = False,
-    select: Sequence[str] | None = None,
-    ignore: Sequence[str] | None = None,
-    unsafe_fixes: bool | None = None,
-    default_timeout: str | None = None,
-    prefer_delay_on_commit: bool | None = None,
-    project_root: str | None = None,
-    cache_dir: str | None = None,
-    no_project_index: bool | None = None,
+    command_line: Mapping[str, object] | None = None,
     start: Path | None = None,
 ) -> FixConfig:
-    """The configuration for one ``fix`` run; raises :class:`SettingsError` on a bad value."""
+    """The configuration of one ``check`` or ``fix`` run; raises :class:`SettingsError` on a bad value.
+
+    ``command_line`` maps option names (``select``, ``extend-exclude``, ``cdj-default-timeout``,
+    ``unsafe-fixes``, ...) to what the command line gave; ``None`` means not given.
+    """
+    given = dict(command_line or {})
     options = flake8_options(config, isolated)
-    pyproject_unsafe = False
-    if not isolated:
-        found = find_pyproject(start or Path.cwd())
-        if found is not None:
-            pyproject_unsafe = apply_pyproject(options, found[1], str(found[0]))
-    if select is not None:
-        options.select = list(select)
-        options.extend_select = []
-    if ignore is not None:
-        options.extend_ignore = [*(options.extend_ignore or []), *ignore]
-    if default_timeout is not None:
-        options.cdj_default_timeout = default_timeout
-    if prefer_delay_on_commit:
-        options.cdj_prefer_delay_on_commit = True
-    if project_root is not None:
-        options.cdj_project_root = project_root
-    if cache_dir is not None:
-        options.cdj_cache_dir = cache_dir
-    if no_project_index:
-        options.cdj_no_project_index = True
+    check_flake8_config(ConfigFiles(config, (), isolated))
+    where, table = pyproject_table(start or Path.cwd(), isolated)
+    apply_pyproject(options, table, where)
+    apply_command_line(options, given)
     from flake8 import utils
 
     per_file = utils.parse_files_to_codes_mapping(getattr(options, "per_file_ignores", "") or "")
     per_file = [(utils.normalize_path(pattern), codes) for pattern, codes in per_file]
+    unsafe = given.get("unsafe-fixes")
+    if unsafe is None:
+        unsafe = parse_bool(f"{where}: unsafe-fixes", table.get("unsafe-fixes", False))
     return FixConfig(
         options=options,
-        settings=from_flake8(options),
-        unsafe_fixes=pyproject_unsafe if unsafe_fixes is None else unsafe_fixes,
+        settings=from_flake8(options, table, where),
+        unsafe_fixes=bool(unsafe),
         _per_file=per_file,
     )

@@ -123,6 +123,8 @@ class Finding:
     # Where the reported node ends, so that ``fix`` finds exactly that node again.
     end_line: int = field(default=0, compare=False)
     end_col: int = field(default=0, compare=False)
+    # What detection knew that the fix needs (CDJ900: the unused codes), so the fixer never guesses it.
+    fix_data: tuple[str, ...] = field(default=(), compare=False)
 
 
 class FileContext:

@@ -25,7 +25,7 @@ from flake8_celery_django.settings import Settings
 
 __all__ = [
     "Refusal", "Scan", "Where", "detection_settings", "fixable_codes", "physical_lines", "scan", "sort_out",
-    "unsilenced_findings",
+    "fixable_findings", "remaining",
 ]
 
 
@@ -45,17 +45,29 @@ def physical_lines(source: str) -> list[str]:
     return io.StringIO(source, newline="").readlines()
 
 
-def unsilenced_findings(
-    tree: ast.Module, source: str, filename: str, settings: Settings, buffer: bool = False
+def fixable_findings(
+    tree: ast.Module,
+    source: str,
+    filename: str,
+    settings: Settings,
+    keep: frozenset[str] | None = None,
+    buffer: bool = False,
 ) -> list[Finding]:
-    """Findings of ``tree`` for the codes ``settings`` enables that no ``# noqa`` silences.
+    """Findings of ``tree`` for the codes ``settings`` enables that have a fix (of the ``keep`` codes
+    when given) and that no ``# noqa`` silences.
 
     ``buffer``: the text came from standard input, so the project index takes this file's facts from it.
     """
-    findings = check_tree(tree, filename, settings, buffer=buffer)
+    lines = physical_lines(source) if "CDJ" in source and noqa.mentions_noqa(source) else None
+    wanted = keep if keep is not None else fixable_codes(unsafe=True)
+    findings = [
+        finding
+        for finding in check_tree(tree, filename, settings, lines=lines, buffer=buffer)
+        if finding.code in wanted
+    ]
     if not findings:
         return []
-    lines = physical_lines(source)
+    lines = lines or physical_lines(source)
     if noqa.file_is_skipped(lines):
         return []
     mapping = noqa.noqa_lines(source, lines)
@@ -137,5 +149,13 @@ def scan(source: str, where: Where | str, settings: Settings) -> Scan:
         tree = ast.parse(source, where.filename)
     except PARSE_ERRORS as error:
         return Scan(None, (), f"it does not parse: {error}")
-    findings = unsilenced_findings(tree, source, where.filename, settings, where.buffer)
+    findings = fixable_findings(tree, source, where.filename, settings, buffer=where.buffer)
     return sort_out(tree, source, findings, where, settings)
+
+
+def remaining(source: str, filename: str, settings: Settings, codes: frozenset[str]) -> list[Finding]:
+    """Findings of ``codes`` still in ``source`` (for the summary of fixes left to ask for)."""
+    wanted = codes & settings.enabled
+    if not wanted:
+        return []
+    return list(scan(source, filename, replace(settings, enabled=wanted)).findings)

@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import math
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from flake8_celery_django.registry import registered_rules
 
@@ -45,10 +44,6 @@ def parse_bool(name: str, value: object) -> bool:
     raise SettingsError(f"{name} takes true or false, not {value!r}")
 
 
-def _optional_bool(name: str, value: object) -> bool | None:
-    return None if value is None else parse_bool(name, value)
-
-
 def parse_folder(name: str, value: object, must_exist: bool) -> str | None:
     """A folder path (None when empty); an existing non-folder, or a missing root, is an error."""
     text = str(value).strip() if value is not None else ""
@@ -71,20 +66,26 @@ def parse_timeout(name: str, value: object) -> float:
     return seconds
 
 
-def _split(value: object) -> list[str]:
-    """Items of a comma- or space-separated string, or of a list of them."""
-    items: Iterable[object] = value if isinstance(value, (list, tuple)) else str(value).replace(",", " ").split()
-    return [text for text in (str(item).strip() for item in items) if text]
+def split_list(value: object) -> list[str]:
+    """Items of a comma- or space-separated string (read as flake8 reads its lists), or of a list of them."""
+    from flake8.utils import parse_comma_separated_list
+
+    if isinstance(value, (list, tuple)):
+        return [text for text in (str(item).strip() for item in value) if text]
+    items: list[str] = parse_comma_separated_list(str(value))
+    return items
 
 
 def split_codes(value: object) -> list[str]:
     """Codes from a comma- or space-separated string, or a list of them."""
-    return [item.upper() for item in _split(value)]
+    return [item.upper() for item in split_list(value)]
 
 
-def split_names(value: object) -> frozenset[str]:
+def parse_names(name: str, value: object) -> frozenset[str]:
     """Names from a comma- or space-separated string, or a list of them, case kept."""
-    return frozenset(_split(value))
+    if not isinstance(value, (str, list, tuple)):
+        raise SettingsError(f"{name} takes a list of names, not {value!r}")
+    return frozenset(split_list(value))
 
 
 def check_codes(option: str, codes: Sequence[str]) -> None:
@@ -95,11 +96,20 @@ def check_codes(option: str, codes: Sequence[str]) -> None:
 
 
 def enabled_from_flake8(options: argparse.Namespace) -> frozenset[str]:
-    """The codes flake8 will report, decided the way flake8 decides (its ``DecisionEngine``)."""
+    """The codes to report: those flake8 selects (its ``DecisionEngine``), less the rules that are off
+    by default unless ``select`` or ``extend-select`` names them by their full code."""
     from flake8.style_guide import Decision, DecisionEngine
 
     engine = DecisionEngine(options)
-    return frozenset(code for code in registered_rules() if engine.decision_for(code) is Decision.Selected)
+    named = {
+        *split_codes(getattr(options, "select", None) or ()),
+        *split_codes(getattr(options, "extend_select", None) or ()),
+    }
+    return frozenset(
+        code
+        for code, rule in registered_rules().items()
+        if engine.decision_for(code) is Decision.Selected and (rule.default_enabled or code in named)
+    )
 
 
 def per_file_codes(value: object) -> list[str]:
@@ -113,7 +123,8 @@ def per_file_codes(value: object) -> list[str]:
     return [code.strip().upper() for _, codes in mapping for code in codes]
 
 
-def from_flake8(options: argparse.Namespace) -> Settings:
+def check_selection(options: argparse.Namespace) -> None:
+    """Reject unknown ``CDJ`` codes in flake8's selection options and ``per-file-ignores``."""
     for option in ("select", "ignore", "extend_select", "extend_ignore"):
         value = getattr(options, option, None)
         if value:
@@ -121,103 +132,3 @@ def from_flake8(options: argparse.Namespace) -> Settings:
     per_file_ignores = getattr(options, "per_file_ignores", None)
     if per_file_ignores:
         check_codes("--per-file-ignores", per_file_codes(per_file_ignores))
-    return Settings(
-        enabled=enabled_from_flake8(options),
-        atomic_requests=_optional_bool("--cdj-atomic-requests", getattr(options, "cdj_atomic_requests", None)),
-        default_timeout=parse_timeout(
-            "--cdj-default-timeout", getattr(options, "cdj_default_timeout", DEFAULT_TIMEOUT)
-        ),
-        prefer_delay_on_commit=parse_bool(
-            "--cdj-prefer-delay-on-commit", getattr(options, "cdj_prefer_delay_on_commit", False)
-        ),
-        on_commit_tasks=split_names(getattr(options, "cdj_on_commit_tasks", "") or ""),
-        project_index=not parse_bool("--cdj-no-project-index", getattr(options, "cdj_no_project_index", False)),
-        project_root=parse_folder("--cdj-project-root", getattr(options, "cdj_project_root", None), must_exist=True),
-        cache_dir=parse_folder("--cdj-cache-dir", getattr(options, "cdj_cache_dir", None), must_exist=False),
-    )
-
-
-class ConfigFlag(argparse.Action):
-    """A flag on the command line (it takes no value) that a config file sets to true or false.
-
-    Not ``store_true``: flake8 would read a bad value in a config file with ``getboolean`` and stop
-    with a traceback; with this action the text reaches :func:`parse_bool`, which names the option.
-    """
-
-    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
-        super().__init__(option_strings, dest, nargs=0, **kwargs)
-
-    def __call__(
-        self,
-        parser: argparse.ArgumentParser,
-        namespace: argparse.Namespace,
-        values: object,
-        option_string: str | None = None,
-    ) -> None:
-        setattr(namespace, self.dest, True)
-
-
-def register_flake8_options(manager: Any) -> None:
-    manager.add_option(
-        "--cdj-atomic-requests",
-        action=ConfigFlag,
-        default=None,
-        parse_from_config=True,
-        help="The project runs with ATOMIC_REQUESTS = True: a task sent from a view is sent "
-        "inside a transaction (CDJ501). Default: what the project's settings module says; "
-        "false in a config file overrides it. (flake8-celery-django)",
-    )
-    manager.add_option(
-        "--cdj-default-timeout",
-        default=str(DEFAULT_TIMEOUT),
-        parse_from_config=True,
-        metavar="SECONDS",
-        help="Timeout, in seconds, that `flake8-celery-django fix` adds to HTTP calls "
-        "(CDJ201, CDJ202). Default: %(default)s. (flake8-celery-django)",
-    )
-    manager.add_option(
-        "--cdj-prefer-delay-on-commit",
-        action=ConfigFlag,
-        default="false",
-        parse_from_config=True,
-        help="`flake8-celery-django fix` rewrites task.delay(...) to task.delay_on_commit(...) "
-        "(Celery >= 5.4) instead of wrapping it in transaction.on_commit. (flake8-celery-django)",
-    )
-    manager.add_option(
-        "--cdj-on-commit-tasks",
-        default="",
-        parse_from_config=True,
-        metavar="NAMES",
-        help="Comma-separated tasks whose class already sends them from transaction.on_commit "
-        "(a TransactionAwareTask-style base): `mail_send_task` or `app.tasks.mail_send_task`; "
-        "CDJ501-CDJ503 do not report them. (flake8-celery-django)",
-    )
-    manager.add_option(
-        "--cdj-project-root",
-        default="",
-        parse_from_config=True,
-        normalize_paths=True,
-        metavar="PATH",
-        help="The project's root folder for the project index (default: the nearest folder above "
-        "the checked file holding pyproject.toml, setup.cfg, setup.py, tox.ini, .flake8, manage.py "
-        "or .git). (flake8-celery-django)",
-    )
-    manager.add_option(
-        "--cdj-cache-dir",
-        default="",
-        parse_from_config=True,
-        normalize_paths=True,
-        metavar="PATH",
-        help="Where the project index keeps its cache (default: .cdj_cache in the project root). "
-        "(flake8-celery-django)",
-    )
-    manager.add_option(
-        "--cdj-no-project-index",
-        action=ConfigFlag,
-        default="false",
-        parse_from_config=True,
-        help="Do not read the rest of the project: every file is judged on its own. (flake8-celery-django)",
-    )
-    off_by_default = [code for code, rule in registered_rules().items() if not rule.default_enabled]
-    if off_by_default:
-        manager.extend_default_ignore(off_by_default)

@@ -124,16 +124,19 @@ def test_flake8_configuration_applies(project: Path) -> None:
     assert (project / "app" / "vendored" / "old.py").read_text() == BAD
 
 
-def test_pyproject_table_overrides_flake8_configuration(project: Path) -> None:
+def test_flake8_configuration_wins_over_pyproject_and_the_command_line_over_both(project: Path) -> None:
     (project / "setup.cfg").write_text("[flake8]\ncdj-default-timeout = 10\n")
     (project / "pyproject.toml").write_text(
         '[tool.flake8-celery-django]\ncdj-default-timeout = 5\nextend-ignore = ["CDJ202"]\n'
     )
     source = "import requests\nrequests.get(u)\nrequests.get(u, timeout=None)\n"
     result = run(project, "fix", "-", stdin=source.encode())
-    assert result.stdout.decode() == "import requests\nrequests.get(u, timeout=5)\nrequests.get(u, timeout=None)\n"
+    assert result.stdout.decode() == "import requests\nrequests.get(u, timeout=10)\nrequests.get(u, timeout=None)\n"
     command_line = run(project, "fix", "--cdj-default-timeout", "7", "-", stdin=source.encode())
     assert command_line.stdout.decode().splitlines()[1] == "requests.get(u, timeout=7)"
+    (project / "setup.cfg").unlink()
+    from_pyproject = run(project, "fix", "-", stdin=source.encode())
+    assert from_pyproject.stdout.decode().splitlines()[1] == "requests.get(u, timeout=5)"
 
 
 @pytest.mark.parametrize(
@@ -142,7 +145,7 @@ def test_pyproject_table_overrides_flake8_configuration(project: Path) -> None:
         ((), {}, "the following arguments are required: COMMAND"),
         (("fix",), {}, "the following arguments are required: PATH"),
         (("fix", "missing.py"), {}, "missing.py: no such file or directory"),
-        (("fix", "--select", "CDJ9", "."), {}, "--select: unknown code 'CDJ9'"),
+        (("fix", "--select", "CDJ8", "."), {}, "--select: unknown code 'CDJ8'"),
         (("fix", "--diff", "--check", "."), {}, "not allowed with argument"),
         (("fix", "-", "app"), {}, "`-` (standard input) cannot be combined with other paths"),
         (("fix", "--cdj-default-timeout", "soon", "."), {}, "--cdj-default-timeout takes a number of seconds"),
@@ -217,7 +220,7 @@ def test_pre_commit_hooks_run_the_installed_commands() -> None:
     hooks = yaml.safe_load((Path(__file__).resolve().parent.parent / ".pre-commit-hooks.yaml").read_text())
     by_id = {hook["id"]: hook for hook in hooks}
     assert by_id["celery-django-fix"]["entry"] == "flake8-celery-django fix"
-    assert by_id["flake8-celery-django"]["entry"] == "flake8"
+    assert by_id["flake8-celery-django"]["entry"] == "flake8-celery-django check --force-exclude"
     for hook in hooks:
         assert hook["language"] == "python" and hook["types"] == ["python"]
         executable = hook["entry"].split()[0]
@@ -299,3 +302,19 @@ def test_bulk_create_layout_follows_max_line_length(project: Path, config: str, 
     result = run(project, "fix", "--unsafe-fixes", "-", stdin=LOOP.encode())
     assert result.returncode == 0
     assert result.stdout.decode().endswith("def import_lines(rows):\n" + expected)
+
+
+def test_fix_leaves_the_default_excludes_alone(project: Path) -> None:
+    for folder in (".venv/lib/python3.11/site-packages/vendor", "build/lib"):
+        (project / folder).mkdir(parents=True)
+        (project / folder / "api.py").write_text(BAD)
+    result = run(project, "fix", ".")
+    assert result.returncode == 1, result.stderr
+    assert (project / "app" / "rates.py").read_text() == GOOD
+    assert (project / ".venv/lib/python3.11/site-packages/vendor/api.py").read_text() == BAD
+    assert (project / "build/lib/api.py").read_text() == BAD
+    named = run(project, "fix", "build/lib/api.py")
+    assert named.returncode == 1 and (project / "build/lib/api.py").read_text() == GOOD
+    (project / "build/lib/api.py").write_text(BAD)
+    forced = run(project, "fix", "--force-exclude", "build/lib/api.py")
+    assert forced.returncode == 0 and (project / "build/lib/api.py").read_text() == BAD

@@ -107,16 +107,6 @@ CDJ301_REFUSED = [
     pytest.param(
         """
         def bump(obj):
-            if not obj.pk:
-                obj.version += 1
-                obj.save()
-        """,
-        [("CDJ301", 4, 8, "the row may not exist yet under `if not obj.pk`, and F() cannot be inserted")],
-        id="if-not-pk",
-    ),
-    pytest.param(
-        """
-        def bump(obj):
             new = obj._state.adding
             obj.version += 1
             obj.save()
@@ -490,8 +480,8 @@ CDJ401_REFUSED = [
 
         class Seed:
             size = 3
-            for n in range(3):
-                Line.objects.create(quantity=size)
+            for row in Line.objects.all():
+                Line.objects.create(sku=row.sku, quantity=size)
         """,
         [("CDJ401", 7, 8, "in a class body a comprehension cannot see the class's names")],
         id="class-body",
@@ -642,3 +632,16 @@ def test_cdj301_a_row_the_caller_holds_is_refreshed() -> None:
         """,
         unsafe=True,
     )
+
+
+def test_cdj301_condition_refuses_a_row_that_may_be_new_under_if_not_pk() -> None:
+    # detection itself leaves a row being created alone; the fix condition refuses it as well
+    import ast as ast_module
+
+    from flake8_celery_django.context import Finding
+    from flake8_celery_django.fix_conditions import FileView, Refusal, update_with_f
+
+    source = "def bump(obj):\n    if not obj.pk:\n        obj.version += 1\n        obj.save()\n"
+    finding = Finding(3, 8, "CDJ301", "", 3, 24)
+    decided = update_with_f(finding, FileView(ast_module.parse(source), source))
+    assert decided == Refusal(finding, "the row may not exist yet under `if not obj.pk`, and F() cannot be inserted")

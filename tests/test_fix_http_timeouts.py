@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from flake8_celery_django.registry import RULES
 from tests.fixing import check_noop, check_transformed, fix
+
+
+WITHOUT_UNUSED_NOQA = frozenset(RULES) - {"CDJ900"}
 
 
 @pytest.mark.parametrize(
@@ -225,6 +229,7 @@ def test_noqa_counts_on_the_reported_line_only_as_in_flake8() -> None:
         requests.get(\"\"\"
         long\"\"\", x)  # noqa: CDJ201 (a string over two lines is one token: both lines count)
         """,
+        enabled=WITHOUT_UNUSED_NOQA,  # CDJ900 would then remove the codes that silenced nothing
     )
 
 
@@ -237,6 +242,18 @@ def test_noqa_for_another_code_does_not_stop_the_fix() -> None:
         """
         import requests
         requests.get(url, timeout=30)  # noqa: CDJ202
+        """,
+        enabled=WITHOUT_UNUSED_NOQA,
+    )
+    # with CDJ900, the code that silences nothing goes too
+    check_transformed(
+        """
+        import requests
+        requests.get(url)  # noqa: CDJ202
+        """,
+        """
+        import requests
+        requests.get(url, timeout=30)
         """,
     )
 

@@ -93,7 +93,7 @@ def test_cdj401_loop_of_creates_becomes_one_bulk_create() -> None:
         """
         from shop.models import Line
 
-        def import_lines(order, rows):
+        def import_lines(order, rows, a, b, c):
             # one insert per row
             for sku, quantity in rows:
                 Line.objects.create(order=order, sku=sku, quantity=quantity)  # slow
@@ -104,7 +104,7 @@ def test_cdj401_loop_of_creates_becomes_one_bulk_create() -> None:
         """
         from shop.models import Line
 
-        def import_lines(order, rows):
+        def import_lines(order, rows, a, b, c):
             # one insert per row
             Line.objects.bulk_create(
                 [

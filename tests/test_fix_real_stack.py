@@ -139,7 +139,7 @@ def test_every_shape_that_the_fix_would_break_is_left_with_its_reason() -> None:
          "sent from async def, where transaction.on_commit raises SynchronousOnlyOperation"),
         ("import_and_report", "Line.objects.create(sku=sku, quantity=quantity)", "CDJ401",
          "`sku` is read after the loop, and a comprehension would not leave it bound"),
-        ("seed", 'Line.objects.create(sku="seed", quantity=size)', "CDJ401",
+        ("seed", "Line.objects.create(sku=product.name, quantity=size)", "CDJ401",
          "in a class body a comprehension cannot see the class's names"),
         ("import_kept", "made.append(Line.objects.create(sku=sku, quantity=quantity))", "CDJ401",
          "the created object is used, and bulk_create returns no objects one by one"),
@@ -195,7 +195,6 @@ def test_the_models_own_saves_are_left_alone() -> None:
     assert after == source
     assert refused == [
         (55, "CDJ301", "inside the model's own save() the row may not exist yet, and F() cannot be inserted"),
-        (72, "CDJ301", "inside the model's own save() the row may not exist yet, and F() cannot be inserted"),
     ]
 
 
@@ -309,8 +308,10 @@ class Behaviour:
         assert self.module.import_and_report([("a", 1), ("b", 2)]) == "b"
 
     def test_seed(self) -> None:
+        Product.objects.create(name="a")
+        Product.objects.create(name="b")
         assert self.module.seed().size == 2
-        assert list(Line.objects.values_list("sku", "quantity")) == [("seed", 2), ("seed", 2)]
+        assert list(Line.objects.order_by("pk").values_list("sku", "quantity")) == [("a", 2), ("b", 2)]
 
     def test_import_kept_returns_saved_rows(self) -> None:
         made = self.module.import_kept([("a", 1)])

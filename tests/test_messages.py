@@ -133,6 +133,77 @@ MESSAGES: list[tuple[str, dict[str, object], str, int, int, str]] = [
     ),
     (
         """
+        from django.db import models
+        class Tag(models.Model):
+            name = models.CharField(max_length=20)
+        def tag(name):
+            return Tag.objects.get_or_create(name=name)
+        """,
+        {}, "CDJ303", 6, 11, "get_or_create(name) races: add a unique constraint on these fields to Tag",
+    ),
+    (
+        """
+        from django.db import models
+        class Order(models.Model):
+            customer = models.ForeignKey("Customer", on_delete=models.CASCADE)
+        def names():
+            return [order.customer.name for order in Order.objects.all()]
+        """,
+        {}, "CDJ406", 6, 12, 'order.customer is a query per row; add select_related("customer") to the queryset',
+    ),
+    (
+        """
+        from django.db import models
+        class Order(models.Model):
+            customer = models.ForeignKey("Customer", on_delete=models.CASCADE)
+        def keys():
+            return [order.customer.pk for order in Order.objects.all()]
+        """,
+        {}, "CDJ406", 6, 12, "order.customer is a query per row; read order.customer_id instead",
+    ),
+    (
+        """
+        from django.db import models
+        class Order(models.Model):
+            tags = models.ManyToManyField("Tag")
+        Order.objects.select_related("tags")
+        """,
+        {}, "CDJ407", 5, 29, 'Order.tags is to-many: select_related("tags") raises FieldError; prefetch it',
+    ),
+    (
+        """
+        from django.db import models
+        class Order(models.Model):
+            number = models.IntegerField()
+        Order.objects.select_related("number")
+        """,
+        {}, "CDJ407", 5, 29, 'Order.number is not a relation: select_related("number") raises FieldError; remove it',
+    ),
+    (
+        """
+        from django.db import models
+        from rest_framework import serializers, viewsets
+        class Customer(models.Model):
+            name = models.CharField(max_length=20)
+        class Order(models.Model):
+            customer = models.ForeignKey(Customer, on_delete=models.CASCADE)
+        class CustomerSerializer(serializers.ModelSerializer):
+            class Meta:
+                model = Customer
+                fields = ["name"]
+        class OrderSerializer(serializers.ModelSerializer):
+            customer = CustomerSerializer()
+            class Meta:
+                model = Order
+                fields = ["customer"]
+        class Orders(viewsets.ReadOnlyModelViewSet):
+            queryset = Order.objects.all()
+            serializer_class = OrderSerializer
+        """,
+        {}, "CDJ408", 18, 15, 'Orders serializes customer per row; add select_related("customer")',
+    ),
+    (
+        """
         from django.db import transaction
         from shop.tasks import ship
         def f(pk):
@@ -256,6 +327,18 @@ MESSAGES: list[tuple[str, dict[str, object], str, int, int, str]] = [
             return pull.delay().get()
         """,
         {}, "CDJ602", 5, 11, "task pull() waits on the result.get(), which can deadlock; chain the follow-up work",
+    ),
+    (
+        """
+        x = 1  # noqa: CDJ201
+        """,
+        {}, "CDJ900", 2, 7, "# noqa names CDJ201 but nothing on this line reports it; remove it",
+    ),
+    (
+        """
+        x = 1  # noqa: E501,CDJ2,CDJ401
+        """,
+        {}, "CDJ900", 2, 7, "# noqa names CDJ2, CDJ401 but nothing on this line reports them; remove them",
     ),
 ]
 

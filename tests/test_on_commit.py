@@ -7,8 +7,11 @@ from pathlib import Path
 import pytest
 
 from flake8_celery_django.api import check_source
+from flake8_celery_django.project.facts import CallSiteFact, ModuleFacts
+from flake8_celery_django.project.knowledge import ProjectKnowledge
 from flake8_celery_django.settings import Settings
 from tests.cases import Case, all_codes_settings, assert_case, invalid, valid
+from tests.project_cases import project_findings
 
 CASES: list[Case] = [
     # -- CDJ501: sent inside transaction.atomic ------------------------------------------------------
@@ -799,3 +802,40 @@ def test_views_stay_views_when_only_cdj503_is_enabled() -> None:
     only_503 = Settings(enabled=frozenset({"CDJ503"}))
     found = [(f.line, f.col, f.code) for f in check_source(source, "x.py", only_503, strict=True)]
     assert found == [(13, 8, "CDJ503")]
+
+
+AFTER_COMMIT = """
+from shop.tasks import ship
+def finish(order):
+    order.save()
+    ship.delay(order.pk)
+"""
+
+
+@pytest.mark.parametrize(
+    ("sites", "expected"),
+    [
+        # Every caller hands finish to on_commit: it runs after the commit, outside any transaction.
+        ((CallSiteFact("shop.views.pay", on_commit=True), CallSiteFact("shop.tasks.retry", on_commit=True)), []),
+        ((CallSiteFact("shop.views.pay", on_commit=True), CallSiteFact("shop.views.edit")), [(5, 4, "CDJ503")]),
+        ((), [(5, 4, "CDJ503")]),
+    ],
+)
+def test_send_in_a_function_only_ever_run_after_the_commit_is_silent(
+    sites: tuple[CallSiteFact, ...], expected: list[tuple[int, int, str]]
+) -> None:
+    project = ProjectKnowledge([ModuleFacts("shop.views", calls=tuple(("shop.orders.finish", site) for site in sites))])
+    assert project_findings(AFTER_COMMIT, "shop.orders", project) == expected
+
+
+def test_an_atomic_block_is_a_transaction_even_after_the_commit() -> None:
+    source = """
+from django.db import transaction
+from shop.tasks import ship
+def finish(order):
+    with transaction.atomic():
+        ship.delay(order.pk)
+"""
+    deferred = CallSiteFact("shop.views.pay", on_commit=True)
+    project = ProjectKnowledge([ModuleFacts("shop.views", calls=(("shop.orders.finish", deferred),))])
+    assert project_findings(source, "shop.orders", project) == [(6, 8, "CDJ501")]

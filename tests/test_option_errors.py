@@ -55,19 +55,52 @@ def test_bad_value_on_the_command_line(tmp_path: Path, arguments: list[str], wor
     [
         ("select = CDJ,CDJ999", ["--select", "'CDJ999'"]),
         ("extend-ignore = CDJ2,CDJ7", ["--extend-ignore", "'CDJ7'"]),
-        ("per-file-ignores =\n    app.py: CDJ201\n    */migrations/*: CDJ9", ["--per-file-ignores", "'CDJ9'"]),
+        ("per-file-ignores =\n    app.py: CDJ201\n    */migrations/*: CDJ8", ["--per-file-ignores", "'CDJ8'"]),
         ("cdj-default-timeout = -1", ["--cdj-default-timeout", "'-1'"]),
         ("cdj-default-timeout =", ["--cdj-default-timeout"]),
         ("cdj-atomic-requests = maybe", ["--cdj-atomic-requests", "'maybe'"]),
         ("cdj-prefer-delay-on-commit = 2", ["--cdj-prefer-delay-on-commit", "'2'"]),
         ("cdj-no-project-index = perhaps", ["--cdj-no-project-index", "'perhaps'"]),
-        ("cdj-project-root = missing", ["--cdj-project-root", "missing"]),
+        ("cdj-project-root = ./missing", ["--cdj-project-root", "takes an existing folder"]),
+        ("cdj-default-timeuot = 5", ["unknown option 'cdj-default-timeuot'", "cdj-default-timeout"]),
+        ("cdj_atomic_request = true", ["unknown option 'cdj_atomic_request'"]),
     ],
 )
 @pytest.mark.parametrize("config_file", ["setup.cfg", "tox.ini", ".flake8"])
 def test_bad_value_in_a_config_file(tmp_path: Path, config_file: str, setting: str, words: list[str]) -> None:
     (tmp_path / config_file).write_text(f"[flake8]\n{setting}\n")
     assert_one_line_error(run_flake8(tmp_path), *words)
+
+
+@pytest.mark.parametrize(
+    ("table", "words"),
+    [
+        ("cdj-default-timeout = -1", ["pyproject.toml: cdj-default-timeout", "positive"]),
+        ("cdj-atomic-requests = 'maybe'", ["pyproject.toml: cdj-atomic-requests", "'maybe'"]),
+        ("cdj-on-commit-tasks = 3", ["pyproject.toml: cdj-on-commit-tasks", "list of names"]),
+        ("cdj-timeout = 5", ["unknown key 'cdj-timeout'"]),
+    ],
+)
+def test_bad_value_in_pyproject_stops_flake8(tmp_path: Path, table: str, words: list[str]) -> None:
+    (tmp_path / "pyproject.toml").write_text(f"[tool.flake8-celery-django]\n{table}\n")
+    assert_one_line_error(run_flake8(tmp_path), *words)
+
+
+def test_flake8_reads_the_cdj_options_of_pyproject_and_its_own_configuration_wins(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.flake8-celery-django]\ncdj-on-commit-tasks = ['send']\n")
+    (tmp_path / "tasks.py").write_text(
+        "from django.db import transaction\nfrom app.tasks import send\n\n\n"
+        "@transaction.atomic\ndef go():\n    send.delay(1)\n"
+    )
+    quiet = subprocess.run([*FLAKE8, "--select", "CDJ5", "tasks.py"], cwd=tmp_path, capture_output=True, text=True)
+    assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
+    (tmp_path / "setup.cfg").write_text("[flake8]\ncdj-on-commit-tasks = other\n")
+    loud = subprocess.run([*FLAKE8, "--select", "CDJ5", "tasks.py"], cwd=tmp_path, capture_output=True, text=True)
+    assert loud.stdout.startswith("tasks.py:7:5: CDJ501 "), loud.stdout + loud.stderr
+    isolated = subprocess.run(
+        [*FLAKE8, "--isolated", "--select", "CDJ5", "tasks.py"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert isolated.stdout.startswith("tasks.py:7:5: CDJ501 "), isolated.stdout + isolated.stderr
 
 
 def test_bad_value_in_a_config_file_named_on_the_command_line(tmp_path: Path) -> None:
@@ -112,6 +145,9 @@ UNFIXED = "import requests\nrequests.get('https://example.com')\n"
         ([], {"setup.cfg": "[flake8]\ncdj-default-timeout = -1\n"}, ["--cdj-default-timeout", "'-1'"]),
         ([], {"tox.ini": "[flake8]\nmax-line-length = wide\n"}, ["'wide'"]),
         ([], {"pyproject.toml": "[tool.flake8-celery-django]\ncdj-default-timeout = -1\n"}, ["cdj-default-timeout"]),
+        ([], {"setup.cfg": "[flake8]\ncdj-atomic-request = true\n"}, ["unknown option 'cdj-atomic-request'"]),
+        (["--cdj-project-root", "missing"], {}, ["--cdj-project-root", "takes an existing folder", "'missing'"]),
+        (["--cdj-cache-dir", "a.py"], {}, ["--cdj-cache-dir", "'a.py' is a file"]),
     ],
 )
 def test_fix_with_a_bad_value_changes_nothing(

@@ -5,8 +5,11 @@ import textwrap
 import pytest
 
 from flake8_celery_django.api import check_source
+from flake8_celery_django.project.facts import CallSiteFact, FieldFact, ModelFact, ModuleFacts
+from flake8_celery_django.project.knowledge import NO_PROJECT, ProjectKnowledge
 from flake8_celery_django.settings import Settings
 from tests.cases import Case, all_codes_settings, assert_case, invalid, valid
+from tests.project_cases import project_findings
 
 CASES: list[Case] = [
     # -- CDJ401 -----------------------------------------------------------------------------------
@@ -72,6 +75,243 @@ CASES: list[Case] = [
                 OrderLine.objects.create(order=order, **row)
         """,
     ),
+    # -- CDJ409 -----------------------------------------------------------------------------------
+    invalid(
+        "CDJ409",
+        """
+        from shop.models import Tag
+        async def tag_all(request, names, product):
+            for name in names:
+                Tag.objects.get_or_create(name=name)
+            for row in request.data["tags"]:
+                Tag.objects.update_or_create(name=row["name"], defaults={"color": row["color"]})
+            tags = [Tag.objects.filter(shop=product.shop).get_or_create(name=n)[0] for n in names]
+            async for line in product.lines.all():
+                await Tag.objects.aget_or_create(name=line.name)
+                await Tag.objects.aupdate_or_create(name=line.name)
+        """,
+        (5, 8), (7, 8), (8, 12), (10, 14), (11, 14),
+    ),
+    valid(
+        "CDJ409",
+        """
+        from django.conf import settings
+        from shop.models import Language, Tag
+        def seed(names, models, helper):
+            Tag.objects.get_or_create(name="default")
+            for code, _ in settings.LANGUAGES:
+                Language.objects.get_or_create(code=code)
+            for name in ("red", "green"):
+                Tag.objects.get_or_create(name=name)
+            for model in models:
+                model.objects.get_or_create(name="x")
+            for name in names:
+                tag, created = Tag.objects.get_or_create(name=name)
+                return tag
+            for name in helper.names():
+                Tag.objects.get_or_create(name=name)
+            for i, name in enumerate(names):
+                if i == 0:
+                    Tag.objects.get_or_create(name=name)
+            for name in names:
+                cache = {}
+                cache.get_or_create(name)
+        """,
+    ),
+    # A post_migrate handler runs once per ``migrate``, like a data migration.
+    valid(
+        "CDJ409",
+        """
+        def create_statuses(app_config=None, verbosity=2, interactive=True, apps=None, models=None, **kwargs):
+            Status = apps.get_model("extras.Status")
+            for choice in models:
+                Status.objects.get_or_create(name=choice)
+        def refresh_jobs(sender, *, apps, **kwargs):
+            Job = apps.get_model("extras.Job")
+            for name in kwargs["names"]:
+                Job.objects.get_or_create(name=name)
+        """,
+    ),
+    invalid(
+        "CDJ409",
+        """
+        def create_statuses(apps, models):
+            Status = apps.get_model("extras.Status")
+            for choice in models:
+                Status.objects.get_or_create(name=choice)
+        """,
+        (5, 8),
+    ),
+    # -- what a loop iterates: only data with no visible bound is reported ------------------------
+    invalid(
+        "CDJ401",
+        """
+        from shop.models import Line, Order, Tag
+        def import_lines(request, serializer, order: Order, rows, n):
+            for row in request.data:
+                Line.objects.create(order=order, **row)
+            for pk in request.POST.getlist("ids"):
+                Line.objects.create(order=order, pk=pk)
+            lines = serializer.validated_data.pop("lines") if "lines" in serializer.validated_data else []
+            for line in lines:
+                Line.objects.create(order=order, **line)
+            for i in range(100):
+                Line.objects.create(order=order, position=i)
+            for i in range(len(rows)):
+                Line.objects.create(order=order, **rows[i])
+            for pk in Order.objects.values_list("pk", flat=True):
+                Line.objects.create(order_id=pk)
+            for other in Order.objects.filter(paid=True)[:100]:
+                Line.objects.create(order=other)
+            tagged = Order.objects.filter(tags__isnull=False) | Order.objects.filter(paid=True)
+            for pk in tagged.values_list("pk", flat=True):
+                Line.objects.create(order_id=pk)
+            for name in order.tag_names:
+                Tag.objects.create(name=name)
+            for other in progress(Order.objects.iterator(), total=n):
+                Line.objects.create(order=other)
+            while rows:
+                Line.objects.create(order=order, **rows.pop())
+        """,
+        (5, 8), (7, 8), (10, 8), (12, 8), (14, 8), (16, 8), (18, 8), (21, 8), (23, 8), (25, 8), (27, 8),
+    ),
+    valid(
+        "CDJ401",
+        """
+        from django.conf import settings
+        from shop.models import Line, Order
+        from shop.choices import Status
+        KINDS = ("a", "b")
+        def seed(order, formset, helper):
+            for kind in ["a", "b", "c"]:
+                Line.objects.create(order=order, kind=kind)
+            for position in range(1, 11):
+                Line.objects.create(order=order, position=position)
+            for kind in KINDS:
+                Line.objects.create(order=order, kind=kind)
+            for status in Status:
+                Line.objects.create(order=order, status=status)
+            for value, label in Status.choices:
+                Line.objects.create(order=order, status=value)
+            for code in settings.LINE_CODES:
+                Line.objects.create(order=order, code=code)
+            for field in Order._meta.get_fields():
+                Line.objects.create(order=order, name=field.name)
+            for line in formset.save(commit=False):
+                Line.objects.create(order=order, copy_of=line)
+            for other in Order.objects.all()[:5]:
+                Line.objects.create(order=other)
+            for row in helper.rows():
+                Line.objects.create(order=order, **row)
+            pending = []
+            for row in pending:
+                Line.objects.create(order=order, **row)
+            while True:
+                Line.objects.create(order=order)
+        """,
+    ),
+    invalid(
+        "CDJ404",
+        """
+        from shop.models import Unit
+        def log_sets(formset):
+            for entry in [i for i in formset.save(commit=False) if i.reps]:
+                entry.unit = Unit.objects.get(pk=1)
+            for entry in formset.save(commit=False):
+                Unit.objects.get(pk=entry.unit_id)
+            for kind in ("kg", "lb"):
+                Unit.objects.get(pk=1)
+        """,
+        (5, 21),
+    ),
+    # -- upserts, inserts that happen once ---------------------------------------------------------
+    valid(
+        "CDJ401",
+        """
+        from django.db import IntegrityError
+        from shop.models import Product, Tag
+        def sync(rows, token):
+            for row in rows:
+                try:
+                    Product.objects.get(sku=row["sku"])
+                except Product.DoesNotExist:
+                    Product.objects.create(sku=row["sku"])
+            for row in rows:
+                tag = Tag.objects.filter(name=row).first()
+                if tag is None:
+                    tag = Tag.objects.create(name=row)
+            for row in rows:
+                tag = Tag.objects.filter(name=row).last()
+                if tag:
+                    tag.save()
+                else:
+                    Tag(name=row).save()
+            for row in rows:
+                if not Tag.objects.filter(name=row).exists():
+                    Tag.objects.create(name=row)
+            for attempt in range(1000):
+                try:
+                    Tag.objects.create(name=token())
+                except IntegrityError:
+                    continue
+                break
+            first = True
+            for row in rows:
+                if first:
+                    Tag.objects.create(name="header")
+                    first = False
+            for i, row in enumerate(rows):
+                if i == 0:
+                    Tag.objects.create(name=row)
+            for row in rows:
+                Tag(id=row["id"], name=row["name"]).save()
+                tag = Tag(pk=row["id"], name=row["name"])
+                tag.save()
+        """,
+    ),
+    invalid(
+        "CDJ401",
+        """
+        from shop.models import Tag
+        def sync(rows, lookup, flag):
+            for row in rows:
+                tag = lookup(row)
+                if tag is None:
+                    Tag.objects.create(name=row)
+                try:
+                    Tag.objects.get(name=row)
+                except ValueError:
+                    Tag.objects.create(name=row)
+                if flag:
+                    Tag.objects.create(name=row)
+            for i, row in enumerate(rows):
+                if i == 1:
+                    Tag.objects.create(name=row)
+        """,
+        (7, 12), (11, 12), (13, 12), (16, 12),
+    ),
+    valid(
+        "CDJ403",
+        """
+        from django.db import models
+        from shop.models import Order
+        class Attachment(models.Model):
+            def delete(self, *args, **kwargs):
+                self.file.delete()
+                super().delete(*args, **kwargs)
+        def purge(ids):
+            for attachment in Attachment.objects.filter(order_id__in=ids):
+                attachment.delete()
+            while Order.objects.filter(paid=False).exists():
+                batch = Order.objects.filter(paid=False).values_list("pk", flat=True)[:1000]
+                Order.objects.filter(pk__in=list(batch)).delete()
+            while True:
+                Order.objects.filter(paid=False, created__lt=ids[0]).delete()
+            for start in ids:
+                Order.objects.filter(id__range=(start, start + 999)).delete()
+                Order.objects.filter(pk__lt=start).delete()
+        """,
+    ),
     # -- CDJ402 -----------------------------------------------------------------------------------
     invalid(
         "CDJ402",
@@ -81,7 +321,7 @@ CASES: list[Case] = [
             for order in Order.objects.filter(pk__in=ids):
                 order.paid = True
                 order.save()
-            for order in orders:
+            for order in Order.objects.filter(customer__in=orders):
                 order.paid = True
                 order.save(update_fields=["paid"])
             for pk in ids:
@@ -97,7 +337,30 @@ CASES: list[Case] = [
     valid(
         "CDJ402",
         """
+        from django.db import models
         from shop.models import Order
+        class Invoice(models.Model):
+            def save(self, *args, **kwargs):
+                self.total = sum(line.amount for line in self.lines.all())
+                super().save(*args, **kwargs)
+        def recompute(customer, orders, ids):
+            # bulk_update() would skip Invoice.save(); rows of an unknown model may have their own save().
+            for invoice in Invoice.objects.filter(customer=customer):
+                invoice.save()
+            for order in orders:
+                order.paid = True
+                order.save(update_fields=["paid"])
+            for order in customer.orders.all():
+                order.paid = True
+                order.save()
+        """,
+    ),
+    valid(
+        "CDJ402",
+        """
+        from django.db.models import F, expressions
+        from django.db.models.functions import Greatest
+        from shop.models import Order, Voucher
         def mark_paid(ids, forms, entries, models, groups, querysets):
             Order.objects.filter(pk__in=ids).update(paid=True)
             for form in forms:
@@ -125,6 +388,10 @@ CASES: list[Case] = [
             for order in orders:
                 order.paid = True
             Order.objects.bulk_update(orders, ["paid"])
+            # Counters moved in the database, one row at a time on purpose.
+            for order in Order.objects.filter(customer__in=ids):
+                Voucher.objects.filter(pk=order.voucher_id).update(redeemed=F("redeemed") - 1)
+                Voucher.objects.filter(pk=order.voucher_id).update(redeemed=Greatest(0, expressions.F("redeemed") - 1))
         """,
     ),
     # -- CDJ403 -----------------------------------------------------------------------------------
@@ -132,20 +399,33 @@ CASES: list[Case] = [
         "CDJ403",
         """
         from shop.models import Order
-        def purge(ids, customer):
+        def purge(ids, customer, forms):
             for order in Order.objects.filter(paid=False):
                 order.delete()
             for pk in ids:
                 Order.objects.filter(pk=pk).delete()
                 Order.objects.get(pk=pk).delete()
-            for order in customer.orders.all():
+            for order in Order.objects.filter(customer=customer):
                 order.delete()
-            for form in customer.forms:
+            for form in forms:
                 Order.objects.filter(customer__in=form.customers).delete()
             for order in Order.objects.all():
                 order.lines.all().delete()
         """,
         (5, 8), (7, 8), (8, 8), (10, 8), (12, 8), (14, 8),
+    ),
+    valid(
+        "CDJ403",
+        """
+        def purge(customer, queryset):
+            # Rows of a model this file cannot name may be deleted through their own delete().
+            for order in customer.orders.all():
+                order.delete()
+            for row in queryset.filter(stale=True):
+                row.delete()
+            for row in cls.objects.filter(stale=True):
+                row.delete()
+        """,
     ),
     valid(
         "CDJ403",
@@ -370,4 +650,148 @@ def test_delete_message_fits_rows_and_querysets() -> None:
     assert messages == [
         "CDJ403 order.delete() runs one DELETE per loop iteration; delete once with pk__in",
         "CDJ403 Order.objects.filter().delete() runs one DELETE per loop iteration; delete once with pk__in",
+    ]
+
+
+SEED_LINES = """
+from shop.models import Line
+def seed(order, kinds):
+    for kind in kinds:
+        Line.objects.create(order=order, kind=kind)
+class Seeder:
+    def run(self, order, kinds):
+        for kind in kinds:
+            Line.objects.create(order=order, kind=kind)
+"""
+
+
+def test_get_or_create_message_names_the_call_and_the_batch_remedy() -> None:
+    source = textwrap.dedent(
+        """
+        from shop.models import Tag
+        async def tag_all(names):
+            for name in names:
+                Tag.objects.filter(shop=None).get_or_create(name=name)
+                await Tag.objects.aupdate_or_create(name=name)
+        """
+    )
+    findings = check_source(source, "x.py", all_codes_settings(), strict=True)
+    assert [(f.line, f.col, f.message) for f in findings] == [
+        (5, 8, "CDJ409 Tag.objects.filter().get_or_create() queries per loop iteration; batch with bulk_create()"),
+        (6, 14, "CDJ409 Tag.objects.aupdate_or_create() queries per loop iteration; batch with bulk_create()"),
+    ]
+
+
+DELETE_DOCUMENTS = """
+from shop.models import Document
+def purge(ids, names):
+    for name in names:
+        Document.objects.create(name=name)
+    for document in Document.objects.filter(pk__in=ids):
+        document.delete()
+    for document in Document.objects.filter(pk__in=ids):
+        document.save()
+"""
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        (ModelFact("shop.models.Document", overrides_delete=True), [(5, 8, "CDJ401"), (9, 8, "CDJ402")]),
+        # bulk_create() skips save() too, but the corpus's labelled inserts include such models.
+        (ModelFact("shop.models.Document", overrides_save=True), [(5, 8, "CDJ401"), (7, 8, "CDJ403")]),
+        (ModelFact("shop.models.Document", bases=("shop.models.Stored",)), [(5, 8, "CDJ401"), (7, 8, "CDJ403")]),
+        (ModelFact("shop.models.Document"), [(5, 8, "CDJ401"), (7, 8, "CDJ403"), (9, 8, "CDJ402")]),
+    ],
+)
+def test_rows_written_one_by_one_through_their_own_save_or_delete_are_silent(
+    model: ModelFact, expected: list[tuple[int, int, str]]
+) -> None:
+    stored = ModelFact("shop.models.Stored", abstract=True, overrides_save=True)
+    project = ProjectKnowledge([ModuleFacts("shop.models", models=(model, stored))])
+    assert project_findings(DELETE_DOCUMENTS, "shop.services", project) == expected
+
+
+RETRIES = """
+from shop.models import WebHook
+def retry_all(pk):
+    webhook = WebHook.objects.get(pk=pk)
+    for retry in webhook.retries.all():
+        retry.delete()
+"""
+
+
+@pytest.mark.parametrize(
+    ("retry", "expected"),
+    [
+        (ModelFact("shop.models.Retry"), [(6, 8, "CDJ403")]),
+        (ModelFact("shop.models.Retry", overrides_delete=True), []),
+    ],
+)
+def test_related_rows_deleted_one_by_one_are_reported_when_the_index_knows_their_model(
+    retry: ModelFact, expected: list[tuple[int, int, str]]
+) -> None:
+    webhook = ModelFact(
+        "shop.models.WebHook", fields=(FieldFact("retries", "foreign_key", "shop.models.Retry", reverse=True),)
+    )
+    project = ProjectKnowledge([ModuleFacts("shop.models", models=(webhook, retry))])
+    assert project_findings(RETRIES, "shop.services", project) == expected
+    assert project_findings(RETRIES, "shop.services", NO_PROJECT) == []
+
+
+def _calls(*sites: tuple[str, CallSiteFact]) -> ProjectKnowledge:
+    return ProjectKnowledge([ModuleFacts("shop.views", calls=sites)])
+
+
+@pytest.mark.parametrize(
+    ("project", "expected"),
+    [
+        # Every caller passes a literal list (by position or by keyword): a handful of rows, silent.
+        (
+            _calls(
+                ("shop.seeding.seed", CallSiteFact("shop.views.a", literal_arguments=frozenset({"1"}))),
+                ("shop.seeding.seed", CallSiteFact("shop.views.b", literal_arguments=frozenset({"kinds"}))),
+                ("shop.seeding.Seeder.run", CallSiteFact("shop.views.c", literal_arguments=frozenset({"1"}))),
+            ),
+            [],
+        ),
+        # One caller passes something else: reported.
+        (
+            _calls(
+                ("shop.seeding.seed", CallSiteFact("shop.views.a", literal_arguments=frozenset({"1"}))),
+                ("shop.seeding.seed", CallSiteFact("shop.views.b", literal_arguments=frozenset({"0"}))),
+                ("shop.seeding.Seeder.run", CallSiteFact("shop.views.c", literal_arguments=frozenset({"0"}))),
+            ),
+            [(5, 8, "CDJ401"), (9, 12, "CDJ401")],
+        ),
+        # No caller in the project: a parameter is data from elsewhere.
+        (ProjectKnowledge([]), [(5, 8, "CDJ401"), (9, 12, "CDJ401")]),
+        (NO_PROJECT, [(5, 8, "CDJ401"), (9, 12, "CDJ401")]),
+    ],
+)
+def test_parameters_filled_only_with_literals_by_every_caller_are_silent(
+    project: ProjectKnowledge, expected: list[tuple[int, int, str]]
+) -> None:
+    assert project_findings(SEED_LINES, "shop.seeding", project) == expected
+
+
+def test_per_row_save_and_delete_rules_are_off_by_default() -> None:
+    source = textwrap.dedent(
+        """
+        from shop.models import Order, Tag
+        def settle(names):
+            for order in Order.objects.filter(paid=False):
+                order.paid = True
+                order.save()
+                order.delete()
+                Tag.objects.create(name=order.number)
+                Tag.objects.get_or_create(name=order.number)
+        """
+    )
+    assert [(f.line, f.code) for f in check_source(source, "x.py", Settings(), strict=True)] == [
+        (8, "CDJ401"), (9, "CDJ409"),
+    ]
+    extended = Settings(enabled=Settings().enabled | {"CDJ402", "CDJ403"})
+    assert [(f.line, f.code) for f in check_source(source, "x.py", extended, strict=True)] == [
+        (6, "CDJ402"), (7, "CDJ403"), (8, "CDJ401"), (9, "CDJ409"),
     ]

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
+
+from flake8_celery_django import __version__
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -17,6 +25,7 @@ def test_the_wheel_ships_every_rule_page_and_the_console_script(tmp_path: Path) 
     )
     assert result.returncode == 0, result.stderr
     (wheel,) = tmp_path.glob("flake8_celery_django-*.whl")
+    assert wheel.name.startswith(f"flake8_celery_django-{__version__}-")
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
         pages = sorted(path.name for path in (ROOT / "docs" / "rules").glob("CDJ*.md"))
@@ -29,3 +38,17 @@ def test_the_wheel_ships_every_rule_page_and_the_console_script(tmp_path: Path) 
         text = archive.read(entry_points).decode()
         assert "flake8-celery-django = flake8_celery_django.cli:main" in text
         assert "CDJ = flake8_celery_django.plugin:CeleryDjangoChecker" in text
+        metadata = next(name for name in names if name.endswith(".dist-info/METADATA"))
+        assert f"\nVersion: {__version__}\n" in archive.read(metadata).decode()
+
+
+def test_the_version_lives_in_one_place() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "version" not in pyproject["project"]
+    assert pyproject["project"]["dynamic"] == ["version"]
+    assert pyproject["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "flake8_celery_django.__version__"}
+
+
+def test_the_changelog_has_the_version() -> None:
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert re.search(rf"^## {re.escape(__version__)} ", changelog, flags=re.MULTILINE), changelog[:300]

@@ -162,7 +162,8 @@ def test_fix_reads_the_options_from_pyproject(shop: Path, tmp_path: Path) -> Non
 
 
 def test_fix_command_line_options(shop: Path) -> None:
-    settings = load(isolated=True, project_root=str(shop), cache_dir=str(shop / "c"), no_project_index=True).settings
+    given = {"cdj-project-root": str(shop), "cdj-cache-dir": str(shop / "c"), "cdj-no-project-index": True}
+    settings = load(isolated=True, command_line=given).settings
     assert (settings.project_root, settings.cache_dir, settings.project_index) == (str(shop), str(shop / "c"), False)
     result = subprocess.run(
         [sys.executable, "-m", "flake8_celery_django", "fix", "--isolated", "--cdj-project-root", "nowhere", "src"],

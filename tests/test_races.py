@@ -9,7 +9,10 @@ import pytest
 
 from flake8_celery_django.api import check_source
 from flake8_celery_django.settings import Settings
+from flake8_celery_django.project.facts import CallSiteFact, ModuleFacts, ReceiverFact
+from flake8_celery_django.project.knowledge import ProjectKnowledge
 from tests.cases import Case, assert_case, invalid, valid
+from tests.project_cases import project_findings
 
 CASES: list[Case] = [
     invalid(
@@ -256,6 +259,71 @@ CASES: list[Case] = [
         """,
         atomic_requests=True,
     ),
+    # Django sends pre_delete and post_delete inside the deleting transaction (Collector.delete).
+    valid(
+        "CDJ302",
+        """
+        from django.db.models.signals import post_delete, pre_delete
+        from django.dispatch import receiver
+        from shop.models import Order, Product
+        @receiver(post_delete, sender=Order)
+        def restock(sender, instance, **kwargs):
+            product = Product.objects.select_for_update().get(pk=instance.product_id)
+        @receiver([pre_delete, post_delete], sender=Order)
+        def audit(sender, instance, **kwargs):
+            return list(Product.objects.select_for_update().filter(pk=instance.product_id))
+        """,
+    ),
+    invalid(
+        "CDJ302",
+        """
+        from django.db.models.signals import post_delete, post_save
+        from django.dispatch import receiver
+        from shop.models import Order, Product
+        @receiver(post_save, sender=Order)
+        def restock(sender, instance, **kwargs):
+            product = Product.objects.select_for_update().get(pk=instance.product_id)
+        @receiver([post_save, post_delete], sender=Order)
+        def audit(sender, instance, **kwargs):
+            return list(Product.objects.select_for_update().filter(pk=instance.product_id))
+        """,
+        (7, 14), (10, 11),
+    ),
+    # The row is being inserted: nobody else can be writing it.
+    valid(
+        "CDJ301",
+        """
+        from django.db import models
+        class Invoice(models.Model):
+            def save(self, *args, **kwargs):
+                if not self.pk:
+                    self.number = self.number + 1
+                if self._state.adding:
+                    self.attempts += 1
+                if self.pk is None:
+                    self.version += 1
+                if self.pk:
+                    pass
+                else:
+                    self.revision += 1
+                super().save(*args, **kwargs)
+        """,
+    ),
+    invalid(
+        "CDJ301",
+        """
+        from django.db import models
+        class Invoice(models.Model):
+            def save(self, *args, **kwargs):
+                if not self.pk:
+                    self.event.invoice_count += 1
+                    self.event.save()
+                if self.pk:
+                    self.revision += 1
+                super().save(*args, **kwargs)
+        """,
+        (6, 12), (9, 12),
+    ),
 ]
 
 
@@ -283,7 +351,15 @@ def peek(pk):
 
 @pytest.mark.parametrize(
     ("args", "reported"),
-    [((), False), (("--extend-select", "CDJ302"), True), (("--select", "CDJ3"), True)],
+    [
+        ((), False),
+        (("--extend-select", "CDJ302"), True),
+        (("--select", "CDJ302"), True),
+        (("--select", "CDJ3"), False),
+        (("--select", "CDJ"), False),
+        (("--extend-select", "CDJ"), False),
+        (("--ignore", "E501"), False),
+    ],
 )
 def test_lock_rule_is_off_by_default_in_flake8(tmp_path: Path, args: tuple[str, ...], reported: bool) -> None:
     (tmp_path / "locks.py").write_text(LOCK_SOURCE)
@@ -294,3 +370,45 @@ def test_lock_rule_is_off_by_default_in_flake8(tmp_path: Path, args: tuple[str, 
     )
     expected = "locks.py:5:12: CDJ302 select_for_update() is evaluated outside transaction.atomic"
     assert (expected in result.stdout) is reported, result.stdout + result.stderr
+
+
+LOCKED_CALLERS = """
+from shop.models import Product
+def take(product: Product, quantity):
+    product.stock -= quantity
+    product.save()
+"""
+
+
+@pytest.mark.parametrize(
+    ("sites", "expected"),
+    [
+        ((CallSiteFact("shop.views.buy", locked=True), CallSiteFact("shop.tasks.refill", locked=True)), []),
+        ((CallSiteFact("shop.views.buy", locked=True), CallSiteFact("shop.tasks.refill")), [(4, 4, "CDJ301")]),
+        ((), [(4, 4, "CDJ301")]),
+    ],
+)
+def test_read_modify_write_whose_every_caller_holds_the_row_lock_is_silent(
+    sites: tuple[CallSiteFact, ...], expected: list[tuple[int, int, str]]
+) -> None:
+    project = ProjectKnowledge([ModuleFacts("shop.views", calls=tuple(("shop.stock.take", site) for site in sites))])
+    assert project_findings(LOCKED_CALLERS, "shop.stock", project) == expected
+
+
+DELETE_RECEIVER = """
+from shop.models import Product
+def restock(sender, instance, **kwargs):
+    return Product.objects.select_for_update().get(pk=instance.product_id)
+"""
+
+
+@pytest.mark.parametrize(
+    ("signal", "expected"),
+    [("post_delete", []), ("pre_delete", []), ("post_save", [(4, 11, "CDJ302")])],
+)
+def test_lock_in_a_delete_receiver_connected_elsewhere_is_inside_the_deleting_transaction(
+    signal: str, expected: list[tuple[int, int, str]]
+) -> None:
+    receiver = ReceiverFact("shop.receivers.restock", signal, "shop.models.Order")
+    project = ProjectKnowledge([ModuleFacts("shop.apps", receivers=(receiver,))])
+    assert project_findings(DELETE_RECEIVER, "shop.receivers", project) == expected

@@ -24,3 +24,11 @@ def test_quick_start_has_exactly_two_commands() -> None:
 def test_ci_runs_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     assert quick_start_commands()[1] in ci
+
+
+def test_pre_commit_rev_is_the_version() -> None:
+    from flake8_celery_django import __version__
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    revs = re.findall(r"repo: https://github.com/flake8-celery-django/flake8-celery-django\n\s+rev: (\S+)", readme)
+    assert revs and set(revs) == {f"v{__version__}"}, revs

@@ -30,7 +30,8 @@ def all_cases() -> list[Case]:
 def test_codes_are_well_formed() -> None:
     assert CODES, "no rules registered"
     for code in CODES:
-        assert re.fullmatch(r"CDJ[1-6]\d\d", code), code
+        # families 1-6 find bugs; 9 is about the linter's own comments (CDJ900 unused-noqa)
+        assert re.fullmatch(r"CDJ[1-6]\d\d|CDJ9\d\d", code), code
 
 
 @pytest.mark.parametrize("code", CODES)

@@ -85,3 +85,19 @@ def line_counts():
 def line_counts_prefetched():
     orders = Order.objects.filter(paid=True).prefetch_related("lines")
     return {order.pk: len(order.lines.all()) for order in orders}
+
+
+# -- CDJ409: get_or_create per item of data with no visible bound --------------------------------
+def stock_products(product_ids):
+    return [Product.objects.get_or_create(pk=pk, defaults={"stock": 0})[0] for pk in product_ids]  # CDJ409
+
+
+def stock_products_in_two_queries(product_ids):
+    existing = Product.objects.in_bulk(product_ids)
+    Product.objects.bulk_create([Product(pk=pk, stock=0) for pk in set(product_ids) - existing.keys()])
+    return list(Product.objects.filter(pk__in=product_ids))
+
+
+def stock_default_products():
+    # A literal tuple: three rows, visible in the source.
+    return [Product.objects.get_or_create(pk=pk, defaults={"stock": 0})[0] for pk in (1, 2, 3)]

@@ -23,10 +23,11 @@ from flake8_celery_django.fixable import (
     Scan,
     Where,
     detection_settings,
+    fixable_codes,
+    fixable_findings,
     physical_lines,
     scan,
     sort_out,
-    unsilenced_findings,
 )
 from flake8_celery_django.fixes.imports import ImportPlan, NeededImport, add_imports
 from flake8_celery_django.fixes.registry import (
@@ -137,6 +138,7 @@ def apply_findings(
         for node in by_range.get(key, ()):
             if not isinstance(node, fixer.node_types):
                 continue
+            context.finding = finding
             context.facts = facts.get(finding)
             edit = fixer.function(node, context)
             if edit is None:
@@ -207,7 +209,7 @@ def fix_source(
             raise FixError(f"a fix produced code that does not parse ({error}); nothing was written") from None
         result.source = rewritten
         result.fixed += fixed
-        remaining = unsilenced_findings(tree, rewritten, filename, settings, buffer)
+        remaining = fixable_findings(tree, rewritten, filename, settings, fixable_codes(unsafe), buffer)
         found = sort_out(tree, rewritten, remaining, where, settings)
     declined = [Refusal(finding, "the fix cannot rewrite this form") for finding in found.findings]
     result.unfixed = sorted([*found.refused, *declined], key=lambda refusal: refusal.finding)

@@ -19,6 +19,7 @@ from flake8_celery_django.registry import RULES, FixSafety
 
 if TYPE_CHECKING:
     from flake8_celery_django.fix_conditions import FixFacts
+    from flake8_celery_django.context import Finding
     from flake8_celery_django.fixes.imports import ImportPlan, NeededImport
     from flake8_celery_django.settings import Settings
 
@@ -68,6 +69,8 @@ class FixContext:
     lines: list[str] = field(default_factory=list)
     # What the fix conditions found for the finding being fixed (``fix_conditions``).
     facts: FixFacts = None
+    # The finding being fixed, with what detection knew (``Finding.fix_data``).
+    finding: Finding | None = None
 
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
         return self.parents.get(node)

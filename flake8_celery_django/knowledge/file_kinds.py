@@ -16,10 +16,20 @@ _TEST_FILE = re.compile(r"(^|/)(tests?|testing)(/|\.py$)|(^|/)(test_[^/]*|[^/]*_
 # ``app/migrations/0001_x.py`` and helper modules such as ``utils/migrations.py`` that they call.
 _MIGRATIONS_DIR = re.compile(r"(^|/)migrations(/|\.py$)")
 _MIGRATION_PARAMETERS = ("apps", "schema_editor")
+# What ``pre_migrate``/``post_migrate`` send besides ``apps`` (django/db/models/signals.py).
+_MIGRATE_SIGNAL_PARAMETERS = frozenset({"sender", "app_config", "verbosity", "interactive"})
 
 
 def is_migration_file(filename: str) -> bool:
     return bool(_MIGRATIONS_DIR.search(filename.replace("\\", "/")))
+
+
+_MANAGEMENT_COMMAND = re.compile(r"(^|/)management/commands/[^/]+\.py$")
+
+
+def is_management_command(filename: str) -> bool:
+    """``app/management/commands/x.py``: run by an operator, one at a time."""
+    return bool(_MANAGEMENT_COMMAND.search(filename.replace("\\", "/")))
 
 
 def is_test_file(filename: str) -> bool:
@@ -28,11 +38,16 @@ def is_test_file(filename: str) -> bool:
 
 
 def is_data_migration_function(node: ast.AST) -> bool:
-    """``def forwards(apps, schema_editor)``: the signature ``RunPython`` calls."""
+    """``def forwards(apps, schema_editor)``: the signature ``RunPython`` calls; or a ``post_migrate``
+    handler (``def populate(sender, *, apps, **kwargs)``, ``(app_config, verbosity, ..., apps)``),
+    which Django calls once per ``migrate`` with the historical app registry."""
     if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return False
     names = tuple(argument.arg for argument in node.args.args[:2])
-    return names == _MIGRATION_PARAMETERS
+    if names == _MIGRATION_PARAMETERS:
+        return True
+    every = {argument.arg for argument in (*node.args.args, *node.args.kwonlyargs)}
+    return "apps" in every and not every.isdisjoint(_MIGRATE_SIGNAL_PARAMETERS)
 
 
 _TEST_FIXTURE_METHODS = frozenset({"tearDown", "tearDownClass"})

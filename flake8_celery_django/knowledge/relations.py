@@ -1,7 +1,7 @@
 """Queryset chains, what they prefetch and lock, and which model attributes are relations.
 
-The one place that knows model relations: the model classes defined in the file being checked
-(the :data:`MODEL_RELATIONS` provider) and, when the project index is on, every model of the project.
+Which model attributes are relations comes from :mod:`flake8_celery_django.knowledge.model_fields`
+(the :data:`MODEL_RELATIONS` provider for this file's models, and the project index).
 :data:`QUERYSET_NAMES` records what names hold queryset chains.  Method names come from Django's
 ``django/db/models/query.py`` (``QuerySet``, ``Prefetch``) and
 ``django/db/models/fields/related_descriptors.py`` (related managers).
@@ -13,9 +13,8 @@ import ast
 from dataclasses import dataclass, field
 
 from flake8_celery_django.context import FileContext, Kind, Scope
-from flake8_celery_django.knowledge import models
+from flake8_celery_django.knowledge import model_fields, models
 from flake8_celery_django.knowledge.bindings import target_names
-from flake8_celery_django.knowledge.imports import dotted_name
 from flake8_celery_django.registry import provider, provides
 
 # Related-manager methods that run a query (``order.lines.all()``).  Those that also exist on lists,
@@ -30,8 +29,6 @@ RELATED_QUERY_METHODS = frozenset(
 )
 RELATED_QUERY_METHODS_WITHOUT_ARGUMENTS = frozenset({"count", "exists", "first", "last"})
 
-_RELATION_FIELDS_TO_ONE = frozenset({"ForeignKey", "OneToOneField", "ParentalKey"})
-_RELATION_FIELDS_TO_MANY = frozenset({"ManyToManyField", "GenericRelation", "ParentalManyToManyField"})
 _PREFETCH = frozenset({"django.db.models.Prefetch", "django.db.models.query.Prefetch"})
 # Queryset methods that sets (and lists) have too: not evidence of a queryset on their own.
 _ALSO_ON_SETS = frozenset({"union", "intersection", "difference", "reverse"})
@@ -103,7 +100,6 @@ class QuerysetNames:
 
 
 QUERYSET_NAMES = provider("queryset-names")
-MODEL_RELATIONS = provider("model-relations")
 
 
 def lookup(name: str, ctx: FileContext) -> QuerysetFacts | None:
@@ -304,71 +300,19 @@ def _bind(state: QuerysetNames, name: str, facts: QuerysetFacts | None) -> None:
 
 
 # -- model relations ---------------------------------------------------------------------------
+# The provider that records this file's model classes (rules name it in ``uses=``).
+MODEL_RELATIONS = model_fields.MODEL_RELATIONS
 MANY = "many"  # a manager: many-to-many, reverse foreign key, generic relation
 TO_ONE = "to one"  # forward foreign key or one-to-one: an instance, not a manager
 PLAIN = "plain"  # a concrete non-relation field
 
 
-@dataclass(slots=True)
-class ModelRelations:
-    """Per-file table: model name -> attribute -> what it is (``MANY``, ``TO_ONE``, ``PLAIN``)."""
-
-    attributes: dict[str, dict[str, str]] = field(default_factory=dict)
-
-    def add(self, model: str, attribute: str, kind: str) -> None:
-        self.attributes.setdefault(model, {})[attribute] = kind
-
-    def kind(self, model: str, attribute: str) -> str | None:
-        return self.attributes.get(model, {}).get(attribute)
-
-
 def attribute_kind(model: str, attribute: str, ctx: FileContext) -> str | None:
     """What ``<model instance>.<attribute>`` is, when a model definition of this file or the project tells."""
-    found = ctx.state(ModelRelations).kind(model, attribute)
-    if found is not None:
-        return found
-    fact = ctx.project.model(model)
-    if fact is None:
+    found = model_fields.model_named(model, ctx)
+    relation = model_fields.field_of(found, attribute, ctx) if found is not None else None
+    if relation is None:
         return None
-    field_fact = ctx.project.model_field(fact, attribute)
-    if field_fact is None:
-        return None
-    if field_fact.is_many:
+    if relation.is_many:
         return MANY
-    return TO_ONE if field_fact.is_relation else PLAIN
-
-
-@provides(MODEL_RELATIONS, ast.ClassDef)
-def record_model_class(node: ast.ClassDef, ctx: FileContext) -> None:
-    """Feed the table from a model class body: its fields and the ``related_name`` of its relations."""
-    if not models.is_model_class_definition(node, ctx):
-        return
-    table = ctx.state(ModelRelations)
-    for statement in node.body:
-        if not isinstance(statement, ast.Assign) or len(statement.targets) != 1:
-            continue
-        target, value = statement.targets[0], statement.value
-        if not isinstance(target, ast.Name) or not isinstance(value, ast.Call):
-            continue
-        field_class = (dotted_name(value.func) or "").rpartition(".")[2]
-        if field_class in _RELATION_FIELDS_TO_ONE or field_class in _RELATION_FIELDS_TO_MANY:
-            table.add(node.name, target.id, TO_ONE if field_class in _RELATION_FIELDS_TO_ONE else MANY)
-            _record_reverse(table, value, field_class)
-        elif field_class.endswith("Field"):
-            table.add(node.name, target.id, PLAIN)
-
-
-def _record_reverse(table: ModelRelations, call: ast.Call, field_class: str) -> None:
-    if not call.args:
-        return
-    related = call.args[0]
-    if isinstance(related, ast.Constant) and isinstance(related.value, str):
-        model = related.value.rpartition(".")[2]
-    else:
-        model = (dotted_name(related) or "").rpartition(".")[2]
-    for keyword in call.keywords:
-        if keyword.arg == "related_name" and isinstance(keyword.value, ast.Constant):
-            name = keyword.value.value
-            if model and isinstance(name, str) and name != "+" and not name.endswith("+"):
-                kind = TO_ONE if field_class == "OneToOneField" else MANY
-                table.add(model, name, kind)
+    return TO_ONE if relation.is_relation else PLAIN

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 
 from flake8_celery_django.knowledge.imports import dotted_name
+from flake8_celery_django.project.constraints import MetaFacts, read_meta
 from flake8_celery_django.project.facts import FieldFact, FieldKind, ModelFact, SessionFact, TaskBaseFact
 from flake8_celery_django.project.names import (
     ADAPTER_ROOTS,
@@ -87,8 +88,7 @@ class ClassReader:
     def model(self) -> ModelFact:
         fields: list[FieldFact] = []
         managers: set[str] = set()
-        abstract = False
-        together: list[frozenset[str]] = []
+        meta = MetaFacts()
         save: ast.FunctionDef | ast.AsyncFunctionDef | None = None
         overrides_delete = False
         for statement in self.node.body:
@@ -109,17 +109,18 @@ class ClassReader:
                 elif statement.name == "delete":
                     overrides_delete = True
             elif isinstance(statement, ast.ClassDef) and statement.name == "Meta":
-                abstract, together = _meta(statement)
+                meta = read_meta(statement)
         return ModelFact(
             self.qualified,
             bases=self.bases,
-            abstract=abstract,
+            abstract=meta.abstract,
             fields=tuple(fields),
-            unique_together=tuple(together),
+            unique_together=meta.unique_together,
             managers=frozenset(managers),
             overrides_save=save is not None,
             overrides_delete=overrides_delete,
             save_reads=_self_reads(save) if save is not None else frozenset(),
+            opaque_constraints=meta.opaque_constraints,
         )
 
     def _field(self, name: str, call: ast.Call) -> FieldFact | None:
@@ -186,37 +187,6 @@ def _is_manager(call: ast.Call) -> bool:
     if isinstance(func, ast.Call) and isinstance(func.func, ast.Attribute) and func.func.attr == "from_queryset":
         return True
     return (dotted_name(func) or "").endswith("Manager")
-
-
-def _meta(meta: ast.ClassDef) -> tuple[bool, list[frozenset[str]]]:
-    abstract = False
-    together: list[frozenset[str]] = []
-    for statement in meta.body:
-        if not isinstance(statement, ast.Assign) or len(statement.targets) != 1:
-            continue
-        target = statement.targets[0]
-        if not isinstance(target, ast.Name):
-            continue
-        value = statement.value
-        if target.id == "abstract":
-            abstract = _true(value)
-        elif target.id == "unique_together" and isinstance(value, (ast.List, ast.Tuple)):
-            flat = _strings(value)
-            if flat and len(flat) == len(value.elts):
-                together.append(frozenset(flat))
-            else:
-                together.extend(frozenset(_strings(item)) for item in value.elts if _strings(item))
-        elif target.id == "constraints" and isinstance(value, (ast.List, ast.Tuple)):
-            for item in value.elts:
-                if (
-                    isinstance(item, ast.Call)
-                    and (dotted_name(item.func) or "").endswith("UniqueConstraint")
-                    and _keyword(item, "condition") is None
-                ):
-                    columns = _strings(_keyword(item, "fields"))
-                    if columns:
-                        together.append(frozenset(columns))
-    return abstract, together
 
 
 def _self_reads(function: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:

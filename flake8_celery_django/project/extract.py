@@ -23,6 +23,7 @@ from flake8_celery_django.project.facts import (
     TaskFact,
 )
 from flake8_celery_django.project.names import ATOMIC, CELERY_APP, ON_COMMIT, PARTIAL, SESSION_ROOTS, Names
+from flake8_celery_django.project.serializers import serializer_facts
 from flake8_celery_django.project.settings_module import is_settings_module, read_settings
 
 SIGNALS = frozenset(
@@ -101,6 +102,7 @@ class _Extractor:
     def __init__(self, tree: ast.Module, module: str, is_package: bool, packages: frozenset[str]) -> None:
         self.tree = tree
         self.module = module
+        self.is_package = is_package
         self.names = Names(module, is_package, packages)
         self.models: list[ModelFact] = []
         self.task_bases: list[TaskBaseFact] = []
@@ -157,6 +159,7 @@ class _Extractor:
             settings=self.settings,
             task_candidates=tuple(self.task_candidates),
             decorator_candidates=tuple(self.decorator_candidates),
+            serializers=serializer_facts(self.tree, self.module, is_package=self.is_package),
         )
 
     def _read_top_level(self, body: list[ast.stmt]) -> None:

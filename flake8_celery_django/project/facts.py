@@ -58,6 +58,9 @@ class ModelFact:
     overrides_delete: bool = False
     # Field names the model's own ``save()`` reads (``self.<name>``).
     save_reads: frozenset[str] = frozenset()
+    # ``Meta.unique_together``/``Meta.constraints`` that static reading cannot follow (unique
+    # expressions, ``*Base.Meta.constraints``, lists built by code): which lookups are unique is unknown.
+    opaque_constraints: bool = False
 
     @property
     def name(self) -> str:
@@ -149,6 +152,32 @@ class SettingsFact:
 
 
 @dataclass(frozen=True, slots=True)
+class SerializerFieldFact:
+    """A field of a Django REST framework serializer that reads through the instance's attributes."""
+
+    name: str
+    # The attribute path it reads, in lookup form: ``customer`` for a nested serializer,
+    # ``customer__name`` for ``source="customer.name"``.
+    path: str
+    many: bool = False
+    # The nested serializer's qualified name, when the field is one.
+    serializer: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SerializerFact:
+    """A Django REST framework serializer class and the relations its fields read."""
+
+    qualified_name: str
+    # ``Meta.model`` as a qualified name, when given.
+    model: str | None = None
+    bases: tuple[str, ...] = ()
+    # Only the fields that read through a path: nested serializers, dotted sources, related fields
+    # that load the related row (``SlugRelatedField``, ``StringRelatedField``).
+    fields: tuple[SerializerFieldFact, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ModuleFacts:
     """The facts one module contributes to the index (what the cache keeps per file)."""
 
@@ -163,6 +192,7 @@ class ModuleFacts:
     # Callee qualified name -> its call sites in this module.
     calls: tuple[tuple[str, CallSiteFact], ...] = ()
     settings: SettingsFact = field(default_factory=SettingsFact)
+    serializers: tuple[SerializerFact, ...] = ()
     # While the index is built: functions under a project decorator, and functions that may be
     # decorators through other project functions they apply (name -> those functions).
     task_candidates: tuple[TaskFact, ...] = ()

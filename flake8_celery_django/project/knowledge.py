@@ -10,6 +10,7 @@ project model (or task base, or task) has it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Protocol
 
 from flake8_celery_django.project.facts import (
     CallSiteFact,
@@ -17,6 +18,7 @@ from flake8_celery_django.project.facts import (
     ModelFact,
     ModuleFacts,
     ReceiverFact,
+    SerializerFact,
     SessionFact,
     SettingsFact,
     TaskBaseFact,
@@ -80,6 +82,7 @@ class ProjectKnowledge:
         self._task_bases = _ByName()
         self._tasks = _ByName()
         self._sessions = _ByName()
+        self._serializers = _ByName()
         self.task_decorators: frozenset[str] = frozenset()
         self.receivers: tuple[ReceiverFact, ...] = ()
         self._calls: dict[str, list[CallSiteFact]] = {}
@@ -99,6 +102,8 @@ class ProjectKnowledge:
                 self._tasks.add(task.qualified_name, task)
             for session in facts.sessions:
                 self._sessions.add(session.qualified_name, session)
+            for serializer in facts.serializers:
+                self._serializers.add(serializer.qualified_name, serializer)
             decorators.update(facts.task_decorators)
             receivers.extend(facts.receivers)
             for callee, site in facts.calls:
@@ -143,6 +148,10 @@ class ProjectKnowledge:
             pending.extend(base for base in map(self.model, current.bases) if base is not None)
         return frozenset(found) if found else frozenset({"objects"})
 
+    def in_project(self, name: str) -> bool:
+        """``name`` is defined in a module of the project (a model or any other class)."""
+        return name.rpartition(".")[0] in self.modules
+
     def is_model(self, name: str) -> bool:
         return self.model(name) is not None
 
@@ -151,31 +160,7 @@ class ProjectKnowledge:
 
         ``fk`` and ``fk_id`` name the same column; ``pk`` and ``id`` are the primary key.
         """
-        columns = set()
-        for name in names:
-            base = name.split("__", 1)[0]
-            if base in ("pk", "id"):
-                return True
-            if base.endswith("_id"):
-                relation = self.model_field(model, base[:-3])
-                if relation is not None and relation.is_relation:
-                    base = base[:-3]
-            columns.add(base)
-        for column in columns:
-            found = self.model_field(model, column)
-            if found is not None and found.unique:
-                return True
-        pending = [model]
-        seen: set[str] = set()
-        while pending:
-            current = pending.pop()
-            if current.qualified_name in seen:
-                continue
-            seen.add(current.qualified_name)
-            if any(together <= columns for together in current.unique_together):
-                return True
-            pending.extend(base for base in map(self.model, current.bases) if base is not None)
-        return False
+        return unique_lookup_in(self, model, names)
 
     def receivers_of(self, model: str, signals: Iterable[str]) -> tuple[ReceiverFact, ...]:
         """Receivers of these signals connected for ``model`` (or for every sender)."""
@@ -224,6 +209,11 @@ class ProjectKnowledge:
         found = self._sessions.get(name)
         return found if isinstance(found, SessionFact) else None
 
+    # -- Django REST framework ---------------------------------------------------------------------
+    def serializer(self, name: str) -> SerializerFact | None:
+        found = self._serializers.get(name)
+        return found if isinstance(found, SerializerFact) else None
+
     # -- calls ----------------------------------------------------------------------------------
     def call_sites(self, callee: str) -> tuple[CallSiteFact, ...]:
         if self._load_calls is not None:
@@ -231,6 +221,72 @@ class ProjectKnowledge:
             for name, site in load():
                 self._calls.setdefault(name, []).append(site)
         return tuple(self._calls.get(callee, ()))
+
+
+class ModelLookup(Protocol):
+    """Where models and their fields are looked up: the project, or one file and the project."""
+
+    def model(self, name: str) -> ModelFact | None: ...
+
+    def model_field(self, model: ModelFact, attribute: str) -> FieldFact | None: ...
+
+    def in_project(self, name: str) -> bool: ...
+
+
+def unique_lookup_in(models: ModelLookup, model: ModelFact, names: Iterable[str]) -> bool:
+    """Whether a unique constraint (a field's, a primary key, ``unique_together``) covers ``names``.
+
+    ``fk``, ``fk_id`` and ``fk__pk`` name the same column; ``pk`` and ``id`` are the primary key.
+    Only exact lookups count: ``slug__startswith`` matches many slugs.  A model whose constraints
+    are not all known (opaque ones, a base from outside the project) counts as covered: never a
+    guess.  A project class that is not a model (a mixin) declares no constraint.
+    """
+    columns = set()
+    for name in names:
+        parts = name.split("__")
+        if len(parts) > 1 and parts[-1] == "exact":
+            parts.pop()
+        if len(parts) == 2 and parts[1] in ("pk", "id"):
+            relation = models.model_field(model, parts[0])
+            if relation is not None and relation.is_relation:
+                parts.pop()
+        if len(parts) != 1:
+            continue  # ``name__iexact``, ``created__gte``, ``pk__in``: matches more than one value
+        base = parts[0]
+        if base in ("pk", "id"):
+            return True
+        if base.endswith("_id") and models.model_field(model, base) is None:
+            relation = models.model_field(model, base[:-3])
+            if relation is None:
+                columns.add(base[:-3])  # a relation of a field class the index does not know
+            elif relation.is_relation:
+                base = base[:-3]
+        columns.add(base)
+    for column in columns:
+        found = models.model_field(model, column)
+        if found is not None and found.unique:
+            return True
+    pending = [model]
+    seen: set[str] = set()
+    while pending:
+        current = pending.pop()
+        if current.qualified_name in seen:
+            continue
+        seen.add(current.qualified_name)
+        if current.opaque_constraints or any(together <= columns for together in current.unique_together):
+            return True
+        for name in current.bases:
+            parent = models.model(name)
+            if parent is None and not is_django_model_base(name) and not models.in_project(name):
+                return True  # a base outside the project (``AbstractUser``) may declare the constraint
+            if parent is not None:
+                pending.append(parent)
+    return False
+
+
+def is_django_model_base(name: str) -> bool:
+    """``django.db.models.Model`` however it was written (``models.Model``, GeoDjango's re-export)."""
+    return name in ("Model", "models.Model") or (name.startswith("django.") and name.endswith(".models.Model"))
 
 
 def _merge_settings(left: SettingsFact, right: SettingsFact) -> SettingsFact:

@@ -107,6 +107,7 @@ def merge(modules: Iterable[ModuleFacts]) -> list[ModuleFacts]:
                 receivers=tuple(_resolve_receiver(receiver, models) for receiver in facts.receivers),
                 calls=facts.calls,
                 settings=_resolve_settings(facts.settings, models, task_bases),
+                serializers=facts.serializers,
             )
         )
     return merged

@@ -16,6 +16,8 @@ from flake8_celery_django.project.facts import (
     ModelFact,
     ModuleFacts,
     ReceiverFact,
+    SerializerFact,
+    SerializerFieldFact,
     SessionFact,
     SessionKind,
     SettingsFact,
@@ -68,7 +70,7 @@ def _model_to_json(model: ModelFact) -> list[object]:
     return [
         model.qualified_name, list(model.bases), model.abstract, [_field_to_json(f) for f in model.fields],
         [sorted(together) for together in model.unique_together], sorted(model.managers),
-        model.overrides_save, model.overrides_delete, sorted(model.save_reads),
+        model.overrides_save, model.overrides_delete, sorted(model.save_reads), model.opaque_constraints,
     ]
 
 
@@ -108,7 +110,16 @@ def facts_to_json(facts: ModuleFacts) -> dict[str, object]:
     if facts.settings != SettingsFact():
         s = facts.settings
         data["settings"] = [s.atomic_requests, s.task_serializer, s.task_cls, s.user_model]
+    if facts.serializers:
+        data["serializers"] = [_serializer_to_json(serializer) for serializer in facts.serializers]
     return data
+
+
+def _serializer_to_json(serializer: SerializerFact) -> list[object]:
+    return [
+        serializer.qualified_name, serializer.model, list(serializer.bases),
+        [[f.name, f.path, f.many, f.serializer] for f in serializer.fields],
+    ]
 
 
 # -- from JSON ----------------------------------------------------------------------------------
@@ -123,7 +134,7 @@ def _field_from_json(value: object) -> FieldFact:
 
 
 def _model_from_json(value: object) -> ModelFact:
-    name, bases, abstract, fields, together, managers, save, delete, reads = _list(value, 9)
+    name, bases, abstract, fields, together, managers, save, delete, reads, opaque = _list(value, 10)
     return ModelFact(
         _text(name),
         _texts(bases),
@@ -134,6 +145,7 @@ def _model_from_json(value: object) -> ModelFact:
         _flag(save),
         _flag(delete),
         frozenset(_texts(reads)),
+        _flag(opaque),
     )
 
 
@@ -188,6 +200,15 @@ def calls_from_json(value: object) -> list[tuple[str, CallSiteFact]]:
     return [_call_from_json(item) for item in _list(value)]
 
 
+def _serializer_from_json(value: object) -> SerializerFact:
+    name, model, bases, fields = _list(value, 4)
+    found = []
+    for item in _list(fields):
+        field_name, path, many, nested = _list(item, 4)
+        found.append(SerializerFieldFact(_text(field_name), _text(path), _flag(many), _optional_text(nested)))
+    return SerializerFact(_text(name), _optional_text(model), _texts(bases), tuple(found))
+
+
 def _settings_from_json(value: object) -> SettingsFact:
     atomic, serializer, task_cls, user_model = _list(value, 4)
     return SettingsFact(
@@ -198,7 +219,7 @@ def _settings_from_json(value: object) -> SettingsFact:
 _KEYS = frozenset(
     {
         "module", "models", "task_bases", "tasks", "task_candidates", "task_decorators", "decorator_candidates",
-        "sessions", "receivers", "calls", "settings",
+        "sessions", "receivers", "calls", "settings", "serializers",
     }
 )
 
@@ -225,4 +246,5 @@ def facts_from_json(value: object) -> ModuleFacts:
         settings=SettingsFact() if settings is None else _settings_from_json(settings),
         task_candidates=tuple(_task_from_json(item) for item in _list(data.get("task_candidates", []))),
         decorator_candidates=tuple(decorator_candidates),
+        serializers=tuple(_serializer_from_json(item) for item in _list(data.get("serializers", []))),
     )

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 from flake8_celery_django.context import FileContext, Kind, Scope
-from flake8_celery_django.knowledge import bindings, file_kinds, models, tasks
+from flake8_celery_django.knowledge import bindings, callers, file_kinds, models, tasks
 from flake8_celery_django.knowledge.imports import dotted_name
 from flake8_celery_django.knowledge.transactions import (
     ATOMIC,
@@ -419,8 +419,12 @@ def check_call(node: ast.Call, ctx: FileContext) -> None:
             function_key=facts.key,
             write_line=write_line,
             write_name=write_name,
-            # Workers run tasks, and Django runs views without ATOMIC_REQUESTS, with no transaction open.
-            autocommit=scope.is_task or facts.view is not None or facts.beat_scheduler,
+            # Workers run tasks, Django runs views without ATOMIC_REQUESTS, beat runs its schedulers, and
+            # on_commit runs callbacks (every caller in the project defers this function) with no
+            # transaction open.
+            autocommit=(
+                scope.is_task or facts.view is not None or facts.beat_scheduler or callers.runs_after_commit(ctx)
+            ),
             task_names=_task_names(node, ctx),
             deferred_by_base=isinstance(node.func, ast.Attribute) and tasks.defers_to_on_commit(node.func.value, ctx),
         )

@@ -12,7 +12,7 @@ import ast
 from dataclasses import dataclass, field
 
 from flake8_celery_django.context import FileContext, Kind, Scope
-from flake8_celery_django.knowledge import bindings, models, relations
+from flake8_celery_django.knowledge import bindings, callers, models, relations
 from flake8_celery_django.knowledge.file_kinds import runs_once_or_in_tests
 from flake8_celery_django.knowledge.imports import dotted_name
 from flake8_celery_django.knowledge.transactions import ATOMIC, atomic_requests
@@ -75,7 +75,52 @@ class _LockState:
     called_in_atomic: set[str] = field(default_factory=set)
 
 
+@dataclass(slots=True)
+class _Creating:
+    """Per file: statements that run only while a row is being created, with the row's name."""
+
+    rows: dict[int, str] = field(default_factory=dict)
+
+
 # -- CDJ301 -------------------------------------------------------------------------------------
+def _created_row(test: ast.expr) -> tuple[str, bool] | None:
+    """``not self.pk`` / ``self.pk is None`` / ``self._state.adding`` -> (``self``, True); ``self.pk`` ->
+    (``self``, False): the row the test asks about, and whether its body is the creating branch."""
+    creating = True
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        creating, test = False, test.operand
+    elif isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.comparators[0], ast.Constant):
+        constant = test.comparators[0].value
+        if constant is None and isinstance(test.ops[0], (ast.Is, ast.IsNot)):
+            creating, test = isinstance(test.ops[0], ast.IsNot), test.left
+        elif constant is True and isinstance(test.ops[0], (ast.Is, ast.Eq)):
+            test = test.left
+        else:
+            return None
+    if not isinstance(test, ast.Attribute):
+        return None
+    if test.attr == "adding" and isinstance(test.value, ast.Attribute) and test.value.attr == "_state":
+        key = dotted_name(test.value.value)
+        return (key, creating) if key is not None else None
+    if test.attr in ("pk", "id"):
+        key = dotted_name(test.value)
+        return (key, not creating) if key is not None else None
+    return None
+
+
+@on(ast.If, rules=(LOST_UPDATE,))
+def record_creating_branch(node: ast.If, ctx: FileContext) -> None:
+    """``if not self.pk:`` in ``save()``: the row is being inserted, no one else can be writing it."""
+    found = _created_row(node.test)
+    if found is None:
+        return
+    key, body_creates = found
+    rows = ctx.state(_Creating).rows
+    for statement in node.body if body_creates else node.orelse:
+        for inner in ast.walk(statement):
+            rows[id(inner)] = key
+
+
 def _is_fresh_or_locked(name: str, ctx: FileContext) -> bool:
     for scope in ctx.function_scopes():
         state = scope.state(_RaceState)
@@ -191,8 +236,10 @@ def _record_change(statement: ast.stmt, target: ast.expr, value: ast.expr, ctx: 
     key = dotted_name(target.value)
     if key is None or _is_text_or_f(value, ctx) or runs_once_or_in_tests(ctx):
         return
-    if not _may_be_model_row(target.value, ctx):
+    if not _may_be_model_row(target.value, ctx) or ctx.state(_Creating).rows.get(id(statement)) == key:
         return
+    if callers.runs_under_row_lock(ctx):
+        return  # every caller in the project holds the row lock
     ctx.scope.state(_RaceState).pending.setdefault(key, []).append(_Change(statement, target.attr))
 
 
@@ -288,6 +335,8 @@ def _decorated_atomic(scope: Scope, ctx: FileContext) -> bool:
 
 def _in_atomic(ctx: FileContext) -> bool:
     """Inside an atomic block here or around the definition of this function, or a view under ATOMIC_REQUESTS."""
+    if callers.receives_delete_signal(ctx):
+        return True  # Django sends pre_delete/post_delete inside the deleting transaction
     views_atomic = atomic_requests(ctx)
     scope: Scope | None = ctx.scope
     while scope is not None:

@@ -169,8 +169,8 @@ def seed() -> type[Any]:
 
     class Seeder:
         size = 2
-        for number in range(2):
-            Line.objects.create(sku="seed", quantity=size)
+        for product in Product.objects.all():
+            Line.objects.create(sku=product.name, quantity=size)
 
     return Seeder
 

@@ -1,0 +1,135 @@
+"""CDJ303 and CDJ406-408 on a small project: models, serializers and views in different modules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flake8_celery_django.api import check_source
+from flake8_celery_django.registry import RULES
+from flake8_celery_django.settings import Settings
+from tests.project_files import write_project
+
+CODES = ("CDJ303", "CDJ406", "CDJ407", "CDJ408")
+
+PROJECT = {
+    "setup.cfg": "",
+    "catalogue/__init__.py": "",
+    "catalogue/base.py": """
+        from django.db import models
+
+
+        class Named(models.Model):
+            slug = models.SlugField(unique=True)
+
+            class Meta:
+                abstract = True
+        """,
+    "catalogue/models.py": """
+        from django.db import models
+
+        from .base import Named
+
+
+        class Brand(Named):
+            name = models.CharField(max_length=100)
+
+
+        class Item(Named):
+            brand = models.ForeignKey(Brand, related_name="items", on_delete=models.CASCADE)
+            tags = models.ManyToManyField("catalogue.Tag")
+            sku = models.CharField(max_length=20)
+
+
+        class Tag(models.Model):
+            label = models.CharField(max_length=20)
+        """,
+    "catalogue/serializers.py": """
+        from rest_framework import serializers
+
+        from catalogue.models import Brand, Item
+
+
+        class BrandSerializer(serializers.ModelSerializer):
+            class Meta:
+                model = Brand
+                fields = ["name"]
+
+
+        class ItemSerializer(serializers.ModelSerializer):
+            brand = BrandSerializer()
+            tag_labels = serializers.SlugRelatedField(source="tags", slug_field="label", many=True, read_only=True)
+
+            class Meta:
+                model = Item
+                fields = ["sku", "brand", "tag_labels"]
+        """,
+    "catalogue/views.py": """
+        from rest_framework import viewsets
+
+        from catalogue.models import Item
+        from catalogue.serializers import ItemSerializer
+
+
+        class ItemViewSet(viewsets.ReadOnlyModelViewSet):
+            queryset = Item.objects.select_related("brand")
+            serializer_class = ItemSerializer
+
+
+        class FetchedItemViewSet(viewsets.ReadOnlyModelViewSet):
+            queryset = Item.objects.select_related("brand").prefetch_related("tags")
+            serializer_class = ItemSerializer
+        """,
+    "catalogue/reports.py": """
+        from catalogue.models import Brand, Item, Tag
+
+
+        def price_list():
+            return [(item.sku, item.brand.name, item.brand_id) for item in Item.objects.filter(sku__startswith="A")]
+
+
+        def joined_price_list():
+            return [(item.sku, item.brand.name) for item in Item.objects.select_related("brand")]
+
+
+        def tagged():
+            return Item.objects.select_related("brand", "tags")
+
+
+        def tag_named(label):
+            return Tag.objects.get_or_create(label=label)[0], Brand.objects.get_or_create(slug=label)[0]
+        """,
+}
+
+EXPECTED = {
+    "catalogue/views.py": [
+        (8, 15, 'CDJ408 ItemViewSet serializes tags per row; add prefetch_related("tags")'),
+    ],
+    "catalogue/reports.py": [
+        (5, 23, 'CDJ406 item.brand is a query per row; add select_related("brand") to the queryset'),
+        (13, 48, 'CDJ407 Item.tags is to-many: select_related("tags") raises FieldError; prefetch it'),
+        (17, 11, "CDJ303 get_or_create(label) races: add a unique constraint on these fields to Tag"),
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_project(tmp_path_factory.mktemp("catalogue"), PROJECT)
+
+
+@pytest.mark.parametrize("module", sorted(EXPECTED))
+def test_findings_across_modules(project: Path, module: str) -> None:
+    path = project / module
+    settings = Settings(enabled=frozenset(RULES), cache_dir=str(project / ".cache"))
+    findings = check_source(path.read_text(), str(path), settings, strict=True)
+    assert [(f.line, f.col, f.message) for f in findings if f.code in CODES] == EXPECTED[module]
+
+
+@pytest.mark.parametrize("module", sorted(EXPECTED))
+def test_without_the_index_the_other_modules_are_unknown(project: Path, module: str) -> None:
+    path = project / module
+    settings = Settings(enabled=frozenset(RULES), project_index=False)
+    findings = check_source(path.read_text(), str(path), settings, strict=True)
+    assert [f for f in findings if f.code in CODES] == []

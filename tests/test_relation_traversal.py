@@ -1,0 +1,209 @@
+from __future__ import annotations
+
+import pytest
+
+from flake8_celery_django.api import check_source
+
+from flake8_celery_django.project.facts import FieldFact, ModelFact, ModuleFacts
+from tests.cases import Case, all_codes_settings, assert_case, invalid, valid
+from tests.project_cases import findings_in_project
+
+MODELS = """
+from django.db import models
+from django.db.models import Prefetch
+
+class Customer(models.Model):
+    name = models.CharField(max_length=10)
+
+class Order(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="orders")
+    number = models.IntegerField()
+
+class Line(models.Model):
+    order = models.ForeignKey("shop.Order", on_delete=models.CASCADE, related_name="lines")
+    label = models.CharField(max_length=10)
+
+class Profile(models.Model):
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE)
+"""
+
+CASES: list[Case] = [
+    invalid(
+        "CDJ406",
+        MODELS
+        + """
+def report():
+    for order in Order.objects.filter(number=1):
+        print(order.customer.name, order.customer.pk)
+    for line in Line.objects.select_related("order"):
+        print(line.order.number, line.order.customer.name)
+    names = [o.customer.name for o in Order.objects.all()]
+    for customer in Customer.objects.all():
+        print(customer.profile.customer_id)
+    queryset = Line.objects.all()
+    queryset = queryset.filter(label="x")
+    for line in queryset.iterator():
+        line.order.customer.name = "new"
+""",
+        (21, 14), (23, 33), (24, 13), (26, 14), (30, 8),
+    ),
+    valid(
+        "CDJ406",
+        MODELS
+        + """
+def report(orders):
+    for order in Order.objects.filter(number=1):
+        print(order.customer_id, order.number)
+    for order in Order.objects.select_related("customer"):
+        print(order.customer.name)
+    for line in Line.objects.select_related("order__customer"):
+        print(line.order.customer.name)
+    queryset = Line.objects.all()
+    queryset = queryset.select_related("order__customer")
+    for line in queryset:
+        print(line.order.customer.name)
+    for line in Line.objects.prefetch_related(Prefetch("order", queryset=Order.objects.select_related("customer"))):
+        print(line.order.customer.name)
+    for order in Order.objects.prefetch_related("customer"):
+        print(order.customer.name)
+    for order in Order.objects.select_related():
+        print(order.customer.name)
+    for order in orders:
+        print(order.customer.name)
+    for order in Order.objects.values("customer"):
+        print(order.customer)
+    order = Order.objects.get(pk=1)
+    print(order.customer.name)
+    for customer in Customer.objects.all():
+        print(customer.orders, customer.name)
+    for order in Order.objects.all():
+        order = order.customer
+        print(order.name)
+    for order in Order.objects.all():
+        def later():
+            return order.customer.name
+""",
+    ),
+    valid(
+        "CDJ406",
+        """
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.db import models
+class Comment(models.Model):
+    target = GenericForeignKey("target_type", "target_id")
+def comments():
+    return [comment.target.name for comment in Comment.objects.all()]
+""",
+    ),
+    valid(
+        "CDJ406",
+        """
+from shop.models import Order
+def report():
+    for order in Order.objects.all():
+        print(order.customer.name, order.shipping.city)
+""",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=Case.id)
+def test_case(case: Case) -> None:
+    assert_case(case)
+
+
+SHOP_MODELS = ModuleFacts(
+    "shop.models",
+    models=(
+        ModelFact("shop.models.Customer", fields=(FieldFact("name", "plain"),)),
+        ModelFact(
+            "shop.models.Order",
+            fields=(
+                FieldFact("customer", "foreign_key", "shop.models.Customer"),
+                FieldFact("tags", "many_to_many", "shop.models.Tag"),
+            ),
+        ),
+    ),
+)
+
+
+def test_model_of_another_module_from_the_project_index() -> None:
+    source = """
+    from shop.models import Order
+    def report():
+        for order in Order.objects.filter(number=1):
+            print(order.customer.name, order.tags.all(), order.shipping.city)
+        for order in Order.objects.select_related("customer"):
+            print(order.customer.name)
+    """
+    assert findings_in_project(source, "CDJ406", "shop.reports", [SHOP_MODELS]) == [
+        (5, 14, 'CDJ406 order.customer is a query per row; add select_related("customer") to the queryset'),
+    ]
+
+
+def test_relative_import_resolves_to_the_project_model() -> None:
+    source = """
+    from .models import Order
+    def report():
+        return [order.customer.name for order in Order.objects.all()]
+    """
+    assert findings_in_project(source, "CDJ406", "shop.reports", [SHOP_MODELS]) == [
+        (4, 12, 'CDJ406 order.customer is a query per row; add select_related("customer") to the queryset'),
+    ]
+
+
+def test_unknown_model_in_the_project_stays_silent() -> None:
+    source = """
+    from billing.models import Invoice
+    def report():
+        for invoice in Invoice.objects.all():
+            print(invoice.customer.name)
+    """
+    assert findings_in_project(source, "CDJ406", "billing.reports", [SHOP_MODELS]) == []
+
+
+def test_reading_only_the_key_suggests_the_column() -> None:
+    source = MODELS + """
+def keys():
+    return [item.order.pk for item in Line.objects.all()], [o.customer.name for o in Order.objects.all()]
+"""
+    findings = check_source(source, "x.py", all_codes_settings())
+    found = [(f.line, f.col, f.message) for f in findings if f.code == "CDJ406"]
+    assert found == [
+        (20, 12, "CDJ406 item.order is a query per row; read item.order_id instead"),
+        (20, 60, 'CDJ406 o.customer is a query per row; add select_related("customer") to the queryset'),
+    ]
+
+
+def test_one_finding_per_loop_names_every_relation_to_select() -> None:
+    source = MODELS + """
+def rows():
+    for line in Line.objects.all():
+        print(line.label, line.order.number, line.order.customer.name)
+        print(line.order.pk)
+    for profile in Profile.objects.all():
+        print(profile.customer.pk, profile.customer.name)
+    for order in Order.objects.all():
+        print(order.customer.pk)
+    for line in Line.objects.all():
+        print(line.order.customer.pk)
+"""
+    findings = check_source(source, "x.py", all_codes_settings())
+    assert [(f.line, f.col, f.message) for f in findings if f.code == "CDJ406"] == [
+        (
+            21, 26,
+            'CDJ406 line.order is a query per row; add select_related("order__customer") to the queryset',
+        ),
+        (24, 14, 'CDJ406 profile.customer is a query per row; add select_related("customer") to the queryset'),
+        (26, 14, "CDJ406 order.customer is a query per row; read order.customer_id instead"),
+        (28, 14, 'CDJ406 line.order is a query per row; add select_related("order") to the queryset'),
+    ]
+
+
+def test_management_commands_are_left_alone() -> None:
+    source = MODELS + """
+def handle():
+    for order in Order.objects.all():
+        print(order.customer.name)
+"""
+    assert [f for f in check_source(source, "shop/management/commands/x.py", all_codes_settings())] == []
