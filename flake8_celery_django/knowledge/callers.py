@@ -72,10 +72,9 @@ def receives_delete_signal(ctx: FileContext) -> bool:
     if not ctx.project.enabled:
         return False
     qualified = function_qualified_name(scope, ctx)
-    return any(
-        receiver.qualified_name == qualified and receiver.signal in ("pre_delete", "post_delete")
-        for receiver in ctx.project.receivers
-    )
+    if qualified is None:
+        return False
+    return any(signal in ("pre_delete", "post_delete") for signal in ctx.project.signals_received_by(qualified))
 
 
 def _names_delete_signal(signal: ast.expr, ctx: FileContext) -> bool:

@@ -111,6 +111,10 @@ class ProjectKnowledge:
             settings = _merge_settings(settings, facts.settings)
         self.task_decorators = frozenset(decorators)
         self.receivers = tuple(receivers)
+        self._signals_by_receiver: dict[str, tuple[str, ...]] = {}
+        for receiver in self.receivers:
+            known = self._signals_by_receiver.get(receiver.qualified_name, ())
+            self._signals_by_receiver[receiver.qualified_name] = (*known, receiver.signal)
         self.settings = settings
         self.modules = frozenset(names)
 
@@ -176,7 +180,7 @@ class ProjectKnowledge:
 
     def signals_received_by(self, function: str) -> tuple[str, ...]:
         """The model signals ``function`` (a qualified name) is connected to anywhere in the project."""
-        return tuple(receiver.signal for receiver in self.receivers if receiver.qualified_name == function)
+        return self._signals_by_receiver.get(function, ())
 
     def _same_model(self, left: str, right: str) -> bool:
         found = self.model(left)
