@@ -9,6 +9,8 @@ name it does not import may be a definition of this module, and then only an exa
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
+from typing import Protocol, TypeVar
 
 from flake8_celery_django.context import FileContext
 from flake8_celery_django.knowledge.imports import dotted_name
@@ -20,9 +22,9 @@ def project_name(node: ast.expr, ctx: FileContext) -> str | None:
     """The absolute dotted name ``node`` stands for: imported (relative imports resolved), or of this module."""
     if not ctx.project.enabled:
         return None
-    qualified = ctx.qualified_name(node)
-    if qualified is not None:
-        return absolute_name(qualified, ctx.module, ctx.filename.endswith("__init__.py"))
+    imported = _imported_name(node, ctx)
+    if imported is not None:
+        return imported
     name = dotted_name(node)
     if name is None or ctx.module is None:
         return None
@@ -49,30 +51,34 @@ def _module_name(node: ast.expr, ctx: FileContext) -> str | None:
     return f"{ctx.module}.{dotted}"
 
 
-def project_task(node: ast.expr, ctx: FileContext) -> TaskFact | None:
-    """The project task ``node`` names (``send_receipt``, ``tasks.send_receipt``), if the index has it."""
-    project = ctx.project
-    if not project.enabled:
+class _Named(Protocol):
+    @property
+    def qualified_name(self) -> str: ...
+
+
+NamedT = TypeVar("NamedT", bound=_Named)
+
+
+def _find(node: ast.expr, ctx: FileContext, find: Callable[[str], NamedT | None]) -> NamedT | None:
+    """What ``find`` says of the name ``node`` stands for: imported, else (exactly) of this module."""
+    if not ctx.project.enabled:
         return None
     imported = _imported_name(node, ctx)
     if imported is not None:
-        return project.task(imported)
+        return find(imported)
     local = _module_name(node, ctx)
-    found = project.task(local) if local is not None else None
+    found = find(local) if local is not None else None
     return found if found is not None and found.qualified_name == local else None
+
+
+def project_task(node: ast.expr, ctx: FileContext) -> TaskFact | None:
+    """The project task ``node`` names (``send_receipt``, ``tasks.send_receipt``), if the index has it."""
+    return _find(node, ctx, ctx.project.task)
 
 
 def project_task_base(node: ast.expr, ctx: FileContext) -> TaskBaseFact | None:
     """The project's ``Task`` subclass ``node`` names, if the index has it."""
-    project = ctx.project
-    if not project.enabled:
-        return None
-    imported = _imported_name(node, ctx)
-    if imported is not None:
-        return project.task_base(imported)
-    local = _module_name(node, ctx)
-    found = project.task_base(local) if local is not None else None
-    return found if found is not None and found.qualified_name == local else None
+    return _find(node, ctx, ctx.project.task_base)
 
 
 def is_project_task_decorator(node: ast.expr, ctx: FileContext) -> bool:
@@ -87,12 +93,4 @@ def is_project_task_decorator(node: ast.expr, ctx: FileContext) -> bool:
 
 def project_model(node: ast.expr, ctx: FileContext) -> ModelFact | None:
     """The project model class ``node`` names (``Order``, ``models.Order``), if the index has it."""
-    project = ctx.project
-    if not project.enabled:
-        return None
-    imported = _imported_name(node, ctx)
-    if imported is not None:
-        return project.model(imported)
-    local = _module_name(node, ctx)
-    found = project.model(local) if local is not None else None
-    return found if found is not None and found.qualified_name == local else None
+    return _find(node, ctx, ctx.project.model)
