@@ -39,12 +39,19 @@ class ImportTable:
 
     def resolve(self, node: ast.expr) -> str | None:
         """The qualified name of a ``Name`` or ``Attribute`` chain rooted at an imported name."""
+        # Most names a rule asks about are not imported: look at the root before building the name.
+        root = node
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if not isinstance(root, ast.Name):
+            return None
+        qualified = self.names.get(root.id)
+        if qualified is None:
+            return None
         dotted = dotted_name(node)
         if dotted is None:
             return None
-        root, dot, rest = dotted.partition(".")
-        qualified = self.names.get(root)
-        return None if qualified is None else qualified + dot + rest
+        return qualified + dotted[len(root.id):]
 
 
 def dotted_name(node: ast.expr) -> str | None:
