@@ -19,7 +19,7 @@ from flake8_celery_django.knowledge import models
 from flake8_celery_django.knowledge.imports import dotted_name
 from flake8_celery_django.project.constraints import MetaFacts, read_meta
 from flake8_celery_django.project.facts import FieldFact, FieldKind, ModelFact
-from flake8_celery_django.project.knowledge import absolute_name, unique_lookup_in
+from flake8_celery_django.project.knowledge import absolute_name, lineage, unique_lookup_in
 from flake8_celery_django.registry import provider, provides
 
 _FIELD_KINDS: dict[str, FieldKind] = {
@@ -192,18 +192,11 @@ def model_named(name: str, ctx: FileContext) -> ModelFact | None:
 def field_of(model: ModelFact, attribute: str, ctx: FileContext) -> FieldFact | None:
     """``attribute`` of ``model``: its own fields, reverse relations, then its bases' (any module)."""
     reverse = ctx.state(FileModels).reverse
-    seen: set[str] = set()
-    pending = [model]
-    while pending:
-        current = pending.pop(0)
-        if current.qualified_name in seen:
-            continue
-        seen.add(current.qualified_name)
+    for current in lineage(model, lambda name: model_named(name, ctx)):
         candidates: list[FieldFact] = [*current.fields, *reverse.get(current.qualified_name, [])]
         for candidate in candidates:
             if candidate.name == attribute:
                 return candidate
-        pending.extend(base for base in (model_named(name, ctx) for name in current.bases) if base is not None)
     return None
 
 

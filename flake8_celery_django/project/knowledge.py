@@ -9,7 +9,8 @@ project model (or task base, or task) has it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol
 
 from flake8_celery_django.project.facts import (
@@ -125,31 +126,15 @@ class ProjectKnowledge:
 
     def model_field(self, model: ModelFact, attribute: str) -> FieldFact | None:
         """``attribute`` of ``model``: its own fields first, then its bases' (abstract or not)."""
-        seen: set[str] = set()
-        pending = [model]
-        while pending:
-            current = pending.pop(0)
-            if current.qualified_name in seen:
-                continue
-            seen.add(current.qualified_name)
+        for current in lineage(model, self.model):
             for candidate in current.fields:
                 if candidate.name == attribute:
                     return candidate
-            pending.extend(base for base in map(self.model, current.bases) if base is not None)
         return None
 
     def managers_of(self, model: ModelFact) -> frozenset[str]:
         """Manager attributes of ``model`` and its bases; ``objects`` when none declares one (Django's default)."""
-        found: set[str] = set()
-        seen: set[str] = set()
-        pending = [model]
-        while pending:
-            current = pending.pop()
-            if current.qualified_name in seen:
-                continue
-            seen.add(current.qualified_name)
-            found.update(current.managers)
-            pending.extend(base for base in map(self.model, current.bases) if base is not None)
+        found = {manager for current in lineage(model, self.model) for manager in current.managers}
         return frozenset(found) if found else frozenset({"objects"})
 
     def in_project(self, name: str) -> bool:
@@ -225,6 +210,19 @@ class ProjectKnowledge:
             for name, site in load():
                 self._calls.setdefault(name, []).append(site)
         return tuple(self._calls.get(callee, ()))
+
+
+def lineage(model: ModelFact, resolve: Callable[[str], ModelFact | None]) -> Iterator[ModelFact]:
+    """``model``, then its bases that ``resolve`` knows (abstract or not), nearest first, each once."""
+    seen: set[str] = set()
+    pending = deque([model])
+    while pending:
+        current = pending.popleft()
+        if current.qualified_name in seen:
+            continue
+        seen.add(current.qualified_name)
+        yield current
+        pending.extend(base for base in map(resolve, current.bases) if base is not None)
 
 
 class ModelLookup(Protocol):
