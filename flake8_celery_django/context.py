@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 import enum
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
@@ -112,6 +112,25 @@ class Scope:
             while scope is not None and scope.kind == "class":
                 scope = scope.parent
         return None
+
+
+ValueT = TypeVar("ValueT")
+
+
+def enclosing_binding(
+    scope: Scope | None, table: Callable[[Scope], Mapping[str, ValueT | None]], name: str
+) -> ValueT | None:
+    """What ``name`` holds in the nearest function, lambda or module scope whose ``table`` has it.
+
+    Class bodies are skipped, as Python skips them when a method looks a name up.
+    """
+    while scope is not None:
+        if scope.kind != "class":
+            names = table(scope)
+            if name in names:
+                return names[name]
+        scope = scope.parent
+    return None
 
 
 @dataclass(frozen=True, order=True, slots=True)

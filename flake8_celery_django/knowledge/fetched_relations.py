@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from flake8_celery_django.context import FileContext, Scope
+from flake8_celery_django.context import FileContext, enclosing_binding
 from flake8_celery_django.knowledge import models
 from flake8_celery_django.knowledge.bindings import target_names
 from flake8_celery_django.knowledge.relations import chain_calls, method_name
@@ -52,14 +52,7 @@ class FetchedNames:
 
 
 def _lookup(name: str, ctx: FileContext) -> Fetched | None:
-    scope: Scope | None = ctx.scope
-    while scope is not None:
-        if scope.kind != "class":
-            names = scope.state(FetchedNames).names
-            if name in names:
-                return names[name]
-        scope = scope.parent
-    return None
+    return enclosing_binding(ctx.scope, lambda scope: scope.state(FetchedNames).names, name)
 
 
 def fetched(expr: ast.expr, ctx: FileContext) -> Fetched | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from flake8_celery_django.context import FileContext, Kind, Scope
+from flake8_celery_django.context import FileContext, Kind, enclosing_binding
 from flake8_celery_django.knowledge import model_fields, models
 from flake8_celery_django.knowledge.bindings import target_names
 from flake8_celery_django.registry import provider, provides
@@ -103,14 +103,7 @@ QUERYSET_NAMES = provider("queryset-names")
 
 
 def lookup(name: str, ctx: FileContext) -> QuerysetFacts | None:
-    scope: Scope | None = ctx.scope
-    while scope is not None:
-        if scope.kind != "class":
-            names = scope.state(QuerysetNames).facts
-            if name in names:
-                return names[name]
-        scope = scope.parent
-    return None
+    return enclosing_binding(ctx.scope, lambda scope: scope.state(QuerysetNames).facts, name)
 
 
 def _prefetches_of_call(call: ast.Call, ctx: FileContext) -> Prefetches:
