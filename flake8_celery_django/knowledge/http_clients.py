@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 from flake8_celery_django.context import FileContext, Kind, Value
-from flake8_celery_django.knowledge.project_names import project_name
+from flake8_celery_django.knowledge.project_names import project_session
 
 SESSION_CONSTRUCTORS = frozenset(
     {
@@ -35,8 +35,7 @@ def infer_call(node: ast.Call, ctx: FileContext) -> Value | None:
 
 def _project_session(func: ast.expr, ctx: FileContext) -> Value | None:
     """A session made by a project factory or class: unknown (safe) when it sets a default timeout."""
-    name = project_name(func, ctx)
-    fact = ctx.project.session(name) if name is not None else None
+    fact = project_session(func, ctx)
     if fact is None or fact.sets_default_timeout:
         return None
     return Value(Kind.REQUESTS_SESSION, fact.qualified_name.rpartition(".")[2])

@@ -14,21 +14,8 @@ from typing import Protocol, TypeVar
 
 from flake8_celery_django.context import FileContext
 from flake8_celery_django.knowledge.imports import dotted_name
-from flake8_celery_django.project.facts import ModelFact, TaskBaseFact, TaskFact
+from flake8_celery_django.project.facts import ModelFact, SessionFact, TaskBaseFact, TaskFact
 from flake8_celery_django.project.knowledge import absolute_name
-
-
-def project_name(node: ast.expr, ctx: FileContext) -> str | None:
-    """The absolute dotted name ``node`` stands for: imported (relative imports resolved), or of this module."""
-    if not ctx.project.enabled:
-        return None
-    imported = _imported_name(node, ctx)
-    if imported is not None:
-        return imported
-    name = dotted_name(node)
-    if name is None or ctx.module is None:
-        return None
-    return f"{ctx.module}.{name}"
 
 
 def _imported_name(node: ast.expr, ctx: FileContext) -> str | None:
@@ -94,3 +81,8 @@ def is_project_task_decorator(node: ast.expr, ctx: FileContext) -> bool:
 def project_model(node: ast.expr, ctx: FileContext) -> ModelFact | None:
     """The project model class ``node`` names (``Order``, ``models.Order``), if the index has it."""
     return _find(node, ctx, ctx.project.model)
+
+
+def project_session(node: ast.expr, ctx: FileContext) -> SessionFact | None:
+    """The project's session factory or ``Session`` subclass ``node`` names, if the index has it."""
+    return _find(node, ctx, ctx.project.session)

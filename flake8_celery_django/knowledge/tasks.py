@@ -55,7 +55,7 @@ GROUP_RESULT_CONSTRUCTORS = frozenset({"celery.result.GroupResult", "celery.resu
 
 @dataclass(frozen=True, slots=True)
 class TaskArgument:
-    """One value handed to a task, with how the message names it (``argument 1``, ``order=``).
+    """One value handed to a task.
 
     ``value`` is set when the call site alone does not show it: an item of a dict bound earlier
     and passed as ``kwargs=kwargs`` or ``**kwargs`` (``text`` then names it: ``kwargs['order']``),
@@ -63,7 +63,6 @@ class TaskArgument:
     """
 
     node: ast.expr
-    label: str
     value: Value | None = None
     text: str = ""
 
@@ -191,13 +190,13 @@ def _display(node: ast.expr) -> str:
     return "task"
 
 
-def _positional(arguments: list[ast.expr], ctx: FileContext, start: int = 1) -> list[TaskArgument]:
+def _positional(arguments: list[ast.expr], ctx: FileContext) -> list[TaskArgument]:
     found: list[TaskArgument] = []
-    for index, node in enumerate(arguments, start=start):
+    for node in arguments:
         if isinstance(node, ast.Starred):
             found.extend(_spread(node.value, ctx))
             continue
-        found.append(TaskArgument(node, f"argument {index}"))
+        found.append(TaskArgument(node))
     return found
 
 
@@ -205,7 +204,7 @@ def _keywords(keywords: list[ast.keyword], ctx: FileContext) -> list[TaskArgumen
     found: list[TaskArgument] = []
     for keyword in keywords:
         if keyword.arg is not None:
-            found.append(TaskArgument(keyword.value, f"{keyword.arg}="))
+            found.append(TaskArgument(keyword.value))
         else:
             found.extend(_bound_dict_items(keyword.value, ctx))
     return found
@@ -218,7 +217,7 @@ def _spread(node: ast.expr, ctx: FileContext) -> list[TaskArgument]:
     bound = ctx.scope.lookup(node.id)
     if bound is None or bound.kind is not Kind.MODEL_INSTANCES:
         return []
-    return [TaskArgument(node, "arguments", bound, node.id)]
+    return [TaskArgument(node, bound, node.id)]
 
 
 def _bound_dict_items(node: ast.expr, ctx: FileContext) -> list[TaskArgument]:
@@ -228,7 +227,7 @@ def _bound_dict_items(node: ast.expr, ctx: FileContext) -> list[TaskArgument]:
     bound = ctx.scope.lookup(node.id)
     if bound is None or bound.kind is not Kind.MAPPING:
         return []
-    return [TaskArgument(node, f"{key}=", value, f"{node.id}[{key!r}]") for key, value in bound.items]
+    return [TaskArgument(node, value, f"{node.id}[{key!r}]") for key, value in bound.items]
 
 
 def _packed(args: ast.expr | None, kwargs: ast.expr | None, ctx: FileContext) -> tuple[TaskArgument, ...]:
@@ -241,7 +240,7 @@ def _packed(args: ast.expr | None, kwargs: ast.expr | None, ctx: FileContext) ->
     if isinstance(kwargs, ast.Dict):
         for key, value in zip(kwargs.keys, kwargs.values):
             if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                found.append(TaskArgument(value, f"{key.value}="))
+                found.append(TaskArgument(value))
             elif key is None:
                 found.extend(_bound_dict_items(value, ctx))
     elif isinstance(kwargs, ast.Call) and dotted_name(kwargs.func) == "dict":
