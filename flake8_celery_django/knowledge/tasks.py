@@ -328,8 +328,18 @@ def record_canvas_members(node: ast.Call, ctx: FileContext) -> None:
     if isinstance(func, ast.Attribute) and func.attr == "apply_async":
         if not is_pool_call(node, ctx):
             _record_members(node, ctx, _CALLBACK_KEYWORDS)
-    elif isinstance(func, (ast.Name, ast.Attribute)) and ctx.qualified_name(func) in CANVAS_CONSTRUCTORS:
+    elif _may_name_canvas(func, ctx) and ctx.qualified_name(func) in CANVAS_CONSTRUCTORS:
         _record_members(node, ctx)
+
+
+_CANVAS_NAMES = frozenset(name.rpartition(".")[2] for name in CANVAS_CONSTRUCTORS)
+
+
+def _may_name_canvas(func: ast.expr, ctx: FileContext) -> bool:
+    """Cheap test before resolving: ``celery.group`` ends in a canvas name, ``g`` is an imported name."""
+    if isinstance(func, ast.Attribute):
+        return func.attr in _CANVAS_NAMES
+    return isinstance(func, ast.Name) and func.id in ctx.imports.names
 
 
 def _record_members(node: ast.Call, ctx: FileContext, keywords: frozenset[str] | None = None) -> None:
