@@ -586,6 +586,46 @@ CASES: list[Case] = [
         "CDJ405",
         """
         from django.db import models
+        class Named(models.Model):
+            class Meta:
+                abstract = True
+            def siblings(self):
+                return type(self).objects.filter(name=self.name)
+        class Device(Named):
+            name = models.CharField(max_length=10)
+            @property
+            def vc_interfaces(self):
+                return Interface.objects.filter(device__chassis=self.chassis)
+        class Interface(models.Model):
+            device = models.ForeignKey(Device, related_name="ports", on_delete=models.CASCADE)
+        def interface_ids():
+            ids = []
+            for device in Device.objects.all():
+                ids.extend(device.vc_interfaces.values_list("id", flat=True))
+                ids.extend(device.siblings().values_list("id", flat=True))
+            return ids
+        """,
+    ),
+    invalid(
+        "CDJ405",
+        """
+        from django.db import models
+        class Device(models.Model):
+            name = models.CharField(max_length=10)
+            @property
+            def vc_interfaces(self):
+                return self.ports.all()
+        class Interface(models.Model):
+            device = models.ForeignKey(Device, related_name="ports", on_delete=models.CASCADE)
+        def interface_ids():
+            return [device.ports.values_list("id", flat=True) for device in Device.objects.all()]
+        """,
+        (11, 12),
+    ),
+    valid(
+        "CDJ405",
+        """
+        from django.db import models
         class Customer(models.Model):
             name = models.CharField(max_length=10)
             account = models.ForeignKey("Account", on_delete=models.CASCADE)

@@ -133,3 +133,60 @@ def test_without_the_index_the_other_modules_are_unknown(project: Path, module: 
     settings = Settings(enabled=frozenset(RULES), project_index=False)
     findings = check_source(path.read_text(), str(path), settings, strict=True)
     assert [f for f in findings if f.code in CODES] == []
+
+
+FLEET = {
+    "setup.cfg": "",
+    "fleet/__init__.py": "",
+    "fleet/base.py": """
+        from django.db import models
+
+
+        class Component(models.Model):
+            class Meta:
+                abstract = True
+
+            @property
+            def peers(self):
+                return type(self).objects.filter(name=self.name)
+        """,
+    "fleet/models.py": """
+        from django.db import models
+
+        from .base import Component
+
+
+        class Device(Component):
+            name = models.CharField(max_length=100)
+
+            @property
+            def vc_interfaces(self):
+                return Interface.objects.filter(device__name=self.name)
+
+
+        class Interface(models.Model):
+            device = models.ForeignKey(Device, related_name="ports", on_delete=models.CASCADE)
+        """,
+    "fleet/filters.py": """
+        from fleet.models import Device
+
+
+        def interface_ids():
+            ids = []
+            for device in Device.objects.all():
+                ids.extend(device.vc_interfaces.values_list("id", flat=True))
+                ids.extend(device.peers.values_list("id", flat=True))
+                ids.extend(device.ports.values_list("id", flat=True))
+            return ids
+        """,
+}
+
+
+def test_a_method_or_property_of_a_project_model_is_not_a_related_manager(tmp_path: Path) -> None:
+    root = write_project(tmp_path, FLEET)
+    path = root / "fleet/filters.py"
+    settings = Settings(enabled=frozenset(RULES), cache_dir=str(root / ".cache"))
+    findings = check_source(path.read_text(), str(path), settings, strict=True)
+    assert [(f.line, f.col, f.message) for f in findings if f.code == "CDJ405"] == [
+        (9, 19, 'CDJ405 device.ports.values_list() queries once per Device row (N+1); add prefetch_related("ports")'),
+    ]

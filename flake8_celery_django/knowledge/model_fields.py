@@ -56,10 +56,14 @@ def record_model_class(node: ast.ClassDef, ctx: FileContext) -> None:
         return
     table = ctx.state(FileModels)
     fields: list[FieldFact] = []
+    methods: set[str] = set()
     meta = MetaFacts()
     for statement in node.body:
         if isinstance(statement, ast.ClassDef) and statement.name == "Meta":
             meta = read_meta(statement)
+            continue
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            methods.add(statement.name)
             continue
         assigned = _assigned_call(statement)
         if assigned is None:
@@ -85,6 +89,7 @@ def record_model_class(node: ast.ClassDef, ctx: FileContext) -> None:
         tuple(fields),
         meta.unique_together,
         opaque_constraints=meta.opaque_constraints,
+        methods=frozenset(methods),
     )
 
 
@@ -198,6 +203,11 @@ def field_of(model: ModelFact, attribute: str, ctx: FileContext) -> FieldFact | 
             if candidate.name == attribute:
                 return candidate
     return None
+
+
+def defines_method(model: ModelFact, attribute: str, ctx: FileContext) -> bool:
+    """``attribute`` is a method or property of ``model`` or of a base the file or the project defines."""
+    return any(attribute in current.methods for current in lineage(model, lambda name: model_named(name, ctx)))
 
 
 def related_model(relation: FieldFact, ctx: FileContext) -> ModelFact | None:

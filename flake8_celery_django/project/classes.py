@@ -91,6 +91,7 @@ class ClassReader:
         meta = MetaFacts()
         save: ast.FunctionDef | ast.AsyncFunctionDef | None = None
         overrides_delete = False
+        methods: set[str] = set()
         for statement in self.node.body:
             if isinstance(statement, (ast.Assign, ast.AnnAssign)):
                 targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
@@ -104,6 +105,7 @@ class ClassReader:
                 elif _is_manager(value):
                     managers.add(name)
             elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                methods.add(statement.name)
                 if statement.name == "save":
                     save = statement
                 elif statement.name == "delete":
@@ -121,6 +123,7 @@ class ClassReader:
             overrides_delete=overrides_delete,
             save_reads=_self_reads(save) if save is not None else frozenset(),
             opaque_constraints=meta.opaque_constraints,
+            methods=frozenset(methods),
         )
 
     def _field(self, name: str, call: ast.Call) -> FieldFact | None:

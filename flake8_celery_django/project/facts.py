@@ -61,6 +61,9 @@ class ModelFact:
     # ``Meta.unique_together``/``Meta.constraints`` that static reading cannot follow (unique
     # expressions, ``*Base.Meta.constraints``, lists built by code): which lookups are unique is unknown.
     opaque_constraints: bool = False
+    # Names the class body defines with ``def``: methods and properties (``@property``,
+    # ``@cached_property``), never a relation even when one returns a queryset.
+    methods: frozenset[str] = frozenset()
 
     @property
     def name(self) -> str:

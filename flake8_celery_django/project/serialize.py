@@ -71,6 +71,7 @@ def _model_to_json(model: ModelFact) -> list[object]:
         model.qualified_name, list(model.bases), model.abstract, [_field_to_json(f) for f in model.fields],
         [sorted(together) for together in model.unique_together], sorted(model.managers),
         model.overrides_save, model.overrides_delete, sorted(model.save_reads), model.opaque_constraints,
+        sorted(model.methods),
     ]
 
 
@@ -134,7 +135,7 @@ def _field_from_json(value: object) -> FieldFact:
 
 
 def _model_from_json(value: object) -> ModelFact:
-    name, bases, abstract, fields, together, managers, save, delete, reads, opaque = _list(value, 10)
+    name, bases, abstract, fields, together, managers, save, delete, reads, opaque, methods = _list(value, 11)
     return ModelFact(
         _text(name),
         _texts(bases),
@@ -146,6 +147,7 @@ def _model_from_json(value: object) -> ModelFact:
         _flag(delete),
         frozenset(_texts(reads)),
         _flag(opaque),
+        frozenset(_texts(methods)),
     )
 
 
