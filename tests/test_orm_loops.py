@@ -614,13 +614,21 @@ CASES: list[Case] = [
             name = models.CharField(max_length=10)
             @property
             def vc_interfaces(self):
-                return self.ports.all()
+                return Interface.objects.filter(device__name=self.name)
         class Interface(models.Model):
             device = models.ForeignKey(Device, related_name="ports", on_delete=models.CASCADE)
         def interface_ids():
             return [device.ports.values_list("id", flat=True) for device in Device.objects.all()]
+        class Order(models.Model):
+            @property
+            def fees(self):
+                return self.all_fees(manager="objects")
+        class Fee(models.Model):
+            order = models.ForeignKey(Order, related_name="all_fees", on_delete=models.CASCADE)
+        def with_fees():
+            return [o for o in Order.objects.all() if o.fees.filter(kind="x").exists()]
         """,
-        (11, 12),
+        (11, 12), (19, 46),
     ),
     valid(
         "CDJ405",

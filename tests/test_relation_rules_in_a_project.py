@@ -163,6 +163,14 @@ FLEET = {
             def vc_interfaces(self):
                 return Interface.objects.filter(device__name=self.name)
 
+            @property
+            def active_ports(self):
+                return self.ports.filter(enabled=True)
+
+            @property
+            def all_ports(self):
+                return self.ports
+
 
         class Interface(models.Model):
             device = models.ForeignKey(Device, related_name="ports", on_delete=models.CASCADE)
@@ -177,6 +185,8 @@ FLEET = {
                 ids.extend(device.vc_interfaces.values_list("id", flat=True))
                 ids.extend(device.peers.values_list("id", flat=True))
                 ids.extend(device.ports.values_list("id", flat=True))
+                ids.extend(device.active_ports.values_list("id", flat=True))
+                ids.extend(device.all_ports.values_list("id", flat=True))
             return ids
         """,
 }
@@ -189,4 +199,10 @@ def test_a_method_or_property_of_a_project_model_is_not_a_related_manager(tmp_pa
     findings = check_source(path.read_text(), str(path), settings, strict=True)
     assert [(f.line, f.col, f.message) for f in findings if f.code == "CDJ405"] == [
         (9, 19, 'CDJ405 device.ports.values_list() queries once per Device row (N+1); add prefetch_related("ports")'),
+        (
+            11,
+            19,
+            "CDJ405 device.all_ports.values_list() queries once per Device row (N+1);"
+            ' add prefetch_related("all_ports")',
+        ),
     ]

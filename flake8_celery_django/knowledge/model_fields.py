@@ -20,6 +20,7 @@ from flake8_celery_django.knowledge.imports import dotted_name
 from flake8_celery_django.project.constraints import MetaFacts, read_meta
 from flake8_celery_django.project.facts import FieldFact, FieldKind, ModelFact
 from flake8_celery_django.project.knowledge import absolute_name, lineage, unique_lookup_in
+from flake8_celery_django.project.model_methods import returned_self_attribute
 from flake8_celery_django.registry import provider, provides
 
 _FIELD_KINDS: dict[str, FieldKind] = {
@@ -57,6 +58,7 @@ def record_model_class(node: ast.ClassDef, ctx: FileContext) -> None:
     table = ctx.state(FileModels)
     fields: list[FieldFact] = []
     methods: set[str] = set()
+    method_returns: list[tuple[str, str]] = []
     meta = MetaFacts()
     for statement in node.body:
         if isinstance(statement, ast.ClassDef) and statement.name == "Meta":
@@ -64,6 +66,9 @@ def record_model_class(node: ast.ClassDef, ctx: FileContext) -> None:
             continue
         if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
             methods.add(statement.name)
+            returned = returned_self_attribute(statement)
+            if returned is not None:
+                method_returns.append((statement.name, returned))
             continue
         assigned = _assigned_call(statement)
         if assigned is None:
@@ -90,6 +95,7 @@ def record_model_class(node: ast.ClassDef, ctx: FileContext) -> None:
         meta.unique_together,
         opaque_constraints=meta.opaque_constraints,
         methods=frozenset(methods),
+        method_returns=tuple(method_returns),
     )
 
 
@@ -205,9 +211,13 @@ def field_of(model: ModelFact, attribute: str, ctx: FileContext) -> FieldFact | 
     return None
 
 
-def defines_method(model: ModelFact, attribute: str, ctx: FileContext) -> bool:
-    """``attribute`` is a method or property of ``model`` or of a base the file or the project defines."""
-    return any(attribute in current.methods for current in lineage(model, lambda name: model_named(name, ctx)))
+def method_of(model: ModelFact, attribute: str, ctx: FileContext) -> tuple[bool, str | None]:
+    """Whether ``attribute`` is a method or property of ``model`` (or of a base the file or the project
+    defines), and the attribute of ``self`` it returns through, when it does."""
+    for current in lineage(model, lambda name: model_named(name, ctx)):
+        if attribute in current.methods:
+            return True, dict(current.method_returns).get(attribute)
+    return False, None
 
 
 def related_model(relation: FieldFact, ctx: FileContext) -> ModelFact | None:

@@ -308,9 +308,14 @@ def attribute_kind(model: str, attribute: str, ctx: FileContext) -> str | None:
         return None
     relation = model_fields.field_of(found, attribute, ctx)
     if relation is None:
-        # ``device.vc_interfaces`` as a ``@property`` returning a queryset: ``prefetch_related`` raises
-        # ValueError for it (``prefetch_related_objects`` in django/db/models/query.py).
-        return DEFINED if model_fields.defines_method(found, attribute, ctx) else None
+        defined, returned = model_fields.method_of(found, attribute, ctx)
+        if not defined:
+            return None
+        # A property returning ``self.all_fees(...)`` hands back a related manager, which
+        # ``prefetch_related`` follows; one building a queryset (``device.vc_interfaces``) makes
+        # ``prefetch_related_objects`` raise ValueError (django/db/models/query.py).
+        through = model_fields.field_of(found, returned, ctx) if returned is not None else None
+        return MANY if through is not None and through.is_many else DEFINED
     if relation.is_many:
         return MANY
     return TO_ONE if relation.is_relation else PLAIN

@@ -64,6 +64,9 @@ class ModelFact:
     # Names the class body defines with ``def``: methods and properties (``@property``,
     # ``@cached_property``), never a relation even when one returns a queryset.
     methods: frozenset[str] = frozenset()
+    # Method name -> the attribute of ``self`` every ``return`` of it goes through
+    # (``fees`` -> ``all_fees`` for ``return self.all_fees(manager="objects")``).
+    method_returns: tuple[tuple[str, str], ...] = ()
 
     @property
     def name(self) -> str:

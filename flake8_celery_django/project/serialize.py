@@ -71,7 +71,7 @@ def _model_to_json(model: ModelFact) -> list[object]:
         model.qualified_name, list(model.bases), model.abstract, [_field_to_json(f) for f in model.fields],
         [sorted(together) for together in model.unique_together], sorted(model.managers),
         model.overrides_save, model.overrides_delete, sorted(model.save_reads), model.opaque_constraints,
-        sorted(model.methods),
+        sorted(model.methods), [list(pair) for pair in model.method_returns],
     ]
 
 
@@ -135,7 +135,11 @@ def _field_from_json(value: object) -> FieldFact:
 
 
 def _model_from_json(value: object) -> ModelFact:
-    name, bases, abstract, fields, together, managers, save, delete, reads, opaque, methods = _list(value, 11)
+    name, bases, abstract, fields, together, managers, save, delete, reads, opaque, methods, returns = _list(value, 12)
+    method_returns = []
+    for pair in _list(returns):
+        method, attribute = _list(pair, 2)
+        method_returns.append((_text(method), _text(attribute)))
     return ModelFact(
         _text(name),
         _texts(bases),
@@ -148,6 +152,7 @@ def _model_from_json(value: object) -> ModelFact:
         frozenset(_texts(reads)),
         _flag(opaque),
         frozenset(_texts(methods)),
+        tuple(method_returns),
     )
 
 
