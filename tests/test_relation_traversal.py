@@ -104,6 +104,133 @@ def report():
         print(order.customer.name, order.shipping.city)
 """,
     ),
+    # Read once per distinct key: the branch runs when the row's key differs from the one remembered.
+    valid(
+        "CDJ406",
+        MODELS
+        + """
+def reminders():
+    customer_id = None
+    name = None
+    for order in Order.objects.filter(number=1).order_by("customer_id"):
+        if customer_id != order.customer_id:
+            name = order.customer.name
+            customer_id = order.customer_id
+        print(order.number, name)
+    numbers = {}
+    for line in Line.objects.all():
+        if line.order_id not in numbers:
+            numbers[line.order_id] = line.order.number
+    seen = set()
+    for line in Line.objects.all():
+        if line.order_id not in seen:
+            seen.add(line.order_id)
+            print(line.order.customer.name)
+""",
+    ),
+    invalid(
+        "CDJ406",
+        MODELS
+        + """
+def reminders(wanted):
+    customer_id = None
+    for order in Order.objects.all():
+        if customer_id != order.customer_id:
+            print(order.customer.name)
+    for order in Order.objects.all():
+        if order.customer_id == wanted:
+            print(order.customer.name)
+    numbers = {}
+    for line in Line.objects.all():
+        if line.order_id not in numbers:
+            numbers[line.order_id] = line.order.customer.name
+        print(line.order.number)
+    for line in Line.objects.all():
+        if customer_id != line.order_id:
+            print(line.order.customer.name)
+            customer_id = line.order.customer_id
+        print(line.label)
+""",
+        (23, 18), (26, 18), (31, 14), (34, 18),
+    ),
+    # Copies: each row is saved again as a new row (``pk = None``), its relations usually remapped.
+    valid(
+        "CDJ406",
+        MODELS
+        + """
+def copy_lines(source, target, mapping):
+    for line in Line.objects.filter(order=source):
+        line.pk = None
+        line.order = mapping[line.order.pk]
+        line.save(force_insert=True)
+    for profile in Profile.objects.all():
+        if profile.customer.name:
+            profile.id = None
+            profile.save()
+""",
+    ),
+    invalid(
+        "CDJ406",
+        MODELS
+        + """
+def copy_lines(source, template):
+    for line in Line.objects.filter(order=source):
+        template.pk = None
+        template.label = line.order.number
+        template.save()
+    for line in Line.objects.filter(order=source):
+        line.pk = 1
+        print(line.order.number)
+""",
+        (22, 25), (26, 14),
+    ),
+    # Computed on a cache miss and stored in Django's cache: runs once per timeout, not per request.
+    valid(
+        "CDJ406",
+        MODELS
+        + """
+from django.core.cache import cache, caches
+def customer_names(number):
+    names = cache.get("names")
+    if names is None:
+        names = []
+        for order in Order.objects.filter(number=number):
+            names.append(order.customer.name)
+        cache.set("names", names, 3600)
+    totals = caches["orders"].get("totals")
+    if not totals:
+        totals = {}
+        for line in Line.objects.all():
+            totals[line.order.number] = line.label
+        caches["orders"].set("totals", totals)
+    return names, totals
+""",
+    ),
+    invalid(
+        "CDJ406",
+        MODELS
+        + """
+from django.core.cache import cache
+from shop.caching import cache as own_cache
+def customer_names(number):
+    names = cache.get("names")
+    if names is None:
+        names = []
+        for order in Order.objects.filter(number=number):
+            print(order.customer.name)
+        cache.set("names", names)
+    if not names:
+        names = []
+        for order in Order.objects.filter(number=number):
+            names.append(order.customer.name)
+        own_cache.set("names", names)
+    for order in Order.objects.filter(number=number):
+        names.append(order.customer.name)
+    cache.set("names", names)
+    return names
+""",
+        (26, 18), (31, 25), (34, 21),
+    ),
 ]
 
 

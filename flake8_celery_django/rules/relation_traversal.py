@@ -18,6 +18,10 @@ from flake8_celery_django.knowledge import fetched_relations, model_fields
 from flake8_celery_django.knowledge.file_kinds import is_management_command, runs_once_or_in_tests
 from flake8_celery_django.registry import on, on_exit, rule
 
+# Django's cache (django/core/cache/__init__.py): ``cache`` and ``caches[alias]``.
+_DJANGO_CACHES = frozenset({"django.core.cache.cache", "django.core.cache.caches"})
+_CACHE_WRITES = frozenset({"set", "add"})
+
 TRAVERSAL_IN_LOOP = rule(
     "CDJ406",
     "foreign-key-traversal-in-loop",
@@ -40,10 +44,15 @@ class _Traversal:
 
 @dataclass(slots=True)
 class _Traversals:
-    """Per scope: attribute nodes already read as part of a longer chain, relations followed per loop."""
+    """Per scope: attribute nodes already read as part of a longer chain, relations followed per loop,
+    nodes read only when a row's key differs from a remembered one, and loops whose result is cached."""
 
     inner: set[int] = field(default_factory=set)
     pending: dict[ast.AST, dict[str, _Traversal]] = field(default_factory=dict)
+    # id of a node in such a branch -> (row name, relation) whose ``<relation>_id`` the test compares
+    per_key_change: dict[int, tuple[str, str]] = field(default_factory=dict)
+    # id of a node in a block that stores values in the cache -> the names it stores
+    cached_blocks: dict[int, frozenset[str]] = field(default_factory=dict)
 
 
 def _item_loop(name: str, ctx: FileContext) -> Loop | None:
@@ -71,6 +80,104 @@ def _attribute_chain(node: ast.Attribute) -> tuple[ast.Name | None, list[ast.Att
         current = current.value
     chain.reverse()
     return (current if isinstance(current, ast.Name) else None), chain
+
+
+def _key_column(expr: ast.expr) -> tuple[str, str] | None:
+    """``("o", "event")`` for ``o.event_id``."""
+    if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.attr.endswith("_id"):
+        return expr.value.id, expr.attr[: -len("_id")]
+    return None
+
+
+def _same(one: ast.expr, other: ast.expr) -> bool:
+    return ast.dump(one) == ast.dump(other)
+
+
+def _remembers(statements: list[ast.stmt], name: str, key: ast.expr, *, as_container: bool) -> bool:
+    """``name = <key>`` (for a container: ``name[<key>] = ...`` or ``name.add(<key>)``) in ``statements``."""
+    for statement in statements:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    if as_container:
+                        if (
+                            isinstance(target, ast.Subscript)
+                            and isinstance(target.value, ast.Name)
+                            and target.value.id == name
+                            and _same(target.slice, key)
+                        ):
+                            return True
+                    elif isinstance(target, ast.Name) and target.id == name and _same(node.value, key):
+                        return True
+            elif as_container and isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                receiver = node.func.value
+                if (
+                    node.func.attr == "add"
+                    and isinstance(receiver, ast.Name)
+                    and receiver.id == name
+                    and len(node.args) == 1
+                    and _same(node.args[0], key)
+                ):
+                    return True
+    return False
+
+
+def _changed_key(test: ast.expr, body: list[ast.stmt]) -> tuple[str, str] | None:
+    """``if event_id != o.event_id: ...; event_id = o.event_id`` (or ``if o.event_id not in seen: seen[...]``):
+    the branch runs once per distinct key, not once per row."""
+    if not isinstance(test, ast.Compare) or len(test.ops) != 1:
+        return None
+    left, op, right = test.left, test.ops[0], test.comparators[0]
+    if isinstance(op, ast.NotEq):
+        for key, other in ((left, right), (right, left)):
+            column = _key_column(key)
+            remembered = isinstance(other, ast.Name) and _remembers(body, other.id, key, as_container=False)
+            if column is not None and remembered:
+                return column
+    elif isinstance(op, ast.NotIn):
+        column = _key_column(left)
+        if column is not None and isinstance(right, ast.Name) and _remembers(body, right.id, left, as_container=True):
+            return column
+    return None
+
+
+def _cached_names(statements: list[ast.stmt], ctx: FileContext) -> frozenset[str]:
+    """The names a statement of the block stores with ``cache.set(key, name)`` on Django's cache."""
+    stored: set[str] = set()
+    for statement in statements:
+        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+            call = statement.value
+            func = call.func
+            if isinstance(func, ast.Attribute) and func.attr in _CACHE_WRITES and len(call.args) >= 2:
+                value = call.args[1]
+                receiver = func.value.value if isinstance(func.value, ast.Subscript) else func.value
+                if isinstance(value, ast.Name) and ctx.qualified_name(receiver) in _DJANGO_CACHES:
+                    stored.add(value.id)
+    return frozenset(stored)
+
+
+def _fills(loop: ast.AST, names: frozenset[str]) -> bool:
+    """The loop's body reads or writes one of ``names`` (``languages.append(row.language)``)."""
+    body = loop.body if isinstance(loop, (ast.For, ast.AsyncFor)) else [loop]
+    return any(
+        isinstance(node, ast.Name) and node.id in names for statement in body for node in ast.walk(statement)
+    )
+
+
+@on(ast.If, rules=(TRAVERSAL_IN_LOOP,))
+def record_guarded_branch(node: ast.If, ctx: FileContext) -> None:
+    """Branches that run once per distinct key of a loop's rows, and blocks that store a result in the cache."""
+    state = ctx.scope.state(_Traversals)
+    if ctx.scope.loops:
+        column = _changed_key(node.test, node.body)
+        if column is not None:
+            for statement in node.body:
+                for inner in ast.walk(statement):
+                    state.per_key_change[id(inner)] = column
+    for block in (node.body, node.orelse):
+        stored = _cached_names(block, ctx)
+        if stored:
+            state.cached_blocks.update((id(inner), stored) for statement in block for inner in ast.walk(statement))
 
 
 @on(ast.Attribute, rules=(TRAVERSAL_IN_LOOP,))
@@ -112,7 +219,7 @@ def check_traversal(node: ast.Attribute, ctx: FileContext) -> None:
         if target is None:
             break
         current = target
-    if not path:
+    if not path or state.per_key_change.get(id(node)) == (root.id, path[0]):
         return
     if key_only and len(path) > 1:
         # ``line.order.customer.pk``: with the order selected, ``line.order.customer_id`` is free.
@@ -131,13 +238,38 @@ def check_traversal(node: ast.Attribute, ctx: FileContext) -> None:
         followed[path[0]] = replace(earlier, lookup=longest, key_only=earlier.key_only and key_only)
 
 
+def _copies_rows(loop: ast.AST, row: str) -> bool:
+    """``row.pk = None`` (or ``row.id = None``) in the loop's body: each row is saved again as a new row."""
+    if not isinstance(loop, (ast.For, ast.AsyncFor)):
+        return False
+    for statement in loop.body:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and node.value.value is None:
+                for target in node.targets:
+                    if (
+                        isinstance(target, ast.Attribute)
+                        and target.attr in ("pk", "id")
+                        and isinstance(target.value, ast.Name)
+                        and target.value.id == row
+                    ):
+                        return True
+    return False
+
+
 @on_exit(
     ast.For, ast.AsyncFor, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp, rules=(TRAVERSAL_IN_LOOP,)
 )
 def report_loop(node: ast.AST, ctx: FileContext) -> None:
     """One finding per loop, at the first relation it follows, naming every lookup to select."""
-    followed = ctx.scope.state(_Traversals).pending.pop(node, None)
+    state = ctx.scope.state(_Traversals)
+    followed = state.pending.pop(node, None)
     if not followed:
+        return
+    cached = state.cached_blocks.get(id(node))
+    if cached is not None and _fills(node, cached):
+        return  # computed on a cache miss, then read from the cache
+    row = next(iter(followed.values())).expression.partition(".")[0]
+    if _copies_rows(node, row):
         return
     selected = [traversal for traversal in followed.values() if not traversal.key_only]
     if selected:
