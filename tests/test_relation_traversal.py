@@ -184,52 +184,31 @@ def copy_lines(source, template):
 """,
         (22, 25), (26, 14),
     ),
-    # Computed on a cache miss and stored in Django's cache: runs once per timeout, not per request.
+    # The loop's item bound again in the body (here to a row fetched with its relation) is not the row.
     valid(
         "CDJ406",
         MODELS
         + """
-from django.core.cache import cache, caches
-def customer_names(number):
-    names = cache.get("names")
-    if names is None:
-        names = []
-        for order in Order.objects.filter(number=number):
-            names.append(order.customer.name)
-        cache.set("names", names, 3600)
-    totals = caches["orders"].get("totals")
-    if not totals:
-        totals = {}
-        for line in Line.objects.all():
-            totals[line.order.number] = line.label
-        caches["orders"].set("totals", totals)
-    return names, totals
+def remind():
+    for order in Order.objects.filter(number=1):
+        order = Order.objects.select_related("customer").select_for_update().get(pk=order.pk)
+        print(order.customer.name)
 """,
     ),
     invalid(
         "CDJ406",
         MODELS
         + """
-from django.core.cache import cache
-from shop.caching import cache as own_cache
-def customer_names(number):
-    names = cache.get("names")
-    if names is None:
-        names = []
-        for order in Order.objects.filter(number=number):
-            print(order.customer.name)
-        cache.set("names", names)
-    if not names:
-        names = []
-        for order in Order.objects.filter(number=number):
-            names.append(order.customer.name)
-        own_cache.set("names", names)
-    for order in Order.objects.filter(number=number):
-        names.append(order.customer.name)
-    cache.set("names", names)
-    return names
+def remind():
+    for order in Order.objects.filter(number=1):
+        print(order.customer.name)
+        order = Order.objects.select_related("customer").get(pk=order.pk)
+        print(order.customer.name)
+    for order in Order.objects.filter(number=1):
+        other = Order.objects.select_related("customer").get(pk=order.pk)
+        print(other.customer.name, order.customer.name)
 """,
-        (26, 18), (31, 25), (34, 21),
+        (21, 14), (26, 35),
     ),
 ]
 

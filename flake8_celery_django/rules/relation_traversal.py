@@ -18,10 +18,6 @@ from flake8_celery_django.knowledge import fetched_relations, model_fields
 from flake8_celery_django.knowledge.file_kinds import is_management_command, runs_once_or_in_tests
 from flake8_celery_django.registry import on, on_exit, rule
 
-# Django's cache (django/core/cache/__init__.py): ``cache`` and ``caches[alias]``.
-_DJANGO_CACHES = frozenset({"django.core.cache.cache", "django.core.cache.caches"})
-_CACHE_WRITES = frozenset({"set", "add"})
-
 TRAVERSAL_IN_LOOP = rule(
     "CDJ406",
     "foreign-key-traversal-in-loop",
@@ -45,14 +41,14 @@ class _Traversal:
 @dataclass(slots=True)
 class _Traversals:
     """Per scope: attribute nodes already read as part of a longer chain, relations followed per loop,
-    nodes read only when a row's key differs from a remembered one, and loops whose result is cached."""
+    nodes read only when a row's key differs from a remembered one, and loop items bound again."""
 
     inner: set[int] = field(default_factory=set)
     pending: dict[ast.AST, dict[str, _Traversal]] = field(default_factory=dict)
     # id of a node in such a branch -> (row name, relation) whose ``<relation>_id`` the test compares
     per_key_change: dict[int, tuple[str, str]] = field(default_factory=dict)
-    # id of a node in a block that stores values in the cache -> the names it stores
-    cached_blocks: dict[int, frozenset[str]] = field(default_factory=dict)
+    # loop node -> loop targets assigned again in its body so far (no longer the row)
+    rebound: dict[ast.AST, set[str]] = field(default_factory=dict)
 
 
 def _item_loop(name: str, ctx: FileContext) -> Loop | None:
@@ -141,43 +137,31 @@ def _changed_key(test: ast.expr, body: list[ast.stmt]) -> tuple[str, str] | None
     return None
 
 
-def _cached_names(statements: list[ast.stmt], ctx: FileContext) -> frozenset[str]:
-    """The names a statement of the block stores with ``cache.set(key, name)`` on Django's cache."""
-    stored: set[str] = set()
-    for statement in statements:
-        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
-            call = statement.value
-            func = call.func
-            if isinstance(func, ast.Attribute) and func.attr in _CACHE_WRITES and len(call.args) >= 2:
-                value = call.args[1]
-                receiver = func.value.value if isinstance(func.value, ast.Subscript) else func.value
-                if isinstance(value, ast.Name) and ctx.qualified_name(receiver) in _DJANGO_CACHES:
-                    stored.add(value.id)
-    return frozenset(stored)
-
-
-def _fills(loop: ast.AST, names: frozenset[str]) -> bool:
-    """The loop's body reads or writes one of ``names`` (``languages.append(row.language)``)."""
-    body = loop.body if isinstance(loop, (ast.For, ast.AsyncFor)) else [loop]
-    return any(
-        isinstance(node, ast.Name) and node.id in names for statement in body for node in ast.walk(statement)
-    )
-
-
 @on(ast.If, rules=(TRAVERSAL_IN_LOOP,))
 def record_guarded_branch(node: ast.If, ctx: FileContext) -> None:
-    """Branches that run once per distinct key of a loop's rows, and blocks that store a result in the cache."""
-    state = ctx.scope.state(_Traversals)
-    if ctx.scope.loops:
-        column = _changed_key(node.test, node.body)
-        if column is not None:
-            for statement in node.body:
-                for inner in ast.walk(statement):
-                    state.per_key_change[id(inner)] = column
-    for block in (node.body, node.orelse):
-        stored = _cached_names(block, ctx)
-        if stored:
-            state.cached_blocks.update((id(inner), stored) for statement in block for inner in ast.walk(statement))
+    """Branches that run once per distinct key of a loop's rows."""
+    if not ctx.scope.loops:
+        return
+    column = _changed_key(node.test, node.body)
+    if column is not None:
+        state = ctx.scope.state(_Traversals)
+        for statement in node.body:
+            for inner in ast.walk(statement):
+                state.per_key_change[id(inner)] = column
+
+
+@on_exit(ast.Assign, ast.AnnAssign, ast.AugAssign, rules=(TRAVERSAL_IN_LOOP,))
+def record_rebound_item(node: ast.Assign | ast.AnnAssign | ast.AugAssign, ctx: FileContext) -> None:
+    """``o = Order.objects.select_related("event").get(pk=o.pk)`` in the loop: ``o`` is no longer the row."""
+    if not ctx.scope.loops:
+        return
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    for target in targets:
+        for name in ast.walk(target):
+            if isinstance(name, ast.Name) and isinstance(name.ctx, ast.Store):
+                loop = _item_loop(name.id, ctx)
+                if loop is not None:
+                    ctx.scope.state(_Traversals).rebound.setdefault(loop.node, set()).add(name.id)
 
 
 @on(ast.Attribute, rules=(TRAVERSAL_IN_LOOP,))
@@ -193,6 +177,8 @@ def check_traversal(node: ast.Attribute, ctx: FileContext) -> None:
         return
     loop = _item_loop(root.id, ctx)
     if loop is None or loop.iterable is None or runs_once_or_in_tests(ctx) or is_management_command(ctx.filename):
+        return
+    if root.id in state.rebound.get(loop.node, ()):
         return
     bound = ctx.scope.lookup(root.id)
     if bound is None or bound.kind is not Kind.MODEL_INSTANCE:
@@ -263,11 +249,9 @@ def report_loop(node: ast.AST, ctx: FileContext) -> None:
     """One finding per loop, at the first relation it follows, naming every lookup to select."""
     state = ctx.scope.state(_Traversals)
     followed = state.pending.pop(node, None)
+    state.rebound.pop(node, None)
     if not followed:
         return
-    cached = state.cached_blocks.get(id(node))
-    if cached is not None and _fills(node, cached):
-        return  # computed on a cache miss, then read from the cache
     row = next(iter(followed.values())).expression.partition(".")[0]
     if _copies_rows(node, row):
         return
