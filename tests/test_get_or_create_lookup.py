@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from flake8_celery_django.api import check_source
 from flake8_celery_django.project.facts import FieldFact, ModelFact, ModuleFacts
 from tests.cases import Case, assert_case, invalid, valid
+from flake8_celery_django.settings import Settings
 from tests.project_cases import findings_in_project
+from tests.project_files import write_project
 
 MODELS = """
 from django.db import models
@@ -206,4 +211,64 @@ def test_a_column_named_like_a_key_is_that_column() -> None:
     project = [*PROJECT, ModuleFacts("shop.models", models=(association,))]
     assert findings_in_project(source, "CDJ303", "shop.groups", project) == [
         (5, 4, "CDJ303 get_or_create(object_id) races: add a unique constraint on these fields to Association"),
+    ]
+
+
+IMPORTER = {
+    "setup.cfg": "",
+    "shop/__init__.py": "",
+    "shop/models.py": """
+        from django.db import models
+
+
+        class Mapping(models.Model):
+            graph = models.IntegerField()
+            mapping = models.JSONField()
+        """,
+    "shop/importer.py": """
+        from shop.models import Mapping
+
+
+        def import_mapping(graph, mapping):
+            Mapping.objects.update_or_create(graph=graph, mapping=mapping)
+
+
+        def import_graph(graph):
+            Mapping.objects.get_or_create(graph=graph)
+
+
+        def unused(graph):
+            Mapping.objects.get_or_create(graph=graph)
+        """,
+    "shop/management/__init__.py": "",
+    "shop/management/commands/__init__.py": "",
+    "shop/management/commands/packages.py": """
+        from django.core.management.base import BaseCommand
+
+        import shop.importer as graph_importer
+
+
+        class Command(BaseCommand):
+            def handle(self, *args, **options):
+                graph_importer.import_mapping(1, {})
+                graph_importer.import_graph(1)
+        """,
+    "shop/views.py": """
+        from shop.importer import import_graph
+
+
+        def upload(request):
+            import_graph(request.POST["graph"])
+        """,
+}
+
+
+def test_a_function_only_management_commands_call_runs_alone(tmp_path: Path) -> None:
+    root = write_project(tmp_path, IMPORTER)
+    path = root / "shop/importer.py"
+    settings = Settings(enabled=frozenset({"CDJ303"}), cache_dir=str(root / ".cache"))
+    findings = check_source(path.read_text(), str(path), settings, strict=True)
+    assert [(f.line, f.col, f.message) for f in findings] == [
+        (9, 4, "CDJ303 get_or_create(graph) races: add a unique constraint on these fields to Mapping"),
+        (13, 4, "CDJ303 get_or_create(graph) races: add a unique constraint on these fields to Mapping"),
     ]

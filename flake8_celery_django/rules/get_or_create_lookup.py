@@ -7,8 +7,8 @@ call raises ``MultipleObjectsReturned``, as Django's documentation of ``get_or_c
 lookup is the call's keywords other than ``defaults`` / ``create_defaults``, with the keywords of
 ``filter()`` calls the queryset was built with.  A model that neither this file nor the project
 index defines is never reported, nor is code that runs once or alone (tests, migrations,
-management commands), a call whose ``MultipleObjectsReturned`` is handled, or a lookup on ``self``
-in the model's own ``save()``.
+management commands and functions only they call), a call whose ``MultipleObjectsReturned`` is
+handled, or a lookup on ``self`` in the model's own ``save()``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import ast
 from dataclasses import dataclass
 
 from flake8_celery_django.context import FileContext
-from flake8_celery_django.knowledge import model_fields, models
+from flake8_celery_django.knowledge import callers, model_fields, models
 from flake8_celery_django.knowledge.file_kinds import is_management_command, runs_once_or_in_tests
 from flake8_celery_django.knowledge.imports import dotted_name
 from flake8_celery_django.knowledge.relations import chain_calls, method_name
@@ -109,6 +109,7 @@ def _unlikely_to_race(node: ast.Call, ctx: FileContext) -> bool:
         _looks_up_the_current_time(node)
         or runs_once_or_in_tests(ctx)
         or is_management_command(ctx.filename)
+        or callers.runs_only_from_management_commands(ctx)
         or ctx.scope.state(_DuplicatesHandled).depth > 0
         or _keyed_on_self_in_save(node, ctx)
     )
