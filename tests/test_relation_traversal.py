@@ -313,3 +313,33 @@ def handle():
         print(order.customer.name)
 """
     assert [f for f in check_source(source, "shop/management/commands/x.py", all_codes_settings())] == []
+
+
+def test_testing_a_relation_for_none_suggests_the_column() -> None:
+    source = MODELS + """
+def flags():
+    for order in Order.objects.all():
+        if order.customer and order.number:
+            pass
+    for line in Line.objects.all():
+        if line.order.customer is None:
+            pass
+    names = [o.number for o in Order.objects.all() if not o.customer]
+    for customer in Customer.objects.all():
+        if customer.profile:
+            pass
+    for order in Order.objects.all():
+        fallback = order.customer or None
+    for line in Line.objects.all():
+        if line.order:
+            print(line.order.number)
+"""
+    findings = check_source(source, "x.py", all_codes_settings())
+    assert [(f.line, f.col, f.message) for f in findings if f.code == "CDJ406"] == [
+        (21, 11, "CDJ406 order.customer is a query per row; read order.customer_id instead"),
+        (24, 11, 'CDJ406 line.order is a query per row; add select_related("order") to the queryset'),
+        (26, 58, "CDJ406 o.customer is a query per row; read o.customer_id instead"),
+        (28, 11, 'CDJ406 customer.profile is a query per row; add select_related("profile") to the queryset'),
+        (31, 19, 'CDJ406 order.customer is a query per row; add select_related("customer") to the queryset'),
+        (33, 11, 'CDJ406 line.order is a query per row; add select_related("order") to the queryset'),
+    ]

@@ -47,6 +47,8 @@ class _Traversals:
     pending: dict[ast.AST, dict[str, _Traversal]] = field(default_factory=dict)
     # id of a node in such a branch -> (row name, relation) whose ``<relation>_id`` the test compares
     per_key_change: dict[int, tuple[str, str]] = field(default_factory=dict)
+    # ids of expressions used only for their truth value (``if o.customer:``, ``o.customer is None``)
+    truth_tested: set[int] = field(default_factory=set)
     # loop node -> loop targets assigned again in its body so far (no longer the row)
     rebound: dict[ast.AST, set[str]] = field(default_factory=dict)
 
@@ -150,6 +152,41 @@ def record_guarded_branch(node: ast.If, ctx: FileContext) -> None:
                 state.per_key_change[id(inner)] = column
 
 
+@on(
+    ast.If, ast.While, ast.IfExp, ast.Assert, ast.UnaryOp, ast.BoolOp, ast.Compare,
+    ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp,
+    rules=(TRAVERSAL_IN_LOOP,),
+)
+def record_truth_tests(node: ast.AST, ctx: FileContext) -> None:
+    """Expressions whose value only decides a branch: a related row loaded there is only tested for
+    ``None``, which its key column (``o.customer_id``) tells without a query."""
+    if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+        # entered before its loop starts: its conditions are tested once per item
+        tested = ctx.scope.state(_Traversals).truth_tested
+        tested.update(id(condition) for generator in node.generators for condition in generator.ifs)
+        return
+    if not ctx.scope.loops:
+        return
+    tested = ctx.scope.state(_Traversals).truth_tested
+    if isinstance(node, (ast.If, ast.While, ast.IfExp, ast.Assert)):
+        tested.add(id(node.test))
+    elif isinstance(node, ast.UnaryOp):
+        if isinstance(node.op, ast.Not):
+            tested.add(id(node.operand))
+    elif isinstance(node, ast.BoolOp):
+        if id(node) in tested:
+            tested.update(id(value) for value in node.values)
+    elif isinstance(node, ast.Compare):
+        comparator = node.comparators[0]
+        if (
+            len(node.ops) == 1
+            and isinstance(node.ops[0], (ast.Is, ast.IsNot))
+            and isinstance(comparator, ast.Constant)
+            and comparator.value is None
+        ):
+            tested.add(id(node.left))
+
+
 @on_exit(ast.Assign, ast.AnnAssign, ast.AugAssign, rules=(TRAVERSAL_IN_LOOP,))
 def record_rebound_item(node: ast.Assign | ast.AnnAssign | ast.AugAssign, ctx: FileContext) -> None:
     """``o = Order.objects.select_related("event").get(pk=o.pk)`` in the loop: ``o`` is no longer the row."""
@@ -199,8 +236,10 @@ def check_traversal(node: ast.Attribute, ctx: FileContext) -> None:
             break
         path.append(attribute.attr)
         following = read[position + 1].attr if position + 1 < len(read) else None
-        # ``item.customer.pk`` loads the customer for a key the row already holds (``customer_id``).
-        key_only = following in ("pk", "id") and not relation.reverse
+        # ``item.customer.pk`` (or ``if item.customer:``) loads the customer for a key the row already
+        # holds (``customer_id``).
+        tested = following is None and read[position] is node and id(node) in state.truth_tested
+        key_only = (following in ("pk", "id") or tested) and not relation.reverse
         target = model_fields.related_model(relation, ctx)
         if target is None:
             break
