@@ -75,6 +75,19 @@ def runs_once_or_in_tests(ctx: FileContext) -> bool:
     return False
 
 
+def runs_in_a_migration(ctx: FileContext) -> bool:
+    """True in a migration module or inside a ``RunPython`` function anywhere: its models are the
+    historical ones ``apps.get_model()`` builds from the migration state, not today's."""
+    if _file_kind(ctx).migration:
+        return True
+    scope: Scope | None = ctx.scope
+    while scope is not None:
+        if is_data_migration_function(scope.node):
+            return True
+        scope = scope.parent
+    return False
+
+
 def in_test_code(scope: Scope, ctx: FileContext) -> bool:
     """True in a test module, or inside a test function, fixture method or test class."""
     if _file_kind(ctx).test:
