@@ -50,6 +50,31 @@ class Relation(models.Model):
         constraints = [models.UniqueConstraint(Least("source", "target"), Greatest("source", "target"), name="r")]
 """
 
+SOFT_DELETED = """
+from django.db import models
+
+class Project(models.Model):
+    name = models.CharField(max_length=10)
+
+class Vote(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE)
+    actor = models.CharField(max_length=10)
+    deleted_at = models.DateTimeField(null=True)
+    class Meta:
+        unique_together = ["project", "actor", "deleted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "actor"], condition=models.Q(deleted_at__isnull=True), name="vote"
+            ),
+        ]
+
+class Feature(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE)
+    xpath = models.CharField(max_length=10)
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project_id", "xpath"], name="feature")]
+"""
+
 CASES: list[Case] = [
     invalid(
         "CDJ303",
@@ -97,6 +122,31 @@ def sync(org, rows, lookup):
     except Tag.MultipleObjectsReturned:
         Tag.objects.filter(name="x").first()
 """,
+    ),
+    # A constraint on the rows not soft-deleted covers the row the call creates when it leaves the
+    # field unset; a constraint's ``fk_id`` is the lookup's ``fk``.
+    valid(
+        "CDJ303",
+        SOFT_DELETED
+        + """
+def vote(project, options):
+    Vote.objects.get_or_create(project=project, actor="a")
+    Vote.objects.get_or_create(project_id=project.pk, actor="a", defaults={"name": "x"})
+    Vote.objects.update_or_create(project=project, actor="a", defaults=options)
+    Feature.objects.get_or_create(project=project, xpath="x")
+    Feature.objects.get_or_create(project_id=project.pk, xpath="x")
+""",
+    ),
+    invalid(
+        "CDJ303",
+        SOFT_DELETED
+        + """
+def vote(project, when):
+    Vote.objects.get_or_create(project=project, actor="a", defaults={"deleted_at": when})
+    Vote.objects.get_or_create(actor="a")
+    Feature.objects.get_or_create(xpath="x")
+""",
+        (26, 4), (27, 4), (28, 4),
     ),
     valid(
         "CDJ303",

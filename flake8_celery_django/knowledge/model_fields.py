@@ -96,6 +96,7 @@ def record_model_class(node: ast.ClassDef, ctx: FileContext) -> None:
         opaque_constraints=meta.opaque_constraints,
         methods=frozenset(methods),
         method_returns=tuple(method_returns),
+        unique_when_null=meta.unique_when_null,
     )
 
 
@@ -263,6 +264,9 @@ class _Catalog:
         return ctx.project.enabled and ctx.project.in_project(qualified)
 
 
-def unique_lookup(model: ModelFact, names: Iterable[str], ctx: FileContext) -> bool:
-    """Whether a unique constraint of ``model`` covers the lookup ``names`` (``fk`` and ``fk_id`` alike)."""
-    return unique_lookup_in(_Catalog(ctx), model, names)
+def unique_lookup(
+    model: ModelFact, names: Iterable[str], ctx: FileContext, also_set: Iterable[str] | None = ()
+) -> bool:
+    """Whether a unique constraint of ``model`` covers the lookup ``names`` (``fk`` and ``fk_id`` alike);
+    ``also_set``: the other fields the created row gets (``defaults``), None when unknown."""
+    return unique_lookup_in(_Catalog(ctx), model, names, also_set)

@@ -130,6 +130,7 @@ class ClassReader:
             opaque_constraints=meta.opaque_constraints,
             methods=frozenset(methods),
             method_returns=tuple(method_returns),
+            unique_when_null=meta.unique_when_null,
         )
 
     def _field(self, name: str, call: ast.Call) -> FieldFact | None:

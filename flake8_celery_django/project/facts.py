@@ -67,6 +67,9 @@ class ModelFact:
     # Method name -> the attribute of ``self`` every ``return`` of it goes through
     # (``fees`` -> ``all_fees`` for ``return self.all_fees(manager="objects")``).
     method_returns: tuple[tuple[str, str], ...] = ()
+    # ``UniqueConstraint(fields=[...], condition=Q(<field>__isnull=True))``: the field set and the
+    # field that must be NULL (soft deletion: unique among the rows not deleted).
+    unique_when_null: tuple[tuple[frozenset[str], str], ...] = ()
 
     @property
     def name(self) -> str:

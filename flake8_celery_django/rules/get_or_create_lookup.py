@@ -74,6 +74,28 @@ def _lookup_names(node: ast.Call) -> list[str] | None:
     return names
 
 
+def _defaults_fields(node: ast.Call) -> list[str] | None:
+    """The fields ``defaults={...}`` / ``create_defaults={...}`` give the created row; None when unknown."""
+    fields: list[str] = []
+    for keyword in node.keywords:
+        if keyword.arg not in _NOT_LOOKUP:
+            continue
+        value = keyword.value
+        if isinstance(value, ast.Dict):
+            for key in value.keys:
+                if not isinstance(key, ast.Constant) or not isinstance(key.value, str):
+                    return None  # ``**other`` or a computed key
+                fields.append(key.value)
+        elif isinstance(value, ast.Call) and dotted_name(value.func) == "dict" and not value.args:
+            for item in value.keywords:
+                if item.arg is None:
+                    return None
+                fields.append(item.arg)
+        else:
+            return None
+    return fields
+
+
 @on(ast.Try, rules=(GET_OR_CREATE_WITHOUT_UNIQUE_LOOKUP,))
 def enter_try(node: ast.Try, ctx: FileContext) -> None:
     if _handles_duplicates(node):
@@ -129,7 +151,7 @@ def check_get_or_create(node: ast.Call, ctx: FileContext) -> None:
     names = _lookup_names(node)
     if not names or _unlikely_to_race(node, ctx):
         return
-    if model_fields.unique_lookup(model, names, ctx):
+    if model_fields.unique_lookup(model, names, ctx, _defaults_fields(node)):
         return
     ctx.report(
         node, GET_OR_CREATE_WITHOUT_UNIQUE_LOOKUP, method=func.attr, fields=", ".join(names), model=model.name
