@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import textwrap
 from pathlib import Path
 
 import pytest
 
 from flake8_celery_django.api import check_source
+from flake8_celery_django.project.facts import ModuleFacts
+from flake8_celery_django.project.index import build_index
+from flake8_celery_django.project.serialize import facts_from_json, facts_to_json
 from flake8_celery_django.registry import RULES
 from flake8_celery_django.settings import Settings
 from tests.project_files import write_project
+from tests.test_get_or_create_lookup import SOFT_DELETED
 
 CODES = ("CDJ303", "CDJ406", "CDJ407", "CDJ408")
 
@@ -206,3 +212,29 @@ def test_a_method_or_property_of_a_project_model_is_not_a_related_manager(tmp_pa
             ' add prefetch_related("all_ports")',
         ),
     ]
+
+
+def test_the_index_keeps_soft_deletion_constraints_and_model_methods(tmp_path: Path) -> None:
+    root = write_project(
+        tmp_path,
+        {"setup.cfg": "", "shop/__init__.py": "", "shop/models.py": textwrap.dedent(SOFT_DELETED) + FEES},
+    )
+    knowledge = build_index(str(root), None).knowledge
+    vote, order = knowledge.model("shop.models.Vote"), knowledge.model("shop.models.Order")
+    assert vote is not None and order is not None
+    assert vote.unique_when_null == ((frozenset({"project", "actor"}), "deleted_at"),)
+    assert (order.methods, order.method_returns) == (frozenset({"fees", "total"}), (("fees", "all_fees"),))
+    for model in (vote, order):
+        facts = ModuleFacts("shop.models", models=(model,))
+        assert facts_from_json(json.loads(json.dumps(facts_to_json(facts)))) == facts
+
+
+FEES = """
+class Order(models.Model):
+    @property
+    def fees(self):
+        return self.all_fees(manager="objects")
+
+    def total(self):
+        return sum(fee.value for fee in self.fees.all())
+"""
