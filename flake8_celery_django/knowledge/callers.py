@@ -16,8 +16,6 @@ from flake8_celery_django.context import FileContext, Scope
 from flake8_celery_django.knowledge import models
 from flake8_celery_django.project.facts import CallSiteFact
 
-# Django finds management commands in ``<app>.management.commands.<name>`` (django/core/management/__init__.py).
-_MANAGEMENT_COMMANDS = ".management.commands."
 # Signals Django sends inside the deleting transaction (django/db/models/deletion.py).
 DELETE_SIGNALS = frozenset({"django.db.models.signals.pre_delete", "django.db.models.signals.post_delete"})
 
@@ -55,13 +53,6 @@ def runs_under_row_lock(ctx: FileContext) -> bool:
     """Every caller of the function running here holds a row lock (``select_for_update`` in ``atomic``)."""
     sites = call_sites(ctx.code_scope(), ctx)
     return bool(sites) and all(site.locked for site in sites)
-
-
-def runs_only_from_management_commands(ctx: FileContext) -> bool:
-    """Every caller of the function running here, in the project, is code of a management command
-    (a module under ``management/commands/``): an operator runs it by hand, one run at a time."""
-    sites = call_sites(ctx.code_scope(), ctx)
-    return bool(sites) and all(_MANAGEMENT_COMMANDS in f".{site.caller}." for site in sites)
 
 
 def receives_delete_signal(ctx: FileContext) -> bool:

@@ -56,10 +56,18 @@ _TEST_FIXTURE_METHODS = frozenset({"tearDown", "tearDownClass"})
 def is_test_function(node: ast.AST) -> bool:
     """``def test...``/``setUp...``/``tearDown...`` and classes named ``Test...``/``...Tests``/``...TestCase``."""
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        return node.name.startswith(("test", "setUp")) or node.name in _TEST_FIXTURE_METHODS
+        return is_test_function_name(node.name)
     if isinstance(node, ast.ClassDef):
-        return node.name.startswith("Test") or node.name.endswith(("Test", "Tests", "TestCase"))
+        return is_test_class_name(node.name)
     return False
+
+
+def is_test_function_name(name: str) -> bool:
+    return name.startswith(("test", "setUp")) or name in _TEST_FIXTURE_METHODS
+
+
+def is_test_class_name(name: str) -> bool:
+    return name.startswith("Test") or name.endswith(("Test", "Tests", "TestCase"))
 
 
 def runs_once_or_in_tests(ctx: FileContext) -> bool:

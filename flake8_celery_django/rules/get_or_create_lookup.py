@@ -17,9 +17,9 @@ import ast
 from dataclasses import dataclass
 
 from flake8_celery_django.context import FileContext
-from flake8_celery_django.knowledge import callers, model_fields, models
-from flake8_celery_django.knowledge.file_kinds import is_management_command, runs_once_or_in_tests
+from flake8_celery_django.knowledge import model_fields, models
 from flake8_celery_django.knowledge.imports import dotted_name
+from flake8_celery_django.knowledge.operator_code import runs_only_from_operator_code
 from flake8_celery_django.knowledge.relations import chain_calls, method_name
 from flake8_celery_django.registry import on, on_exit, rule
 
@@ -129,9 +129,7 @@ def _unlikely_to_race(node: ast.Call, ctx: FileContext) -> bool:
     """Code that runs once or alone, that already copes with the duplicates, or that never finds a row."""
     return (
         _looks_up_the_current_time(node)
-        or runs_once_or_in_tests(ctx)
-        or is_management_command(ctx.filename)
-        or callers.runs_only_from_management_commands(ctx)
+        or runs_only_from_operator_code(ctx)
         or ctx.scope.state(_DuplicatesHandled).depth > 0
         or _keyed_on_self_in_save(node, ctx)
     )

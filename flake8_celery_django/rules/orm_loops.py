@@ -17,6 +17,7 @@ from flake8_celery_django.context import FileContext, Kind, Loop
 from flake8_celery_django.knowledge import loop_bounds, models, relations
 from flake8_celery_django.knowledge.file_kinds import runs_once_or_in_tests
 from flake8_celery_django.knowledge.imports import dotted_name
+from flake8_celery_django.knowledge.operator_code import runs_only_from_operator_code
 from flake8_celery_django.registry import on, rule
 
 _QUERYSETS = (relations.QUERYSET_NAMES, loop_bounds.LOOP_EXTENTS)
@@ -196,7 +197,7 @@ def _repeats(node: ast.AST, ctx: FileContext, *, while_loops: bool = True, hoist
     fixed set (a formset's objects, a constant): it runs again for the same answer.
     """
     loops = ctx.scope.loops
-    if not loops or runs_once_or_in_tests(ctx) or id(node) in ctx.state(_FileLoops).once:
+    if not loops or runs_only_from_operator_code(ctx) or id(node) in ctx.state(_FileLoops).once:
         return False
     for loop in reversed(loops):
         if not while_loops and isinstance(loop.node, ast.While):

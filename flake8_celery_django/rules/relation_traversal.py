@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from flake8_celery_django.context import FileContext, Kind, Loop
 from flake8_celery_django.knowledge import fetched_relations, model_fields
-from flake8_celery_django.knowledge.file_kinds import is_management_command, runs_once_or_in_tests
+from flake8_celery_django.knowledge.operator_code import runs_only_from_operator_code
 from flake8_celery_django.registry import on, on_exit, rule
 
 TRAVERSAL_IN_LOOP = rule(
@@ -213,7 +213,7 @@ def check_traversal(node: ast.Attribute, ctx: FileContext) -> None:
     if root is None:
         return
     loop = _item_loop(root.id, ctx)
-    if loop is None or loop.iterable is None or runs_once_or_in_tests(ctx) or is_management_command(ctx.filename):
+    if loop is None or loop.iterable is None or runs_only_from_operator_code(ctx):
         return
     if root.id in state.rebound.get(loop.node, ()):
         return

@@ -1,0 +1,299 @@
+"""Code only management commands, migrations and tests run: the cost rules and CDJ2xx leave it alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flake8_celery_django.api import check_source
+from flake8_celery_django.registry import RULES
+from flake8_celery_django.settings import Settings
+from tests.project_files import write_project
+
+Located = tuple[int, int, str]
+
+MODELS = """
+    from django.db import models
+
+
+    class Category(models.Model):
+        name = models.CharField(max_length=20)
+
+
+    class Tag(models.Model):
+        name = models.CharField(max_length=20)
+
+
+    class Product(models.Model):
+        name = models.CharField(max_length=20)
+        price = models.IntegerField()
+        stock = models.IntegerField()
+        category = models.ForeignKey(Category, on_delete=models.CASCADE)
+        tags = models.ManyToManyField(Tag)
+    """
+
+COMMAND_PACKAGES = {
+    "setup.cfg": "",
+    "shop/__init__.py": "",
+    "shop/models.py": MODELS,
+    "shop/management/__init__.py": "",
+    "shop/management/commands/__init__.py": "",
+}
+
+# The same body twice: once in a function only the populatedb command calls, once in one a view
+# calls too. Every cost rule reports the second and none the first.
+EVERY_COST_RULE = {
+    **COMMAND_PACKAGES,
+    "shop/sample_data.py": """
+        from shop.models import Category, Product
+
+
+        def create_sample_data():
+            for product in Product.objects.all():
+                Product.objects.create(name=product.name)
+                product.price = 2
+                product.save()
+                Category.objects.filter(name=product.name).first()
+                list(product.tags.all())
+                print(product.category.name)
+                Category.objects.get_or_create(name=product.name)
+            for category in Category.objects.all():
+                category.delete()
+
+
+        def rebuild_catalogue():
+            for product in Product.objects.all():
+                Product.objects.create(name=product.name)
+                product.price = 2
+                product.save()
+                Category.objects.filter(name=product.name).first()
+                list(product.tags.all())
+                print(product.category.name)
+                Category.objects.get_or_create(name=product.name)
+            for category in Category.objects.all():
+                category.delete()
+        """,
+    "shop/management/commands/populatedb.py": """
+        from django.core.management.base import BaseCommand
+
+        from shop import sample_data
+
+
+        class Command(BaseCommand):
+            def handle(self, *args, **options):
+                sample_data.create_sample_data()
+                sample_data.rebuild_catalogue()
+        """,
+    "shop/views.py": """
+        from shop.sample_data import rebuild_catalogue
+
+
+        def rebuild(request):
+            rebuild_catalogue()
+        """,
+}
+
+
+def _findings(root: Path, module_path: str, codes: frozenset[str], **options: object) -> list[Located]:
+    path = root / module_path
+    settings = Settings(enabled=codes, cache_dir=str(root / ".cache"), **options)  # type: ignore[arg-type]
+    return [(f.line, f.col, f.message) for f in check_source(path.read_text(), str(path), settings, strict=True)]
+
+
+def test_every_cost_rule_leaves_alone_a_function_only_a_command_calls(tmp_path: Path) -> None:
+    root = write_project(tmp_path, EVERY_COST_RULE)
+    assert _findings(root, "shop/sample_data.py", frozenset(RULES)) == [
+        (19, 8, "CDJ401 Product.objects.create() inserts one row per loop iteration; use bulk_create()"),
+        (21, 8, "CDJ402 product.save() updates once per loop iteration; use bulk_update()"),
+        (22, 8, "CDJ404 Category.objects.filter().first() runs one query per loop iteration; fetch before the loop"),
+        (23, 13, 'CDJ405 product.tags.all() queries once per Product row (N+1); add prefetch_related("tags")'),
+        (24, 14, 'CDJ406 product.category is a query per row; add select_related("category") to the queryset'),
+        (25, 8, "CDJ303 get_or_create(name) races: add a unique constraint on these fields to Category"),
+        (25, 8, "CDJ409 Category.objects.get_or_create() queries per loop iteration; batch with bulk_create()"),
+        (27, 8, "CDJ403 category.delete() runs one DELETE per loop iteration; delete once with pk__in"),
+    ]
+
+
+def test_without_the_project_index_no_caller_is_known(tmp_path: Path) -> None:
+    root = write_project(tmp_path, EVERY_COST_RULE)
+    codes = frozenset({"CDJ401"})
+    assert _findings(root, "shop/sample_data.py", codes, project_index=False) == [
+        (6, 8, "CDJ401 Product.objects.create() inserts one row per loop iteration; use bulk_create()"),
+        (19, 8, "CDJ401 Product.objects.create() inserts one row per loop iteration; use bulk_create()"),
+    ]
+
+
+QUERY = "Category.objects.filter(name=product.name).first()"
+CALLERS = {
+    **COMMAND_PACKAGES,
+    "shop/loaders.py": f"""
+        from celery import shared_task
+        from django.db.models.signals import post_save
+        from django.dispatch import receiver
+
+        from shop.models import Category, Product
+
+
+        def load():
+            _load_products()
+
+            def nested():
+                for product in Product.objects.all():
+                    {QUERY}
+
+            nested()
+
+
+        def _load_products():
+            for product in Product.objects.all():
+                {QUERY}
+
+
+        def load_for_tests():
+            for product in Product.objects.all():
+                {QUERY}
+
+
+        def load_for_a_test_case():
+            for product in Product.objects.all():
+                {QUERY}
+
+
+        def load_tree(products):
+            for product in products.all():
+                {QUERY}
+                load_tree(Product.objects.filter(category=product.category))
+
+
+        def never_called():
+            for product in Product.objects.all():
+                {QUERY}
+
+
+        @shared_task
+        def load_task():
+            for product in Product.objects.all():
+                {QUERY}
+
+
+        @receiver(post_save, sender=Category)
+        def load_on_save(sender, instance, **kwargs):
+            for product in Product.objects.all():
+                {QUERY}
+
+
+        def load_on_import():
+            for product in Product.objects.all():
+                {QUERY}
+
+
+        def one():
+            for product in Product.objects.all():
+                {QUERY}
+
+
+        def two():
+            one()
+
+
+        def three():
+            two()
+
+
+        def four():
+            three()
+
+
+        def five():
+            four()
+        """,
+    "shop/management/commands/load.py": """
+        from django.core.management.base import BaseCommand
+
+        from shop import loaders
+        from shop.loaders import load, load_on_save, load_task, load_tree
+
+
+        class Command(BaseCommand):
+            def handle(self, *args, **options):
+                load()
+                load_tree(loaders.Product.objects.filter(category=None))
+                load_task()
+                load_on_save(None, None)
+                loaders.four()
+                loaders.five()
+        """,
+    "shop/tests/__init__.py": "",
+    "shop/tests/test_loaders.py": """
+        from shop.loaders import load_for_tests
+
+
+        def test_load():
+            load_for_tests()
+        """,
+    "shop/checks.py": """
+        from shop.loaders import load_for_a_test_case, load_on_import
+
+
+        class LoaderTestCase:
+            def runTest(self):
+                load_for_a_test_case()
+
+
+        load_on_import()
+        """,
+}
+
+
+def test_callers_decide_through_the_call_graph(tmp_path: Path) -> None:
+    root = write_project(tmp_path, CALLERS)
+    message = "CDJ404 Category.objects.filter().first() runs one query per loop iteration; fetch before the loop"
+    assert _findings(root, "shop/loaders.py", frozenset({"CDJ404"})) == [
+        # no caller in the project: a view or a hook may call it
+        (41, 8, message),
+        # a Celery task and a signal receiver run in production, whoever else calls them
+        (47, 8, message),
+        (53, 8, message),
+        # called when shop.checks is imported
+        (58, 8, message),
+        # five calls from the command (through five() and four()): past the bound on callers of callers
+        (63, 8, message),
+    ]
+
+
+def test_the_bound_on_the_call_depth_counts_from_the_function(tmp_path: Path) -> None:
+    files = dict(CALLERS)
+    files["shop/loaders.py"] = files["shop/loaders.py"].replace("def five():\n            four()\n", "")
+    command = "shop/management/commands/load.py"
+    files[command] = files[command].replace("loaders.five()\n", "")
+    root = write_project(tmp_path, files)
+    # four calls from the command, through four() alone: within the bound
+    assert [line for line, _, _ in _findings(root, "shop/loaders.py", frozenset({"CDJ404"}))] == [41, 47, 53, 58]
+
+
+def test_a_race_in_a_function_only_a_command_calls_is_still_reported(tmp_path: Path) -> None:
+    files = {
+        **COMMAND_PACKAGES,
+        "shop/stock.py": """
+            from shop.models import Product
+
+
+            def restock(pk):
+                product = Product.objects.get(pk=pk)
+                product.stock = product.stock + 1
+                product.save()
+            """,
+        "shop/management/commands/restock.py": """
+            from django.core.management.base import BaseCommand
+
+            from shop.stock import restock
+
+
+            class Command(BaseCommand):
+                def handle(self, *args, **options):
+                    restock(options["pk"])
+            """,
+    }
+    root = write_project(tmp_path, files)
+    assert _findings(root, "shop/stock.py", frozenset({"CDJ301"})) == [
+        (6, 4, "CDJ301 product.stock is read, changed and saved; use F() or select_for_update()"),
+    ]
