@@ -1,10 +1,50 @@
 from __future__ import annotations
 
+import textwrap
+
 import pytest
 
-from tests.cases import Case, assert_case, invalid, valid
+from flake8_celery_django.api import check_source
+from tests.cases import Case, all_codes_settings, assert_case, invalid, valid
 
 CASES: list[Case] = [
+    # Test code calls test servers: it cannot hang production.
+    valid(
+        "CDJ201",
+        """
+        import requests
+        def test_health(live_server):
+            requests.get(live_server.url + "/health/")
+        """,
+    ),
+    valid(
+        "CDJ202",
+        """
+        import requests
+        class HealthTests:
+            def check(self, url):
+                return requests.get(url, timeout=None)
+        """,
+    ),
+    valid(
+        "CDJ201",
+        """
+        import requests
+        class Health:
+            def setUp(self):
+                self.page = requests.get("http://testserver/")
+        """,
+    ),
+    invalid(
+        "CDJ201",
+        """
+        import requests
+        class Health:
+            def check(self, url):
+                return requests.get(url)
+        """,
+        (5, 15),
+    ),
     invalid(
         "CDJ201",
         """
@@ -145,3 +185,27 @@ CASES: list[Case] = [
 @pytest.mark.parametrize("case", CASES, ids=Case.id)
 def test_http_timeout_cases(case: Case) -> None:
     assert_case(case)
+
+
+NO_TIMEOUT = "CDJ201 requests.get() has no timeout and can hang forever; pass timeout=<seconds>"
+PING = """
+    import requests
+
+
+    def ping(url):
+        return requests.get(url)
+    """
+
+
+@pytest.mark.parametrize(
+    ("filename", "expected"),
+    [
+        ("shop/health.py", [(6, 11, NO_TIMEOUT)]),
+        ("shop/tests/test_health.py", []),
+        ("shop/tests.py", []),
+        ("conftest.py", []),
+    ],
+)
+def test_a_test_module_calls_test_servers(filename: str, expected: list[tuple[int, int, str]]) -> None:
+    findings = check_source(textwrap.dedent(PING), filename, all_codes_settings(), strict=True)
+    assert [(f.line, f.col, f.message) for f in findings if f.code.startswith("CDJ2")] == expected

@@ -11,6 +11,7 @@ import ast
 
 from flake8_celery_django.context import FileContext, Kind
 from flake8_celery_django.knowledge import bindings
+from flake8_celery_django.knowledge.file_kinds import in_test_code
 from flake8_celery_django.knowledge.http_clients import HTTPX_CLIENT_CONSTRUCTORS
 from flake8_celery_django.knowledge.imports import dotted_name
 from flake8_celery_django.registry import on, rule
@@ -108,6 +109,8 @@ def check_http_call(node: ast.Call, ctx: FileContext) -> None:
             return
     else:
         return
+    if in_test_code(ctx.scope, ctx):
+        return  # a test calls a test server: it cannot hang production
     passed, timeout = _timeout_argument(node, position)
     if not passed:
         if waits_forever_by_default:
