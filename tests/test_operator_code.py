@@ -205,6 +205,11 @@ CALLERS = {
 
         def five():
             four()
+
+
+        def load_testimonials():
+            for product in Product.objects.all():
+                {QUERY}
         """,
     "shop/management/commands/load.py": """
         from django.core.management.base import BaseCommand
@@ -224,19 +229,24 @@ CALLERS = {
         """,
     "shop/tests/__init__.py": "",
     "shop/tests/test_loaders.py": """
-        from shop.loaders import load_for_tests
+        from shop.loaders import _load_products, load_for_tests
 
 
         def test_load():
+            _load_products()
             load_for_tests()
         """,
     "shop/checks.py": """
-        from shop.loaders import load_for_a_test_case, load_on_import
+        from shop.loaders import load_for_a_test_case, load_on_import, load_testimonials
 
 
         class LoaderTestCase:
-            def runTest(self):
+            def test_load(self):
                 load_for_a_test_case()
+
+
+        def testimonials(request):
+            load_testimonials()
 
 
         load_on_import()
@@ -244,10 +254,13 @@ CALLERS = {
 }
 
 
-def test_callers_decide_through_the_call_graph(tmp_path: Path) -> None:
+def test_commands_decide_through_the_call_graph_and_tests_count_neither_way(tmp_path: Path) -> None:
     root = write_project(tmp_path, CALLERS)
     message = "CDJ404 Category.objects.filter().first() runs one query per loop iteration; fetch before the loop"
     assert _findings(root, "shop/loaders.py", frozenset({"CDJ404"})) == [
+        # called from tests alone: tests call entry points too (a pipeline step that settings name)
+        (25, 8, message),
+        (30, 8, message),
         # no caller in the project: a view or a hook may call it
         (41, 8, message),
         # a Celery task and a signal receiver run in production, whoever else calls them
@@ -257,6 +270,8 @@ def test_callers_decide_through_the_call_graph(tmp_path: Path) -> None:
         (58, 8, message),
         # five calls from the command (through five() and four()): past the bound on callers of callers
         (63, 8, message),
+        # a view whose name starts with "test" is not a test
+        (84, 8, message),
     ]
 
 
@@ -267,7 +282,7 @@ def test_the_bound_on_the_call_depth_counts_from_the_function(tmp_path: Path) ->
     files[command] = files[command].replace("loaders.five()\n", "")
     root = write_project(tmp_path, files)
     # four calls from the command, through four() alone: within the bound
-    assert [line for line, _, _ in _findings(root, "shop/loaders.py", frozenset({"CDJ404"}))] == [41, 47, 53, 58]
+    assert [line for line, _, _ in _findings(root, "shop/loaders.py", frozenset({"CDJ404"}))] == [25, 30, 41, 47, 53, 58, 82]
 
 
 def test_a_race_in_a_function_only_a_command_calls_is_still_reported(tmp_path: Path) -> None:
@@ -296,4 +311,56 @@ def test_a_race_in_a_function_only_a_command_calls_is_still_reported(tmp_path: P
     root = write_project(tmp_path, files)
     assert _findings(root, "shop/stock.py", frozenset({"CDJ301"})) == [
         (6, 4, "CDJ301 product.stock is read, changed and saved; use F() or select_for_update()"),
+    ]
+
+
+TEST_CODE = """
+    from shop.models import Product
+
+
+    class TestLoading:
+        def load(self):
+            for product in Product.objects.all():
+                Product.objects.filter(name=product.name).first()
+
+
+    class LoadingTests(TestCase):
+        def load(self):
+            for product in Product.objects.all():
+                Product.objects.filter(name=product.name).first()
+
+
+    class Testimonial(models.Model):
+        def load(self):
+            for product in Product.objects.all():
+                Product.objects.filter(name=product.name).first()
+
+
+    class TestRun(models.Model):
+        def load(self):
+            for product in Product.objects.all():
+                Product.objects.filter(name=product.name).first()
+
+
+    def testimonials(request):
+        for product in Product.objects.all():
+            Product.objects.filter(name=product.name).first()
+
+
+    def testLoading():
+        for product in Product.objects.all():
+            Product.objects.filter(name=product.name).first()
+    """
+
+
+def test_test_classes_and_functions_are_told_from_models_and_views_by_name_and_base(tmp_path: Path) -> None:
+    files = {"setup.cfg": "", "shop/__init__.py": "", "shop/models.py": MODELS, "shop/x.py": TEST_CODE}
+    root = write_project(tmp_path, files)
+    message = "CDJ404 Product.objects.filter().first() runs one query per loop iteration; fetch before the loop"
+    assert _findings(root, "shop/x.py", frozenset({"CDJ404"})) == [
+        # a model named like a test class; a test-named class whose bases are not tests (kiwitcms' models)
+        (19, 12, message),
+        (25, 12, message),
+        # a view whose name starts with "test"
+        (30, 8, message),
     ]

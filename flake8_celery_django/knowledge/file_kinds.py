@@ -54,20 +54,33 @@ _TEST_FIXTURE_METHODS = frozenset({"tearDown", "tearDownClass"})
 
 
 def is_test_function(node: ast.AST) -> bool:
-    """``def test...``/``setUp...``/``tearDown...`` and classes named ``Test...``/``...Tests``/``...TestCase``."""
+    """A test function or fixture method (:func:`is_test_function_name`), or a test class: named
+    ``Test...``/``...Tests``/``...TestCase`` with no base (pytest) or a test base (``TestCase``)."""
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return is_test_function_name(node.name)
     if isinstance(node, ast.ClassDef):
-        return is_test_class_name(node.name)
+        return is_test_class_name(node.name) and (not node.bases or any(map(_names_a_test_class, node.bases)))
     return False
 
 
 def is_test_function_name(name: str) -> bool:
-    return name.startswith(("test", "setUp")) or name in _TEST_FIXTURE_METHODS
+    """``test``, ``test_x``, ``testX`` (unittest's camel case), ``setUp...``, ``tearDown``, ``tearDownClass``."""
+    return (
+        name == "test"
+        or name.startswith(("test_", "setUp"))
+        or (name.startswith("test") and name[4:5].isupper())
+        or name in _TEST_FIXTURE_METHODS
+    )
 
 
 def is_test_class_name(name: str) -> bool:
-    return name.startswith("Test") or name.endswith(("Test", "Tests", "TestCase"))
+    """``TestOrders``, ``Test_orders``, ``OrderTest``, ``OrderTests``, ``OrderTestCase``; not ``Testimonial``."""
+    return (name.startswith("Test") and not name[4:5].islower()) or name.endswith(("Test", "Tests", "TestCase"))
+
+
+def _names_a_test_class(base: ast.expr) -> bool:
+    name = base.attr if isinstance(base, ast.Attribute) else base.id if isinstance(base, ast.Name) else ""
+    return "Test" in name
 
 
 def runs_once_or_in_tests(ctx: FileContext) -> bool:

@@ -3,20 +3,23 @@
 An operator runs a management command (``manage.py populatedb``) one run at a time and watches it;
 a data migration runs once at deploy time; tests build their fixtures row by row on purpose. The
 cost rules (CDJ4xx) and CDJ303 leave such code alone. It is the code of a management command,
-migration or test module, of a data migration or test function, or of a function whose every
-caller in the project (the project index's call sites) is such code, through callers of callers up
-to a few calls deep. A function no project code calls may be an entry point (a view, a task, a
-hook) and is not such code, nor is a Celery task or a signal receiver, whoever else calls it.
+migration or test module, of a data migration or test function, or of a function called in the
+project (the project index's call sites) by management commands or migrations, or by functions only
+they call, up to a few calls deep, and by nothing else but tests. Calls from tests count neither
+way: tests call production entry points directly. A function no project code calls may be an entry
+point (a view, a task, a hook) and is not such code, nor is a Celery task or a signal receiver,
+whoever else calls it.
 """
 
 from __future__ import annotations
+
+import enum
 
 from flake8_celery_django.context import FileContext, Scope
 from flake8_celery_django.knowledge import callers
 from flake8_celery_django.knowledge.file_kinds import (
     is_management_command,
     is_migration_file,
-    is_test_class_name,
     is_test_file,
     is_test_function_name,
     runs_once_or_in_tests,
@@ -50,6 +53,15 @@ def _outermost_function(scope: Scope) -> Scope | None:
     return found
 
 
+class _Caller(enum.Enum):
+    OPERATOR = "a management command or a migration"
+    # Tests call production entry points directly (a view, a pipeline step named in settings):
+    # a call from a test says nothing about where else the function runs.
+    TEST = "test code"
+    ON_IMPORT = "module-level code, which runs on import in every process"
+    FUNCTION = "another function, judged by its own callers"
+
+
 class _OperatorCallers:
     """What the project's call sites say, per function, cached for the project being checked."""
 
@@ -71,8 +83,8 @@ class _OperatorCallers:
         return answer
 
     def _judge(self, function: str, path: frozenset[str], depth: int) -> tuple[bool, bool]:
-        """Whether every caller of ``function`` is operator code, and whether that answer holds
-        whatever the path (no cycle or depth bound cut it short), which makes it worth keeping."""
+        """Whether ``function`` runs only for operators, and whether that answer holds whatever the
+        path (no cycle or depth bound cut it short), which makes it worth keeping."""
         known = self.answers.get(function)
         if known is not None:
             return known, True
@@ -83,34 +95,41 @@ class _OperatorCallers:
             return False, True
         inside = path | {function}
         complete = True
-        seen_caller = False
+        operator_caller = False
         for site in self.project.call_sites(function):
+            kind = self._caller_kind(site.caller)
+            if kind is _Caller.TEST:
+                continue
+            if kind is _Caller.OPERATOR:
+                operator_caller = True
+                continue
             if site.caller in inside:
                 complete = False  # recursion: the other callers decide
                 continue
-            seen_caller = True
-            answer, caller_complete = self._caller_is_operator_code(site.caller, inside, depth + 1)
-            if not answer and caller_complete:
-                self.answers[function] = False
-                return False, True
+            answer, caller_complete = (False, True) if kind is _Caller.ON_IMPORT else self._judge(
+                site.caller, inside, depth + 1
+            )
             if not answer:
-                return False, False
+                if caller_complete:
+                    self.answers[function] = False
+                return False, caller_complete
+            operator_caller = True
             complete = complete and caller_complete
         if complete:
-            self.answers[function] = seen_caller
-        return seen_caller, complete
+            self.answers[function] = operator_caller
+        return operator_caller, complete
 
-    def _caller_is_operator_code(self, caller: str, path: frozenset[str], depth: int) -> tuple[bool, bool]:
+    def _caller_kind(self, caller: str) -> _Caller:
         module, names = self._split(caller)
         if module is not None:
             path_name = module.replace(".", "/") + ".py"
-            if is_management_command(path_name) or is_migration_file(path_name) or is_test_file(path_name):
-                return True, True
-        if any(is_test_function_name(name) or is_test_class_name(name) for name in names):
-            return True, True
-        if not names:
-            return False, True  # module-level code runs on import, in every process
-        return self._judge(caller, path, depth)
+            if is_management_command(path_name) or is_migration_file(path_name):
+                return _Caller.OPERATOR
+            if is_test_file(path_name):
+                return _Caller.TEST
+        if any(map(is_test_function_name, names)):
+            return _Caller.TEST
+        return _Caller.FUNCTION if names else _Caller.ON_IMPORT
 
     def _split(self, qualified: str) -> tuple[str | None, list[str]]:
         """``shop.management.commands.load.Command.handle`` -> the module and the names in it."""
