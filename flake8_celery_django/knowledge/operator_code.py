@@ -30,8 +30,22 @@ from flake8_celery_django.project.knowledge import ProjectKnowledge
 MAX_CALL_DEPTH = 4
 
 
+class _Answer:
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value: bool | None = None
+
+
 def runs_only_from_operator_code(ctx: FileContext) -> bool:
     """The code here runs only from a management command, a migration or tests (see the module)."""
+    answer = ctx.code_scope().state(_Answer)  # the same for every node of a function
+    if answer.value is None:
+        answer.value = _decide(ctx)
+    return answer.value
+
+
+def _decide(ctx: FileContext) -> bool:
     if runs_once_or_in_tests(ctx) or is_management_command(ctx.filename):
         return True
     function = _outermost_function(ctx.code_scope())
