@@ -210,6 +210,47 @@ CASES: list[Case] = [
                 Line.objects.create(order=order)
         """,
     ),
+    # The files of one upload are few (Django accepts DATA_UPLOAD_MAX_NUMBER_FILES, 100 by default);
+    # a person answering at the terminal paces the loop.
+    valid(
+        "CDJ401",
+        """
+        from getpass import getpass
+        from shop.models import Attachment, Language, User
+        def upload(request, languages, names):
+            for key, upload in request.FILES.items():
+                Attachment.objects.create(name=key, file=upload)
+            for upload in self.request.FILES.getlist("documents"):
+                Attachment.objects.create(file=upload)
+            for code in languages:
+                if input(f"Add {code}? ") == "y":
+                    Language(code=code).save()
+            for name in names:
+                User.objects.create(name=name, password=getpass())
+        """,
+    ),
+    invalid(
+        "CDJ401",
+        """
+        from shop.models import Attachment, Line, Language
+        def upload(request, languages):
+            for key, upload in request.FILES.items():
+                for row in upload:
+                    Line.objects.create(text=row)
+            for upload in request.FILES.getlist("documents"):
+                Attachment.objects.create(file=upload)
+            for code in languages:
+                def ask():
+                    return input(code)
+                Language(code=code).save()
+            for code in languages:
+                for answer in [input(code)]:
+                    pass
+                for name in request.POST.getlist("names"):
+                    Language.objects.create(code=code, name=name)
+        """,
+        (6, 12), (12, 8), (17, 12),
+    ),
     invalid(
         "CDJ404",
         """
