@@ -23,9 +23,10 @@ import enum
 from dataclasses import dataclass, field
 
 from flake8_celery_django.context import FileContext, Kind, Loop, Scope
-from flake8_celery_django.knowledge import callers, models, relations
+from flake8_celery_django.knowledge import callers, model_fields, models, relations
 from flake8_celery_django.knowledge.bindings import infer, target_names
 from flake8_celery_django.knowledge.imports import dotted_name
+from flake8_celery_django.project.facts import ModelFact
 from flake8_celery_django.registry import provider, provides
 
 LOOP_EXTENTS = provider("loop-extents")
@@ -242,7 +243,7 @@ def _extent(expr: ast.expr, ctx: FileContext, depth: int) -> Extent:
     if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
         return _slice_extent(node, ctx, depth)
     if _is_query(node, ctx):
-        return Extent.UNBOUNDED
+        return Extent.FEW if _selects_one_row(node, ctx, depth) else Extent.UNBOUNDED
     source = _client_data_source(node, ctx)
     if source == _UPLOADED_FILES:
         return Extent.BOUNDED
@@ -357,6 +358,39 @@ def _is_query(node: ast.expr, ctx: FileContext) -> bool:
         return True
     value = infer(node, ctx)
     return value is not None and value.kind is Kind.QUERYSET
+
+
+def _selects_one_row(node: ast.expr, ctx: FileContext, depth: int) -> bool:
+    """``NodeGroup.objects.filter(pk=pk)``, ``qs.filter(slug=slug)`` on a ``unique`` field: one row at most."""
+    calls, root = relations.chain_calls(node)
+    facts = relations.queryset_facts(node, ctx)
+    model = model_fields.model_named(facts.label, ctx) if facts is not None and facts.label else None
+    for call in calls:
+        if relations.method_name(call) == "filter" and _names_unique_column(call, model, ctx):
+            return True
+    if isinstance(root, ast.Name) and (calls or isinstance(node, ast.Name)):
+        return _name_extent(root.id, ctx, depth) is Extent.FEW  # ``rows = Model.objects.filter(pk=pk)``
+    return False
+
+
+def _names_unique_column(call: ast.Call, model: ModelFact | None, ctx: FileContext) -> bool:
+    """An exact lookup on the primary key or, when the model is known, on a ``unique`` field (a
+    one-to-one included). Not ``unique_lookup``'s benefit of the doubt: an unknown constraint is no bound."""
+    for keyword in call.keywords:
+        if keyword.arg is None:
+            continue
+        name = keyword.arg.removesuffix("__exact")
+        if name in ("pk", "id"):
+            return True
+        if model is None or "__" in name:
+            continue
+        found = model_fields.field_of(model, name, ctx)
+        if found is None and name.endswith("_id"):
+            found = model_fields.field_of(model, name[:-3], ctx)
+            found = found if found is not None and found.is_relation else None
+        if found is not None and found.unique and not found.is_many:
+            return True
+    return False
 
 
 def _is_request(node: ast.expr, ctx: FileContext) -> bool:

@@ -19,7 +19,8 @@ from flake8_celery_django.knowledge.file_kinds import runs_once_or_in_tests
 from flake8_celery_django.knowledge.imports import dotted_name
 from flake8_celery_django.registry import on, rule
 
-_QUERYSETS = (relations.QUERYSET_NAMES, loop_bounds.LOOP_EXTENTS)
+# Loop extents read the file's model classes (a filter on a unique field selects one row).
+_QUERYSETS = (relations.QUERYSET_NAMES, relations.MODEL_RELATIONS, loop_bounds.LOOP_EXTENTS)
 CREATE_IN_LOOP = rule(
     "CDJ401",
     "orm-create-in-loop",
@@ -58,7 +59,7 @@ RELATED_QUERY_IN_LOOP = rule(
     "related-manager-query-in-loop",
     '{what} queries once per {model} row (N+1); add prefetch_related("{relation}")',
     summary="Related manager queried per item of a loop over a queryset without `prefetch_related`",
-    uses=(relations.QUERYSET_NAMES, relations.MODEL_RELATIONS, loop_bounds.LOOP_EXTENTS),
+    uses=_QUERYSETS,
 )
 
 GET_OR_CREATE_IN_LOOP = rule(
@@ -132,6 +133,8 @@ class _FileLoops:
     once: set[int] = field(default_factory=set)
     # Classes of this file by the row-writing methods they define (``save``, ``delete``).
     overriding: dict[str, set[str]] = field(default_factory=dict)
+    # Whether a loop's body may change its row before saving it, per loop and row name.
+    changes: dict[tuple[int, str], bool] = field(default_factory=dict)
 
 
 # -- where code repeats --------------------------------------------------------------------------
@@ -668,7 +671,7 @@ def _check_save(node: ast.Call, receiver: ast.expr, method: str, ctx: FileContex
         ctx.report(node, CREATE_IN_LOOP, what=f"{receiver.id}.{method}() of a new {model}")
         return True
     found = _is_model_item(receiver.id, ctx)
-    if found is None or _is_copy(receiver.id, node, ctx):
+    if found is None or _is_copy(receiver.id, node, ctx) or not _changes_row(receiver.id, found[0], ctx):
         return False
     model = _item_model(*found, ctx)
     # bulk_update() and update() skip save(): a model whose save() does more is saved one by one on
@@ -679,6 +682,53 @@ def _check_save(node: ast.Call, receiver: ast.expr, method: str, ctx: FileContex
         return False
     ctx.report(node, SAVE_IN_LOOP, what=f"{receiver.id}.{method}()")
     return True
+
+
+def _changes_row(name: str, loop: Loop, ctx: FileContext) -> bool:
+    """The loop's body may change the row ``name`` before saving it: it assigns one of its attributes
+    (or part of one), calls one of its methods other than ``save()``, hands it to a call, or rebinds it.
+
+    A save of a row left as it was read writes nothing new: it runs for what ``save()`` does besides
+    (signals, ``auto_now`` fields, an overridden ``save()``), which ``bulk_update()`` would skip.
+    """
+    cache = ctx.state(_FileLoops).changes
+    key = (id(loop.node), name)
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = _body_changes(name, getattr(loop.node, "body", []))
+    return found
+
+
+def _names(node: ast.AST, name: str) -> bool:
+    return any(isinstance(inner, ast.Name) and inner.id == name for inner in ast.walk(node))
+
+
+def _body_changes(name: str, body: list[ast.stmt]) -> bool:
+    for statement in body:
+        for node in ast.walk(statement):
+            if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete, ast.For, ast.AsyncFor)):
+                targets = (
+                    node.targets if isinstance(node, (ast.Assign, ast.Delete))
+                    else [node.target]
+                )
+                if any(_names(target, name) for target in targets):
+                    return True
+            elif isinstance(node, ast.NamedExpr) and node.target.id == name:
+                return True
+            elif isinstance(node, ast.Call):
+                func = node.func
+                if (
+                    isinstance(func, ast.Attribute)
+                    and isinstance(func.value, ast.Name)
+                    and func.value.id == name
+                    and func.attr not in _SAVE_METHODS
+                ):
+                    return True
+                arguments = [*node.args, *(keyword.value for keyword in node.keywords)]
+                handed = (argument for argument in arguments if isinstance(argument, (ast.Name, ast.Starred)))
+                if any(_names(argument, name) for argument in handed):
+                    return True
+    return False
 
 
 def _item_model(loop: Loop, item: _LoopItem, ctx: FileContext) -> str:
