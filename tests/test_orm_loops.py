@@ -263,8 +263,8 @@ CASES: list[Case] = [
         log = logging.getLogger(__name__)
         def resave(start, end):
             for review in Review.objects.filter(modified__range=[start, end]):
-                review_id = review.id
-                log.info("Saving review %s of %s", review_id, review.attempt_code)
+                review_id, attempt_code = review.id, review.attempt_code
+                log.info("Saving review %s of %s", review_id, attempt_code)
                 review.save()
         """,
     ),
@@ -288,8 +288,11 @@ CASES: list[Case] = [
             for review in Review.objects.filter(modified__gte=start):
                 setattr(review, "reviewer", reviewer)
                 review.save()
+            for review in Review.objects.filter(modified__gte=start):
+                fill(review.title)
+                review.save()
         """,
-        (6, 8), (9, 8), (12, 8), (15, 8), (18, 8),
+        (6, 8), (9, 8), (12, 8), (15, 8), (18, 8), (21, 8),
     ),
     # The files of one upload are few (Django accepts DATA_UPLOAD_MAX_NUMBER_FILES, 100 by default);
     # a person answering at the terminal paces the loop.

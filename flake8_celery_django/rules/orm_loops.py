@@ -686,7 +686,8 @@ def _check_save(node: ast.Call, receiver: ast.expr, method: str, ctx: FileContex
 
 def _changes_row(name: str, loop: Loop, ctx: FileContext) -> bool:
     """The loop's body may change the row ``name`` before saving it: it assigns one of its attributes
-    (or part of one), calls one of its methods other than ``save()``, hands it to a call, or rebinds it.
+    (or part of one), calls one of its methods other than ``save()``, hands it or one of its attributes
+    to a call, or rebinds it.
 
     A save of a row left as it was read writes nothing new: it runs for what ``save()`` does besides
     (signals, ``auto_now`` fields, an overridden ``save()``), which ``bulk_update()`` would skip.
@@ -697,6 +698,13 @@ def _changes_row(name: str, loop: Loop, ctx: FileContext) -> bool:
     if found is None:
         found = cache[key] = _body_changes(name, getattr(loop.node, "body", []))
     return found
+
+
+def _root_name(node: ast.expr) -> str | None:
+    """``row`` for ``row``, ``*row``, ``row.name`` or ``row.data.items``: a value a call may change in place."""
+    while isinstance(node, (ast.Attribute, ast.Starred)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
 
 
 def _names(node: ast.AST, name: str) -> bool:
@@ -725,8 +733,7 @@ def _body_changes(name: str, body: list[ast.stmt]) -> bool:
                 ):
                     return True
                 arguments = [*node.args, *(keyword.value for keyword in node.keywords)]
-                handed = (argument for argument in arguments if isinstance(argument, (ast.Name, ast.Starred)))
-                if any(_names(argument, name) for argument in handed):
+                if any(_root_name(argument) == name for argument in arguments):
                     return True
     return False
 
