@@ -374,6 +374,10 @@ CASES: list[Case] = [
             for row in rows:
                 if not Tag.objects.filter(name=row).exists():
                     Tag.objects.create(name=row)
+            for row in rows:
+                listed = Tag.objects.filter(name=row).exists()
+                if not listed:
+                    Tag.objects.create(name=row)
             for attempt in range(1000):
                 try:
                     Tag.objects.create(name=token())
@@ -412,8 +416,12 @@ CASES: list[Case] = [
             for i, row in enumerate(rows):
                 if i == 1:
                     Tag.objects.create(name=row)
+            for row in rows:
+                listed = Tag.objects.filter(name=row).exists()
+                if listed:
+                    Tag.objects.create(name=f"{row} again")
         """,
-        (7, 12), (11, 12), (13, 12), (16, 12),
+        (7, 12), (11, 12), (13, 12), (16, 12), (20, 12),
     ),
     valid(
         "CDJ403",

@@ -432,13 +432,14 @@ def _names_primary_key(constructor: ast.Call) -> bool:
 
 
 def _is_row_lookup(value: ast.expr, ctx: FileContext) -> bool:
-    """``Model.objects.filter(...).first()``, ``await qs.aget(...)``: one row or ``None``/an exception."""
+    """``Model.objects.filter(...).first()``, ``await qs.aget(...)``: one row or ``None``/an exception;
+    ``qs.exists()``: whether there is one."""
     while isinstance(value, ast.Await):
         value = value.value
     return (
         isinstance(value, ast.Call)
         and isinstance(value.func, ast.Attribute)
-        and value.func.attr in _ROW_LOOKUPS
+        and (value.func.attr in _ROW_LOOKUPS or value.func.attr in ("exists", "aexists"))
         and relations.queryset_facts(value.func.value, ctx) is not None
     )
 
