@@ -659,6 +659,31 @@ CASES: list[Case] = [
                     self.order = Order.objects.first()
         """,
     ),
+    # A loop over batches reads one batch per iteration: the remedy, already applied.
+    valid(
+        "CDJ404",
+        """
+        from shop.models import Product
+        def index(ids, batches):
+            products = Product.objects.filter(pk__in=ids).order_by("pk")
+            for chunk in queryset_in_batches(products, 500):
+                batch = list(Product.objects.filter(id__in=chunk))
+                Product.objects.filter(pk__in=[p.pk for p in batch], stock__gt=0).count()
+            for batch in batches:
+                Product.objects.filter(category_id__in=batch.categories).exists()
+        """,
+    ),
+    invalid(
+        "CDJ404",
+        """
+        from shop.models import Product
+        def index(ids):
+            for pk in ids:
+                Product.objects.filter(pk__in=[pk]).first()
+                Product.objects.filter(pk__in=ids).count()
+        """,
+        (5, 8), (6, 8),
+    ),
     # -- CDJ405 -----------------------------------------------------------------------------------
     invalid(
         "CDJ405",

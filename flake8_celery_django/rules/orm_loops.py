@@ -251,6 +251,26 @@ def _filters_with_in_lookup(expr: ast.expr) -> bool:
     )
 
 
+def _reads_batch_per_iteration(expr: ast.expr, ctx: FileContext) -> bool:
+    """``Product.objects.filter(id__in=chunk)`` where ``chunk`` changes per iteration: the loop walks
+    batches, and each query reads one batch (the remedy already applied). The same filter on a value
+    that does not change is a repeated query and stays reported."""
+    loops = ctx.scope.loops
+    if not loops:
+        return False
+    varying = loop_bounds.names_bound_in(loops[-1], ctx)
+    calls, _ = relations.chain_calls(expr)
+    return any(
+        keyword.arg is not None
+        and keyword.arg.endswith(_BATCH_LOOKUPS)
+        and not isinstance(keyword.value, (ast.List, ast.Tuple, ast.Set))  # ``pk__in=[pk]``: a batch of one
+        and any(isinstance(inner, ast.Name) and inner.id in varying for inner in ast.walk(keyword.value))
+        for call in calls
+        if relations.method_name(call) == "filter"
+        for keyword in call.keywords
+    )
+
+
 # -- descriptions for messages -------------------------------------------------------------------
 def _describe(expr: ast.expr) -> str:
     """``Order.objects.filter().update()`` for a call chain (arguments elided)."""
@@ -348,7 +368,7 @@ def _manager_queryset_label(expr: ast.expr, ctx: FileContext) -> str | None:
 def _check_evaluated_queryset(expr: ast.expr, ctx: FileContext, *, repeating: bool) -> None:
     """A queryset iterated or converted where that happens once per iteration of a loop."""
     model = _manager_queryset_label(expr, ctx)
-    if model is None or _varies_per_iteration(model, ctx):
+    if model is None or _varies_per_iteration(model, ctx) or _reads_batch_per_iteration(expr, ctx):
         return
     if repeating or _repeats(expr, ctx, while_loops=False):
         if not runs_once_or_in_tests(ctx):
@@ -792,7 +812,12 @@ def _check_query(node: ast.Call, ctx: FileContext) -> None:
     if isinstance(func, ast.Attribute) and func.attr in _QUERY_METHODS:
         model = relations.manager_queryset_label(func.value, ctx)
         # A row locked per iteration (select_for_update) is a work queue drained one row at a time.
-        if model is not None and not _varies_per_iteration(model, ctx) and not relations.is_locked_chain(node, ctx):
+        if (
+            model is not None
+            and not _varies_per_iteration(model, ctx)
+            and not relations.is_locked_chain(node, ctx)
+            and not _reads_batch_per_iteration(func.value, ctx)
+        ):
             if _repeats(node, ctx, while_loops=False, hoistable=True):
                 ctx.report(node, QUERY_IN_LOOP, what=_describe(node))
         return
