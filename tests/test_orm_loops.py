@@ -263,8 +263,8 @@ CASES: list[Case] = [
         log = logging.getLogger(__name__)
         def resave(start, end):
             for review in Review.objects.filter(modified__range=[start, end]):
-                review_id, attempt_code = review.id, review.attempt_code
-                log.info("Saving review %s of %s", review_id, attempt_code)
+                attempt_code = review.attempt_code
+                log.info("Saving review %s (%s) of %s", review.id, review.exam_id, attempt_code)
                 review.save()
         """,
     ),

@@ -722,7 +722,11 @@ def _changes_row(name: str, loop: Loop, ctx: FileContext) -> bool:
 
 
 def _root_name(node: ast.expr) -> str | None:
-    """``row`` for ``row``, ``*row``, ``row.name`` or ``row.data.items``: a value a call may change in place."""
+    """``row`` for ``row``, ``*row``, ``row.name`` or ``row.data.items``: a value a call may change in
+    place; None for a key (``row.pk``, ``row.id``, ``row.order_id``), which no call can change."""
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        if node.attr in ("pk", "id") or node.attr.endswith("_id"):
+            return None
     while isinstance(node, (ast.Attribute, ast.Starred)):
         node = node.value
     return node.id if isinstance(node, ast.Name) else None
