@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
+from flake8_celery_django.fix_plans import FixPlan, NotFixable
 from flake8_celery_django.knowledge.imports import ImportTable
 from flake8_celery_django.project.knowledge import NO_PROJECT, ProjectKnowledge
 from flake8_celery_django.registry import Rule
@@ -142,8 +143,9 @@ class Finding:
     # Where the reported node ends, so that ``fix`` finds exactly that node again.
     end_line: int = field(default=0, compare=False)
     end_col: int = field(default=0, compare=False)
-    # What detection knew that the fix needs (CDJ900: the unused codes), so the fixer never guesses it.
-    fix_data: tuple[str, ...] = field(default=(), compare=False)
+    # What this occurrence's fix needs, bound by the detector (``fix_plans``), or why it has none;
+    # None for a rule without a fix, or a fix that needs nothing bound.
+    fix: FixPlan | NotFixable | None = field(default=None, compare=False)
 
 
 class FileContext:
@@ -165,7 +167,8 @@ class FileContext:
         self._state: dict[type[Any], Any] = {}
 
     # -- reporting -----------------------------------------------------------------------------
-    def report(self, node: ast.AST, rule: Rule, **fields: object) -> None:
+    def report(self, node: ast.AST, rule: Rule, *, fix: FixPlan | NotFixable | None = None, **fields: object) -> None:
+        """Report ``rule`` on ``node``; ``fix`` is what its fix needs here (or why there is none)."""
         self.findings.append(
             Finding(
                 getattr(node, "lineno", 1),
@@ -174,6 +177,7 @@ class FileContext:
                 rule.format(**fields),
                 getattr(node, "end_lineno", None) or 0,
                 getattr(node, "end_col_offset", None) or 0,
+                fix,
             )
         )
 

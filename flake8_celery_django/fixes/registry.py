@@ -1,8 +1,10 @@
 """Fixers, registered per rule code, and what they hand back: one node replaced by another.
 
 A fixer receives the libcst node that the finding was reported on (found again by its exact
-start and end position) and returns an :class:`Edit`, or ``None`` when this occurrence is
-better left to a person.  Whether a fix is safe or unsafe is the rule's own ``fix`` field.
+start and end position), with the plan detection bound to the finding in ``FixContext.plan``
+(``fix_plans``: the call it resolved, where an argument goes, the database alias), and returns an
+:class:`Edit`, or ``None`` when this occurrence is better left to a person.  It carries the plan
+out and never resolves a name again.  Whether a fix is safe or unsafe is the rule's own ``fix`` field.
 """
 
 from __future__ import annotations
@@ -18,8 +20,7 @@ from flake8_celery_django import rules as _rules  # noqa: F401  (declares the ru
 from flake8_celery_django.registry import RULES, FixSafety
 
 if TYPE_CHECKING:
-    from flake8_celery_django.fix_conditions import FixFacts
-    from flake8_celery_django.context import Finding
+    from flake8_celery_django.fix_plans import FixPlan
     from flake8_celery_django.fixes.imports import ImportPlan, NeededImport
     from flake8_celery_django.settings import Settings
 
@@ -67,10 +68,8 @@ class FixContext:
     # Nodes by (line, column, end line, end column), columns in characters as libcst counts them.
     by_range: Mapping[tuple[int, int, int, int], list[cst.CSTNode]] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
-    # What the fix conditions found for the finding being fixed (``fix_conditions``).
-    facts: FixFacts = None
-    # The finding being fixed, with what detection knew (``Finding.fix_data``).
-    finding: Finding | None = None
+    # The plan detection bound to the finding being fixed (``Finding.fix``), None when its fix needs none.
+    plan: FixPlan | None = None
 
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
         return self.parents.get(node)
