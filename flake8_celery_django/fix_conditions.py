@@ -455,7 +455,7 @@ def update_with_f(statement: ast.stmt, save: ast.Call, view: CodeView) -> Update
     return UpdatePlan(
         key,
         field,
-        tuple(ast.unparse(operand) for operand in operands),
+        tuple(ast.unparse(operand) for operand in sorted(operands, key=lambda node: (node.lineno, node.col_offset))),
         refresh_after,
         asynchronous=refresh_after is not None and isinstance(view.parents.get(save), ast.Await),
         update_fields=_saved_fields(save),
