@@ -318,19 +318,6 @@ def _model_of(key: str, function: ast.AST, statement: ast.AST, view: CodeView) -
     return view.qualified(found) or dotted_name(found)
 
 
-def _first_save(statement: ast.stmt, key: str, function: ast.AST) -> ast.Call | None:
-    saves = [
-        node
-        for node in _own_nodes(function)
-        if isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr in _SAVES
-        and dotted_name(node.func.value) == key
-        and _after(node, statement)
-    ]
-    return min(saves, key=lambda call: (call.lineno, call.col_offset), default=None)
-
-
 def _save_statement(save: ast.Call, view: CodeView) -> ast.Expr | None:
     parent = view.parents.get(save)
     if isinstance(parent, ast.Await):

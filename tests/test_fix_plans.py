@@ -30,6 +30,7 @@ from flake8_celery_django.fixes.engine import apply_findings
 from flake8_celery_django.knowledge.imports import ImportTable
 from flake8_celery_django.registry import RULES
 from flake8_celery_django.settings import Settings
+from tests.fixing import check_transformed
 
 EVERY_RULE = Settings(enabled=frozenset(RULES))
 Bound = tuple[str, int, int, str, object]
@@ -150,6 +151,32 @@ def test_an_awaited_save_carries_an_asynchronous_refresh() -> None:
             await task.asave()
         """
     assert bound(source)[0][4] == UpdatePlan("task", "attempts", ("1",), (4, 10, 4, 22), asynchronous=True)
+
+
+def test_the_refresh_follows_the_save_detection_found_writing_the_field() -> None:
+    # the first save leaves the field out; a refresh after it would reload the old value and the
+    # second save would write it back, losing the increment
+    source = """
+        def close(account):
+            account.balance += 10
+            account.save(update_fields=["closed"])
+            account.save()
+            return account
+        """
+    assert [plan for *_, plan in bound(source)] == [UpdatePlan("account", "balance", ("10",), (5, 4, 5, 18))]
+    check_transformed(
+        source,
+        """
+        from django.db.models import F
+        def close(account):
+            account.balance = F("balance") + 10
+            account.save(update_fields=["closed"])
+            account.save()
+            account.refresh_from_db(fields=["balance"])
+            return account
+        """,
+        unsafe=True,
+    )
 
 
 def test_cdj301_refusal_travels_with_the_finding() -> None:
