@@ -84,7 +84,7 @@ def check_tree(
         print(f"flake8-celery-django: the project index failed on {filename}: {type(error).__name__}: {error}",
               file=sys.stderr)
         project, module = NO_PROJECT, None
-    ctx = FileContext(tree, filename, settings, project, module)
+    ctx = FileContext(tree, filename, settings, project, module, strict)
     if not _walk_safely(tree, ctx, settings.enabled, strict):
         return []
     findings = [finding for finding in ctx.findings if finding.code in settings.enabled]
@@ -95,7 +95,7 @@ def check_tree(
         judged = list(ctx.findings)
         every = every_rule()
         if settings.enabled != every:
-            everything = FileContext(tree, filename, replace(settings, enabled=every), project, module)
+            everything = FileContext(tree, filename, replace(settings, enabled=every), project, module, strict)
             if _walk_safely(tree, everything, every, strict):
                 judged += everything.findings
         findings += unused_noqa(judged, lines, source)

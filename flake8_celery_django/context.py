@@ -153,10 +153,12 @@ class FileContext:
 
     def __init__(
         self, tree: ast.Module, filename: str, options: Any, project: ProjectKnowledge = NO_PROJECT,
-        module: str | None = None,
+        module: str | None = None, strict: bool = False,
     ) -> None:
         self.filename = filename
         self.options = options
+        # Internal errors are raised, not turned into a refused fix (``api.check_tree(strict=True)``).
+        self.strict = strict
         # Facts about the whole project (the index), and this file's dotted module name in it.
         self.project = project
         self.module = module

@@ -131,11 +131,13 @@ def view_of(ctx: FileContext, root: ast.AST | None = None) -> CodeView:
     return found
 
 
-def _guarded(decide: Callable[[], FixPlan | NotFixable]) -> FixPlan | NotFixable:
-    """``decide()``; an internal error refuses the fix, and never stops the check."""
+def _guarded(decide: Callable[[], FixPlan | NotFixable], ctx: FileContext) -> FixPlan | NotFixable:
+    """``decide()``; an internal error refuses the fix and never stops the check (unless it is strict)."""
     try:
         return decide()
     except Exception as error:  # noqa: BLE001  (a fix left undone, never a check aborted)
+        if ctx.strict:
+            raise
         return NotFixable(f"internal error in the fix conditions: {type(error).__name__}: {error}")
 
 
@@ -451,7 +453,7 @@ def update_with_f(statement: ast.stmt, save: ast.Call, view: CodeView) -> Update
 
 def plan_update(statement: ast.stmt, save: ast.Call, ctx: FileContext) -> FixPlan | NotFixable:
     """CDJ301's plan, when its detector reports ``statement`` at ``save`` in the code being walked."""
-    return _guarded(lambda: update_with_f(statement, save, view_of(ctx)))
+    return _guarded(lambda: update_with_f(statement, save, view_of(ctx)), ctx)
 
 
 # -- CDJ501-CDJ503 ------------------------------------------------------------------------------
@@ -512,7 +514,7 @@ def send_on_commit(call: ast.Call, send: str, view: CodeView) -> OnCommitPlan | 
 
 def plan_on_commit(call: ast.Call, send: str, function: ast.AST, ctx: FileContext) -> FixPlan | NotFixable:
     """The plan of CDJ501-CDJ503, reported on ``call`` (in ``function``) once the file is walked."""
-    return _guarded(lambda: send_on_commit(call, send, view_of(ctx, function)))
+    return _guarded(lambda: send_on_commit(call, send, view_of(ctx, function)), ctx)
 
 
 # -- CDJ401 -------------------------------------------------------------------------------------
@@ -562,4 +564,4 @@ def bulk_create(call: ast.Call, view: CodeView) -> BulkCreatePlan | NotFixable:
 
 def plan_bulk_create(call: ast.Call, ctx: FileContext) -> FixPlan | NotFixable:
     """CDJ401's plan, when its detector reports ``call`` in the code being walked."""
-    return _guarded(lambda: bulk_create(call, view_of(ctx)))
+    return _guarded(lambda: bulk_create(call, view_of(ctx)), ctx)
