@@ -206,7 +206,8 @@ def _has_comment_outside(loop: cst.For, call: cst.Call, line: cst.SimpleStatemen
 def bulk_create(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
     """``for x in xs: M.objects.create(**f(x))`` -> ``M.objects.bulk_create([M(**f(x)) for x in xs])``."""
     assert isinstance(node, cst.Call)
-    if not isinstance(ctx.plan, BulkCreatePlan):
+    plan = ctx.plan
+    if not isinstance(plan, BulkCreatePlan):
         return None
     func = node.func
     if not (
@@ -219,18 +220,18 @@ def bulk_create(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
         return None
     manager = func.value
     model = manager.value
-    expression = ctx.parent(node)
-    line = ctx.parent(expression) if isinstance(expression, cst.Expr) else None
-    block = ctx.parent(line) if isinstance(line, cst.SimpleStatementLine) else None
-    loop = ctx.parent(block) if isinstance(block, cst.IndentedBlock) else None
+    # the loop detection saw around the create, found by its exact range: its one statement is the create
+    loop = ctx.node_at(plan.loop_at, cst.For)
+    block = loop.body if loop is not None else None
+    line = block.body[0] if isinstance(block, cst.IndentedBlock) and len(block.body) == 1 else None
+    expression = line.body[0] if isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1 else None
     if not (
         isinstance(loop, cst.For)
         and loop.asynchronous is None
         and loop.orelse is None
-        and isinstance(block, cst.IndentedBlock)
-        and len(block.body) == 1
         and isinstance(line, cst.SimpleStatementLine)
-        and len(line.body) == 1
+        and isinstance(expression, cst.Expr)
+        and expression.value is node
     ):
         return None
     if _has_comment_outside(loop, node, line):
