@@ -469,3 +469,40 @@ def test_machine_read_edits_carry_the_plan() -> None:
         ),
         ("CDJ301", 15, None),
     ]
+
+
+def test_a_file_without_findings_binds_no_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+    # near-misses of every rule with a plan: nothing is reported, so no condition runs
+    def building(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a plan was computed for a file without findings")
+
+    monkeypatch.setattr(fix_conditions, "CodeView", building)
+    source = """
+        import requests
+        from django.db import transaction
+        from django.db.models import F
+        from shop.models import Item
+        from shop.tasks import notify
+
+        def ping(url, task, names):
+            requests.get(url, timeout=5)
+            task.attempts = F("attempts") + 1
+            task.save()
+            Item.objects.bulk_create([Item(name=name) for name in names])
+            transaction.on_commit(lambda: notify.delay(task.pk))
+        """
+    assert bound(source) == []
+
+
+def test_an_internal_error_in_a_condition_is_raised_when_strict(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*facts: object) -> None:
+        raise LookupError("boom")
+
+    monkeypatch.setattr(fix_conditions, "update_with_f", broken)
+    source = "def sell(product):\n    product.stock -= 1\n    product.save()\n"
+    with pytest.raises(LookupError, match="boom"):
+        check_source(source, "views.py", EVERY_RULE, strict=True)
+    (finding,) = check_source(source, "views.py", EVERY_RULE)
+    assert (finding.code, finding.line, finding.col, finding.fix) == (
+        "CDJ301", 2, 4, NotFixable("internal error in the fix conditions: LookupError: boom")
+    )
