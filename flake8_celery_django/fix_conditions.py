@@ -428,7 +428,7 @@ def update_with_f(statement: ast.stmt, save: ast.Call, view: CodeView) -> Update
         if _before(node, statement) and any(_is_field(target, key, field) for target in _assigned_targets(node)):
             return NotFixable(f"{shown} is assigned earlier in the function, and F() would discard that value")
     if not (isinstance(save.func, ast.Attribute) and dotted_name(save.func.value) == key):
-        return NotFixable(f"no save of {key} follows in the function")
+        return NotFixable(f"the save is {ast.unparse(save.func)}(), not {key}.save()")
     save_line = _save_statement(save, view)
     block = _sibling_block(statement, view)
     if save_line is None or block is None or save_line not in block:

@@ -134,6 +134,18 @@ CDJ301_REFUSED = [
         [("CDJ301", 3, 4, "F() expressions have no FloorDiv operator")],
         id="operator-f-lacks",
     ),
+    pytest.param(
+        """
+        from django.db import models
+
+        class Counter(models.Model):
+            def bump(self):
+                self.hits += 1
+                super().save()
+        """,
+        [("CDJ301", 6, 8, "the save is super().save(), not self.save()")],
+        id="saved-through-super",
+    ),
 ]
 
 
