@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -27,9 +28,11 @@ from flake8_celery_django.fix_plans import (
 )
 from flake8_celery_django.fixes import fix_source
 from flake8_celery_django.fixes.engine import apply_findings
+from flake8_celery_django.fixes.registry import FIXERS
 from flake8_celery_django.knowledge.imports import ImportTable
 from flake8_celery_django.registry import RULES
 from flake8_celery_django.settings import Settings
+from tests.cases import all_codes_settings
 from tests.fixing import check_transformed
 
 EVERY_RULE = Settings(enabled=frozenset(RULES))
@@ -506,3 +509,38 @@ def test_an_internal_error_in_a_condition_is_raised_when_strict(monkeypatch: pyt
     assert (finding.code, finding.line, finding.col, finding.fix) == (
         "CDJ301", 2, 4, NotFixable("internal error in the fix conditions: LookupError: boom")
     )
+
+
+# -- every detector with a planned fix binds it --------------------------------------------------
+EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").rglob("*.py"))
+PLANNED = {code: registered.plan for code, registered in FIXERS.items() if registered.plan is not None}
+
+
+def test_the_fixes_that_take_a_plan_are_declared_with_it() -> None:
+    assert {code: kind.__name__ for code, kind in PLANNED.items()} == {
+        "CDJ201": "TimeoutPlan", "CDJ202": "TimeoutPlan", "CDJ301": "UpdatePlan", "CDJ401": "BulkCreatePlan",
+        "CDJ501": "OnCommitPlan", "CDJ502": "OnCommitPlan", "CDJ503": "OnCommitPlan", "CDJ900": "RemoveNoqaCodes",
+    }
+    assert {code for code, rule in RULES.items() if rule.fix != "none"} - set(PLANNED) == {"CDJ504", "CDJ505"}
+
+
+def test_every_finding_in_the_examples_carries_the_plan_its_fix_takes() -> None:
+    carried: dict[str, set[str]] = {}
+    for path in EXAMPLES:
+        for finding in check_source(path.read_text(encoding="utf-8"), str(path), all_codes_settings(), strict=True):
+            kind = PLANNED.get(finding.code)
+            if kind is not None:
+                assert isinstance(finding.fix, (kind, NotFixable)), (path.name, finding)
+                carried.setdefault(finding.code, set()).add(type(finding.fix).__name__)
+    # and each planned fix is shown with its plan at least once
+    assert {code: sorted(kinds) for code, kinds in carried.items()} == {
+        "CDJ201": ["TimeoutPlan"], "CDJ202": ["TimeoutPlan"], "CDJ301": ["UpdatePlan"],
+        "CDJ401": ["BulkCreatePlan"], "CDJ501": ["OnCommitPlan"], "CDJ502": ["OnCommitPlan"],
+        "CDJ503": ["OnCommitPlan"], "CDJ900": ["RemoveNoqaCodes"],
+    }
+
+
+def test_a_finding_without_the_plan_its_fixer_takes_is_left_alone() -> None:
+    source = "fetch(url, None, None)\n"
+    other_kind = Finding(1, 0, "CDJ202", "", 1, 22, RemoveNoqaCodes(("CDJ202",)))
+    assert _apply(source, other_kind) == source

@@ -130,6 +130,8 @@ def apply_findings(
         fixer = fixers.get(finding.code)
         if fixer is None or isinstance(finding.fix, NotFixable):
             continue
+        if fixer.plan is not None and not isinstance(finding.fix, fixer.plan):
+            continue  # its detector bound no plan: nothing says how to rewrite it
         if not (0 < finding.line <= len(lines) and 0 < finding.end_line <= len(lines)):
             continue
         key = (

@@ -21,7 +21,7 @@ def _is_none(node: cst.BaseExpression) -> bool:
     return isinstance(node, cst.Name) and node.value == "None"
 
 
-@fixer("CDJ201", cst.Call)
+@fixer("CDJ201", cst.Call, plan=TimeoutPlan)
 def add_timeout(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
     """``requests.get(url)`` -> ``requests.get(url, timeout=30)``: detection found no timeout passed."""
     assert isinstance(node, cst.Call)
@@ -35,7 +35,7 @@ def add_timeout(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
     return Edit(node, fixed)
 
 
-@fixer("CDJ202", cst.Call)
+@fixer("CDJ202", cst.Call, plan=TimeoutPlan)
 def replace_timeout_none(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
     """The ``None`` detection read as the timeout (the keyword, or the positional argument the plan
     names) becomes ``--cdj-default-timeout``."""

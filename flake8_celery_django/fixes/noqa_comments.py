@@ -35,7 +35,7 @@ def without_codes(comment: str, unused: tuple[str, ...]) -> str | None:
     return (before.rstrip() + ("  " + after if after else "")).rstrip()
 
 
-@fixer("CDJ900", cst.Comment)
+@fixer("CDJ900", cst.Comment, plan=RemoveNoqaCodes)
 def remove_unused_codes(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
     assert isinstance(node, cst.Comment)
     plan = ctx.plan

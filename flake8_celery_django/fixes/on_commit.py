@@ -113,9 +113,9 @@ def send_on_commit(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
     return Edit(node, replacement, (*on_commit.needs, *needs))
 
 
-fixer("CDJ501", cst.Call, cst.Expr)(send_on_commit)
-fixer("CDJ502", cst.Call, cst.Expr)(send_on_commit)
-fixer("CDJ503", cst.Call, cst.Expr)(send_on_commit)
+fixer("CDJ501", cst.Call, cst.Expr, plan=OnCommitPlan)(send_on_commit)
+fixer("CDJ502", cst.Call, cst.Expr, plan=OnCommitPlan)(send_on_commit)
+fixer("CDJ503", cst.Call, cst.Expr, plan=OnCommitPlan)(send_on_commit)
 
 
 def _on_commit_argument(node: cst.CSTNode, ctx: FixContext) -> bool:

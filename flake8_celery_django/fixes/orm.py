@@ -120,7 +120,7 @@ def _refresh_fields(statement: cst.CSTNode | None, target: cst.Attribute) -> cst
     return call.args[0].value
 
 
-@fixer("CDJ301", cst.AugAssign, cst.Assign)
+@fixer("CDJ301", cst.AugAssign, cst.Assign, plan=UpdatePlan)
 def update_with_f(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
     """``obj.f += x`` / ``obj.f = obj.f + x`` -> ``obj.f = F("f") + x`` (and a refresh after the save)."""
     plan = ctx.plan
@@ -202,7 +202,7 @@ def _has_comment_outside(loop: cst.For, call: cst.Call, line: cst.SimpleStatemen
     return everywhere.count != kept
 
 
-@fixer("CDJ401", cst.Call)
+@fixer("CDJ401", cst.Call, plan=BulkCreatePlan)
 def bulk_create(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
     """``for x in xs: M.objects.create(**f(x))`` -> ``M.objects.bulk_create([M(**f(x)) for x in xs])``."""
     assert isinstance(node, cst.Call)

@@ -112,6 +112,8 @@ class Fixer:
     code: str
     node_types: tuple[type[cst.CSTNode], ...]
     function: FixFunction
+    # The kind of plan its rule's detector binds (``fix_plans``); None for a fix that needs none.
+    plan: type[object] | None = None
 
     @property
     def safety(self) -> FixSafety:
@@ -126,16 +128,20 @@ ALL_FIXERS: dict[str, Fixer] = {}
 FIXERS: dict[str, Fixer] = {}
 
 
-def fixer(code: str, *node_types: type[cst.CSTNode]) -> Callable[[FixFunction], FixFunction]:
+def fixer(
+    code: str, *node_types: type[cst.CSTNode], plan: type[object] | None = None
+) -> Callable[[FixFunction], FixFunction]:
     """Register the fix of ``code``; ``node_types`` are the libcst types the finding may sit on.
 
-    Whether it is safe or unsafe is the rule's own ``fix`` field, declared nowhere else.
+    ``plan`` is the kind of plan the rule's detector binds to each finding (``Finding.fix``): the
+    fixer runs only on a finding that carries one.  Whether it is safe or unsafe is the rule's own
+    ``fix`` field, declared nowhere else.
     """
 
     def decorator(function: FixFunction) -> FixFunction:
         if code in ALL_FIXERS:
             raise ValueError(f"fixer for {code} registered twice")
-        entry = Fixer(code, node_types, function)
+        entry = Fixer(code, node_types, function, plan)
         ALL_FIXERS[code] = entry
         if code in RULES:
             FIXERS[code] = entry
