@@ -72,7 +72,8 @@ def fix_at(code: str, source: str, node_type: type[ast.AST], *positions: tuple[i
 
     Lets a fixer be tested on the finding shape its rule reports, without running the rule itself.
     Each finding carries the plan detection binds at that position (``Finding.fix``: of ``code``, or
-    of a code that shares its fixer, as CDJ501-CDJ503 do), none where nothing is detected there.
+    of a code that shares its fixer, as CDJ501-CDJ503 do); where nothing is detected there, a send or
+    a create gets the plan its fix conditions give, and any other finding none.
     """
     tree = ast.parse(source)
     plans = _detected_plans(source, code, **options)
