@@ -15,6 +15,7 @@ import ast
 from flake8_celery_django.context import FileContext, Scope
 from flake8_celery_django.knowledge import models
 from flake8_celery_django.project.facts import CallSiteFact
+from flake8_celery_django.project.knowledge import ProjectKnowledge
 
 # Signals Django sends inside the deleting transaction (django/db/models/deletion.py).
 DELETE_SIGNALS = frozenset({"django.db.models.signals.pre_delete", "django.db.models.signals.post_delete"})
@@ -40,7 +41,12 @@ def call_sites(scope: Scope, ctx: FileContext) -> tuple[CallSiteFact, ...]:
     if not ctx.project.enabled or scope.kind != "function":
         return ()
     qualified = function_qualified_name(scope, ctx)
-    return ctx.project.call_sites(qualified) if qualified is not None else ()
+    return call_sites_of(qualified, ctx.project) if qualified is not None else ()
+
+
+def call_sites_of(function: str, project: ProjectKnowledge) -> tuple[CallSiteFact, ...]:
+    """Every call of the project function named ``function`` (qualified), as the index records them."""
+    return project.call_sites(function) if project.enabled else ()
 
 
 def runs_after_commit(ctx: FileContext) -> bool:

@@ -110,7 +110,7 @@ class _OperatorCallers:
         inside = path | {function}
         complete = True
         operator_caller = False
-        for site in self.project.call_sites(function):
+        for site in callers.call_sites_of(function, self.project):
             kind = self._caller_kind(site.caller)
             if kind is _Caller.TEST:
                 continue
