@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 from flake8_celery_django.api import check_source
@@ -365,4 +366,33 @@ def test_test_classes_and_functions_are_told_from_models_and_views(tmp_path: Pat
         (25, 12, message),
         # a view whose name starts with "test"
         (30, 8, message),
+    ]
+
+
+RUN_PYTHON_HELPERS = """
+    def delete_orphans(apps, *args):
+        Counter = apps.get_model("logger", "Counter")
+        for counter in Counter.objects.filter(user=None):
+            Counter.objects.filter(date=counter.date).exists()
+
+
+    def forwards(apps, schema_editor):
+        Counter = apps.get_model("logger", "Counter")
+        for counter in Counter.objects.filter(user=None):
+            Counter.objects.filter(date=counter.date).exists()
+
+
+    def count_for(apps, users):
+        Counter = apps.get_model("logger", "Counter")
+        for counter in Counter.objects.filter(user__in=users):
+            Counter.objects.filter(date=counter.date).exists()
+    """
+
+
+def test_a_function_with_the_signature_run_python_calls_is_a_data_migration() -> None:
+    settings = Settings(enabled=frozenset({"CDJ404"}), project_index=False)
+    source = textwrap.dedent(RUN_PYTHON_HELPERS)
+    findings = check_source(source, "logger/utils/counters.py", settings, strict=True)
+    assert [(f.line, f.col, f.message) for f in findings] == [
+        (17, 8, "CDJ404 Counter.objects.filter().exists() runs one query per loop iteration; fetch before the loop"),
     ]
