@@ -262,7 +262,9 @@ def test_settings(knowledge: ProjectKnowledge) -> None:
     ("source", "atomic"),
     [
         ('DATABASES = {"default": {"ATOMIC_REQUESTS": False}}', False),
-        ('ATOMIC_REQUESTS = True', True),
+        # Django reads ATOMIC_REQUESTS per database only (django/core/handlers/base.py): a top-level one does nothing.
+        ('ATOMIC_REQUESTS = True', None),
+        ('DATABASES = {"default": {"ATOMIC_REQUESTS": False}}\nATOMIC_REQUESTS = True', False),
         ('DATABASES = {}\nDATABASES["default"]["ATOMIC_REQUESTS"] = True', True),
         ('DATABASES = {"default": {"NAME": "x"}}', None),
     ],
