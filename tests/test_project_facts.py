@@ -299,7 +299,7 @@ def test_call_sites_from_on_commit_and_under_a_row_lock(knowledge: ProjectKnowle
         CallSiteFact("shop.services.place", on_commit=True),  # lambda: notify.send(order_id)
         CallSiteFact("shop.services.place", on_commit=True, literal_arguments=frozenset({"0"})),  # partial
         CallSiteFact("shop.services.place", literal_arguments=frozenset({"tags"})),
-        CallSiteFact("shop.services.charge", locked=True),  # after select_for_update() in atomic()
+        CallSiteFact("shop.services.charge", locked=True, atomic=True),  # after select_for_update() in atomic()
         CallSiteFact("shop.services.charge"),  # after the atomic block ended
     )
     assert knowledge.call_sites("shop.models.OrderQuerySet.as_manager") == ()

@@ -1,4 +1,5 @@
-"""What a settings module says: ``DATABASES["default"]["ATOMIC_REQUESTS"]``, the task serializer, ``AUTH_USER_MODEL``."""
+"""What a settings module says: ``ATOMIC_REQUESTS`` of the default database, the task serializer,
+``AUTH_USER_MODEL``."""
 
 from __future__ import annotations
 

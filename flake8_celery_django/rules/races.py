@@ -350,7 +350,21 @@ def _in_atomic(ctx: FileContext) -> bool:
             if request is not None and request.kind is Kind.HTTP_REQUEST:
                 return True
         scope = scope.parent
-    return False
+    return _called_inside_atomic(ctx)
+
+
+@dataclass(slots=True)
+class _Callers:
+    """Per function: whether every caller in the project runs it inside a transaction (asked once)."""
+
+    inside_atomic: bool | None = None
+
+
+def _called_inside_atomic(ctx: FileContext) -> bool:
+    state = ctx.code_scope().state(_Callers)
+    if state.inside_atomic is None:
+        state.inside_atomic = callers.runs_inside_atomic(ctx)
+    return state.inside_atomic
 
 
 def _enclosing_function(ctx: FileContext) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
