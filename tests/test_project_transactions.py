@@ -420,3 +420,42 @@ def test_without_the_index_every_late_read_is_reported(tmp_path: Path) -> None:
     settings = all_codes_settings(project_index=False)
     found = [f.line for f in check_source(path.read_text(), str(path), settings) if f.code == "CDJ505"]
     assert found == [12, 18, 25, 32]
+
+
+def test_callers_in_test_code_say_nothing_about_the_application(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        **LOCKS,
+        shop__tests="package",
+        shop__tests__test_locking="""
+            from shop.locking import lock, lock_deep
+
+
+            def test_lock():
+                lock(1)
+                lock_deep(1)
+            """,
+    )
+    # lock() keeps its application callers, all inside atomic; lock_deep() has none left but middle()
+    assert [line for line, _, _ in findings(root, "shop.locking", "CDJ302")] == [9]
+
+
+def test_a_connection_on_commit_defers_the_callable(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        shop__hooks="""
+            def call_hooks(ids):
+                pass
+            """,
+        shop__receivers="""
+            from django.db import connections
+
+            from shop.hooks import call_hooks
+
+
+            def saved(ids):
+                connections["orders"].on_commit(lambda: call_hooks(ids))
+            """,
+    )
+    knowledge = build_index(str(root), None).knowledge
+    assert knowledge.call_sites("shop.hooks.call_hooks") == (CallSiteFact("shop.receivers.saved", on_commit=True),)

@@ -44,15 +44,42 @@ def call_sites(scope: Scope, ctx: FileContext) -> tuple[CallSiteFact, ...]:
     return ctx.project.call_sites(qualified) if qualified is not None else ()
 
 
+def application_call_sites(scope: Scope, ctx: FileContext) -> tuple[CallSiteFact, ...]:
+    """The calls of the function ``scope`` belongs to from application code (test code left out)."""
+    if not ctx.project.enabled or scope.kind != "function":
+        return ()
+    qualified = function_qualified_name(scope, ctx)
+    return _application_sites(qualified, ctx) if qualified is not None else ()
+
+
+_TEST_PARTS = frozenset({"test", "tests", "testing", "conftest"})
+
+
+def is_test_code(name: str) -> bool:
+    """``shop.tests.test_orders.test_pay``: a caller in test code (a test module, package or function).
+
+    Tests run inside the transaction of ``TestCase`` or pytest-django's ``db`` fixture, and call
+    helpers the way no production path does: they say nothing about how the application calls them.
+    """
+    return any(
+        part in _TEST_PARTS or part.startswith("test_") or part.endswith(("_test", "_tests"))
+        for part in name.split(".")
+    )
+
+
+def _application_sites(function: str, ctx: FileContext) -> tuple[CallSiteFact, ...]:
+    return tuple(site for site in ctx.project.call_sites(function) if not is_test_code(site.caller))
+
+
 def runs_after_commit(ctx: FileContext) -> bool:
     """The function running here is only ever handed to ``on_commit`` by its callers in the project."""
-    sites = call_sites(ctx.code_scope(), ctx)
+    sites = application_call_sites(ctx.code_scope(), ctx)
     return bool(sites) and all(site.on_commit for site in sites)
 
 
 def runs_under_row_lock(ctx: FileContext) -> bool:
     """Every caller of the function running here holds a row lock (``select_for_update`` in ``atomic``)."""
-    sites = call_sites(ctx.code_scope(), ctx)
+    sites = application_call_sites(ctx.code_scope(), ctx)
     return bool(sites) and all(site.locked for site in sites)
 
 
@@ -88,7 +115,7 @@ def _code_function(ctx: FileContext) -> str | None:
 
 
 def _inside_atomic(function: str, ctx: FileContext, depth: int, seen: set[str]) -> bool:
-    sites = ctx.project.call_sites(function)
+    sites = _application_sites(function, ctx)
     if not sites or depth == 0 or function in seen:
         return False
     seen.add(function)
@@ -100,7 +127,7 @@ def _inside_atomic(function: str, ctx: FileContext, depth: int, seen: set[str]) 
 
 
 def _in_autocommit(function: str, ctx: FileContext, depth: int, seen: set[str]) -> bool:
-    sites = ctx.project.call_sites(function)
+    sites = _application_sites(function, ctx)
     if not sites or depth == 0 or function in seen:
         return False
     seen.add(function)

@@ -519,7 +519,9 @@ class _Extractor:
             self._decorator_application(node)
         if id(node) in self.skipped_calls:
             return
-        if qualified in ON_COMMIT and node.args:
+        if node.args and (qualified in ON_COMMIT or (isinstance(func, ast.Attribute) and func.attr == "on_commit")):
+            # ``transaction.on_commit(f)``, or a connection's (``connections[alias].on_commit(f)``), which
+            # ``transaction.on_commit`` calls (django/db/backends/base/base.py).
             self._on_commit(node.args[0])
             return
         callee = self._callee(func, qualified)
