@@ -349,7 +349,13 @@ class _Extractor:
 
     def _leave_function(self) -> None:
         state = self.functions.pop()
-        if any(name in ATOMIC or self.names.is_project(name) for names in state.wraps for name in names):
+        # A context manager yielding inside ``atomic`` or a project context manager; a function returning
+        # ``atomic(...)`` on some path (only then: most functions return a project function's result).
+        if any(
+            name in ATOMIC or (state.context_manager and self.names.is_project(name))
+            for names in state.wraps
+            for name in names
+        ):
             self.atomic_wrapper_candidates.extend((state.qualified, names) for names in state.wraps)
         if state.returned is not None:
             draft = state.returned
