@@ -459,3 +459,52 @@ def test_a_connection_on_commit_defers_the_callable(tmp_path: Path) -> None:
     )
     knowledge = build_index(str(root), None).knowledge
     assert knowledge.call_sites("shop.hooks.call_hooks") == (CallSiteFact("shop.receivers.saved", on_commit=True),)
+
+
+def test_private_methods_called_through_self_or_cls(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        shop__admin="""
+            from django.db import transaction
+
+            from shop.models import Order
+            from shop.tasks import ship
+
+
+            class OrderAdmin:
+                def delete_queryset(self, request, queryset):
+                    transaction.on_commit(lambda: self._transfer(queryset))
+                    transaction.on_commit(lambda: self.transfer(queryset))
+
+                @staticmethod
+                def _transfer(queryset):
+                    Order.objects.filter(total=0).delete()
+                    ship.delay(0)
+
+                @staticmethod
+                def transfer(queryset):
+                    Order.objects.filter(total=1).delete()
+                    ship.delay(1)
+
+
+
+            class Ledger:
+                @classmethod
+                def settle(cls):
+                    cls._post()
+
+                @classmethod
+                def _post(cls):
+                    pass
+            """,
+    )
+    knowledge = build_index(str(root), None).knowledge
+    assert knowledge.call_sites("shop.admin.OrderAdmin._transfer") == (
+        CallSiteFact("shop.admin.OrderAdmin.delete_queryset", on_commit=True),
+    )
+    assert knowledge.call_sites("shop.admin.Ledger._post") == (CallSiteFact("shop.admin.Ledger.settle"),)
+    # transfer() is public: other code may call it, its calls through self say nothing of all its callers
+    assert knowledge.call_sites("shop.admin.OrderAdmin.transfer") == ()
+    assert findings(root, "shop.admin", "CDJ503") == [
+        (20, 8, "CDJ503 ship.delay() after Order.delete() on line 19; defer it with on_commit()"),
+    ]

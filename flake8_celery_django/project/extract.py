@@ -537,6 +537,8 @@ class _Extractor:
     def _callee(self, func: ast.expr, qualified: str | None = None) -> str | None:
         """The project function a call names: ``f(...)`` or ``module.f(...)``, never a method chain."""
         if isinstance(func, ast.Attribute):
+            if isinstance(func.value, ast.Name) and func.value.id in ("self", "cls"):
+                return self._private_method(func.attr)
             # ``module.function(...)``; ``Class.method(...)`` and method chains are not tracked.
             if not isinstance(func.value, ast.Name) or not func.value.id[:1].islower():
                 return None
@@ -551,6 +553,15 @@ class _Extractor:
         if qualified is None or not self.names.is_project(qualified):
             return None
         return qualified
+
+    def _private_method(self, name: str) -> str | None:
+        """``self._name(...)``/``cls._name(...)`` in a method: the class's private method (by convention only
+        its own class calls it, so these are all its calls); public methods are called from anywhere."""
+        private = name.startswith("_") and not name.endswith("__")
+        if not private or not self.classes or not self.functions:
+            return None
+        owner = self.classes[-1].qualified
+        return f"{owner}.{name}" if self.functions[-1].qualified.startswith(owner + ".") else None
 
     def _site(self, call: ast.Call, on_commit: bool) -> CallSiteFact:
         literal = [str(index) for index, argument in enumerate(call.args) if isinstance(argument, _LITERAL_CONTAINERS)]
