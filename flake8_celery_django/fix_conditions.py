@@ -453,6 +453,20 @@ def _atomic_using(call: ast.expr, view: FileView) -> tuple[bool, ast.expr | None
     return True, None
 
 
+def _is_atomic_wrapper(expr: ast.expr, view: FileView) -> bool:
+    """A project wrapper around ``atomic`` (the index): which database it opens is not in sight."""
+    if not view.project.enabled:
+        return False
+    name = view.qualified(expr.func if isinstance(expr, ast.Call) else expr)
+    return name is not None and view.project.is_atomic_wrapper(name)
+
+
+def _refuse_wrapper(finding: Finding, expr: ast.expr) -> Refusal:
+    target = expr.func if isinstance(expr, ast.Call) else expr
+    reason = f"the transaction is opened by {ast.unparse(target)}(), whose database on_commit cannot name"
+    return Refusal(finding, reason)
+
+
 def send_on_commit(finding: Finding, view: FileView) -> OnCommitFacts | Refusal:
     call = view.node(finding, (ast.Call, ast.Expr))
     if call is None:
@@ -475,12 +489,16 @@ def send_on_commit(finding: Finding, view: FileView) -> OnCommitFacts | Refusal:
                 is_atomic, given = _atomic_using(item.context_expr, view)
                 if is_atomic:
                     found_atomic, using = True, given
+                elif _is_atomic_wrapper(item.context_expr, view):
+                    return _refuse_wrapper(finding, item.context_expr)
         if isinstance(ancestor, (ast.FunctionDef, ast.Lambda)):
             if isinstance(ancestor, ast.FunctionDef) and not found_atomic:
                 for decorator in ancestor.decorator_list:
                     is_atomic, given = _atomic_using(decorator, view)
                     if is_atomic:
                         found_atomic, using = True, given
+                    elif _is_atomic_wrapper(decorator, view):
+                        return _refuse_wrapper(finding, decorator)
             break
         child = ancestor
     if using is None:

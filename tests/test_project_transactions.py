@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flake8_celery_django.api import check_source
+from flake8_celery_django.fixes import fix_source
 from flake8_celery_django.project.facts import CallSiteFact
 from flake8_celery_django.project.index import build_index
 from tests.cases import all_codes_settings
@@ -507,4 +508,52 @@ def test_private_methods_called_through_self_or_cls(tmp_path: Path) -> None:
     assert knowledge.call_sites("shop.admin.OrderAdmin.transfer") == ()
     assert findings(root, "shop.admin", "CDJ503") == [
         (20, 8, "CDJ503 ship.delay() after Order.delete() on line 19; defer it with on_commit()"),
+    ]
+
+
+def test_no_on_commit_fix_inside_a_project_wrapper(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        shop__services="""
+            from django.db import transaction
+
+            from shop.tasks import ship
+            from shop.tracing import traced_atomic
+
+
+            def pay(order_id):
+                with traced_atomic():
+                    ship.delay(order_id)
+
+
+            @traced_atomic()
+            def refund(order_id):
+                ship.delay(order_id)
+
+
+            def settle(order_id):
+                with traced_atomic():
+                    with transaction.atomic(using="orders"):
+                        ship.delay(order_id)
+            """,
+    )
+    path = root / "shop/services.py"
+    source = path.read_text()
+    index = build_index(str(root), None)
+    result = fix_source(
+        source, str(path), all_codes_settings(), unsafe=True, project=index.knowledge, module="shop.services"
+    )
+    reason = "the transaction is opened by traced_atomic(), whose database on_commit cannot name"
+    # positions in the fixed source, two lines lower for the added ``from functools import partial``
+    assert [(r.finding.code, r.finding.line, r.finding.col, r.reason) for r in result.unfixed] == [
+        ("CDJ501", 11, 8, reason),
+        ("CDJ501", 16, 4, reason),
+    ]
+    # the innermost transaction is a plain atomic(using=...): its database goes to on_commit
+    assert result.source.splitlines()[-5:] == [
+        '        with transaction.atomic(using="orders"):',
+        "            transaction.on_commit(",
+        "                partial(ship.delay, order_id),",
+        '                using="orders",',
+        "            )",
     ]
