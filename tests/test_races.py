@@ -49,6 +49,18 @@ CASES: list[Case] = [
         from shop.models import Transaction
         def recalculate(pk, events):
             item = Transaction.objects.get(pk=pk)
+            item.authorized = item.authorized or 0
+            item.authorized = max(item.authorized, 0)
+            item.save()
+        """,
+        (6, 4),
+    ),
+    invalid(
+        "CDJ301",
+        """
+        from shop.models import Transaction
+        def recalculate(pk, events):
+            item = Transaction.objects.get(pk=pk)
             item.authorized = sum(event.amount for event in events)
             item = Transaction.objects.get(pk=pk)
             item.authorized = max(item.authorized, 0)

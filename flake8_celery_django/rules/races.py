@@ -294,7 +294,7 @@ def check_assignment(node: ast.Assign | ast.AnnAssign, ctx: FileContext) -> None
         elif _reads_own_value(node.value, target, ctx):
             if not (_is_clamp(node.value, target, ctx) and _was_recomputed(target, ctx)):
                 _record_change(node, target, node.value, ctx)
-        else:
+        elif not _mentions(node.value, target):
             owner = dotted_name(target.value)
             if owner is not None:
                 ctx.scope.state(_RaceState).recomputed.add((owner, target.attr))
