@@ -47,6 +47,8 @@ class _Traversals:
     pending: dict[ast.AST, dict[str, _Traversal]] = field(default_factory=dict)
     # id of a node in such a branch -> (row name, relation) whose ``<relation>_id`` the test compares
     per_key_change: dict[int, tuple[str, str]] = field(default_factory=dict)
+    # ids of nodes in an ``except`` handler inside a loop: they run when an iteration fails
+    on_failure: set[int] = field(default_factory=set)
     # ids of expressions used only for their truth value (``if o.customer:``, ``o.customer is None``)
     truth_tested: set[int] = field(default_factory=set)
     # loop node -> loop targets assigned again in its body so far (no longer the row)
@@ -187,6 +189,15 @@ def record_truth_tests(node: ast.AST, ctx: FileContext) -> None:
             tested.add(id(node.left))
 
 
+@on(ast.ExceptHandler, rules=(TRAVERSAL_IN_LOOP,))
+def record_failure_path(node: ast.ExceptHandler, ctx: FileContext) -> None:
+    """``except Exception: log.exception(..., project=version.project.slug)``: once per failed
+    iteration, not once per row."""
+    if ctx.scope.loops:
+        failure = ctx.scope.state(_Traversals).on_failure
+        failure.update(id(inner) for statement in node.body for inner in ast.walk(statement))
+
+
 @on_exit(ast.Assign, ast.AnnAssign, ast.AugAssign, rules=(TRAVERSAL_IN_LOOP,))
 def record_rebound_item(node: ast.Assign | ast.AnnAssign | ast.AugAssign, ctx: FileContext) -> None:
     """``o = Order.objects.select_related("event").get(pk=o.pk)`` in the loop: ``o`` is no longer the row."""
@@ -215,7 +226,7 @@ def check_traversal(node: ast.Attribute, ctx: FileContext) -> None:
     loop = _item_loop(root.id, ctx)
     if loop is None or loop.iterable is None or runs_once_or_in_tests(ctx) or is_management_command(ctx.filename):
         return
-    if root.id in state.rebound.get(loop.node, ()):
+    if root.id in state.rebound.get(loop.node, ()) or id(node) in state.on_failure:
         return
     bound = ctx.scope.lookup(root.id)
     if bound is None or bound.kind is not Kind.MODEL_INSTANCE:
