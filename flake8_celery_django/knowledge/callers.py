@@ -59,9 +59,32 @@ def runs_under_row_lock(ctx: FileContext) -> bool:
 
 def runs_only_from_management_commands(ctx: FileContext) -> bool:
     """Every caller of the function running here, in the project, is code of a management command
-    (a module under ``management/commands/``): an operator runs it by hand, one run at a time."""
-    sites = call_sites(ctx.code_scope(), ctx)
-    return bool(sites) and all(_MANAGEMENT_COMMANDS in f".{site.caller}." for site in sites)
+    (a module under ``management/commands/``) or a function that itself runs only from those (a
+    sample-data generator's helpers): an operator runs it by hand, one run at a time."""
+    if not ctx.project.enabled or ctx.code_scope().kind != "function":
+        return False
+    qualified = function_qualified_name(ctx.code_scope(), ctx)
+    return qualified is not None and _only_from_commands(qualified, ctx, {}, 0)
+
+
+_CALLER_DEPTH = 8  # how far up the call graph a chain of helpers is followed
+
+
+def _only_from_commands(function: str, ctx: FileContext, known: dict[str, bool], depth: int) -> bool:
+    """Memoised per question; a function met again while it is being decided (recursion) or a chain
+    longer than ``_CALLER_DEPTH`` counts as not known."""
+    if function in known:
+        return known[function]
+    known[function] = False
+    if depth >= _CALLER_DEPTH:
+        return False
+    sites = ctx.project.call_sites(function)
+    result = bool(sites) and all(
+        _MANAGEMENT_COMMANDS in f".{site.caller}." or _only_from_commands(site.caller, ctx, known, depth + 1)
+        for site in sites
+    )
+    known[function] = result
+    return result
 
 
 def receives_delete_signal(ctx: FileContext) -> bool:
