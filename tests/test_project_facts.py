@@ -40,6 +40,26 @@ def test_root_is_the_nearest_folder_with_a_marker(shop: Path, tmp_path: Path) ->
     assert find_root(str(nested / "tool.py")) == str(nested)
 
 
+def test_a_setup_or_manage_module_inside_a_package_is_not_a_marker(tmp_path: Path) -> None:
+    # ``app/views/setup.py`` is a view module: the project is the folder with ``pyproject.toml``.
+    project = write_project(
+        tmp_path,
+        {
+            "pyproject.toml": "",
+            "app/__init__.py": "",
+            "app/views/__init__.py": "",
+            "app/views/setup.py": "",
+            "app/views/manage.py": "",
+            "app/views/home.py": "",
+            "tool/setup.py": "",
+            "tool/cli.py": "",
+        },
+    )
+    assert find_root(str(project / "app" / "views" / "home.py")) == str(project)
+    # A folder that is not a package keeps ``setup.py`` as its marker.
+    assert find_root(str(project / "tool" / "cli.py")) == str(project / "tool")
+
+
 def test_root_without_a_marker_is_above_the_outermost_package(tmp_path: Path) -> None:
     write_project(tmp_path, {"lib/app/__init__.py": "", "lib/app/sub/__init__.py": "", "lib/app/sub/m.py": ""})
     assert find_root(str(tmp_path / "lib" / "app" / "sub" / "m.py")) in (str(tmp_path / "lib"),)
