@@ -313,6 +313,15 @@ IMPORTER = {
                 graph_importer.import_graph(1)
                 graph_importer.import_all([1])
         """,
+    "shop/tests/__init__.py": "",
+    "shop/tests/test_importer.py": """
+        from shop.importer import import_all, import_mapping
+
+
+        def test_import():
+            import_mapping(1, {})
+            import_all([2])
+        """,
     "shop/views.py": """
         from shop.importer import import_graph
 

@@ -60,7 +60,7 @@ def runs_under_row_lock(ctx: FileContext) -> bool:
 def runs_only_from_management_commands(ctx: FileContext) -> bool:
     """Every caller of the function running here, in the project, is code of a management command
     (a module under ``management/commands/``) or a function that itself runs only from those (a
-    sample-data generator's helpers): an operator runs it by hand, one run at a time."""
+    sample-data generator's helpers), tests aside: an operator runs it by hand, one run at a time."""
     if not ctx.project.enabled or ctx.code_scope().kind != "function":
         return False
     qualified = function_qualified_name(ctx.code_scope(), ctx)
@@ -78,13 +78,22 @@ def _only_from_commands(function: str, ctx: FileContext, known: dict[str, bool],
     known[function] = False
     if depth >= _CALLER_DEPTH:
         return False
-    sites = ctx.project.call_sites(function)
+    # Tests call the helpers too; they say nothing about where the code runs in production.
+    sites = [site for site in ctx.project.call_sites(function) if not _is_test_code(site.caller)]
     result = bool(sites) and all(
         _MANAGEMENT_COMMANDS in f".{site.caller}." or _only_from_commands(site.caller, ctx, known, depth + 1)
         for site in sites
     )
     known[function] = result
     return result
+
+
+def _is_test_code(qualified: str) -> bool:
+    """``shop.tests.test_sync.test_vouchers``, ``shop.test_sync``, ``shop.tests.TestSync.setUp``."""
+    return any(
+        part in ("tests", "test") or part.startswith(("test_", "Test")) or part.endswith("_tests")
+        for part in qualified.split(".")
+    )
 
 
 def receives_delete_signal(ctx: FileContext) -> bool:
