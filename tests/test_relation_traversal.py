@@ -223,6 +223,24 @@ def forwards(app, *args):
 """,
         (22, 18), (31, 18), (34, 14),
     ),
+    # A slice of at most 10 rows is a handful, as for the other loop rules; 50 rows is not.
+    valid(
+        "CDJ406",
+        MODELS
+        + """
+def latest():
+    return [order.customer.name for order in Order.objects.order_by("-number")[:5]]
+""",
+    ),
+    invalid(
+        "CDJ406",
+        MODELS
+        + """
+def latest():
+    return [order.customer.name for order in Order.objects.order_by("-number")[:50]]
+""",
+        (20, 12),
+    ),
     # The loop's item bound again in the body (here to a row fetched with its relation) is not the row.
     valid(
         "CDJ406",

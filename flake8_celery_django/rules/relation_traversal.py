@@ -14,7 +14,7 @@ import ast
 from dataclasses import dataclass, field, replace
 
 from flake8_celery_django.context import FileContext, Kind, Loop
-from flake8_celery_django.knowledge import fetched_relations, model_fields
+from flake8_celery_django.knowledge import fetched_relations, loop_bounds, model_fields
 from flake8_celery_django.knowledge.file_kinds import is_management_command, runs_once_or_in_tests
 from flake8_celery_django.registry import on, on_exit, rule
 
@@ -24,7 +24,7 @@ TRAVERSAL_IN_LOOP = rule(
     "{expression} is a query per row; {remedy}",
     summary="Foreign key or one-to-one followed per row of a loop over a queryset without `select_related`",
     default_enabled=False,
-    uses=(model_fields.MODEL_RELATIONS, fetched_relations.FETCHED_NAMES),
+    uses=(model_fields.MODEL_RELATIONS, fetched_relations.FETCHED_NAMES, loop_bounds.LOOP_EXTENTS),
 )
 
 
@@ -228,6 +228,8 @@ def check_traversal(node: ast.Attribute, ctx: FileContext) -> None:
         return
     if root.id in state.rebound.get(loop.node, ()) or id(node) in state.on_failure:
         return
+    if loop_bounds.loop_extent(loop, ctx) is loop_bounds.Extent.FEW:
+        return  # ``Order.objects.all()[:5]``: a handful of rows, as for the other loop rules
     bound = ctx.scope.lookup(root.id)
     if bound is None or bound.kind is not Kind.MODEL_INSTANCE:
         return
