@@ -16,6 +16,8 @@ from flake8_celery_django.context import FileContext, Scope
 from flake8_celery_django.knowledge import models
 from flake8_celery_django.project.facts import CallSiteFact
 
+# Django finds management commands in ``<app>.management.commands.<name>`` (django/core/management/__init__.py).
+_MANAGEMENT_COMMANDS = ".management.commands."
 # Signals Django sends inside the deleting transaction (django/db/models/deletion.py).
 DELETE_SIGNALS = frozenset({"django.db.models.signals.pre_delete", "django.db.models.signals.post_delete"})
 
@@ -53,6 +55,45 @@ def runs_under_row_lock(ctx: FileContext) -> bool:
     """Every caller of the function running here holds a row lock (``select_for_update`` in ``atomic``)."""
     sites = call_sites(ctx.code_scope(), ctx)
     return bool(sites) and all(site.locked for site in sites)
+
+
+def runs_only_from_management_commands(ctx: FileContext) -> bool:
+    """Every caller of the function running here, in the project, is code of a management command
+    (a module under ``management/commands/``) or a function that itself runs only from those (a
+    sample-data generator's helpers), tests aside: an operator runs it by hand, one run at a time."""
+    if not ctx.project.enabled or ctx.code_scope().kind != "function":
+        return False
+    qualified = function_qualified_name(ctx.code_scope(), ctx)
+    return qualified is not None and _only_from_commands(qualified, ctx, {}, 0)
+
+
+_CALLER_DEPTH = 8  # how far up the call graph a chain of helpers is followed
+
+
+def _only_from_commands(function: str, ctx: FileContext, known: dict[str, bool], depth: int) -> bool:
+    """Memoised per question; a function met again while it is being decided (recursion) or a chain
+    longer than ``_CALLER_DEPTH`` counts as not known."""
+    if function in known:
+        return known[function]
+    known[function] = False
+    if depth >= _CALLER_DEPTH:
+        return False
+    # Tests call the helpers too; they say nothing about where the code runs in production.
+    sites = [site for site in ctx.project.call_sites(function) if not _is_test_code(site.caller)]
+    result = bool(sites) and all(
+        _MANAGEMENT_COMMANDS in f".{site.caller}." or _only_from_commands(site.caller, ctx, known, depth + 1)
+        for site in sites
+    )
+    known[function] = result
+    return result
+
+
+def _is_test_code(qualified: str) -> bool:
+    """``shop.tests.test_sync.test_vouchers``, ``shop.test_sync``, ``shop.tests.TestSync.setUp``."""
+    return any(
+        part in ("tests", "test") or part.startswith(("test_", "Test")) or part.endswith("_tests")
+        for part in qualified.split(".")
+    )
 
 
 def receives_delete_signal(ctx: FileContext) -> bool:
