@@ -744,6 +744,54 @@ CASES: list[Case] = [
         "CDJ405",
         """
         from django.db import models
+        class Named(models.Model):
+            class Meta:
+                abstract = True
+            def siblings(self):
+                return type(self).objects.filter(name=self.name)
+        class Device(Named):
+            name = models.CharField(max_length=10)
+            @property
+            def vc_interfaces(self):
+                return Interface.objects.filter(device__chassis=self.chassis)
+        class Interface(models.Model):
+            device = models.ForeignKey(Device, related_name="ports", on_delete=models.CASCADE)
+        def interface_ids():
+            ids = []
+            for device in Device.objects.all():
+                ids.extend(device.vc_interfaces.values_list("id", flat=True))
+                ids.extend(device.siblings().values_list("id", flat=True))
+            return ids
+        """,
+    ),
+    invalid(
+        "CDJ405",
+        """
+        from django.db import models
+        class Device(models.Model):
+            name = models.CharField(max_length=10)
+            @property
+            def vc_interfaces(self):
+                return Interface.objects.filter(device__name=self.name)
+        class Interface(models.Model):
+            device = models.ForeignKey(Device, related_name="ports", on_delete=models.CASCADE)
+        def interface_ids():
+            return [device.ports.values_list("id", flat=True) for device in Device.objects.all()]
+        class Order(models.Model):
+            @property
+            def fees(self):
+                return self.all_fees(manager="objects")
+        class Fee(models.Model):
+            order = models.ForeignKey(Order, related_name="all_fees", on_delete=models.CASCADE)
+        def with_fees():
+            return [o for o in Order.objects.all() if o.fees.filter(kind="x").exists()]
+        """,
+        (11, 12), (19, 46),
+    ),
+    valid(
+        "CDJ405",
+        """
+        from django.db import models
         class Customer(models.Model):
             name = models.CharField(max_length=10)
             account = models.ForeignKey("Account", on_delete=models.CASCADE)

@@ -151,6 +151,8 @@ def test_managers_and_overrides(knowledge: ProjectKnowledge) -> None:
     assert (line.overrides_save, line.overrides_delete) == (False, True)
     # save() reads self.total and self.shipping; only total is a field
     assert order.save_reads == frozenset({"total"})
+    # what the class bodies define with ``def``: never a relation
+    assert (order.methods, line.methods) == (frozenset({"save"}), frozenset({"delete"}))
 
 
 def test_not_models(knowledge: ProjectKnowledge) -> None:

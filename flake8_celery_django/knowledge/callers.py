@@ -17,6 +17,8 @@ from flake8_celery_django.knowledge import models
 from flake8_celery_django.knowledge.transactions import atomic_requests
 from flake8_celery_django.project.facts import CallSiteFact
 
+# Django finds management commands in ``<app>.management.commands.<name>`` (django/core/management/__init__.py).
+_MANAGEMENT_COMMANDS = ".management.commands."
 # Signals Django sends inside the deleting transaction (django/db/models/deletion.py).
 DELETE_SIGNALS = frozenset({"django.db.models.signals.pre_delete", "django.db.models.signals.post_delete"})
 
@@ -56,13 +58,14 @@ _TEST_PARTS = frozenset({"test", "tests", "testing", "conftest"})
 
 
 def is_test_code(name: str) -> bool:
-    """``shop.tests.test_orders.test_pay``: a caller in test code (a test module, package or function).
+    """``shop.tests.test_orders.test_pay``, ``shop.test_sync``, ``shop.tests.TestSync.setUp``: a caller in
+    test code (a test module, package, class or function).
 
     Tests run inside the transaction of ``TestCase`` or pytest-django's ``db`` fixture, and call
     helpers the way no production path does: they say nothing about how the application calls them.
     """
     return any(
-        part in _TEST_PARTS or part.startswith("test_") or part.endswith(("_test", "_tests"))
+        part in _TEST_PARTS or part.startswith(("test_", "Test")) or part.endswith(("_test", "_tests"))
         for part in name.split(".")
     )
 
@@ -104,7 +107,7 @@ def runs_in_autocommit(ctx: FileContext) -> bool:
 
 def is_management_command(name: str) -> bool:
     """``app.management.commands.x.Command.handle``: Django runs it in autocommit (``BaseCommand.execute``)."""
-    return ".management.commands." in name and name.endswith(".Command.handle")
+    return _MANAGEMENT_COMMANDS in name and name.endswith(".Command.handle")
 
 
 def _code_function(ctx: FileContext) -> str | None:
@@ -144,6 +147,37 @@ def _caller_in_autocommit(site: CallSiteFact, ctx: FileContext, depth: int, seen
     if site.view and not atomic_requests(ctx):
         return True
     return _in_autocommit(caller, ctx, depth - 1, seen)
+
+
+def runs_only_from_management_commands(ctx: FileContext) -> bool:
+    """Every caller of the function running here, in the project, is code of a management command
+    (a module under ``management/commands/``) or a function that itself runs only from those (a
+    sample-data generator's helpers), tests aside: an operator runs it by hand, one run at a time."""
+    if not ctx.project.enabled or ctx.code_scope().kind != "function":
+        return False
+    qualified = function_qualified_name(ctx.code_scope(), ctx)
+    return qualified is not None and _only_from_commands(qualified, ctx, {}, 0)
+
+
+_CALLER_DEPTH = 8  # how far up the call graph a chain of helpers is followed
+
+
+def _only_from_commands(function: str, ctx: FileContext, known: dict[str, bool], depth: int) -> bool:
+    """Memoised per question; a function met again while it is being decided (recursion) or a chain
+    longer than ``_CALLER_DEPTH`` counts as not known."""
+    if function in known:
+        return known[function]
+    known[function] = False
+    if depth >= _CALLER_DEPTH:
+        return False
+    # Tests call the helpers too; they say nothing about where the code runs in production.
+    sites = [site for site in ctx.project.call_sites(function) if not is_test_code(site.caller)]
+    result = bool(sites) and all(
+        _MANAGEMENT_COMMANDS in f".{site.caller}." or _only_from_commands(site.caller, ctx, known, depth + 1)
+        for site in sites
+    )
+    known[function] = result
+    return result
 
 
 def receives_delete_signal(ctx: FileContext) -> bool:

@@ -61,6 +61,15 @@ class ModelFact:
     # ``Meta.unique_together``/``Meta.constraints`` that static reading cannot follow (unique
     # expressions, ``*Base.Meta.constraints``, lists built by code): which lookups are unique is unknown.
     opaque_constraints: bool = False
+    # Names the class body defines with ``def``: methods and properties (``@property``,
+    # ``@cached_property``), never a relation even when one returns a queryset.
+    methods: frozenset[str] = frozenset()
+    # Method name -> the attribute of ``self`` every ``return`` of it goes through
+    # (``fees`` -> ``all_fees`` for ``return self.all_fees(manager="objects")``).
+    method_returns: tuple[tuple[str, str], ...] = ()
+    # ``UniqueConstraint(fields=[...], condition=Q(<field>__isnull=True))``: the field set and the
+    # field that must be NULL (soft deletion: unique among the rows not deleted).
+    unique_when_null: tuple[tuple[frozenset[str], str], ...] = ()
 
     @property
     def name(self) -> str:

@@ -71,6 +71,8 @@ def _model_to_json(model: ModelFact) -> list[object]:
         model.qualified_name, list(model.bases), model.abstract, [_field_to_json(f) for f in model.fields],
         [sorted(together) for together in model.unique_together], sorted(model.managers),
         model.overrides_save, model.overrides_delete, sorted(model.save_reads), model.opaque_constraints,
+        sorted(model.methods), [list(pair) for pair in model.method_returns],
+        [[sorted(fields), null_field] for fields, null_field in model.unique_when_null],
     ]
 
 
@@ -138,7 +140,17 @@ def _field_from_json(value: object) -> FieldFact:
 
 
 def _model_from_json(value: object) -> ModelFact:
-    name, bases, abstract, fields, together, managers, save, delete, reads, opaque = _list(value, 10)
+    name, bases, abstract, fields, together, managers, save, delete, reads, opaque, methods, returns, when_null = (
+        _list(value, 13)
+    )
+    method_returns = []
+    for pair in _list(returns):
+        method, attribute = _list(pair, 2)
+        method_returns.append((_text(method), _text(attribute)))
+    unique_when_null = []
+    for pair in _list(when_null):
+        unique_fields, null_field = _list(pair, 2)
+        unique_when_null.append((frozenset(_texts(unique_fields)), _text(null_field)))
     return ModelFact(
         _text(name),
         _texts(bases),
@@ -150,6 +162,9 @@ def _model_from_json(value: object) -> ModelFact:
         _flag(delete),
         frozenset(_texts(reads)),
         _flag(opaque),
+        frozenset(_texts(methods)),
+        tuple(method_returns),
+        tuple(unique_when_null),
     )
 
 

@@ -17,6 +17,7 @@ import ast
 import re
 from dataclasses import dataclass, field
 
+from flake8_celery_django import fix_conditions
 from flake8_celery_django.context import FileContext, Kind, Scope
 from flake8_celery_django.knowledge import bindings, callers, file_kinds, models, tasks
 from flake8_celery_django.knowledge.imports import dotted_name
@@ -124,6 +125,9 @@ class _Candidate:
 
     node: ast.Call
     call: str
+    # The callable that sends (``notify.delay``) and the function the send is in, for the fix's plan.
+    send: str
+    function: ast.AST
     atomic: str | None
     signal: str | None
     function_key: str | None
@@ -415,6 +419,8 @@ def check_call(node: ast.Call, ctx: FileContext) -> None:
         _Candidate(
             node=node,
             call=sent[0],
+            send=sent[1],
+            function=scope.node,
             atomic=_atomic_reason(scope, facts, ctx),
             signal=facts.signal,
             function_key=facts.key,
@@ -553,7 +559,8 @@ def report_sending(node: ast.Module, ctx: FileContext) -> None:
         # definition (CDJ502 is a receiver outside atomic, CDJ503 neither), whichever are enabled.
         if verdicts:
             chosen, fields = verdicts[0]
-            ctx.report(candidate.node, chosen, call=candidate.call, **fields)
+            fix = fix_conditions.plan_on_commit(candidate.node, candidate.send, candidate.function, ctx)
+            ctx.report(candidate.node, chosen, fix=fix, call=candidate.call, **fields)
 
 
 def _check_on_commit_argument(callback: ast.expr, ctx: FileContext) -> None:

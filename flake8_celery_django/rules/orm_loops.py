@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from flake8_celery_django import fix_conditions
 from flake8_celery_django.context import FileContext, Kind, Loop
 from flake8_celery_django.knowledge import loop_bounds, models, relations
 from flake8_celery_django.knowledge.file_kinds import runs_once_or_in_tests
@@ -635,7 +636,7 @@ def _check_write(node: ast.Call, func: ast.Attribute, ctx: FileContext) -> bool:
             return False
         if id(node) in ctx.state(_FileLoops).upserting:
             return True  # an insert only where the lookup found nothing: an upsert
-        ctx.report(node, CREATE_IN_LOOP, what=_describe(node))
+        ctx.report(node, CREATE_IN_LOOP, fix=fix_conditions.plan_bulk_create(node, ctx), what=_describe(node))
         return True
     if method in _SAVE_METHODS:
         return _check_save(node, receiver, method, ctx)
@@ -676,7 +677,7 @@ def _check_save(node: ast.Call, receiver: ast.expr, method: str, ctx: FileContex
             return False
         if upserting:
             return True
-        ctx.report(node, CREATE_IN_LOOP, what=f"{model}(...).{method}()")
+        ctx.report(node, CREATE_IN_LOOP, fix=fix_conditions.ONLY_CREATE, what=f"{model}(...).{method}()")
         return True
     if not isinstance(receiver, ast.Name):
         return False
@@ -689,7 +690,8 @@ def _check_save(node: ast.Call, receiver: ast.expr, method: str, ctx: FileContex
             return False
         if upserting:
             return True
-        ctx.report(node, CREATE_IN_LOOP, what=f"{receiver.id}.{method}() of a new {model}")
+        what = f"{receiver.id}.{method}() of a new {model}"
+        ctx.report(node, CREATE_IN_LOOP, fix=fix_conditions.ONLY_CREATE, what=what)
         return True
     found = _is_model_item(receiver.id, ctx)
     if found is None or _is_copy(receiver.id, node, ctx) or not _changes_row(receiver.id, found[0], ctx):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from flake8_celery_django import fix_conditions
 from flake8_celery_django.context import FileContext, Kind, Scope
 from flake8_celery_django.knowledge import bindings, callers, models, relations
 from flake8_celery_django.knowledge.file_kinds import runs_once_or_in_tests
@@ -349,7 +350,8 @@ def _check_save(node: ast.Call, ctx: FileContext) -> None:
         if id(change.node) in state.reported or (saved is not None and change.field not in saved):
             continue
         state.reported.add(id(change.node))
-        ctx.report(change.node, LOST_UPDATE, obj=key, field=change.field)
+        fix = fix_conditions.plan_update(change.node, node, ctx)
+        ctx.report(change.node, LOST_UPDATE, fix=fix, obj=key, field=change.field)
 
 
 # -- CDJ302 -------------------------------------------------------------------------------------
