@@ -62,6 +62,9 @@ class Loop:
     node: ast.AST
     targets: frozenset[str]
     iterable: ast.expr | None
+    # How many atomic blocks were open when the loop began (an atomic block opened inside the body commits
+    # once per iteration when it is the outermost one).
+    atomic_depth: int = 0
 
 
 @dataclass(eq=False, slots=True)

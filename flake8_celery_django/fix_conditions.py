@@ -474,6 +474,19 @@ def _atomic_using(call: ast.expr, view: CodeView) -> tuple[bool, ast.expr | None
     return True, None
 
 
+def _is_atomic_wrapper(expr: ast.expr, view: CodeView) -> bool:
+    """A project wrapper around ``atomic`` (the index): which database it opens is not in sight."""
+    if not view.project.enabled:
+        return False
+    name = view.qualified(expr.func if isinstance(expr, ast.Call) else expr)
+    return name is not None and view.project.is_atomic_wrapper(name)
+
+
+def _refuse_wrapper(expr: ast.expr) -> NotFixable:
+    target = expr.func if isinstance(expr, ast.Call) else expr
+    return NotFixable(f"the transaction is opened by {ast.unparse(target)}(), whose database on_commit cannot name")
+
+
 def send_on_commit(call: ast.Call, send: str, view: CodeView) -> OnCommitPlan | NotFixable:
     """CDJ501-CDJ503: ``call`` publishes a task message now; ``send`` is the callable that does it."""
     statement = view.parents.get(call)
@@ -497,12 +510,16 @@ def send_on_commit(call: ast.Call, send: str, view: CodeView) -> OnCommitPlan | 
                 is_atomic, given = _atomic_using(item.context_expr, view)
                 if is_atomic:
                     found_atomic, using = True, given
+                elif _is_atomic_wrapper(item.context_expr, view):
+                    return _refuse_wrapper(item.context_expr)
         if isinstance(ancestor, (ast.FunctionDef, ast.Lambda)):
             if isinstance(ancestor, ast.FunctionDef) and not found_atomic:
                 for decorator in ancestor.decorator_list:
                     is_atomic, given = _atomic_using(decorator, view)
                     if is_atomic:
                         found_atomic, using = True, given
+                    elif _is_atomic_wrapper(decorator, view):
+                        return _refuse_wrapper(decorator)
             break
         child = ancestor
     if using is None:

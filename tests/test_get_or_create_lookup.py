@@ -289,6 +289,15 @@ IMPORTER = {
 
         def unused(graph):
             Mapping.objects.get_or_create(graph=graph)
+
+
+        def import_all(graphs):
+            for graph in graphs:
+                _store(graph)
+
+
+        def _store(graph):
+            Mapping.objects.get_or_create(graph=graph)
         """,
     "shop/management/__init__.py": "",
     "shop/management/commands/__init__.py": "",
@@ -302,6 +311,16 @@ IMPORTER = {
             def handle(self, *args, **options):
                 graph_importer.import_mapping(1, {})
                 graph_importer.import_graph(1)
+                graph_importer.import_all([1])
+        """,
+    "shop/tests/__init__.py": "",
+    "shop/tests/test_importer.py": """
+        from shop.importer import import_all, import_mapping
+
+
+        def test_import():
+            import_mapping(1, {})
+            import_all([2])
         """,
     "shop/views.py": """
         from shop.importer import import_graph
@@ -313,7 +332,7 @@ IMPORTER = {
 }
 
 
-def test_a_function_only_management_commands_call_runs_alone(tmp_path: Path) -> None:
+def test_a_function_only_management_commands_call_runs_alone_and_its_helpers(tmp_path: Path) -> None:
     root = write_project(tmp_path, IMPORTER)
     path = root / "shop/importer.py"
     settings = Settings(enabled=frozenset({"CDJ303"}), cache_dir=str(root / ".cache"))

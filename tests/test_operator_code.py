@@ -6,6 +6,7 @@ import textwrap
 from pathlib import Path
 
 from flake8_celery_django.api import check_source
+from flake8_celery_django.knowledge.operator_code import MAX_CALL_DEPTH
 from flake8_celery_django.registry import RULES
 from flake8_celery_django.settings import Settings
 from tests.project_files import write_project
@@ -124,6 +125,12 @@ def test_without_the_project_index_no_caller_is_known(tmp_path: Path) -> None:
 
 
 QUERY = "Category.objects.filter(name=product.name).first()"
+# one() <- caller_2() <- ... <- caller_9(): the command calls the last two, and the last is one call
+# past the bound on callers of callers.
+LINKS = [f"caller_{k}" for k in range(2, MAX_CALL_DEPTH + 2)]
+CHAIN = "\n\n\n".join(
+    f"        def {name}():\n            {callee}()" for name, callee in zip(LINKS, ["one", *LINKS])
+)
 CALLERS = {
     **COMMAND_PACKAGES,
     "shop/loaders.py": f"""
@@ -192,27 +199,14 @@ CALLERS = {
                 {QUERY}
 
 
-        def two():
-            one()
-
-
-        def three():
-            two()
-
-
-        def four():
-            three()
-
-
-        def five():
-            four()
+{CHAIN}
 
 
         def load_testimonials():
             for product in Product.objects.all():
                 {QUERY}
         """,
-    "shop/management/commands/load.py": """
+    "shop/management/commands/load.py": f"""
         from django.core.management.base import BaseCommand
 
         from shop import loaders
@@ -225,8 +219,8 @@ CALLERS = {
                 load_tree(loaders.Product.objects.filter(category=None))
                 load_task()
                 load_on_save(None, None)
-                loaders.four()
-                loaders.five()
+                loaders.{LINKS[-2]}()
+                loaders.{LINKS[-1]}()
         """,
     "shop/tests/__init__.py": "",
     "shop/tests/test_loaders.py": """
@@ -269,22 +263,23 @@ def test_commands_decide_through_the_call_graph_and_tests_count_neither_way(tmp_
         (53, 8, message),
         # called when shop.checks is imported
         (58, 8, message),
-        # five calls from the command (through five() and four()): past the bound on callers of callers
+        # called from the command only through the chain, whose last link is past the bound
         (63, 8, message),
         # a view whose name starts with "test" is not a test
-        (84, 8, message),
+        (4 * MAX_CALL_DEPTH + 68, 8, message),
     ]
 
 
 def test_the_bound_on_the_call_depth_counts_from_the_function(tmp_path: Path) -> None:
     files = dict(CALLERS)
-    files["shop/loaders.py"] = files["shop/loaders.py"].replace("def five():\n            four()\n", "")
+    last = f"def {LINKS[-1]}():\n            {LINKS[-2]}()\n"
+    files["shop/loaders.py"] = files["shop/loaders.py"].replace(last, "")
     command = "shop/management/commands/load.py"
-    files[command] = files[command].replace("loaders.five()\n", "")
+    files[command] = files[command].replace(f"loaders.{LINKS[-1]}()\n", "")
     root = write_project(tmp_path, files)
-    # four calls from the command, through four() alone: within the bound
+    # the chain within the bound: one() is left alone
     message = "CDJ404 Category.objects.filter().first() runs one query per loop iteration; fetch before the loop"
-    lines = [25, 30, 41, 47, 53, 58, 82]
+    lines = [25, 30, 41, 47, 53, 58, 4 * MAX_CALL_DEPTH + 66]
     assert _findings(root, "shop/loaders.py", frozenset({"CDJ404"})) == [(line, 8, message) for line in lines]
 
 

@@ -284,7 +284,9 @@ def test_settings(knowledge: ProjectKnowledge) -> None:
     ("source", "atomic"),
     [
         ('DATABASES = {"default": {"ATOMIC_REQUESTS": False}}', False),
-        ('ATOMIC_REQUESTS = True', True),
+        # Django reads ATOMIC_REQUESTS per database only (django/core/handlers/base.py): a top-level one does nothing.
+        ('ATOMIC_REQUESTS = True', None),
+        ('DATABASES = {"default": {"ATOMIC_REQUESTS": False}}\nATOMIC_REQUESTS = True', False),
         ('DATABASES = {}\nDATABASES["default"]["ATOMIC_REQUESTS"] = True', True),
         ('DATABASES = {"default": {"NAME": "x"}}', None),
     ],
@@ -319,7 +321,7 @@ def test_call_sites_from_on_commit_and_under_a_row_lock(knowledge: ProjectKnowle
         CallSiteFact("shop.services.place", on_commit=True),  # lambda: notify.send(order_id)
         CallSiteFact("shop.services.place", on_commit=True, literal_arguments=frozenset({"0"})),  # partial
         CallSiteFact("shop.services.place", literal_arguments=frozenset({"tags"})),
-        CallSiteFact("shop.services.charge", locked=True),  # after select_for_update() in atomic()
+        CallSiteFact("shop.services.charge", locked=True, atomic=True),  # after select_for_update() in atomic()
         CallSiteFact("shop.services.charge"),  # after the atomic block ended
     )
     assert knowledge.call_sites("shop.models.OrderQuerySet.as_manager") == ()

@@ -184,6 +184,63 @@ def copy_lines(source, template):
 """,
         (22, 25), (26, 14),
     ),
+    # Read when an iteration fails (an ``except`` handler), or in a data migration (``RunPython``).
+    valid(
+        "CDJ406",
+        MODELS
+        + """
+def report(log):
+    for order in Order.objects.all():
+        try:
+            print(order.number)
+        except ValueError:
+            log.exception("no number", customer=order.customer.name)
+def forwards(apps, *args):
+    for order in Order.objects.all():
+        print(order.customer.name)
+""",
+    ),
+    invalid(
+        "CDJ406",
+        MODELS
+        + """
+def report(log):
+    for order in Order.objects.all():
+        try:
+            print(order.customer.name)
+        except ValueError:
+            log.exception("no number")
+    for line in Line.objects.all():
+        try:
+            print(line.label)
+        except ValueError:
+            pass
+        else:
+            print(line.order.number)
+def forwards(app, *args):
+    for order in Order.objects.all():
+        print(order.customer.name)
+""",
+        (22, 18), (31, 18), (34, 14),
+    ),
+    # A slice of at most 10 rows is a handful, as for the other loop rules; 50 rows is not.
+    valid(
+        "CDJ406",
+        MODELS
+        + """
+def latest():
+    return [order.customer.name for order in Order.objects.order_by("-number")[:5]]
+""",
+    ),
+    invalid(
+        "CDJ406",
+        MODELS
+        + """
+def latest():
+    return [order.customer.name for order in Order.objects.order_by("-number")[:50]]
+""",
+        (20, 12),
+    ),
     # The loop's item bound again in the body (here to a row fetched with its relation) is not the row.
     valid(
         "CDJ406",

@@ -38,15 +38,16 @@ def is_test_file(filename: str) -> bool:
 
 
 def is_data_migration_function(node: ast.AST) -> bool:
-    """``def forwards(apps, schema_editor)`` or ``(apps, *args)``: the signature ``RunPython`` calls
-    (``code(from_state.apps, schema_editor)``); or a ``post_migrate`` handler
-    (``def populate(sender, *, apps, **kwargs)``, ``(app_config, verbosity, ..., apps)``), which
-    Django calls once per ``migrate`` with the historical app registry."""
+    """``def forwards(apps, schema_editor)`` (or ``(apps, *args)``): the signature ``RunPython`` calls;
+    or a ``post_migrate`` handler (``def populate(sender, *, apps, **kwargs)``, ``(app_config, verbosity, ..., apps)``),
+    which Django calls once per ``migrate`` with the historical app registry."""
     if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return False
     names = tuple(argument.arg for argument in node.args.args[:2])
-    if names == _MIGRATION_PARAMETERS or (names == ("apps",) and node.args.vararg is not None):
+    if names == _MIGRATION_PARAMETERS:
         return True
+    if names == ("apps",) and node.args.vararg is not None:
+        return True  # ``def forwards(apps, *args)``: what ``RunPython`` passes, the editor unnamed
     every = {argument.arg for argument in (*node.args.args, *node.args.kwonlyargs)}
     return "apps" in every and not every.isdisjoint(_MIGRATE_SIGNAL_PARAMETERS)
 

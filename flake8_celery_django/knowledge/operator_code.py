@@ -17,17 +17,13 @@ import enum
 
 from flake8_celery_django.context import FileContext, Scope
 from flake8_celery_django.knowledge import callers
-from flake8_celery_django.knowledge.file_kinds import (
-    is_management_command,
-    is_migration_file,
-    is_test_file,
-    is_test_function_name,
-    runs_once_or_in_tests,
-)
+from flake8_celery_django.knowledge.file_kinds import is_management_command, runs_once_or_in_tests
 from flake8_celery_django.project.knowledge import ProjectKnowledge
 
+# A module of an app's ``migrations`` package (helpers its migrations import).
+_MIGRATIONS = ".migrations."
 # Callers of callers followed at most: populatedb -> create_products_by_schema -> create_product.
-MAX_CALL_DEPTH = 4
+MAX_CALL_DEPTH = 8
 
 
 class _Answer:
@@ -134,25 +130,11 @@ class _OperatorCallers:
         return operator_caller, complete
 
     def _caller_kind(self, caller: str) -> _Caller:
-        module, names = self._split(caller)
-        if module is not None:
-            path_name = module.replace(".", "/") + ".py"
-            if is_management_command(path_name) or is_migration_file(path_name):
-                return _Caller.OPERATOR
-            if is_test_file(path_name):
-                return _Caller.TEST
-        if any(map(is_test_function_name, names)):
+        if callers.in_management_command(caller) or _MIGRATIONS in f".{caller}.":
+            return _Caller.OPERATOR
+        if callers.is_test_code(caller):
             return _Caller.TEST
-        return _Caller.FUNCTION if names else _Caller.ON_IMPORT
-
-    def _split(self, qualified: str) -> tuple[str | None, list[str]]:
-        """``shop.management.commands.load.Command.handle`` -> the module and the names in it."""
-        parts = qualified.split(".")
-        for end in range(len(parts), 0, -1):
-            module = ".".join(parts[:end])
-            if module in self.project.modules:
-                return module, parts[end:]
-        return None, parts
+        return _Caller.ON_IMPORT if caller in self.project.modules else _Caller.FUNCTION
 
     def _is_entry_point(self, function: str) -> bool:
         """A Celery task or a signal receiver runs in production whoever else calls it."""

@@ -84,6 +84,7 @@ class ProjectKnowledge:
         self._tasks = _ByName()
         self._sessions = _ByName()
         self._serializers = _ByName()
+        self._atomic_wrappers = _ByName()
         self.task_decorators: frozenset[str] = frozenset()
         self.receivers: tuple[ReceiverFact, ...] = ()
         self._calls: dict[str, list[CallSiteFact]] = {}
@@ -106,6 +107,8 @@ class ProjectKnowledge:
             for serializer in facts.serializers:
                 self._serializers.add(serializer.qualified_name, serializer)
             decorators.update(facts.task_decorators)
+            for wrapper in facts.atomic_wrappers:
+                self._atomic_wrappers.add(wrapper, wrapper)
             receivers.extend(facts.receivers)
             for callee, site in facts.calls:
                 self._calls.setdefault(callee, []).append(site)
@@ -202,6 +205,20 @@ class ProjectKnowledge:
     def serializer(self, name: str) -> SerializerFact | None:
         found = self._serializers.get(name)
         return found if isinstance(found, SerializerFact) else None
+
+    # -- transactions ---------------------------------------------------------------------------
+    @property
+    def has_atomic_wrappers(self) -> bool:
+        return bool(self._atomic_wrappers.exact)
+
+    def is_atomic_wrapper(self, name: str) -> bool:
+        """``name`` is a project function that opens ``transaction.atomic`` around its user
+        (``with f():``, ``@f()``)."""
+        return self._atomic_wrappers.get(name) is not None
+
+    def in_atomic_at(self, site: CallSiteFact) -> bool:
+        """The call runs inside a transaction its caller opened (``atomic`` or a project wrapper of it)."""
+        return site.atomic or any(self.is_atomic_wrapper(name) for name in site.guards)
 
     # -- calls ----------------------------------------------------------------------------------
     def call_sites(self, callee: str) -> tuple[CallSiteFact, ...]:

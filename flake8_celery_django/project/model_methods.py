@@ -13,16 +13,20 @@ import ast
 from collections.abc import Iterator
 
 
+_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
 def _returns(function: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.Return]:
-    """The ``return`` statements of ``function`` itself, not of functions or classes nested in it."""
+    """The ``return`` statements of ``function`` itself, not of functions or classes nested in it.
+    Only statements are visited (a ``return`` is one), never the expressions inside them."""
     pending: list[ast.AST] = list(function.body)
     while pending:
         node = pending.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            continue
         if isinstance(node, ast.Return):
             yield node
-        pending.extend(ast.iter_child_nodes(node))
+        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            for block in _BLOCKS:
+                pending.extend(getattr(node, block, ()))
 
 
 def _self_attribute(expr: ast.expr) -> str | None:

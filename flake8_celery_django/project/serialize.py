@@ -114,6 +114,10 @@ def facts_to_json(facts: ModuleFacts) -> dict[str, object]:
         data["settings"] = [s.atomic_requests, s.task_serializer, s.task_cls, s.user_model]
     if facts.serializers:
         data["serializers"] = [_serializer_to_json(serializer) for serializer in facts.serializers]
+    if facts.atomic_wrappers:
+        data["atomic_wrappers"] = list(facts.atomic_wrappers)
+    if facts.atomic_wrapper_candidates:
+        data["atomic_wrapper_candidates"] = [[name, list(wrapped)] for name, wrapped in facts.atomic_wrapper_candidates]
     return data
 
 
@@ -193,22 +197,30 @@ def _receiver_from_json(value: object) -> ReceiverFact:
 
 
 def calls_to_json(calls: Iterable[tuple[str, CallSiteFact]]) -> list[list[object]]:
-    """Call sites as ``[callee, caller, flags]`` (1: on_commit, 2: locked), then the literal arguments if any."""
+    """Call sites as ``[callee, caller, flags]`` (1: on_commit, 2: locked, 4: atomic, 8: view), then the
+    literal arguments and the guards if any."""
     rows: list[list[object]] = []
     for callee, site in calls:
-        row: list[object] = [callee, site.caller, int(site.on_commit) | int(site.locked) << 1]
-        if site.literal_arguments:
+        flags = int(site.on_commit) | int(site.locked) << 1 | int(site.atomic) << 2 | int(site.view) << 3
+        row: list[object] = [callee, site.caller, flags]
+        if site.literal_arguments or site.guards:
             row.append(sorted(site.literal_arguments))
+        if site.guards:
+            row.append(sorted(site.guards))
         rows.append(row)
     return rows
 
 
 def _call_from_json(value: object) -> tuple[str, CallSiteFact]:
     row = _list(value)
-    if len(row) not in (3, 4) or type(row[2]) is not int or not 0 <= row[2] <= 3:
+    if len(row) not in (3, 4, 5) or type(row[2]) is not int or not 0 <= row[2] <= 15:
         raise ValueError("not a call site")
-    literal = frozenset(_texts(row[3])) if len(row) == 4 else frozenset()
-    return _text(row[0]), CallSiteFact(_text(row[1]), bool(row[2] & 1), bool(row[2] & 2), literal)
+    flags = row[2]
+    literal = frozenset(_texts(row[3])) if len(row) >= 4 else frozenset()
+    guards = frozenset(_texts(row[4])) if len(row) == 5 else frozenset()
+    return _text(row[0]), CallSiteFact(
+        _text(row[1]), bool(flags & 1), bool(flags & 2), literal, bool(flags & 4), bool(flags & 8), guards
+    )
 
 
 def calls_from_json(value: object) -> list[tuple[str, CallSiteFact]]:
@@ -234,7 +246,8 @@ def _settings_from_json(value: object) -> SettingsFact:
 _KEYS = frozenset(
     {
         "module", "models", "task_bases", "tasks", "task_candidates", "task_decorators", "decorator_candidates",
-        "sessions", "receivers", "calls", "settings", "serializers",
+        "sessions", "receivers", "calls", "settings", "serializers", "atomic_wrappers",
+        "atomic_wrapper_candidates",
     }
 )
 
@@ -262,4 +275,9 @@ def facts_from_json(value: object) -> ModuleFacts:
         task_candidates=tuple(_task_from_json(item) for item in _list(data.get("task_candidates", []))),
         decorator_candidates=tuple(decorator_candidates),
         serializers=tuple(_serializer_from_json(item) for item in _list(data.get("serializers", []))),
+        atomic_wrappers=_texts(data.get("atomic_wrappers", [])),
+        atomic_wrapper_candidates=tuple(
+            (_text(name), _texts(wrapped))
+            for name, wrapped in (_list(item, 2) for item in _list(data.get("atomic_wrapper_candidates", [])))
+        ),
     )

@@ -14,7 +14,7 @@ import ast
 from dataclasses import dataclass, field, replace
 
 from flake8_celery_django.context import FileContext, Kind, Loop
-from flake8_celery_django.knowledge import fetched_relations, model_fields
+from flake8_celery_django.knowledge import fetched_relations, loop_bounds, model_fields
 from flake8_celery_django.knowledge.operator_code import runs_only_from_operator_code
 from flake8_celery_django.registry import on, on_exit, rule
 
@@ -24,7 +24,7 @@ TRAVERSAL_IN_LOOP = rule(
     "{expression} is a query per row; {remedy}",
     summary="Foreign key or one-to-one followed per row of a loop over a queryset without `select_related`",
     default_enabled=False,
-    uses=(model_fields.MODEL_RELATIONS, fetched_relations.FETCHED_NAMES),
+    uses=(model_fields.MODEL_RELATIONS, fetched_relations.FETCHED_NAMES, loop_bounds.LOOP_EXTENTS),
 )
 
 
@@ -47,6 +47,8 @@ class _Traversals:
     pending: dict[ast.AST, dict[str, _Traversal]] = field(default_factory=dict)
     # id of a node in such a branch -> (row name, relation) whose ``<relation>_id`` the test compares
     per_key_change: dict[int, tuple[str, str]] = field(default_factory=dict)
+    # ids of nodes in an ``except`` handler inside a loop: they run when an iteration fails
+    on_failure: set[int] = field(default_factory=set)
     # ids of expressions used only for their truth value (``if o.customer:``, ``o.customer is None``)
     truth_tested: set[int] = field(default_factory=set)
     # loop node -> loop targets assigned again in its body so far (no longer the row)
@@ -187,6 +189,15 @@ def record_truth_tests(node: ast.AST, ctx: FileContext) -> None:
             tested.add(id(node.left))
 
 
+@on(ast.ExceptHandler, rules=(TRAVERSAL_IN_LOOP,))
+def record_failure_path(node: ast.ExceptHandler, ctx: FileContext) -> None:
+    """``except Exception: log.exception(..., project=version.project.slug)``: once per failed
+    iteration, not once per row."""
+    if ctx.scope.loops:
+        failure = ctx.scope.state(_Traversals).on_failure
+        failure.update(id(inner) for statement in node.body for inner in ast.walk(statement))
+
+
 @on_exit(ast.Assign, ast.AnnAssign, ast.AugAssign, rules=(TRAVERSAL_IN_LOOP,))
 def record_rebound_item(node: ast.Assign | ast.AnnAssign | ast.AugAssign, ctx: FileContext) -> None:
     """``o = Order.objects.select_related("event").get(pk=o.pk)`` in the loop: ``o`` is no longer the row."""
@@ -215,8 +226,10 @@ def check_traversal(node: ast.Attribute, ctx: FileContext) -> None:
     loop = _item_loop(root.id, ctx)
     if loop is None or loop.iterable is None or runs_only_from_operator_code(ctx):
         return
-    if root.id in state.rebound.get(loop.node, ()):
+    if root.id in state.rebound.get(loop.node, ()) or id(node) in state.on_failure:
         return
+    if loop_bounds.loop_extent(loop, ctx) is loop_bounds.Extent.FEW:
+        return  # ``Order.objects.all()[:5]``: a handful of rows, as for the other loop rules
     bound = ctx.scope.lookup(root.id)
     if bound is None or bound.kind is not Kind.MODEL_INSTANCE:
         return
