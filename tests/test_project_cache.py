@@ -8,6 +8,7 @@ import pickle
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -337,3 +338,22 @@ def test_a_crafted_listing_is_not_followed_outside_the_root(settled_shop: Path, 
         Path(cache.listing_path).write_text(json.dumps(data))
         assert cache.load_listing() is None
     assert index.build_index(str(settled_shop), None).knowledge.task("evil.evil") is None
+
+
+# -- a long-lived process (an editor integration) sees the disk again -----------------------------
+def test_a_kept_index_is_checked_again_after_its_interval(settled_shop: Path, walks: list[str]) -> None:
+    kept = index.project_index(str(settled_shop), None, True)
+    extra = "from celery import shared_task\n\n@shared_task\ndef later():\n    pass\n"
+    write_project(settled_shop, {"src/shop/extra.py": extra})
+    # within the interval, the index is the one built (a run that listed its files first sees the same)
+    assert index.project_index(str(settled_shop), None, True) is kept
+    assert kept.next_check > 0 and kept.knowledge.task("shop.extra.later") is None
+    settle(settled_shop)  # (a folder changed a moment ago is listed again at every check)
+    kept.next_check = 0.0
+    found = index.project_index(str(settled_shop), None, True)
+    assert found is not kept and found.knowledge.task("shop.extra.later") is not None
+    # nothing changed since: the same index is kept, and its next check is at least the interval away
+    found.next_check = 0.0
+    assert index.project_index(str(settled_shop), None, True) is found
+    assert found.next_check >= time.monotonic() + index.RECHECK_SECONDS - 0.5
+    assert walks == ["shop"]
