@@ -28,7 +28,7 @@ from flake8_celery_django.project.listing import to_json as listing_to_json
 from flake8_celery_django.project.serialize import calls_from_json, calls_to_json, facts_from_json, facts_to_json
 
 # The number changes whenever extraction gives different facts for the same source.
-FORMAT = f"flake8-celery-django {__version__} index 3"
+FORMAT = f"flake8-celery-django {__version__} index 4"
 FOLDER = ".cdj_cache"
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"

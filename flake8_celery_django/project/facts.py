@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 SessionKind = Literal["factory", "class", "holder", "adapter"]
-FieldKind = Literal["foreign_key", "one_to_one", "many_to_many", "generic", "plain"]
+# ``generic``: a ``GenericRelation`` (many objects); ``generic_foreign_key``: a ``GenericForeignKey``,
+# one object reached through two columns, which ``prefetch_related`` loads and ``select_related`` cannot.
+FieldKind = Literal["foreign_key", "one_to_one", "many_to_many", "generic", "generic_foreign_key", "plain"]
 RelationKind = Literal["to_one", "many"]
 
 
