@@ -112,8 +112,8 @@ def _facts(source: SourceFile, entries: dict[str, FileEntry], root: str, package
 
 @contextlib.contextmanager
 def _collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector off while facts pile up: they hold no cycles, and its passes over
-    a growing heap only slow the build down."""
+    """The cyclic garbage collector off while facts pile up (built, or read back from the cache): they
+    hold no cycles, and its passes over a growing heap only slow the build down."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -133,7 +133,11 @@ def build_index(root: str, cache_folder: str | None, explicit_root: bool = True)
 
     ``explicit_root``: the root was given rather than found (see :func:`project_files`).
     """
-    root = os.path.abspath(root)
+    with _collector_paused():
+        return _index(os.path.abspath(root), cache_folder, explicit_root)
+
+
+def _index(root: str, cache_folder: str | None, explicit_root: bool) -> ProjectIndex:
     cache = FactsCache(cache_folder or os.path.join(root, FOLDER), root)
     stored_listing = cache.load_listing()
     if stored_listing is None:
@@ -170,14 +174,13 @@ def _build(
     previous = cache.load_files(sorted(packages))
     entries: dict[str, FileEntry] = {}
     raw = []
-    with _collector_paused():
-        for source in listing.files:
-            facts = _facts(source, previous, root, packages)
-            raw.append(facts)
-            entries[_relative(source.path, root)] = FileEntry(
-                source.size, source.mtime_ns, source.module, source.is_package, facts
-            )
-        merged = merge(raw)
+    for source in listing.files:
+        facts = _facts(source, previous, root, packages)
+        raw.append(facts)
+        entries[_relative(source.path, root)] = FileEntry(
+            source.size, source.mtime_ns, source.module, source.is_package, facts
+        )
+    merged = merge(raw)
     cache.save(listing.key, sorted(packages), entries, merged)
     return ProjectIndex(root, packages, ProjectKnowledge(merged), cache, listing, raw, explicit_root=explicit_root)
 
