@@ -131,7 +131,7 @@ def _models(raw: list[ModuleFacts]) -> _Table[ModelFact]:
         for item in model.fields:
             if item.is_relation:
                 target = _target(item.target, name, found, user_model)
-                item = replace(item, target=target)
+                item = item._replace(target=target)
             fields.append(item)
         resolved[name] = replace(model, fields=tuple(fields))
     models = _Table(resolved.items())
