@@ -207,3 +207,17 @@ def test_two_processes_building_at_once_build_once_and_leave_a_valid_cache(shop:
     files = index.project_files(str(shop))
     stored = FactsCache(str(shop / ".cdj_cache"), str(shop)).load_project(index.fingerprint(str(shop), list(files)))
     assert stored is not None and "shop.models" in stored[0]
+
+
+def test_the_cache_format_changes_with_the_code_of_the_index(tmp_path: Path) -> None:
+    from flake8_celery_django.project import cache
+
+    package = Path(cache.__file__).parent
+    copy = tmp_path / "project"
+    copy.mkdir()
+    for module in package.glob("*.py"):
+        (copy / module.name).write_bytes(module.read_bytes())
+    assert cache.extraction_digest(str(copy)) in cache.FORMAT
+    facts = copy / "facts.py"
+    facts.write_bytes(facts.read_bytes() + b"# another field\n")
+    assert cache.extraction_digest(str(copy)) not in cache.FORMAT
