@@ -5,8 +5,8 @@
 Each size is a generated module of that many lines made of the same ten-line view repeated, with
 four findings per view (two HTTP calls without a timeout, a read-modify-write of a model field
 and a task sent inside ``transaction.atomic``): about 4,000 findings per 10,000 lines.  The whole
-``fix --unsafe-fixes`` engine runs on it (detection, fix conditions, libcst rewrite, re-parse,
-passes until nothing changes).  Printed per size: lines, findings, fixes applied, seconds, and
+``fix --unsafe-fixes`` engine runs on it (detection binding each finding's fix plan, libcst
+rewrite, re-parse, passes until nothing changes).  Printed per size: lines, findings, fixes applied, seconds, and
 microseconds per finding; near-linear means the last column stays about flat as the size doubles.
 """
 

@@ -12,7 +12,7 @@ from dataclasses import replace
 from flake8_celery_django import rules as _rules  # noqa: F401  (registers every rule)
 from flake8_celery_django.context import FileContext, Finding
 from flake8_celery_django.project.index import project_for
-from flake8_celery_django.project.knowledge import NO_PROJECT
+from flake8_celery_django.project.knowledge import NO_PROJECT, ProjectKnowledge
 from flake8_celery_django.registry import DispatchTables, build_dispatch
 from flake8_celery_django.registry import registered_rules
 from flake8_celery_django.rules.noqa_comments import UNUSED_NOQA, may_hold_cdj_noqa, unused_noqa
@@ -58,6 +58,8 @@ def check_tree(
     strict: bool = False,
     lines: Sequence[str] | None = None,
     buffer: bool = False,
+    project: ProjectKnowledge | None = None,
+    module: str | None = None,
 ) -> list[Finding]:
     """Findings for an already-parsed module, sorted by position.
 
@@ -67,20 +69,22 @@ def check_tree(
     With ``strict`` an internal error is raised; otherwise it is reported on standard error and
     the file is skipped, so that one odd file never stops a whole flake8 run.  ``buffer`` says the
     tree may differ from the file on disk (an editor's unsaved text): the project index then takes
-    this file's facts from the tree.
+    this file's facts from the tree.  ``project`` (with the file's ``module`` in it) is the project's
+    knowledge when the caller already has it; otherwise the index is asked.
     """
     settings = settings or Settings()
     if not isinstance(tree, ast.Module) or not settings.enabled:
         return []
     try:
-        project, module = project_for(filename, settings, tree if buffer else None)
+        if project is None:
+            project, module = project_for(filename, settings, tree if buffer else None)
     except Exception as error:  # noqa: BLE001  (the index must never stop a run; the rules go on without it)
         if strict:
             raise
         print(f"flake8-celery-django: the project index failed on {filename}: {type(error).__name__}: {error}",
               file=sys.stderr)
         project, module = NO_PROJECT, None
-    ctx = FileContext(tree, filename, settings, project, module)
+    ctx = FileContext(tree, filename, settings, project, module, strict)
     if not _walk_safely(tree, ctx, settings.enabled, strict):
         return []
     findings = [finding for finding in ctx.findings if finding.code in settings.enabled]
@@ -91,7 +95,7 @@ def check_tree(
         judged = list(ctx.findings)
         every = every_rule()
         if settings.enabled != every:
-            everything = FileContext(tree, filename, replace(settings, enabled=every), project, module)
+            everything = FileContext(tree, filename, replace(settings, enabled=every), project, module, strict)
             if _walk_safely(tree, everything, every, strict):
                 judged += everything.findings
         findings += unused_noqa(judged, lines, source)

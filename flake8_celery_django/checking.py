@@ -17,6 +17,7 @@ from dataclasses import replace
 from flake8_celery_django import noqa
 from flake8_celery_django.api import check_tree
 from flake8_celery_django.context import Finding
+from flake8_celery_django.fix_plans import NotFixable
 from flake8_celery_django.fixable import physical_lines
 from flake8_celery_django.registry import registered_rules
 from flake8_celery_django.reports import FileReport, Position, Reported, SuggestedFix, TextEdit
@@ -106,7 +107,8 @@ def check_source_text(
             continue
         safety = rules[finding.code].fix
         fix = None
-        if safety != "none":
+        # A finding whose fix detection refused (``NotFixable``) is shown without ``[*]``, as ruff does.
+        if safety != "none" and not isinstance(finding.fix, NotFixable):
             fix = SuggestedFix(safety, fix_title(finding.code))
             if edits:
                 found = suggested_edits(source, parsed, finding, settings)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
+from flake8_celery_django.fix_plans import FixPlan, NotFixable
 from flake8_celery_django.knowledge.imports import ImportTable
 from flake8_celery_django.project.knowledge import NO_PROJECT, ProjectKnowledge
 from flake8_celery_django.registry import Rule
@@ -61,6 +62,9 @@ class Loop:
     node: ast.AST
     targets: frozenset[str]
     iterable: ast.expr | None
+    # How many atomic blocks were open when the loop began (an atomic block opened inside the body commits
+    # once per iteration when it is the outermost one).
+    atomic_depth: int = 0
 
 
 @dataclass(eq=False, slots=True)
@@ -142,8 +146,9 @@ class Finding:
     # Where the reported node ends, so that ``fix`` finds exactly that node again.
     end_line: int = field(default=0, compare=False)
     end_col: int = field(default=0, compare=False)
-    # What detection knew that the fix needs (CDJ900: the unused codes), so the fixer never guesses it.
-    fix_data: tuple[str, ...] = field(default=(), compare=False)
+    # What this occurrence's fix needs, bound by the detector (``fix_plans``), or why it has none;
+    # None for a rule without a fix, or a fix that needs nothing bound.
+    fix: FixPlan | NotFixable | None = field(default=None, compare=False)
 
 
 class FileContext:
@@ -151,10 +156,12 @@ class FileContext:
 
     def __init__(
         self, tree: ast.Module, filename: str, options: Any, project: ProjectKnowledge = NO_PROJECT,
-        module: str | None = None,
+        module: str | None = None, strict: bool = False,
     ) -> None:
         self.filename = filename
         self.options = options
+        # Internal errors are raised, not turned into a refused fix (``api.check_tree(strict=True)``).
+        self.strict = strict
         # Facts about the whole project (the index), and this file's dotted module name in it.
         self.project = project
         self.module = module
@@ -165,7 +172,8 @@ class FileContext:
         self._state: dict[type[Any], Any] = {}
 
     # -- reporting -----------------------------------------------------------------------------
-    def report(self, node: ast.AST, rule: Rule, **fields: object) -> None:
+    def report(self, node: ast.AST, rule: Rule, *, fix: FixPlan | NotFixable | None = None, **fields: object) -> None:
+        """Report ``rule`` on ``node``; ``fix`` is what its fix needs here (or why there is none)."""
         self.findings.append(
             Finding(
                 getattr(node, "lineno", 1),
@@ -174,6 +182,7 @@ class FileContext:
                 rule.format(**fields),
                 getattr(node, "end_lineno", None) or 0,
                 getattr(node, "end_col_offset", None) or 0,
+                fix,
             )
         )
 

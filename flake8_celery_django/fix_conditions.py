@@ -1,28 +1,41 @@
-"""Where a fix is correct: the conditions each rule's fix needs, checked on the tree detection read.
+"""Where a fix is correct: the conditions each rule's fix needs, checked when the finding is reported.
 
-This is the one place that decides whether a finding is fixable.  A finding whose fix would change
-behaviour beyond what its rule page's "Fix safety" documents gets a :class:`Refusal` (the finding
-stays, ``fix`` reports it as not fixable); any other gets the facts its fixer needs (the save a
-``refresh_from_db`` goes after, the ``using=`` of the enclosing ``atomic``).  No libcst here: the
-fixers in ``fixes/`` only carry out the rewrite.
+This is the one place that decides whether a finding is fixable.  The detectors call it with what
+they resolved (the changed statement and the save that writes it, the send and its function, the
+create call and its loop) when they report, and the answer travels with the finding
+(``Finding.fix``): the plan its fixer carries out (``fix_plans``), or a :class:`NotFixable` with the
+reason when the fix would change behaviour beyond what its rule page's "Fix safety" documents (the
+finding stays, ``fix`` reports it as not fixable).  A condition reads the enclosing function's tree
+(a :class:`CodeView`, built only when a finding in it is reported) and the project index; no libcst
+here: the fixers in ``fixes/`` only carry out the rewrite.
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from flake8_celery_django.context import Finding
+from flake8_celery_django.fix_plans import (
+    BulkCreatePlan,
+    FixPlan,
+    NotFixable,
+    OnCommitPlan,
+    Span,
+    UpdatePlan,
+)
 from flake8_celery_django.knowledge.imports import ImportTable, dotted_name
 from flake8_celery_django.project.facts import ModelFact
 from flake8_celery_django.project.knowledge import NO_PROJECT, ProjectKnowledge, absolute_name
 
-# (line, column, end line, end column), ast coordinates (columns in UTF-8 bytes).
-Span = tuple[int, int, int, int]
+if TYPE_CHECKING:
+    from flake8_celery_django.context import FileContext
+
 _Function = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 _ATOMIC = frozenset({"django.db.transaction.atomic"})
 _SAVES = frozenset({"save", "asave"})
+_SENDING_METHODS = frozenset({"delay", "apply_async", "send_task"})
 _REFRESHES = frozenset({"refresh_from_db", "arefresh_from_db"})
 # Calls known to give a number.
 _NUMERIC_CALLS = frozenset({"int", "float", "len", "abs", "round", "sum", "decimal.Decimal", "Decimal"})
@@ -45,63 +58,29 @@ _F_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Mod, ast.Pow)
 _TRY: tuple[type[ast.AST], ...] = tuple(getattr(ast, name) for name in ("Try", "TryStar") if hasattr(ast, name))
 
 
-@dataclass(frozen=True, slots=True)
-class Refusal:
-    """A finding left without a fix, and why (printed by ``fix``)."""
+class CodeView:
+    """One function's (or the module's) tree with each node's parent, and the names the file imports.
 
-    finding: Finding
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class UpdateFacts:
-    """CDJ301: the save after the change, when ``refresh_from_db(fields=[...])`` must follow it."""
-
-    refresh_after: Span | None = None
-    asynchronous: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class OnCommitFacts:
-    """CDJ501-CDJ503: the ``using=`` of the innermost enclosing ``atomic`` (source text), if any."""
-
-    using: str | None = None
-
-
-FixFacts = UpdateFacts | OnCommitFacts | None
-
-
-class FileView:
-    """One file's tree with each node's parent and its imports, built once for all its findings."""
+    ``owner`` is the class whose method the function is (``self`` is an instance of it).
+    """
 
     def __init__(
-        self, tree: ast.Module, source: str, project: ProjectKnowledge = NO_PROJECT, module: str | None = None
+        self,
+        root: ast.AST,
+        imports: ImportTable | None = None,
+        project: ProjectKnowledge = NO_PROJECT,
+        module: str | None = None,
+        owner: ast.ClassDef | None = None,
     ) -> None:
-        self.tree = tree
-        self.source = source
+        self.root = root
+        self.imports = imports if imports is not None else ImportTable()
         self.project = project
         self.module = module
+        self.owner = owner
         self.parents: dict[ast.AST, ast.AST] = {}
-        self.by_span: dict[tuple[Span, type[ast.AST]], ast.AST] = {}
-        self.imports = ImportTable()
-        for node in ast.walk(tree):
+        for node in ast.walk(root):
             for child in ast.iter_child_nodes(node):
                 self.parents[child] = node
-            if isinstance(node, (ast.stmt, ast.expr)):
-                self.by_span.setdefault((span(node), type(node)), node)
-            if isinstance(node, (ast.Import, ast.ImportFrom)) and self._at_module_level(node):
-                self.imports.add(node)
-
-    def _at_module_level(self, node: ast.AST) -> bool:
-        return node in self.tree.body
-
-    def node(self, finding: Finding, types: tuple[type[ast.AST], ...]) -> ast.AST | None:
-        where = (finding.line, finding.col, finding.end_line, finding.end_col)
-        for kind in types:
-            found = self.by_span.get((where, kind))
-            if found is not None:
-                return found
-        return None
 
     def ancestors(self, node: ast.AST) -> Iterator[ast.AST]:
         current = self.parents.get(node)
@@ -110,22 +89,56 @@ class FileView:
             current = self.parents.get(current)
 
     def function(self, node: ast.AST) -> ast.AST:
-        """The function (or lambda) whose body holds ``node``; the module at top level."""
+        """The function (or lambda) whose body holds ``node``; the root at its top level."""
         for ancestor in self.ancestors(node):
             if isinstance(ancestor, _Function):
                 return ancestor
-        return self.tree
+        return self.root
 
     def code_scope(self, node: ast.AST) -> ast.AST:
         """The function, class or module whose body holds ``node``."""
         for ancestor in self.ancestors(node):
             if isinstance(ancestor, (*_Function, ast.ClassDef)):
                 return ancestor
-        return self.tree
+        return self.root
 
     def qualified(self, expr: ast.expr) -> str | None:
         name = self.imports.resolve(expr)
         return absolute_name(name, self.module) if name is not None else None
+
+
+@dataclass(slots=True)
+class _Views:
+    """Per file: the views built so far, one per function that holds a reported finding."""
+
+    built: dict[ast.AST, CodeView] = field(default_factory=dict)
+
+
+def view_of(ctx: FileContext, root: ast.AST | None = None) -> CodeView:
+    """The view of ``root`` (default: the code the walk is in, a class body's being its definer's)."""
+    owner: ast.ClassDef | None = None
+    if root is None:
+        scope = ctx.scope
+        while scope.kind == "class" and scope.parent is not None:
+            scope = scope.parent
+        root = scope.node
+        method_of = scope.enclosing_class
+        owner = method_of.node if method_of is not None and isinstance(method_of.node, ast.ClassDef) else None
+    views = ctx.state(_Views).built
+    found = views.get(root)
+    if found is None:
+        found = views[root] = CodeView(root, ctx.imports, ctx.project, ctx.module, owner)
+    return found
+
+
+def _guarded(decide: Callable[[], FixPlan | NotFixable], ctx: FileContext) -> FixPlan | NotFixable:
+    """``decide()``; an internal error refuses the fix and never stops the check (unless it is strict)."""
+    try:
+        return decide()
+    except Exception as error:  # noqa: BLE001  (a fix left undone, never a check aborted)
+        if ctx.strict:
+            raise
+        return NotFixable(f"internal error in the fix conditions: {type(error).__name__}: {error}")
 
 
 def span(node: ast.AST) -> Span:
@@ -254,7 +267,7 @@ def _operands(statement: ast.AST, key: str, field: str) -> list[ast.expr]:
     return found
 
 
-def _row_may_be_new(statement: ast.AST, key: str, function: ast.AST, view: FileView) -> str | None:
+def _row_may_be_new(statement: ast.AST, key: str, function: ast.AST, view: CodeView) -> str | None:
     if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) and function.name in _SAVES and key == "self":
         return "inside the model's own save() the row may not exist yet"
     for node in _own_nodes(function):
@@ -274,10 +287,10 @@ def _row_may_be_new(statement: ast.AST, key: str, function: ast.AST, view: FileV
     return None
 
 
-def _model_of(key: str, function: ast.AST, statement: ast.AST, view: FileView) -> str | None:
+def _model_of(key: str, function: ast.AST, statement: ast.AST, view: CodeView) -> str | None:
     """The model class ``key`` holds, as far as its binding in this function says."""
     if key == "self":
-        owner = view.parents.get(function)
+        owner = view.owner if function is view.root else view.parents.get(function)
         if isinstance(owner, ast.ClassDef):
             prefix = f"{view.module}." if view.module else ""
             return prefix + owner.name
@@ -307,27 +320,14 @@ def _model_of(key: str, function: ast.AST, statement: ast.AST, view: FileView) -
     return view.qualified(found) or dotted_name(found)
 
 
-def _first_save(statement: ast.stmt, key: str, function: ast.AST) -> ast.Call | None:
-    saves = [
-        node
-        for node in _own_nodes(function)
-        if isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr in _SAVES
-        and dotted_name(node.func.value) == key
-        and _after(node, statement)
-    ]
-    return min(saves, key=lambda call: (call.lineno, call.col_offset), default=None)
-
-
-def _save_statement(save: ast.Call, view: FileView) -> ast.Expr | None:
+def _save_statement(save: ast.Call, view: CodeView) -> ast.Expr | None:
     parent = view.parents.get(save)
     if isinstance(parent, ast.Await):
         parent = view.parents.get(parent)
     return parent if isinstance(parent, ast.Expr) else None
 
 
-def _sibling_block(statement: ast.stmt, view: FileView) -> list[ast.stmt] | None:
+def _sibling_block(statement: ast.stmt, view: CodeView) -> list[ast.stmt] | None:
     parent = view.parents.get(statement)
     for name in ("body", "orelse", "finalbody", "handlers"):
         block = getattr(parent, name, None)
@@ -349,7 +349,7 @@ def _outlives(root: str, function: ast.AST) -> bool:
     )
 
 
-def _used_after(save_line: ast.stmt, key: str, function: ast.AST, view: FileView) -> bool:
+def _used_after(save_line: ast.stmt, key: str, function: ast.AST, view: CodeView) -> bool:
     """``key`` is read after its save: a later statement, the next turn of a loop around it, or the
     caller (a parameter, ``self``, or a name the function does not bind)."""
     root = key.partition(".")[0]
@@ -383,60 +383,81 @@ def _target_names(target: ast.expr) -> set[str]:
     return {node.id for node in ast.walk(target) if isinstance(node, ast.Name)}
 
 
-def update_with_f(finding: Finding, view: FileView) -> UpdateFacts | Refusal:
-    statement = view.node(finding, (ast.AugAssign, ast.Assign))
+def _saved_fields(save: ast.Call) -> tuple[str, ...] | None:
+    """The save's literal ``update_fields`` (None when it writes every field)."""
+    for keyword in save.keywords:
+        if keyword.arg == "update_fields" and isinstance(keyword.value, (ast.List, ast.Tuple, ast.Set)):
+            return tuple(
+                str(item.value) for item in keyword.value.elts
+                if isinstance(item, ast.Constant) and isinstance(item.value, str)
+            )
+    return None
+
+
+def update_with_f(statement: ast.stmt, save: ast.Call, view: CodeView) -> UpdatePlan | NotFixable:
+    """CDJ301: ``statement`` changes a field from its own value and ``save`` writes it."""
     if not isinstance(statement, (ast.AugAssign, ast.Assign)):
-        return Refusal(finding, "no rewrite for this form of change")
+        return NotFixable("no rewrite for this form of change")
     target = statement.target if isinstance(statement, ast.AugAssign) else statement.targets[0]
     key = dotted_name(target.value) if isinstance(target, ast.Attribute) else None
     if key is None or not isinstance(target, ast.Attribute):
-        return Refusal(finding, "no rewrite for this form of change")
+        return NotFixable("no rewrite for this form of change")
     field = target.attr
     shown = f"{key}.{field}"
     if isinstance(statement, ast.AugAssign) and not isinstance(statement.op, _F_OPERATORS):
-        return Refusal(finding, f"F() expressions have no {type(statement.op).__name__} operator")
+        return NotFixable(f"F() expressions have no {type(statement.op).__name__} operator")
     function = view.function(statement)
     new_row = _row_may_be_new(statement, key, function, view)
     if new_row is not None:
-        return Refusal(finding, f"{new_row}, and F() cannot be inserted")
-    for operand in _operands(statement, key, field):
+        return NotFixable(f"{new_row}, and F() cannot be inserted")
+    operands = _operands(statement, key, field)
+    for operand in operands:
         if not _numeric(operand, function, statement):
-            return Refusal(finding, f"`{ast.unparse(operand)}` may not be a number, and F() only does arithmetic")
+            return NotFixable(f"`{ast.unparse(operand)}` may not be a number, and F() only does arithmetic")
     model_name = _model_of(key, function, statement, view)
     model = view.project.model(model_name) if model_name is not None else None
     if model is not None:
         if any(field in own.save_reads for own in _with_bases(model, view.project)):
-            return Refusal(finding, f"{model.name}.save() reads {field}, which holds an F() expression until refreshed")
+            return NotFixable(f"{model.name}.save() reads {field}, which holds an F() expression until refreshed")
         declared = view.project.model_field(model, field)
         if declared is not None and declared.field_class in _NON_NUMERIC_FIELDS:
-            return Refusal(finding, f"{model.name}.{field} is a {declared.field_class}, and F() only does arithmetic")
+            return NotFixable(f"{model.name}.{field} is a {declared.field_class}, and F() only does arithmetic")
     for node in _own_nodes(function):
         if node is statement or not isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
             continue
         if _before(node, statement) and any(_is_field(target, key, field) for target in _assigned_targets(node)):
-            return Refusal(finding, f"{shown} is assigned earlier in the function, and F() would discard that value")
-    save = _first_save(statement, key, function)
-    if save is None:
-        return Refusal(finding, f"no save of {key} follows in the function")
+            return NotFixable(f"{shown} is assigned earlier in the function, and F() would discard that value")
+    if not (isinstance(save.func, ast.Attribute) and dotted_name(save.func.value) == key):
+        return NotFixable(f"the save is {ast.unparse(save.func)}(), not {key}.save()")
     save_line = _save_statement(save, view)
     block = _sibling_block(statement, view)
     if save_line is None or block is None or save_line not in block:
-        return Refusal(finding, f"{shown} may change more than once before its save (a loop or a branch between them)")
+        return NotFixable(f"{shown} may change more than once before its save (a loop or a branch between them)")
     for node in _own_nodes(function):
         if not (_after(node, statement) and _before(node, save_line)):
             continue
         if _is_field(node, key, field):
-            return Refusal(finding, f"{shown} is read before the save, where it would hold an F() expression")
+            return NotFixable(f"{shown} is read before the save, where it would hold an F() expression")
         if _binds(node, key):
-            return Refusal(finding, f"{key} is bound again before the save")
-    asynchronous = isinstance(view.parents.get(save), ast.Await)
-    if _used_after(save_line, key, function, view):
-        return UpdateFacts(span(save), asynchronous)
-    return UpdateFacts()
+            return NotFixable(f"{key} is bound again before the save")
+    refresh_after = span(save) if _used_after(save_line, key, function, view) else None
+    return UpdatePlan(
+        key,
+        field,
+        tuple(ast.unparse(operand) for operand in sorted(operands, key=lambda node: (node.lineno, node.col_offset))),
+        refresh_after,
+        asynchronous=refresh_after is not None and isinstance(view.parents.get(save), ast.Await),
+        update_fields=_saved_fields(save),
+    )
+
+
+def plan_update(statement: ast.stmt, save: ast.Call, ctx: FileContext) -> FixPlan | NotFixable:
+    """CDJ301's plan, when its detector reports ``statement`` at ``save`` in the code being walked."""
+    return _guarded(lambda: update_with_f(statement, save, view_of(ctx)), ctx)
 
 
 # -- CDJ501-CDJ503 ------------------------------------------------------------------------------
-def _atomic_using(call: ast.expr, view: FileView) -> tuple[bool, ast.expr | None]:
+def _atomic_using(call: ast.expr, view: CodeView) -> tuple[bool, ast.expr | None]:
     """Whether ``call`` is ``transaction.atomic`` (called or not), and its ``using`` argument."""
     target = call.func if isinstance(call, ast.Call) else call
     if view.qualified(target) not in _ATOMIC:
@@ -453,13 +474,27 @@ def _atomic_using(call: ast.expr, view: FileView) -> tuple[bool, ast.expr | None
     return True, None
 
 
-def send_on_commit(finding: Finding, view: FileView) -> OnCommitFacts | Refusal:
-    call = view.node(finding, (ast.Call, ast.Expr))
-    if call is None:
-        return Refusal(finding, "no rewrite for this form of send")
-    statement = call if isinstance(call, ast.Expr) else view.parents.get(call)
+def _is_atomic_wrapper(expr: ast.expr, view: CodeView) -> bool:
+    """A project wrapper around ``atomic`` (the index): which database it opens is not in sight."""
+    if not view.project.enabled:
+        return False
+    name = view.qualified(expr.func if isinstance(expr, ast.Call) else expr)
+    return name is not None and view.project.is_atomic_wrapper(name)
+
+
+def _refuse_wrapper(expr: ast.expr) -> NotFixable:
+    target = expr.func if isinstance(expr, ast.Call) else expr
+    return NotFixable(f"the transaction is opened by {ast.unparse(target)}(), whose database on_commit cannot name")
+
+
+def send_on_commit(call: ast.Call, send: str, view: CodeView) -> OnCommitPlan | NotFixable:
+    """CDJ501-CDJ503: ``call`` publishes a task message now; ``send`` is the callable that does it."""
+    statement = view.parents.get(call)
     if not isinstance(statement, ast.Expr):
-        return Refusal(finding, "the send's result is used, and transaction.on_commit returns nothing")
+        return NotFixable("the send's result is used, and transaction.on_commit returns nothing")
+    method = call.func.attr if isinstance(call.func, ast.Attribute) else ""
+    if method not in _SENDING_METHODS:
+        return NotFixable("no rewrite for this form of send")
     using: ast.expr | None = None
     found_atomic = False
     child: ast.AST = call
@@ -467,34 +502,44 @@ def send_on_commit(finding: Finding, view: FileView) -> OnCommitFacts | Refusal:
         if isinstance(ancestor, ast.ExceptHandler) or (
             isinstance(ancestor, _TRY) and child in getattr(ancestor, "finalbody", ())
         ):
-            return Refusal(finding, "sent from an except or finally block, which may run after a rollback")
+            return NotFixable("sent from an except or finally block, which may run after a rollback")
         if isinstance(ancestor, ast.AsyncFunctionDef):
-            return Refusal(finding, "sent from async def, where transaction.on_commit raises SynchronousOnlyOperation")
+            return NotFixable("sent from async def, where transaction.on_commit raises SynchronousOnlyOperation")
         if isinstance(ancestor, (ast.With, ast.AsyncWith)) and not found_atomic:
             for item in ancestor.items:
                 is_atomic, given = _atomic_using(item.context_expr, view)
                 if is_atomic:
                     found_atomic, using = True, given
+                elif _is_atomic_wrapper(item.context_expr, view):
+                    return _refuse_wrapper(item.context_expr)
         if isinstance(ancestor, (ast.FunctionDef, ast.Lambda)):
             if isinstance(ancestor, ast.FunctionDef) and not found_atomic:
                 for decorator in ancestor.decorator_list:
                     is_atomic, given = _atomic_using(decorator, view)
                     if is_atomic:
                         found_atomic, using = True, given
+                    elif _is_atomic_wrapper(decorator, view):
+                        return _refuse_wrapper(decorator)
             break
         child = ancestor
     if using is None:
-        return OnCommitFacts()
+        return OnCommitPlan(send, method)
     if not isinstance(using, (ast.Constant, ast.Name, ast.Attribute)):
-        return Refusal(finding, f"the database of atomic(using={ast.unparse(using)}) cannot be carried to on_commit")
-    return OnCommitFacts(ast.get_source_segment(view.source, using) or ast.unparse(using))
+        return NotFixable(f"the database of atomic(using={ast.unparse(using)}) cannot be carried to on_commit")
+    return OnCommitPlan(send, method, ast.unparse(using), span(using))
+
+
+def plan_on_commit(call: ast.Call, send: str, function: ast.AST, ctx: FileContext) -> FixPlan | NotFixable:
+    """The plan of CDJ501-CDJ503, reported on ``call`` (in ``function``) once the file is walked."""
+    return _guarded(lambda: send_on_commit(call, send, view_of(ctx, function)), ctx)
 
 
 # -- CDJ401 -------------------------------------------------------------------------------------
-def bulk_create(finding: Finding, view: FileView) -> None | Refusal:
-    call = view.node(finding, (ast.Call,))
-    if not isinstance(call, ast.Call):
-        return Refusal(finding, "only Model.objects.create(...) in a loop is rewritten")
+ONLY_CREATE = NotFixable("only Model.objects.create(...) in a loop is rewritten")
+
+
+def bulk_create(call: ast.Call, view: CodeView) -> BulkCreatePlan | NotFixable:
+    """CDJ401: ``call`` creates one row per iteration of the loop around it."""
     func = call.func
     if not (
         isinstance(func, ast.Attribute)
@@ -502,44 +547,38 @@ def bulk_create(finding: Finding, view: FileView) -> None | Refusal:
         and isinstance(func.value, ast.Attribute)
         and isinstance(func.value.value, (ast.Name, ast.Attribute))
     ):
-        return Refusal(finding, "only Model.objects.create(...) in a loop is rewritten")
+        return ONLY_CREATE
     if (dotted_name(func.value.value) or "").rpartition(".")[2][:1].islower():
         # ``order.lines.create``: a related manager sets the foreign key, ``Model(...)`` would not
-        return Refusal(finding, "only Model.objects.create(...) in a loop is rewritten")
+        return ONLY_CREATE
     if call.args:
-        return Refusal(finding, "create() takes keyword arguments only, which Model(...) is given")
+        return NotFixable("create() takes keyword arguments only, which Model(...) is given")
     statement = view.parents.get(call)
     if not isinstance(statement, ast.Expr):
-        return Refusal(finding, "the created object is used, and bulk_create returns no objects one by one")
+        return NotFixable("the created object is used, and bulk_create returns no objects one by one")
     loop = view.parents.get(statement)
     if isinstance(loop, ast.AsyncFor):
-        return Refusal(finding, "an async for loop cannot become a list comprehension here")
+        return NotFixable("an async for loop cannot become a list comprehension here")
     if not isinstance(loop, ast.For) or len(loop.body) != 1 or loop.orelse:
-        return Refusal(finding, "the loop does more than the create (only a loop of one create is rewritten)")
+        return NotFixable("the loop does more than the create (only a loop of one create is rewritten)")
     if isinstance(view.code_scope(loop), ast.ClassDef):
-        return Refusal(finding, "in a class body a comprehension cannot see the class's names")
+        return NotFixable("in a class body a comprehension cannot see the class's names")
     bound = _target_names(loop.target)
     function = view.function(loop)
     for node in _own_nodes(function):
         if isinstance(node, ast.Name) and node.id in bound and isinstance(node.ctx, ast.Load) and _after(node, loop):
-            return Refusal(finding, f"`{node.id}` is read after the loop, and a comprehension would not leave it bound")
+            return NotFixable(f"`{node.id}` is read after the loop, and a comprehension would not leave it bound")
     model_expr = func.value.value
     name = view.qualified(model_expr) or dotted_name(model_expr)
     model = view.project.model(name) if name is not None else None
     if model is not None:
         if any(own.overrides_save for own in _with_bases(model, view.project)):
-            return Refusal(finding, f"{model.name}.save() is overridden, and bulk_create does not call it")
+            return NotFixable(f"{model.name}.save() is overridden, and bulk_create does not call it")
         if view.project.receivers_of(model.qualified_name, ("pre_save", "post_save")):
-            return Refusal(finding, f"{model.name} has pre_save/post_save receivers, which bulk_create does not send")
-    return None
+            return NotFixable(f"{model.name} has pre_save/post_save receivers, which bulk_create does not send")
+    return BulkCreatePlan(model.qualified_name if model is not None else name or ast.unparse(model_expr), span(loop))
 
 
-def conditions(finding: Finding, view: FileView) -> FixFacts | Refusal:
-    """The facts the fix of ``finding`` needs, or why it has none."""
-    if finding.code == "CDJ301":
-        return update_with_f(finding, view)
-    if finding.code in ("CDJ501", "CDJ502", "CDJ503"):
-        return send_on_commit(finding, view)
-    if finding.code == "CDJ401":
-        return bulk_create(finding, view)
-    return None
+def plan_bulk_create(call: ast.Call, ctx: FileContext) -> FixPlan | NotFixable:
+    """CDJ401's plan, when its detector reports ``call`` in the code being walked."""
+    return _guarded(lambda: bulk_create(call, view_of(ctx)), ctx)

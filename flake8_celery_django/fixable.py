@@ -3,22 +3,21 @@
 ``fix`` scans every file with this first; only a file with a fixable finding goes on to the
 libcst engine (``flake8_celery_django.fixes``), so a clean tree costs about what the check costs.
 Whether a rule has a fix, and of which class, is the rule's own ``fix`` field; whether this
-finding's fix is correct where it stands is ``fix_conditions``' to say.
+finding's fix is correct where it stands was decided by its detector (``fix_conditions``) and
+travels with the finding (``Finding.fix``: the plan, or ``NotFixable`` with the reason).
 """
 
 from __future__ import annotations
 
 import ast
 import io
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from flake8_celery_django import noqa
 from flake8_celery_django import rules as _rules  # noqa: F401  (declares every rule)
 from flake8_celery_django.api import PARSE_ERRORS, check_tree
 from flake8_celery_django.context import Finding
-from flake8_celery_django.fix_conditions import FileView, FixFacts, Refusal, conditions
-from flake8_celery_django.project.index import project_for
+from flake8_celery_django.fix_plans import NotFixable
 from flake8_celery_django.project.knowledge import ProjectKnowledge
 from flake8_celery_django.registry import RULES
 from flake8_celery_django.settings import Settings
@@ -52,17 +51,23 @@ def fixable_findings(
     settings: Settings,
     keep: frozenset[str] | None = None,
     buffer: bool = False,
+    project: ProjectKnowledge | None = None,
+    module: str | None = None,
 ) -> list[Finding]:
     """Findings of ``tree`` for the codes ``settings`` enables that have a fix (of the ``keep`` codes
     when given) and that no ``# noqa`` silences.
 
     ``buffer``: the text came from standard input, so the project index takes this file's facts from it.
+    ``project``/``module``: the project's knowledge and the file's module in it, when the caller has
+    them (otherwise the index is asked, as the check asks it).
     """
     lines = physical_lines(source) if "CDJ" in source and noqa.mentions_noqa(source) else None
     wanted = keep if keep is not None else fixable_codes(unsafe=True)
     findings = [
         finding
-        for finding in check_tree(tree, filename, settings, lines=lines, buffer=buffer)
+        for finding in check_tree(
+            tree, filename, settings, lines=lines, buffer=buffer, project=project, module=module
+        )
         if finding.code in wanted
     ]
     if not findings:
@@ -75,17 +80,24 @@ def fixable_findings(
 
 
 @dataclass(frozen=True, slots=True)
+class Refusal:
+    """A finding left without a fix, and why (printed by ``fix``)."""
+
+    finding: Finding
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class Scan:
     """A file as ``fix`` first sees it: its tree and fixable findings, or why it was skipped.
 
-    ``facts`` holds what each fixable finding's fixer needs; ``refused`` the findings of codes
-    with a fix whose fix would not be correct where they stand.
+    ``findings`` carry their fix plans (``Finding.fix``); ``refused`` are the findings of codes with
+    a fix whose detector found the fix not correct where they stand.
     """
 
     tree: ast.Module | None
     findings: tuple[Finding, ...]
     skipped: str | None = None
-    facts: Mapping[Finding, FixFacts] = field(default_factory=dict)
     refused: tuple[Refusal, ...] = ()
 
     def only(self, codes: frozenset[str]) -> Scan:
@@ -94,7 +106,6 @@ class Scan:
             self.tree,
             tuple(finding for finding in self.findings if finding.code in codes),
             self.skipped,
-            self.facts,
             tuple(refusal for refusal in self.refused if refusal.finding.code in codes),
         )
 
@@ -112,32 +123,14 @@ class Where:
     project: ProjectKnowledge | None = None
     module: str | None = None
 
-    def knowledge(self, tree: ast.Module, settings: Settings) -> tuple[ProjectKnowledge, str | None]:
-        if self.project is not None:
-            return self.project, self.module
-        return project_for(self.filename, settings, tree if self.buffer else None)
 
-
-def sort_out(tree: ast.Module, source: str, findings: list[Finding], where: Where, settings: Settings) -> Scan:
-    """``findings`` split into those whose fix is correct here (with their facts) and the refused."""
-    if not findings:
-        return Scan(tree, ())
-    project, module = where.knowledge(tree, settings)
-    view = FileView(tree, source, project, module)
-    kept: list[Finding] = []
-    facts: dict[Finding, FixFacts] = {}
-    refused: list[Refusal] = []
-    for finding in findings:
-        try:
-            decided = conditions(finding, view)
-        except Exception as error:  # noqa: BLE001  (an internal error refuses the fix, never stops the run)
-            decided = Refusal(finding, f"internal error in the fix conditions: {type(error).__name__}: {error}")
-        if isinstance(decided, Refusal):
-            refused.append(decided)
-        else:
-            kept.append(finding)
-            facts[finding] = decided
-    return Scan(tree, tuple(kept), None, facts, tuple(refused))
+def sort_out(tree: ast.Module, findings: list[Finding]) -> Scan:
+    """``findings`` split into those whose detector bound a fix plan and those it refused."""
+    kept = tuple(finding for finding in findings if not isinstance(finding.fix, NotFixable))
+    refused = tuple(
+        Refusal(finding, finding.fix.reason) for finding in findings if isinstance(finding.fix, NotFixable)
+    )
+    return Scan(tree, kept, None, refused)
 
 
 def scan(source: str, where: Where | str, settings: Settings) -> Scan:
@@ -149,8 +142,10 @@ def scan(source: str, where: Where | str, settings: Settings) -> Scan:
         tree = ast.parse(source, where.filename)
     except PARSE_ERRORS as error:
         return Scan(None, (), f"it does not parse: {error}")
-    findings = fixable_findings(tree, source, where.filename, settings, buffer=where.buffer)
-    return sort_out(tree, source, findings, where, settings)
+    findings = fixable_findings(
+        tree, source, where.filename, settings, buffer=where.buffer, project=where.project, module=where.module
+    )
+    return sort_out(tree, findings)
 
 
 def remaining(source: str, filename: str, settings: Settings, codes: frozenset[str]) -> list[Finding]:

@@ -16,6 +16,7 @@ from typing import Any
 
 from flake8_celery_django.context import FileContext, Loop, Scope
 from flake8_celery_django.knowledge import bindings
+from flake8_celery_django.knowledge.transactions import is_atomic_manager
 from flake8_celery_django.registry import DispatchTables
 
 # Fields that never hold a node worth visiting (strings, numbers, operators, load/store markers).
@@ -67,6 +68,7 @@ def _leave_scope(ctx: FileContext, scope: Scope) -> None:
 
 
 def _enter_loop(ctx: FileContext, loop: Loop) -> None:
+    loop.atomic_depth = ctx.scope.atomic_depth
     ctx.scope.loops.append(loop)
 
 
@@ -77,13 +79,13 @@ def _leave_loop(ctx: FileContext, loop: Loop) -> None:
 def _enter_with(ctx: FileContext, managers: tuple[str, ...]) -> None:
     scope = ctx.scope
     scope.context_managers.extend(managers)
-    scope.atomic_depth += sum(1 for name in managers if name in bindings.ATOMIC)
+    scope.atomic_depth += sum(1 for name in managers if is_atomic_manager(name, ctx))
 
 
 def _leave_with(ctx: FileContext, managers: tuple[str, ...]) -> None:
     scope = ctx.scope
     del scope.context_managers[len(scope.context_managers) - len(managers):]
-    scope.atomic_depth -= sum(1 for name in managers if name in bindings.ATOMIC)
+    scope.atomic_depth -= sum(1 for name in managers if is_atomic_manager(name, ctx))
 
 
 class _ExitCallbacks:

@@ -397,3 +397,46 @@ def test_progress_shows_on_a_terminal_only_for_long_runs() -> None:
             quiet.step()
         quiet.close()
         assert stream.getvalue() == ""
+
+
+SENDS = """from celery import shared_task
+from django.db import transaction
+
+
+@shared_task
+def notify(order_id):
+    pass
+
+
+def place(order):
+    with transaction.atomic():
+        order.save()
+        notify.delay(order.pk)
+
+
+def refund(order):
+    with transaction.atomic():
+        try:
+            order.save()
+        except ValueError:
+            notify.delay(order.pk)
+            raise
+"""
+CDJ501 = "notify.delay() inside an atomic block; defer it with on_commit()"
+
+
+def test_a_finding_whose_fix_is_refused_is_not_marked_or_counted(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The send in the ``except`` handler is a compensating action: moving it into on_commit would
+    # lose it on the rollback, so ``fix`` refuses it, and ``check`` neither marks nor counts it.
+    (project / "app" / "orders.py").write_text(SENDS)
+    code, out, _ = check(capsys, "--unsafe-fixes", "app/orders.py")
+    assert (code, out) == (
+        1,
+        f"app/orders.py:13:9: CDJ501 [*] {CDJ501}\n"
+        f"app/orders.py:21:13: CDJ501 {CDJ501}\n"
+        "Found 2 findings.\n[*] 1 fixable with `flake8-celery-django fix`.\n",
+    )
+    code, out, _ = check(capsys, "--output-format", "json", "app/orders.py")
+    assert [bool(item["fix"]) for item in json.loads(out)] == [True, False]

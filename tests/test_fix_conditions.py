@@ -134,6 +134,18 @@ CDJ301_REFUSED = [
         [("CDJ301", 3, 4, "F() expressions have no FloorDiv operator")],
         id="operator-f-lacks",
     ),
+    pytest.param(
+        """
+        from django.db import models
+
+        class Counter(models.Model):
+            def bump(self):
+                self.hits += 1
+                super().save()
+        """,
+        [("CDJ301", 6, 8, "the save is super().save(), not self.save()")],
+        id="saved-through-super",
+    ),
 ]
 
 
@@ -597,12 +609,12 @@ def test_on_commit_keeps_every_comment_exactly_once() -> None:
 
 
 def test_an_internal_error_in_the_conditions_refuses_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
-    from flake8_celery_django import fixable
+    from flake8_celery_django import fix_conditions
 
-    def broken(finding: object, view: object) -> None:
+    def broken(*facts: object) -> None:
         raise LookupError("boom")
 
-    monkeypatch.setattr(fixable, "conditions", broken)
+    monkeypatch.setattr(fix_conditions, "update_with_f", broken)
     source = """
         def sell(product):
             product.stock -= 1
@@ -638,10 +650,12 @@ def test_cdj301_condition_refuses_a_row_that_may_be_new_under_if_not_pk() -> Non
     # detection itself leaves a row being created alone; the fix condition refuses it as well
     import ast as ast_module
 
-    from flake8_celery_django.context import Finding
-    from flake8_celery_django.fix_conditions import FileView, Refusal, update_with_f
+    from flake8_celery_django.fix_conditions import CodeView, update_with_f
+    from flake8_celery_django.fix_plans import NotFixable as Refusal
 
     source = "def bump(obj):\n    if not obj.pk:\n        obj.version += 1\n        obj.save()\n"
-    finding = Finding(3, 8, "CDJ301", "", 3, 24)
-    decided = update_with_f(finding, FileView(ast_module.parse(source), source))
-    assert decided == Refusal(finding, "the row may not exist yet under `if not obj.pk`, and F() cannot be inserted")
+    function = ast_module.parse(source).body[0]
+    statement = next(node for node in ast_module.walk(function) if isinstance(node, ast_module.AugAssign))
+    save = next(node for node in ast_module.walk(function) if isinstance(node, ast_module.Call))
+    decided = update_with_f(statement, save, CodeView(function))
+    assert decided == Refusal("the row may not exist yet under `if not obj.pk`, and F() cannot be inserted")

@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from flake8_celery_django.api import check_source
 from flake8_celery_django.project.facts import FieldFact, ModelFact, ModuleFacts
 from tests.cases import Case, assert_case, invalid, valid
+from flake8_celery_django.settings import Settings
 from tests.project_cases import findings_in_project
+from tests.project_files import write_project
 
 MODELS = """
 from django.db import models
@@ -43,6 +48,31 @@ class Relation(models.Model):
     target = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="+")
     class Meta:
         constraints = [models.UniqueConstraint(Least("source", "target"), Greatest("source", "target"), name="r")]
+"""
+
+SOFT_DELETED = """
+from django.db import models
+
+class Project(models.Model):
+    name = models.CharField(max_length=10)
+
+class Vote(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE)
+    actor = models.CharField(max_length=10)
+    deleted_at = models.DateTimeField(null=True)
+    class Meta:
+        unique_together = ["project", "actor", "deleted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "actor"], condition=models.Q(deleted_at__isnull=True), name="vote"
+            ),
+        ]
+
+class Feature(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE)
+    xpath = models.CharField(max_length=10)
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project_id", "xpath"], name="feature")]
 """
 
 CASES: list[Case] = [
@@ -92,6 +122,31 @@ def sync(org, rows, lookup):
     except Tag.MultipleObjectsReturned:
         Tag.objects.filter(name="x").first()
 """,
+    ),
+    # A constraint on the rows not soft-deleted covers the row the call creates when it leaves the
+    # field unset; a constraint's ``fk_id`` is the lookup's ``fk``.
+    valid(
+        "CDJ303",
+        SOFT_DELETED
+        + """
+def vote(project, options):
+    Vote.objects.get_or_create(project=project, actor="a")
+    Vote.objects.get_or_create(project_id=project.pk, actor="a", defaults={"name": "x"})
+    Vote.objects.update_or_create(project=project, actor="a", defaults=options)
+    Feature.objects.get_or_create(project=project, xpath="x")
+    Feature.objects.get_or_create(project_id=project.pk, xpath="x")
+""",
+    ),
+    invalid(
+        "CDJ303",
+        SOFT_DELETED
+        + """
+def vote(project, when):
+    Vote.objects.get_or_create(project=project, actor="a", defaults={"deleted_at": when})
+    Vote.objects.get_or_create(actor="a")
+    Feature.objects.get_or_create(xpath="x")
+""",
+        (26, 4), (27, 4), (28, 4),
     ),
     valid(
         "CDJ303",
@@ -206,4 +261,83 @@ def test_a_column_named_like_a_key_is_that_column() -> None:
     project = [*PROJECT, ModuleFacts("shop.models", models=(association,))]
     assert findings_in_project(source, "CDJ303", "shop.groups", project) == [
         (5, 4, "CDJ303 get_or_create(object_id) races: add a unique constraint on these fields to Association"),
+    ]
+
+
+IMPORTER = {
+    "setup.cfg": "",
+    "shop/__init__.py": "",
+    "shop/models.py": """
+        from django.db import models
+
+
+        class Mapping(models.Model):
+            graph = models.IntegerField()
+            mapping = models.JSONField()
+        """,
+    "shop/importer.py": """
+        from shop.models import Mapping
+
+
+        def import_mapping(graph, mapping):
+            Mapping.objects.update_or_create(graph=graph, mapping=mapping)
+
+
+        def import_graph(graph):
+            Mapping.objects.get_or_create(graph=graph)
+
+
+        def unused(graph):
+            Mapping.objects.get_or_create(graph=graph)
+
+
+        def import_all(graphs):
+            for graph in graphs:
+                _store(graph)
+
+
+        def _store(graph):
+            Mapping.objects.get_or_create(graph=graph)
+        """,
+    "shop/management/__init__.py": "",
+    "shop/management/commands/__init__.py": "",
+    "shop/management/commands/packages.py": """
+        from django.core.management.base import BaseCommand
+
+        import shop.importer as graph_importer
+
+
+        class Command(BaseCommand):
+            def handle(self, *args, **options):
+                graph_importer.import_mapping(1, {})
+                graph_importer.import_graph(1)
+                graph_importer.import_all([1])
+        """,
+    "shop/tests/__init__.py": "",
+    "shop/tests/test_importer.py": """
+        from shop.importer import import_all, import_mapping
+
+
+        def test_import():
+            import_mapping(1, {})
+            import_all([2])
+        """,
+    "shop/views.py": """
+        from shop.importer import import_graph
+
+
+        def upload(request):
+            import_graph(request.POST["graph"])
+        """,
+}
+
+
+def test_a_function_only_management_commands_call_runs_alone_and_its_helpers(tmp_path: Path) -> None:
+    root = write_project(tmp_path, IMPORTER)
+    path = root / "shop/importer.py"
+    settings = Settings(enabled=frozenset({"CDJ303"}), cache_dir=str(root / ".cache"))
+    findings = check_source(path.read_text(), str(path), settings, strict=True)
+    assert [(f.line, f.col, f.message) for f in findings] == [
+        (9, 4, "CDJ303 get_or_create(graph) races: add a unique constraint on these fields to Mapping"),
+        (13, 4, "CDJ303 get_or_create(graph) races: add a unique constraint on these fields to Mapping"),
     ]

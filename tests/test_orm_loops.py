@@ -210,6 +210,131 @@ CASES: list[Case] = [
                 Line.objects.create(order=order)
         """,
     ),
+    # A filter on the primary key or a unique field selects one row at most: nothing to batch.
+    valid(
+        "CDJ402",
+        """
+        from django.db import models
+        class Ticket(models.Model):
+            code = models.CharField(max_length=8, unique=True)
+            holder = models.OneToOneField("shop.Person", on_delete=models.CASCADE)
+        def close(pk, code, person_id):
+            for ticket in Ticket.objects.filter(pk=pk):
+                ticket.open = False
+                ticket.save()
+            locked = Ticket.objects.select_for_update().filter(code__exact=code)
+            for ticket in locked:
+                ticket.open = False
+                ticket.save()
+            for ticket in Ticket.objects.filter(holder_id=person_id).select_related("holder"):
+                ticket.open = False
+                ticket.save()
+        """,
+    ),
+    invalid(
+        "CDJ402",
+        """
+        from django.db import models
+        class Ticket(models.Model):
+            code = models.CharField(max_length=8)
+            event = models.ForeignKey("shop.Event", on_delete=models.CASCADE)
+        def close(pk, code, event, ids):
+            for ticket in Ticket.objects.filter(code=code):
+                ticket.open = False
+                ticket.save()
+            for ticket in Ticket.objects.filter(event=event):
+                ticket.open = False
+                ticket.save()
+            for ticket in Ticket.objects.filter(pk__in=ids):
+                ticket.open = False
+                ticket.save()
+            for ticket in Ticket.objects.filter(code__startswith=code):
+                ticket.open = False
+                ticket.save()
+        """,
+        (9, 8), (12, 8), (15, 8), (18, 8),
+    ),
+    # A row saved as it was read writes nothing new: save() runs for its signals or auto_now fields.
+    valid(
+        "CDJ402",
+        """
+        import logging
+        from shop.models import Review
+        log = logging.getLogger(__name__)
+        def resave(start, end):
+            for review in Review.objects.filter(modified__range=[start, end]):
+                attempt_code = review.attempt_code
+                log.info("Saving review %s (%s) of %s", review.id, review.exam_id, attempt_code)
+                review.save()
+        """,
+    ),
+    invalid(
+        "CDJ402",
+        """
+        from shop.models import Review
+        def refresh(start, fill, reviewer):
+            for review in Review.objects.filter(modified__gte=start):
+                review.compute_score()
+                review.save()
+            for review in Review.objects.filter(modified__gte=start):
+                fill(review)
+                review.save()
+            for review in Review.objects.filter(modified__gte=start):
+                review.data["seen"] = True
+                review.save()
+            for review in Review.objects.filter(modified__gte=start):
+                review.count += 1
+                review.save(update_fields=["count"])
+            for review in Review.objects.filter(modified__gte=start):
+                setattr(review, "reviewer", reviewer)
+                review.save()
+            for review in Review.objects.filter(modified__gte=start):
+                fill(review.title)
+                review.save()
+        """,
+        (6, 8), (9, 8), (12, 8), (15, 8), (18, 8), (21, 8),
+    ),
+    # The files of one upload are few (Django accepts DATA_UPLOAD_MAX_NUMBER_FILES, 100 by default);
+    # a person answering at the terminal paces the loop.
+    valid(
+        "CDJ401",
+        """
+        from getpass import getpass
+        from shop.models import Attachment, Language, User
+        def upload(request, languages, names):
+            for key, upload in request.FILES.items():
+                Attachment.objects.create(name=key, file=upload)
+            for upload in self.request.FILES.getlist("documents"):
+                Attachment.objects.create(file=upload)
+            for code in languages:
+                if input(f"Add {code}? ") == "y":
+                    Language(code=code).save()
+            for name in names:
+                User.objects.create(name=name, password=getpass())
+        """,
+    ),
+    invalid(
+        "CDJ401",
+        """
+        from shop.models import Attachment, Line, Language
+        def upload(request, languages):
+            for key, upload in request.FILES.items():
+                for row in upload:
+                    Line.objects.create(text=row)
+            for upload in request.FILES.getlist("documents"):
+                Attachment.objects.create(file=upload)
+            for code in languages:
+                def ask():
+                    return input(code)
+                Language(code=code).save()
+            for code in languages:
+                for answer in [input(code)]:
+                    pass
+                for name in request.POST.getlist("names"):
+                    Language.objects.create(code=code, name=name)
+        """,
+        (6, 12), (12, 8), (17, 12),
+    ),
     invalid(
         "CDJ404",
         """
@@ -249,6 +374,10 @@ CASES: list[Case] = [
             for row in rows:
                 if not Tag.objects.filter(name=row).exists():
                     Tag.objects.create(name=row)
+            for row in rows:
+                listed = Tag.objects.filter(name=row).exists()
+                if not listed:
+                    Tag.objects.create(name=row)
             for attempt in range(1000):
                 try:
                     Tag.objects.create(name=token())
@@ -287,8 +416,12 @@ CASES: list[Case] = [
             for i, row in enumerate(rows):
                 if i == 1:
                     Tag.objects.create(name=row)
+            for row in rows:
+                listed = Tag.objects.filter(name=row).exists()
+                if listed:
+                    Tag.objects.create(name=f"{row} again")
         """,
-        (7, 12), (11, 12), (13, 12), (16, 12),
+        (7, 12), (11, 12), (13, 12), (16, 12), (20, 12),
     ),
     valid(
         "CDJ403",
@@ -526,6 +659,31 @@ CASES: list[Case] = [
                     self.order = Order.objects.first()
         """,
     ),
+    # A loop over batches reads one batch per iteration: the remedy, already applied.
+    valid(
+        "CDJ404",
+        """
+        from shop.models import Product
+        def index(ids, batches):
+            products = Product.objects.filter(pk__in=ids).order_by("pk")
+            for chunk in queryset_in_batches(products, 500):
+                batch = list(Product.objects.filter(id__in=chunk))
+                Product.objects.filter(pk__in=[p.pk for p in batch], stock__gt=0).count()
+            for batch in batches:
+                Product.objects.filter(category_id__in=batch.categories).exists()
+        """,
+    ),
+    invalid(
+        "CDJ404",
+        """
+        from shop.models import Product
+        def index(ids):
+            for pk in ids:
+                Product.objects.filter(pk__in=[pk]).first()
+                Product.objects.filter(pk__in=ids).count()
+        """,
+        (5, 8), (6, 8),
+    ),
     # -- CDJ405 -----------------------------------------------------------------------------------
     invalid(
         "CDJ405",
@@ -581,6 +739,54 @@ CASES: list[Case] = [
                 order.lines.all()
         """,
         (6, 8),
+    ),
+    valid(
+        "CDJ405",
+        """
+        from django.db import models
+        class Named(models.Model):
+            class Meta:
+                abstract = True
+            def siblings(self):
+                return type(self).objects.filter(name=self.name)
+        class Device(Named):
+            name = models.CharField(max_length=10)
+            @property
+            def vc_interfaces(self):
+                return Interface.objects.filter(device__chassis=self.chassis)
+        class Interface(models.Model):
+            device = models.ForeignKey(Device, related_name="ports", on_delete=models.CASCADE)
+        def interface_ids():
+            ids = []
+            for device in Device.objects.all():
+                ids.extend(device.vc_interfaces.values_list("id", flat=True))
+                ids.extend(device.siblings().values_list("id", flat=True))
+            return ids
+        """,
+    ),
+    invalid(
+        "CDJ405",
+        """
+        from django.db import models
+        class Device(models.Model):
+            name = models.CharField(max_length=10)
+            @property
+            def vc_interfaces(self):
+                return Interface.objects.filter(device__name=self.name)
+        class Interface(models.Model):
+            device = models.ForeignKey(Device, related_name="ports", on_delete=models.CASCADE)
+        def interface_ids():
+            return [device.ports.values_list("id", flat=True) for device in Device.objects.all()]
+        class Order(models.Model):
+            @property
+            def fees(self):
+                return self.all_fees(manager="objects")
+        class Fee(models.Model):
+            order = models.ForeignKey(Order, related_name="all_fees", on_delete=models.CASCADE)
+        def with_fees():
+            return [o for o in Order.objects.all() if o.fees.filter(kind="x").exists()]
+        """,
+        (11, 12), (19, 46),
     ),
     valid(
         "CDJ405",
@@ -690,6 +896,7 @@ def purge(ids, names):
     for document in Document.objects.filter(pk__in=ids):
         document.delete()
     for document in Document.objects.filter(pk__in=ids):
+        document.archived = True
         document.save()
 """
 
@@ -697,11 +904,11 @@ def purge(ids, names):
 @pytest.mark.parametrize(
     ("model", "expected"),
     [
-        (ModelFact("shop.models.Document", overrides_delete=True), [(5, 8, "CDJ401"), (9, 8, "CDJ402")]),
+        (ModelFact("shop.models.Document", overrides_delete=True), [(5, 8, "CDJ401"), (10, 8, "CDJ402")]),
         # bulk_create() skips save() too, but the corpus's labelled inserts include such models.
         (ModelFact("shop.models.Document", overrides_save=True), [(5, 8, "CDJ401"), (7, 8, "CDJ403")]),
         (ModelFact("shop.models.Document", bases=("shop.models.Stored",)), [(5, 8, "CDJ401"), (7, 8, "CDJ403")]),
-        (ModelFact("shop.models.Document"), [(5, 8, "CDJ401"), (7, 8, "CDJ403"), (9, 8, "CDJ402")]),
+        (ModelFact("shop.models.Document"), [(5, 8, "CDJ401"), (7, 8, "CDJ403"), (10, 8, "CDJ402")]),
     ],
 )
 def test_rows_written_one_by_one_through_their_own_save_or_delete_are_silent(

@@ -357,3 +357,17 @@ def test_a_kept_index_is_checked_again_after_its_interval(settled_shop: Path, wa
     assert index.project_index(str(settled_shop), None, True) is found
     assert found.next_check >= time.monotonic() + index.RECHECK_SECONDS - 0.5
     assert walks == ["shop"]
+
+
+def test_the_cache_format_changes_with_the_code_of_the_index(tmp_path: Path) -> None:
+    from flake8_celery_django.project import cache
+
+    package = Path(cache.__file__).parent
+    copy = tmp_path / "project"
+    copy.mkdir()
+    for module in package.glob("*.py"):
+        (copy / module.name).write_bytes(module.read_bytes())
+    assert cache.extraction_digest(str(copy)) in cache.FORMAT
+    facts = copy / "facts.py"
+    facts.write_bytes(facts.read_bytes() + b"# another field\n")
+    assert cache.extraction_digest(str(copy)) not in cache.FORMAT

@@ -40,6 +40,26 @@ def test_root_is_the_nearest_folder_with_a_marker(shop: Path, tmp_path: Path) ->
     assert find_root(str(nested / "tool.py")) == str(nested)
 
 
+def test_a_setup_or_manage_module_inside_a_package_is_not_a_marker(tmp_path: Path) -> None:
+    # ``app/views/setup.py`` is a view module: the project is the folder with ``pyproject.toml``.
+    project = write_project(
+        tmp_path,
+        {
+            "pyproject.toml": "",
+            "app/__init__.py": "",
+            "app/views/__init__.py": "",
+            "app/views/setup.py": "",
+            "app/views/manage.py": "",
+            "app/views/home.py": "",
+            "tool/setup.py": "",
+            "tool/cli.py": "",
+        },
+    )
+    assert find_root(str(project / "app" / "views" / "home.py")) == str(project)
+    # A folder that is not a package keeps ``setup.py`` as its marker.
+    assert find_root(str(project / "tool" / "cli.py")) == str(project / "tool")
+
+
 def test_root_without_a_marker_is_above_the_outermost_package(tmp_path: Path) -> None:
     write_project(tmp_path, {"lib/app/__init__.py": "", "lib/app/sub/__init__.py": "", "lib/app/sub/m.py": ""})
     assert find_root(str(tmp_path / "lib" / "app" / "sub" / "m.py")) in (str(tmp_path / "lib"),)
@@ -131,6 +151,8 @@ def test_managers_and_overrides(knowledge: ProjectKnowledge) -> None:
     assert (line.overrides_save, line.overrides_delete) == (False, True)
     # save() reads self.total and self.shipping; only total is a field
     assert order.save_reads == frozenset({"total"})
+    # what the class bodies define with ``def``: never a relation
+    assert (order.methods, line.methods) == (frozenset({"save"}), frozenset({"delete"}))
 
 
 def test_not_models(knowledge: ProjectKnowledge) -> None:
@@ -262,7 +284,9 @@ def test_settings(knowledge: ProjectKnowledge) -> None:
     ("source", "atomic"),
     [
         ('DATABASES = {"default": {"ATOMIC_REQUESTS": False}}', False),
-        ('ATOMIC_REQUESTS = True', True),
+        # Django reads ATOMIC_REQUESTS per database only (django/core/handlers/base.py): a top-level one does nothing.
+        ('ATOMIC_REQUESTS = True', None),
+        ('DATABASES = {"default": {"ATOMIC_REQUESTS": False}}\nATOMIC_REQUESTS = True', False),
         ('DATABASES = {}\nDATABASES["default"]["ATOMIC_REQUESTS"] = True', True),
         ('DATABASES = {"default": {"NAME": "x"}}', None),
     ],
@@ -297,7 +321,7 @@ def test_call_sites_from_on_commit_and_under_a_row_lock(knowledge: ProjectKnowle
         CallSiteFact("shop.services.place", on_commit=True),  # lambda: notify.send(order_id)
         CallSiteFact("shop.services.place", on_commit=True, literal_arguments=frozenset({"0"})),  # partial
         CallSiteFact("shop.services.place", literal_arguments=frozenset({"tags"})),
-        CallSiteFact("shop.services.charge", locked=True),  # after select_for_update() in atomic()
+        CallSiteFact("shop.services.charge", locked=True, atomic=True),  # after select_for_update() in atomic()
         CallSiteFact("shop.services.charge"),  # after the atomic block ended
     )
     assert knowledge.call_sites("shop.models.OrderQuerySet.as_manager") == ()

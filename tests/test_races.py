@@ -15,6 +15,59 @@ from tests.cases import Case, assert_case, invalid, valid
 from tests.project_cases import project_findings
 
 CASES: list[Case] = [
+    # A clamp of a value just recomputed from other data bounds the new value: no stored value is lost.
+    valid(
+        "CDJ301",
+        """
+        from shop.models import Transaction
+        def recalculate(pk, events):
+            item = Transaction.objects.get(pk=pk)
+            item.authorized = sum(event.amount for event in events)
+            item.authorized = max(item.authorized, 0)
+            item.pending = len(events)
+            item.pending = min(10, item.pending)
+            item.save()
+        """,
+    ),
+    invalid(
+        "CDJ301",
+        """
+        from shop.models import Transaction
+        def recalculate(pk, events, floor):
+            item = Transaction.objects.get(pk=pk)
+            item.authorized = item.authorized + sum(event.amount for event in events)
+            item.authorized = max(item.authorized, 0)
+            item.pending = sum(event.amount for event in events)
+            item.pending = max(item.pending, item.pending * floor)
+            item.save()
+        """,
+        (5, 4), (6, 4), (8, 4),
+    ),
+    invalid(
+        "CDJ301",
+        """
+        from shop.models import Transaction
+        def recalculate(pk, events):
+            item = Transaction.objects.get(pk=pk)
+            item.authorized = item.authorized or 0
+            item.authorized = max(item.authorized, 0)
+            item.save()
+        """,
+        (6, 4),
+    ),
+    invalid(
+        "CDJ301",
+        """
+        from shop.models import Transaction
+        def recalculate(pk, events):
+            item = Transaction.objects.get(pk=pk)
+            item.authorized = sum(event.amount for event in events)
+            item = Transaction.objects.get(pk=pk)
+            item.authorized = max(item.authorized, 0)
+            item.save()
+        """,
+        (7, 4),
+    ),
     invalid(
         "CDJ301",
         """

@@ -104,6 +104,169 @@ def report():
         print(order.customer.name, order.shipping.city)
 """,
     ),
+    # Read once per distinct key: the branch runs when the row's key differs from the one remembered.
+    valid(
+        "CDJ406",
+        MODELS
+        + """
+def reminders():
+    customer_id = None
+    name = None
+    for order in Order.objects.filter(number=1).order_by("customer_id"):
+        if customer_id != order.customer_id:
+            name = order.customer.name
+            customer_id = order.customer_id
+        print(order.number, name)
+    numbers = {}
+    for line in Line.objects.all():
+        if line.order_id not in numbers:
+            numbers[line.order_id] = line.order.number
+    seen = set()
+    for line in Line.objects.all():
+        if line.order_id not in seen:
+            seen.add(line.order_id)
+            print(line.order.customer.name)
+""",
+    ),
+    invalid(
+        "CDJ406",
+        MODELS
+        + """
+def reminders(wanted):
+    customer_id = None
+    for order in Order.objects.all():
+        if customer_id != order.customer_id:
+            print(order.customer.name)
+    for order in Order.objects.all():
+        if order.customer_id == wanted:
+            print(order.customer.name)
+    numbers = {}
+    for line in Line.objects.all():
+        if line.order_id not in numbers:
+            numbers[line.order_id] = line.order.customer.name
+        print(line.order.number)
+    for line in Line.objects.all():
+        if customer_id != line.order_id:
+            print(line.order.customer.name)
+            customer_id = line.order.customer_id
+        print(line.label)
+""",
+        (23, 18), (26, 18), (31, 14), (34, 18),
+    ),
+    # Copies: each row is saved again as a new row (``pk = None``), its relations usually remapped.
+    valid(
+        "CDJ406",
+        MODELS
+        + """
+def copy_lines(source, target, mapping):
+    for line in Line.objects.filter(order=source):
+        line.pk = None
+        line.order = mapping[line.order.pk]
+        line.save(force_insert=True)
+    for profile in Profile.objects.all():
+        if profile.customer.name:
+            profile.id = None
+            profile.save()
+""",
+    ),
+    invalid(
+        "CDJ406",
+        MODELS
+        + """
+def copy_lines(source, template):
+    for line in Line.objects.filter(order=source):
+        template.pk = None
+        template.label = line.order.number
+        template.save()
+    for line in Line.objects.filter(order=source):
+        line.pk = 1
+        print(line.order.number)
+""",
+        (22, 25), (26, 14),
+    ),
+    # Read when an iteration fails (an ``except`` handler), or in a data migration (``RunPython``).
+    valid(
+        "CDJ406",
+        MODELS
+        + """
+def report(log):
+    for order in Order.objects.all():
+        try:
+            print(order.number)
+        except ValueError:
+            log.exception("no number", customer=order.customer.name)
+def forwards(apps, *args):
+    for order in Order.objects.all():
+        print(order.customer.name)
+""",
+    ),
+    invalid(
+        "CDJ406",
+        MODELS
+        + """
+def report(log):
+    for order in Order.objects.all():
+        try:
+            print(order.customer.name)
+        except ValueError:
+            log.exception("no number")
+    for line in Line.objects.all():
+        try:
+            print(line.label)
+        except ValueError:
+            pass
+        else:
+            print(line.order.number)
+def forwards(app, *args):
+    for order in Order.objects.all():
+        print(order.customer.name)
+""",
+        (22, 18), (31, 18), (34, 14),
+    ),
+    # A slice of at most 10 rows is a handful, as for the other loop rules; 50 rows is not.
+    valid(
+        "CDJ406",
+        MODELS
+        + """
+def latest():
+    return [order.customer.name for order in Order.objects.order_by("-number")[:5]]
+""",
+    ),
+    invalid(
+        "CDJ406",
+        MODELS
+        + """
+def latest():
+    return [order.customer.name for order in Order.objects.order_by("-number")[:50]]
+""",
+        (20, 12),
+    ),
+    # The loop's item bound again in the body (here to a row fetched with its relation) is not the row.
+    valid(
+        "CDJ406",
+        MODELS
+        + """
+def remind():
+    for order in Order.objects.filter(number=1):
+        order = Order.objects.select_related("customer").select_for_update().get(pk=order.pk)
+        print(order.customer.name)
+""",
+    ),
+    invalid(
+        "CDJ406",
+        MODELS
+        + """
+def remind():
+    for order in Order.objects.filter(number=1):
+        print(order.customer.name)
+        order = Order.objects.select_related("customer").get(pk=order.pk)
+        print(order.customer.name)
+    for order in Order.objects.filter(number=1):
+        other = Order.objects.select_related("customer").get(pk=order.pk)
+        print(other.customer.name, order.customer.name)
+""",
+        (21, 14), (26, 35),
+    ),
 ]
 
 
@@ -207,3 +370,33 @@ def handle():
         print(order.customer.name)
 """
     assert [f for f in check_source(source, "shop/management/commands/x.py", all_codes_settings())] == []
+
+
+def test_testing_a_relation_for_none_suggests_the_column() -> None:
+    source = MODELS + """
+def flags():
+    for order in Order.objects.all():
+        if order.customer and order.number:
+            pass
+    for line in Line.objects.all():
+        if line.order.customer is None:
+            pass
+    names = [o.number for o in Order.objects.all() if not o.customer]
+    for customer in Customer.objects.all():
+        if customer.profile:
+            pass
+    for order in Order.objects.all():
+        fallback = order.customer or None
+    for line in Line.objects.all():
+        if line.order:
+            print(line.order.number)
+"""
+    findings = check_source(source, "x.py", all_codes_settings())
+    assert [(f.line, f.col, f.message) for f in findings if f.code == "CDJ406"] == [
+        (21, 11, "CDJ406 order.customer is a query per row; read order.customer_id instead"),
+        (24, 11, 'CDJ406 line.order is a query per row; add select_related("order") to the queryset'),
+        (26, 58, "CDJ406 o.customer is a query per row; read o.customer_id instead"),
+        (28, 11, 'CDJ406 customer.profile is a query per row; add select_related("profile") to the queryset'),
+        (31, 19, 'CDJ406 order.customer is a query per row; add select_related("customer") to the queryset'),
+        (33, 11, 'CDJ406 line.order is a query per row; add select_related("order") to the queryset'),
+    ]

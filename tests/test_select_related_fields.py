@@ -62,6 +62,15 @@ def view():
     return Order.objects.select_related("tags", "number")
 """,
     ),
+    # A data migration queries the models of its migration state, which may differ from today's.
+    valid(
+        "CDJ407",
+        MODELS
+        + """
+def forwards(apps, schema_editor):
+    Order.objects.select_related("tags")
+""",
+    ),
 ]
 
 
@@ -128,3 +137,20 @@ def view():
     assert found == [
         (12, 42, 'CDJ407 Comment.target is a generic key: select_related("target") raises FieldError; prefetch it'),
     ]
+
+
+def test_migrations_query_historical_models() -> None:
+    source = MODELS + """
+def forwards(apps, schema_editor):
+    pass
+Customer.objects.select_related("orders")
+"""
+    settings = all_codes_settings()
+
+    def found(filename: str) -> list[tuple[int, int, str]]:
+        return [(f.line, f.col, f.message) for f in check_source(source, filename, settings) if f.code == "CDJ407"]
+
+    assert found("shop/views.py") == [
+        (21, 32, 'CDJ407 Customer.orders is to-many: select_related("orders") raises FieldError; prefetch it'),
+    ]
+    assert found("shop/migrations/0077_drafts.py") == []

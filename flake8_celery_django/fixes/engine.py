@@ -18,8 +18,9 @@ import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, ParentNodeProvider, PositionProvider
 
 from flake8_celery_django.context import Finding
-from flake8_celery_django.fix_conditions import FixFacts, Refusal
+from flake8_celery_django.fix_plans import NotFixable
 from flake8_celery_django.fixable import (
+    Refusal,
     Scan,
     Where,
     detection_settings,
@@ -104,9 +105,12 @@ def apply_findings(
     tree: ast.Module,
     fixers: Mapping[str, Fixer] = FIXERS,
     line_length: int = DEFAULT_LINE_LENGTH,
-    facts: Mapping[Finding, FixFacts] | None = None,
 ) -> tuple[str, Counter[str]]:
-    """One pass: the fixes of ``findings`` that do not overlap, applied to ``source``."""
+    """One pass: the fixes of ``findings`` that do not overlap, applied to ``source``.
+
+    Each fixer gets the plan its finding carries (``Finding.fix``); a finding whose detector found
+    its fix not correct there (``NotFixable``) is left alone.
+    """
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as error:
@@ -122,11 +126,12 @@ def apply_findings(
     context = FixContext(module, parents, settings, ImportPlan(tree), positions, line_length, by_range, lines)
     accepted: list[tuple[Edit, str]] = []
     taken = _Taken()
-    facts = facts or {}
     for finding in findings:
         fixer = fixers.get(finding.code)
-        if fixer is None:
+        if fixer is None or isinstance(finding.fix, NotFixable):
             continue
+        if fixer.plan is not None and not isinstance(finding.fix, fixer.plan):
+            continue  # its detector bound no plan: nothing says how to rewrite it
         if not (0 < finding.line <= len(lines) and 0 < finding.end_line <= len(lines)):
             continue
         key = (
@@ -138,8 +143,7 @@ def apply_findings(
         for node in by_range.get(key, ()):
             if not isinstance(node, fixer.node_types):
                 continue
-            context.finding = finding
-            context.facts = facts.get(finding)
+            context.plan = finding.fix
             edit = fixer.function(node, context)
             if edit is None:
                 continue
@@ -189,7 +193,7 @@ def fix_source(
             break
         try:
             rewritten, fixed = apply_findings(
-                result.source, list(found.findings), settings, tree, line_length=line_length, facts=found.facts
+                result.source, list(found.findings), settings, tree, line_length=line_length
             )
         except FixError:
             raise
@@ -209,8 +213,10 @@ def fix_source(
             raise FixError(f"a fix produced code that does not parse ({error}); nothing was written") from None
         result.source = rewritten
         result.fixed += fixed
-        remaining = fixable_findings(tree, rewritten, filename, settings, fixable_codes(unsafe), buffer)
-        found = sort_out(tree, rewritten, remaining, where, settings)
+        remaining = fixable_findings(
+            tree, rewritten, filename, settings, fixable_codes(unsafe), buffer, where.project, where.module
+        )
+        found = sort_out(tree, remaining)
     declined = [Refusal(finding, "the fix cannot rewrite this form") for finding in found.findings]
     result.unfixed = sorted([*found.refused, *declined], key=lambda refusal: refusal.finding)
     return result

@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
+from flake8_celery_django.fix_plans import TimeoutPlan
 from flake8_celery_django.fixes.arguments import append_argument, fits, number, one_per_line
-from flake8_celery_django.fixes.names import called_name
 from flake8_celery_django.fixes.registry import Edit, FixContext, fixer
-
-# Where detection accepts a positional timeout (see rules/http_timeouts.py): urlopen's third
-# argument, Session.request's ninth.
-_URLOPEN_TIMEOUT_POSITION = 2
-_SESSION_REQUEST_TIMEOUT_POSITION = 8
 
 
 def _timeout_keyword(value: cst.BaseExpression) -> cst.Arg:
@@ -26,11 +21,11 @@ def _is_none(node: cst.BaseExpression) -> bool:
     return isinstance(node, cst.Name) and node.value == "None"
 
 
-@fixer("CDJ201", cst.Call)
+@fixer("CDJ201", cst.Call, plan=TimeoutPlan)
 def add_timeout(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
+    """``requests.get(url)`` -> ``requests.get(url, timeout=30)``: detection found no timeout passed."""
     assert isinstance(node, cst.Call)
-    if any(argument.star == "**" or argument.keyword is not None and argument.keyword.value == "timeout"
-           for argument in node.args):
+    if not isinstance(ctx.plan, TimeoutPlan):
         return None
     timeout = _timeout_keyword(number(ctx.settings.default_timeout))
     fixed = append_argument(node, timeout)
@@ -40,21 +35,24 @@ def add_timeout(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
     return Edit(node, fixed)
 
 
-@fixer("CDJ202", cst.Call)
+@fixer("CDJ202", cst.Call, plan=TimeoutPlan)
 def replace_timeout_none(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
+    """The ``None`` detection read as the timeout (the keyword, or the positional argument the plan
+    names) becomes ``--cdj-default-timeout``."""
     assert isinstance(node, cst.Call)
+    plan = ctx.plan
+    if not isinstance(plan, TimeoutPlan):
+        return None
     arguments = list(node.args)
     index: int | None = None
-    for position, argument in enumerate(arguments):
-        if argument.keyword is not None and argument.keyword.value == "timeout":
-            index = position
-    if index is None:
+    if plan.position is None:
+        for position, argument in enumerate(arguments):
+            if argument.keyword is not None and argument.keyword.value == "timeout":
+                index = position
+    else:
         positional = [i for i, argument in enumerate(arguments) if argument.keyword is None and not argument.star]
-        wanted = (
-            _SESSION_REQUEST_TIMEOUT_POSITION if called_name(node) == "request" else _URLOPEN_TIMEOUT_POSITION
-        )
-        if len(positional) > wanted:
-            index = positional[wanted]
+        if len(positional) > plan.position:
+            index = positional[plan.position]
     if index is None or not _is_none(arguments[index].value):
         return None
     none = arguments[index].value

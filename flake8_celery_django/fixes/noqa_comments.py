@@ -1,6 +1,6 @@
 """CDJ900: take the unused codes out of a ``# noqa`` comment, or the comment out of the line.
 
-The codes to remove travel with the finding (``Finding.fix_data``), as detection decided them.
+The codes to remove travel with the finding (``RemoveNoqaCodes``), as detection decided them.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import re
 import libcst as cst
 from flake8.defaults import NOQA_INLINE_REGEXP
 
+from flake8_celery_django.fix_plans import RemoveNoqaCodes
 from flake8_celery_django.fixes.registry import Edit, FixContext, fixer
 from flake8_celery_django.noqa import CODE_SEPARATOR
 
@@ -34,12 +35,13 @@ def without_codes(comment: str, unused: tuple[str, ...]) -> str | None:
     return (before.rstrip() + ("  " + after if after else "")).rstrip()
 
 
-@fixer("CDJ900", cst.Comment)
+@fixer("CDJ900", cst.Comment, plan=RemoveNoqaCodes)
 def remove_unused_codes(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
     assert isinstance(node, cst.Comment)
-    if ctx.finding is None or not ctx.finding.fix_data:
+    plan = ctx.plan
+    if not isinstance(plan, RemoveNoqaCodes) or not plan.codes:
         return None
-    text = without_codes(node.value, ctx.finding.fix_data)
+    text = without_codes(node.value, plan.codes)
     if text is None:
         return None
     if text:

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import libcst as cst
 
-from flake8_celery_django.fix_conditions import OnCommitFacts
+from flake8_celery_django.fix_plans import OnCommitPlan
 from flake8_celery_django.fixes.arguments import fits, keep_alignment, one_per_line
 from flake8_celery_django.fixes.imports import NeededImport
 from flake8_celery_django.fixes.names import Names, called_name, target_names
 from flake8_celery_django.fixes.registry import Edit, FixContext, fixer
 
-_SENDING_METHODS = frozenset({"delay", "apply_async", "send_task"})
 _ON_COMMIT_VARIANTS = {"delay": "delay_on_commit", "apply_async": "apply_async_on_commit"}
 # ``task.s(x)``/``task.si(x)`` build a signature that ``on_commit`` would run in this process;
 # ``task.delay(x)`` sends what they describe.
 _SHORT_SIGNATURES = frozenset({"s", "si"})
+# How a database alias is written (``fix_conditions`` carries only these): a string, a name, an attribute.
+_ALIAS_FORMS: tuple[type[cst.BaseExpression], ...] = (cst.SimpleString, cst.ConcatenatedString, cst.Name, cst.Attribute)
 
 
 def _is_statement(call: cst.Call, ctx: FixContext) -> bool:
@@ -56,26 +57,34 @@ def _deferred(
     return wrapped, partial.needs
 
 
-def _sending_method(call: cst.Call) -> str | None:
-    func = call.func
-    if isinstance(func, cst.Attribute) and func.attr.value in _SENDING_METHODS:
-        return func.attr.value
-    return None
+def _using(plan: OnCommitPlan, ctx: FixContext) -> cst.BaseExpression | None:
+    """The ``using=`` of the enclosing ``atomic``, as written there."""
+    if plan.using is None or plan.using_at is None:
+        return None
+    for kind in _ALIAS_FORMS:
+        written = ctx.node_at(plan.using_at, kind)
+        if written is not None:
+            return written
+    return cst.parse_expression(plan.using)
 
 
 def send_on_commit(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
-    """``task.delay(a)`` as a statement -> ``transaction.on_commit(partial(task.delay, a))``."""
+    """``task.delay(a)`` as a statement -> ``transaction.on_commit(partial(task.delay, a))``.
+
+    Detection bound the send's method and the database alias (``OnCommitPlan``), and refused the
+    sends that may not move (``fix_conditions``).
+    """
+    plan = ctx.plan
     if isinstance(node, cst.Expr):
         node = node.value
-    if not isinstance(node, cst.Call):
+    if not isinstance(node, cst.Call) or not isinstance(plan, OnCommitPlan) or not _is_statement(node, ctx):
         return None
-    method = _sending_method(node)
-    if method is None or not _is_statement(node, ctx):
-        return None
-    using = ctx.facts.using if isinstance(ctx.facts, OnCommitFacts) else None
+    using = _using(plan, ctx)
+    method = plan.method
     if ctx.settings.prefer_delay_on_commit and method in _ON_COMMIT_VARIANTS and using is None:
         # ``delay_on_commit`` registers on the default database only
-        assert isinstance(node.func, cst.Attribute)
+        if not isinstance(node.func, cst.Attribute):
+            return None
         variant = _ON_COMMIT_VARIANTS[method]
         renamed = node.func.with_changes(attr=cst.Name(variant))
         aligned = keep_alignment(node, len(variant) - len(method))
@@ -88,7 +97,7 @@ def send_on_commit(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
         arguments = [
             cst.Arg(callback, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
             cst.Arg(
-                cst.parse_expression(using),
+                using.with_changes(lpar=(), rpar=()),
                 keyword=cst.Name("using"),
                 equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")),
             ),
@@ -104,9 +113,9 @@ def send_on_commit(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
     return Edit(node, replacement, (*on_commit.needs, *needs))
 
 
-fixer("CDJ501", cst.Call, cst.Expr)(send_on_commit)
-fixer("CDJ502", cst.Call, cst.Expr)(send_on_commit)
-fixer("CDJ503", cst.Call, cst.Expr)(send_on_commit)
+fixer("CDJ501", cst.Call, cst.Expr, plan=OnCommitPlan)(send_on_commit)
+fixer("CDJ502", cst.Call, cst.Expr, plan=OnCommitPlan)(send_on_commit)
+fixer("CDJ503", cst.Call, cst.Expr, plan=OnCommitPlan)(send_on_commit)
 
 
 def _on_commit_argument(node: cst.CSTNode, ctx: FixContext) -> bool:

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import libcst as cst
 
+from flake8_celery_django.fix_plans import BulkCreatePlan, UpdatePlan
 from flake8_celery_django.fixes.arguments import keep_alignment
-from flake8_celery_django.fix_conditions import UpdateFacts
 from flake8_celery_django.fixes.registry import Edit, FixContext, Replacement, fixer
 
 # Operators that Django's expressions support (``Combinable``: + - * / % **).
@@ -56,16 +56,17 @@ def _parenthesized(node: cst.BaseExpression) -> cst.BaseExpression:
     return node.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
 
 
-def _refresh_after_save(target: cst.Attribute, ctx: FixContext) -> tuple[tuple[cst.CSTNode, Replacement], ...] | None:
-    """``obj.refresh_from_db(fields=["f"])`` inserted after the save the facts point at.
+def _refresh_after_save(
+    target: cst.Attribute, plan: UpdatePlan, ctx: FixContext
+) -> tuple[tuple[cst.CSTNode, Replacement], ...] | None:
+    """``obj.refresh_from_db(fields=["f"])`` inserted after the save the plan points at.
 
     An existing ``refresh_from_db(fields=[...])`` right after it gets the field added instead.
     ``()`` when no refresh is needed, ``None`` when the save cannot be found as a statement.
     """
-    facts = ctx.facts
-    if not isinstance(facts, UpdateFacts) or facts.refresh_after is None:
+    if plan.refresh_after is None:
         return ()
-    save = ctx.node_at(facts.refresh_after, cst.Call)
+    save = ctx.node_at(plan.refresh_after, cst.Call)
     expression = ctx.parent(save) if save is not None else None
     if isinstance(expression, cst.Await):
         expression = ctx.parent(expression)
@@ -73,24 +74,24 @@ def _refresh_after_save(target: cst.Attribute, ctx: FixContext) -> tuple[tuple[c
     block = ctx.parent(line) if isinstance(line, cst.SimpleStatementLine) else None
     if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1 or block is None:
         return None
-    field = cst.SimpleString(f'"{target.attr.value}"')
+    field = cst.SimpleString(f'"{plan.field}"')
     statements = getattr(block, "body", ())
     following = statements[statements.index(line) + 1] if line in statements[:-1] else None
     existing = _refresh_fields(following, target)
     if existing is not None:
-        if any(isinstance(element.value, cst.SimpleString) and element.value.evaluated_value == target.attr.value
+        if any(isinstance(element.value, cst.SimpleString) and element.value.evaluated_value == plan.field
                for element in existing.elements):
             return ()
         elements = [*existing.elements]
         elements[-1] = elements[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
         return ((existing, existing.with_changes(elements=[*elements, cst.Element(field)])),)
-    method = "arefresh_from_db" if facts.asynchronous else "refresh_from_db"
+    method = "arefresh_from_db" if plan.asynchronous else "refresh_from_db"
     call: cst.BaseExpression = cst.Call(
         func=cst.Attribute(value=target.value, attr=cst.Name(method)),
         args=[cst.Arg(keyword=cst.Name("fields"), value=cst.List([cst.Element(field)]),
                       equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))],
     )
-    if facts.asynchronous:
+    if plan.asynchronous:
         call = cst.Await(call)
     refresh = cst.SimpleStatementLine(body=[cst.Expr(call)])
     return ((line, cst.FlattenSentinel([line, refresh])),)
@@ -119,29 +120,32 @@ def _refresh_fields(statement: cst.CSTNode | None, target: cst.Attribute) -> cst
     return call.args[0].value
 
 
-@fixer("CDJ301", cst.AugAssign, cst.Assign)
+@fixer("CDJ301", cst.AugAssign, cst.Assign, plan=UpdatePlan)
 def update_with_f(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
     """``obj.f += x`` / ``obj.f = obj.f + x`` -> ``obj.f = F("f") + x`` (and a refresh after the save)."""
+    plan = ctx.plan
+    if not isinstance(plan, UpdatePlan):
+        return None
     target_node = node.target if isinstance(node, cst.AugAssign) else (
         node.targets[0].target if isinstance(node, cst.Assign) and len(node.targets) == 1 else None
     )
     if not isinstance(target_node, cst.Attribute):
         return None
-    refresh = _refresh_after_save(target_node, ctx)
+    refresh = _refresh_after_save(target_node, plan, ctx)
     if refresh is None:
         return None
-    edit = _assign_f(node, ctx)
+    edit = _assign_f(node, plan.field, ctx)
     return None if edit is None else Edit(edit.original, edit.replacement, edit.imports, refresh)
 
 
-def _assign_f(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
+def _assign_f(node: cst.CSTNode, name: str, ctx: FixContext) -> Edit | None:
     f = ctx.imports.reference("django.db.models", "F")
     if isinstance(node, cst.AugAssign):
         target = node.target
         operator = _OPERATORS.get(type(node.operator))
         if not isinstance(target, cst.Attribute) or operator is None:
             return None
-        field = cst.Call(func=f.node(), args=[cst.Arg(cst.SimpleString(f'"{target.attr.value}"'))])
+        field = cst.Call(func=f.node(), args=[cst.Arg(cst.SimpleString(f'"{name}"'))])
         value = cst.BinaryOperation(
             left=field,
             operator=operator(),
@@ -155,7 +159,7 @@ def _assign_f(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
         if len(node.targets) != 1 or not isinstance(node.targets[0].target, cst.Attribute):
             return None
         target = node.targets[0].target
-        field = cst.Call(func=f.node(), args=[cst.Arg(cst.SimpleString(f'"{target.attr.value}"'))])
+        field = cst.Call(func=f.node(), args=[cst.Arg(cst.SimpleString(f'"{name}"'))])
         assigned = node.value
         if not isinstance(assigned, cst.BinaryOperation) or type(assigned.operator) not in _BINARY:
             return None
@@ -198,10 +202,13 @@ def _has_comment_outside(loop: cst.For, call: cst.Call, line: cst.SimpleStatemen
     return everywhere.count != kept
 
 
-@fixer("CDJ401", cst.Call)
+@fixer("CDJ401", cst.Call, plan=BulkCreatePlan)
 def bulk_create(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
     """``for x in xs: M.objects.create(**f(x))`` -> ``M.objects.bulk_create([M(**f(x)) for x in xs])``."""
     assert isinstance(node, cst.Call)
+    plan = ctx.plan
+    if not isinstance(plan, BulkCreatePlan):
+        return None
     func = node.func
     if not (
         isinstance(func, cst.Attribute)
@@ -213,21 +220,18 @@ def bulk_create(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
         return None
     manager = func.value
     model = manager.value
-    name = model.attr.value if isinstance(model, cst.Attribute) else model.value if isinstance(model, cst.Name) else ""
-    if not name[:1].isupper():
-        return None  # ``order.lines.create``: a related manager sets the foreign key, a model does not
-    expression = ctx.parent(node)
-    line = ctx.parent(expression) if isinstance(expression, cst.Expr) else None
-    block = ctx.parent(line) if isinstance(line, cst.SimpleStatementLine) else None
-    loop = ctx.parent(block) if isinstance(block, cst.IndentedBlock) else None
+    # the loop detection saw around the create, found by its exact range: its one statement is the create
+    loop = ctx.node_at(plan.loop_at, cst.For)
+    block = loop.body if loop is not None else None
+    line = block.body[0] if isinstance(block, cst.IndentedBlock) and len(block.body) == 1 else None
+    expression = line.body[0] if isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1 else None
     if not (
         isinstance(loop, cst.For)
         and loop.asynchronous is None
         and loop.orelse is None
-        and isinstance(block, cst.IndentedBlock)
-        and len(block.body) == 1
         and isinstance(line, cst.SimpleStatementLine)
-        and len(line.body) == 1
+        and isinstance(expression, cst.Expr)
+        and expression.value is node
     ):
         return None
     if _has_comment_outside(loop, node, line):

@@ -1,8 +1,10 @@
 """Fixers, registered per rule code, and what they hand back: one node replaced by another.
 
 A fixer receives the libcst node that the finding was reported on (found again by its exact
-start and end position) and returns an :class:`Edit`, or ``None`` when this occurrence is
-better left to a person.  Whether a fix is safe or unsafe is the rule's own ``fix`` field.
+start and end position), with the plan detection bound to the finding in ``FixContext.plan``
+(``fix_plans``: the call it resolved, where an argument goes, the database alias), and returns an
+:class:`Edit`, or ``None`` when this occurrence is better left to a person.  It carries the plan
+out and never resolves a name again.  Whether a fix is safe or unsafe is the rule's own ``fix`` field.
 """
 
 from __future__ import annotations
@@ -18,8 +20,7 @@ from flake8_celery_django import rules as _rules  # noqa: F401  (declares the ru
 from flake8_celery_django.registry import RULES, FixSafety
 
 if TYPE_CHECKING:
-    from flake8_celery_django.fix_conditions import FixFacts
-    from flake8_celery_django.context import Finding
+    from flake8_celery_django.fix_plans import FixPlan
     from flake8_celery_django.fixes.imports import ImportPlan, NeededImport
     from flake8_celery_django.settings import Settings
 
@@ -67,10 +68,8 @@ class FixContext:
     # Nodes by (line, column, end line, end column), columns in characters as libcst counts them.
     by_range: Mapping[tuple[int, int, int, int], list[cst.CSTNode]] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
-    # What the fix conditions found for the finding being fixed (``fix_conditions``).
-    facts: FixFacts = None
-    # The finding being fixed, with what detection knew (``Finding.fix_data``).
-    finding: Finding | None = None
+    # The plan detection bound to the finding being fixed (``Finding.fix``), None when its fix needs none.
+    plan: FixPlan | None = None
 
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
         return self.parents.get(node)
@@ -113,6 +112,8 @@ class Fixer:
     code: str
     node_types: tuple[type[cst.CSTNode], ...]
     function: FixFunction
+    # The kind of plan its rule's detector binds (``fix_plans``); None for a fix that needs none.
+    plan: type[object] | None = None
 
     @property
     def safety(self) -> FixSafety:
@@ -127,16 +128,20 @@ ALL_FIXERS: dict[str, Fixer] = {}
 FIXERS: dict[str, Fixer] = {}
 
 
-def fixer(code: str, *node_types: type[cst.CSTNode]) -> Callable[[FixFunction], FixFunction]:
+def fixer(
+    code: str, *node_types: type[cst.CSTNode], plan: type[object] | None = None
+) -> Callable[[FixFunction], FixFunction]:
     """Register the fix of ``code``; ``node_types`` are the libcst types the finding may sit on.
 
-    Whether it is safe or unsafe is the rule's own ``fix`` field, declared nowhere else.
+    ``plan`` is the kind of plan the rule's detector binds to each finding (``Finding.fix``): the
+    fixer runs only on a finding that carries one.  Whether it is safe or unsafe is the rule's own
+    ``fix`` field, declared nowhere else.
     """
 
     def decorator(function: FixFunction) -> FixFunction:
         if code in ALL_FIXERS:
             raise ValueError(f"fixer for {code} registered twice")
-        entry = Fixer(code, node_types, function)
+        entry = Fixer(code, node_types, function, plan)
         ALL_FIXERS[code] = entry
         if code in RULES:
             FIXERS[code] = entry

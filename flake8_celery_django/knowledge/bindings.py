@@ -12,7 +12,7 @@ import ast
 from flake8_celery_django.context import FileContext, Kind, Scope, Value
 from flake8_celery_django.knowledge import http_clients, models, tasks
 from flake8_celery_django.knowledge.imports import dotted_name
-from flake8_celery_django.knowledge.transactions import ATOMIC
+from flake8_celery_django.knowledge.transactions import ATOMIC, is_atomic_manager
 
 __all__ = [
     "ATOMIC",
@@ -320,7 +320,7 @@ def new_function_scope(node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileCo
     scope = Scope(
         node, "function", ctx.scope, decorators=decorator_names(node, ctx), parameters=parameter_names(node.args)
     )
-    if any(name in ATOMIC for name in scope.decorators):
+    if any(is_atomic_manager(name, ctx) for name in scope.decorators):
         scope.atomic_depth = 1
     models.bind_parameters(node, scope, ctx)
     tasks.record_function(node, scope, ctx)

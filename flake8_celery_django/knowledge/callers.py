@@ -14,8 +14,11 @@ import ast
 
 from flake8_celery_django.context import FileContext, Scope
 from flake8_celery_django.knowledge import models
+from flake8_celery_django.knowledge.transactions import atomic_requests
 from flake8_celery_django.project.facts import CallSiteFact
 
+# Django finds management commands in ``<app>.management.commands.<name>`` (django/core/management/__init__.py).
+_MANAGEMENT_COMMANDS = ".management.commands."
 # Signals Django sends inside the deleting transaction (django/db/models/deletion.py).
 DELETE_SIGNALS = frozenset({"django.db.models.signals.pre_delete", "django.db.models.signals.post_delete"})
 
@@ -43,16 +46,138 @@ def call_sites(scope: Scope, ctx: FileContext) -> tuple[CallSiteFact, ...]:
     return ctx.project.call_sites(qualified) if qualified is not None else ()
 
 
+def application_call_sites(scope: Scope, ctx: FileContext) -> tuple[CallSiteFact, ...]:
+    """The calls of the function ``scope`` belongs to from application code (test code left out)."""
+    if not ctx.project.enabled or scope.kind != "function":
+        return ()
+    qualified = function_qualified_name(scope, ctx)
+    return _application_sites(qualified, ctx) if qualified is not None else ()
+
+
+_TEST_PARTS = frozenset({"test", "tests", "testing", "conftest"})
+
+
+def is_test_code(name: str) -> bool:
+    """``shop.tests.test_orders.test_pay``, ``shop.test_sync``, ``shop.tests.TestSync.setUp``: a caller in
+    test code (a test module, package, class or function).
+
+    Tests run inside the transaction of ``TestCase`` or pytest-django's ``db`` fixture, and call
+    helpers the way no production path does: they say nothing about how the application calls them.
+    """
+    return any(
+        part in _TEST_PARTS or part.startswith(("test_", "Test")) or part.endswith(("_test", "_tests"))
+        for part in name.split(".")
+    )
+
+
+def _application_sites(function: str, ctx: FileContext) -> tuple[CallSiteFact, ...]:
+    return tuple(site for site in ctx.project.call_sites(function) if not is_test_code(site.caller))
+
+
 def runs_after_commit(ctx: FileContext) -> bool:
     """The function running here is only ever handed to ``on_commit`` by its callers in the project."""
-    sites = call_sites(ctx.code_scope(), ctx)
+    sites = application_call_sites(ctx.code_scope(), ctx)
     return bool(sites) and all(site.on_commit for site in sites)
 
 
 def runs_under_row_lock(ctx: FileContext) -> bool:
     """Every caller of the function running here holds a row lock (``select_for_update`` in ``atomic``)."""
-    sites = call_sites(ctx.code_scope(), ctx)
+    sites = application_call_sites(ctx.code_scope(), ctx)
     return bool(sites) and all(site.locked for site in sites)
+
+
+# How far up the call graph a question goes: a helper of a helper of a task is still found.
+_MAX_CALLER_DEPTH = 4
+
+
+def runs_inside_atomic(ctx: FileContext) -> bool:
+    """Every caller of the function running here calls it inside a transaction (``atomic``, a project
+    wrapper of it, or a function whose own callers all do)."""
+    qualified = _code_function(ctx)
+    return qualified is not None and _inside_atomic(qualified, ctx, _MAX_CALLER_DEPTH, set())
+
+
+def runs_in_autocommit(ctx: FileContext) -> bool:
+    """Every caller of the function running here calls it outside any transaction, from code that runs
+    in autocommit: a Celery task body, a management command's ``handle``, a view without
+    ``ATOMIC_REQUESTS``, an ``on_commit`` callback, or a function whose own callers all are such."""
+    qualified = _code_function(ctx)
+    return qualified is not None and _in_autocommit(qualified, ctx, _MAX_CALLER_DEPTH, set())
+
+
+def is_management_command(name: str) -> bool:
+    """``app.management.commands.x.Command.handle``: Django runs it in autocommit (``BaseCommand.execute``)."""
+    return _MANAGEMENT_COMMANDS in name and name.endswith(".Command.handle")
+
+
+def _code_function(ctx: FileContext) -> str | None:
+    scope = ctx.code_scope()
+    if not ctx.project.enabled or scope.kind != "function":
+        return None
+    return function_qualified_name(scope, ctx)
+
+
+def _inside_atomic(function: str, ctx: FileContext, depth: int, seen: set[str]) -> bool:
+    sites = _application_sites(function, ctx)
+    if not sites or depth == 0 or function in seen:
+        return False
+    seen.add(function)
+    return all(
+        not site.on_commit
+        and (ctx.project.in_atomic_at(site) or _inside_atomic(site.caller, ctx, depth - 1, seen))
+        for site in sites
+    )
+
+
+def _in_autocommit(function: str, ctx: FileContext, depth: int, seen: set[str]) -> bool:
+    sites = _application_sites(function, ctx)
+    if not sites or depth == 0 or function in seen:
+        return False
+    seen.add(function)
+    return all(site.on_commit or _caller_in_autocommit(site, ctx, depth, seen) for site in sites)
+
+
+def _caller_in_autocommit(site: CallSiteFact, ctx: FileContext, depth: int, seen: set[str]) -> bool:
+    if ctx.project.in_atomic_at(site):
+        return False
+    caller = site.caller
+    task = ctx.project.task(caller)
+    if (task is not None and task.qualified_name == caller) or is_management_command(caller):
+        return True
+    if site.view and not atomic_requests(ctx):
+        return True
+    return _in_autocommit(caller, ctx, depth - 1, seen)
+
+
+def runs_only_from_management_commands(ctx: FileContext) -> bool:
+    """Every caller of the function running here, in the project, is code of a management command
+    (a module under ``management/commands/``) or a function that itself runs only from those (a
+    sample-data generator's helpers), tests aside: an operator runs it by hand, one run at a time."""
+    if not ctx.project.enabled or ctx.code_scope().kind != "function":
+        return False
+    qualified = function_qualified_name(ctx.code_scope(), ctx)
+    return qualified is not None and _only_from_commands(qualified, ctx, {}, 0)
+
+
+_CALLER_DEPTH = 8  # how far up the call graph a chain of helpers is followed
+
+
+def _only_from_commands(function: str, ctx: FileContext, known: dict[str, bool], depth: int) -> bool:
+    """Memoised per question; a function met again while it is being decided (recursion) or a chain
+    longer than ``_CALLER_DEPTH`` counts as not known."""
+    if function in known:
+        return known[function]
+    known[function] = False
+    if depth >= _CALLER_DEPTH:
+        return False
+    # Tests call the helpers too; they say nothing about where the code runs in production.
+    sites = [site for site in ctx.project.call_sites(function) if not is_test_code(site.caller)]
+    result = bool(sites) and all(
+        _MANAGEMENT_COMMANDS in f".{site.caller}." or _only_from_commands(site.caller, ctx, known, depth + 1)
+        for site in sites
+    )
+    known[function] = result
+    return result
 
 
 def receives_delete_signal(ctx: FileContext) -> bool:

@@ -38,14 +38,16 @@ def is_test_file(filename: str) -> bool:
 
 
 def is_data_migration_function(node: ast.AST) -> bool:
-    """``def forwards(apps, schema_editor)``: the signature ``RunPython`` calls; or a ``post_migrate``
-    handler (``def populate(sender, *, apps, **kwargs)``, ``(app_config, verbosity, ..., apps)``),
+    """``def forwards(apps, schema_editor)`` (or ``(apps, *args)``): the signature ``RunPython`` calls;
+    or a ``post_migrate`` handler (``def populate(sender, *, apps, **kwargs)``, ``(app_config, verbosity, ..., apps)``),
     which Django calls once per ``migrate`` with the historical app registry."""
     if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return False
     names = tuple(argument.arg for argument in node.args.args[:2])
     if names == _MIGRATION_PARAMETERS:
         return True
+    if names == ("apps",) and node.args.vararg is not None:
+        return True  # ``def forwards(apps, *args)``: what ``RunPython`` passes, the editor unnamed
     every = {argument.arg for argument in (*node.args.args, *node.args.kwonlyargs)}
     return "apps" in every and not every.isdisjoint(_MIGRATE_SIGNAL_PARAMETERS)
 
@@ -70,6 +72,19 @@ def runs_once_or_in_tests(ctx: FileContext) -> bool:
     scope: Scope | None = ctx.scope
     while scope is not None:
         if is_data_migration_function(scope.node) or is_test_function(scope.node):
+            return True
+        scope = scope.parent
+    return False
+
+
+def runs_in_a_migration(ctx: FileContext) -> bool:
+    """True in a migration module or inside a ``RunPython`` function anywhere: its models are the
+    historical ones ``apps.get_model()`` builds from the migration state, not today's."""
+    if _file_kind(ctx).migration:
+        return True
+    scope: Scope | None = ctx.scope
+    while scope is not None:
+        if is_data_migration_function(scope.node):
             return True
         scope = scope.parent
     return False

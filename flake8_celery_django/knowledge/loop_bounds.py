@@ -2,12 +2,15 @@
 
 A loop repeats without a bound the reader can see when it iterates rows of a query (a queryset, a
 related manager, ``.iterator()``, ``.values()``), data sent by a client (``request.data``,
-``request.POST``/``GET``/``FILES``, a serializer's ``validated_data``, a form's ``cleaned_data``)
+``request.POST``/``GET``, a serializer's ``validated_data``, a form's ``cleaned_data``)
 or a parameter that the project's callers do not fill only with literals. It is bounded when the
 source shows the items: a literal collection, a ``range()`` of at most :data:`SMALL_RANGE` literal
 steps, the members of a ``Choices``/``Enum`` class, a constant, a setting, a model's ``_meta``,
-a queryset sliced to at most :data:`SMALL_RANGE` rows, or the objects a formset's
-``save(commit=False)`` returns. Anything else is unknown.
+a queryset sliced to at most :data:`SMALL_RANGE` rows, the objects a formset's
+``save(commit=False)`` returns, or the files of one upload (``request.FILES``: Django accepts at most
+``DATA_UPLOAD_MAX_NUMBER_FILES``, 100 by default, per request). A loop that asks a person at the
+terminal (``input()``, ``getpass()``) runs as often as that person answers: a handful. Anything else
+is unknown.
 
 The :data:`LOOP_EXTENTS` provider records what assignments and loop targets bind as the walk
 meets them; :func:`loop_extent` answers per loop.
@@ -20,9 +23,10 @@ import enum
 from dataclasses import dataclass, field
 
 from flake8_celery_django.context import FileContext, Kind, Loop, Scope
-from flake8_celery_django.knowledge import callers, models, relations
+from flake8_celery_django.knowledge import callers, model_fields, models, relations
 from flake8_celery_django.knowledge.bindings import infer, target_names
 from flake8_celery_django.knowledge.imports import dotted_name
+from flake8_celery_django.project.facts import ModelFact
 from flake8_celery_django.registry import provider, provides
 
 LOOP_EXTENTS = provider("loop-extents")
@@ -53,6 +57,11 @@ _ROW_SHAPES = frozenset({"values", "values_list", "iterator", "aiterator"})
 _QUERYSET_GETTERS = frozenset({"get_queryset", "filter_queryset", "get_query_set"})
 # Attributes of an HTTP request that hold what the client sent.
 _REQUEST_DATA = frozenset({"data", "POST", "GET", "FILES", "query_params", "body"})
+# The uploaded files of a request: as many as the form has file inputs, at most
+# ``DATA_UPLOAD_MAX_NUMBER_FILES`` (django/http/multipartparser.py); each file's content is unbounded.
+_UPLOADED_FILES = "FILES"
+# Calls that wait for a person at the terminal.
+_PROMPTS = frozenset({"getpass.getpass"})
 # Containers of validated client data: a DRF serializer's and a Django form's.
 _VALIDATED_DATA = frozenset({"validated_data", "cleaned_data", "initial_data"})
 # Lookups on client data that return part of it.
@@ -127,8 +136,11 @@ def _record_loop_target(target: ast.expr, iterable: ast.expr, ctx: FileContext) 
 
 
 def _element_extent(iterable: ast.expr, ctx: FileContext, depth: int) -> Extent:
-    if _is_query(_unwrap(iterable, ctx), ctx):
+    node = _unwrap(iterable, ctx)
+    if _is_query(node, ctx):
         return Extent.UNKNOWN  # a row: what its attributes hold is another question
+    if _client_data_source(node, ctx) == _UPLOADED_FILES:
+        return Extent.UNBOUNDED  # an uploaded file: its lines are what the client sent
     return _extent(iterable, ctx, depth)
 
 
@@ -140,7 +152,9 @@ def loop_extent(loop: Loop, ctx: FileContext) -> Extent:
     if found is not None:
         return found
     node = loop.node
-    if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+    if isinstance(node, (ast.For, ast.AsyncFor, ast.While)) and _prompts_person(node.body, ctx):
+        found = Extent.FEW  # as many iterations as a person at the terminal answers
+    elif isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
         found = longest([iterable_extent(generator.iter, ctx) for generator in node.generators])
     elif loop.iterable is not None:
         found = iterable_extent(loop.iterable, ctx)
@@ -150,6 +164,21 @@ def loop_extent(loop: Loop, ctx: FileContext) -> Extent:
         found = Extent.UNKNOWN
     cache[id(loop.node)] = found
     return found
+
+
+def _prompts_person(body: list[ast.stmt], ctx: FileContext) -> bool:
+    """The loop's own code (not a function defined in it) calls ``input()`` or ``getpass()``."""
+    pending: list[ast.AST] = list(body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        if isinstance(node, ast.Call) and (
+            _is_builtin(node.func, ("input",), ctx) or ctx.qualified_name(node.func) in _PROMPTS
+        ):
+            return True
+        pending.extend(ast.iter_child_nodes(node))
+    return False
 
 
 def names_bound_in(loop: Loop, ctx: FileContext) -> frozenset[str]:
@@ -214,8 +243,11 @@ def _extent(expr: ast.expr, ctx: FileContext, depth: int) -> Extent:
     if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
         return _slice_extent(node, ctx, depth)
     if _is_query(node, ctx):
-        return Extent.UNBOUNDED
-    if _is_client_data(node, ctx) or _is_row_data(node, ctx) or _wraps_query(node, ctx):
+        return Extent.FEW if _selects_one_row(node, ctx, depth) else Extent.UNBOUNDED
+    source = _client_data_source(node, ctx)
+    if source == _UPLOADED_FILES:
+        return Extent.BOUNDED
+    if source is not None or _is_row_data(node, ctx) or _wraps_query(node, ctx):
         return Extent.UNBOUNDED
     if _is_fixed_set(node, ctx):
         return Extent.BOUNDED
@@ -328,6 +360,39 @@ def _is_query(node: ast.expr, ctx: FileContext) -> bool:
     return value is not None and value.kind is Kind.QUERYSET
 
 
+def _selects_one_row(node: ast.expr, ctx: FileContext, depth: int) -> bool:
+    """``NodeGroup.objects.filter(pk=pk)``, ``qs.filter(slug=slug)`` on a ``unique`` field: one row at most."""
+    calls, root = relations.chain_calls(node)
+    facts = relations.queryset_facts(node, ctx)
+    model = model_fields.model_named(facts.label, ctx) if facts is not None and facts.label else None
+    for call in calls:
+        if relations.method_name(call) == "filter" and _names_unique_column(call, model, ctx):
+            return True
+    if isinstance(root, ast.Name) and (calls or isinstance(node, ast.Name)):
+        return _name_extent(root.id, ctx, depth) is Extent.FEW  # ``rows = Model.objects.filter(pk=pk)``
+    return False
+
+
+def _names_unique_column(call: ast.Call, model: ModelFact | None, ctx: FileContext) -> bool:
+    """An exact lookup on the primary key or, when the model is known, on a ``unique`` field (a
+    one-to-one included). Not ``unique_lookup``'s benefit of the doubt: an unknown constraint is no bound."""
+    for keyword in call.keywords:
+        if keyword.arg is None:
+            continue
+        name = keyword.arg.removesuffix("__exact")
+        if name in ("pk", "id"):
+            return True
+        if model is None or "__" in name:
+            continue
+        found = model_fields.field_of(model, name, ctx)
+        if found is None and name.endswith("_id"):
+            found = model_fields.field_of(model, name[:-3], ctx)
+            found = found if found is not None and found.is_relation else None
+        if found is not None and found.unique and not found.is_many:
+            return True
+    return False
+
+
 def _is_request(node: ast.expr, ctx: FileContext) -> bool:
     if isinstance(node, ast.Name):
         if node.id == "request":
@@ -337,17 +402,18 @@ def _is_request(node: ast.expr, ctx: FileContext) -> bool:
     return isinstance(node, ast.Attribute) and node.attr in ("request", "_request")
 
 
-def _is_client_data(node: ast.expr, ctx: FileContext) -> bool:
-    """``request.data``, ``request.POST.getlist("ids")``, ``validated_data["lines"]``, ``data.pop("items")``."""
+def _client_data_source(node: ast.expr, ctx: FileContext) -> str | None:
+    """``POST`` for ``request.POST.getlist("ids")``, ``validated_data`` for ``validated_data["lines"]``,
+    ``data.pop("items")``: where the client data comes from, or None when ``node`` is not client data."""
     while True:
         if isinstance(node, ast.Attribute):
             if node.attr in _REQUEST_DATA and _is_request(node.value, ctx):
-                return True
+                return node.attr
             if node.attr in _VALIDATED_DATA:
-                return True
-            return False
+                return node.attr
+            return None
         if isinstance(node, ast.Name):
-            return node.id in _VALIDATED_DATA
+            return node.id if node.id in _VALIDATED_DATA else None
         if isinstance(node, ast.Subscript):
             node = node.value
         elif (
@@ -357,7 +423,7 @@ def _is_client_data(node: ast.expr, ctx: FileContext) -> bool:
         ):
             node = node.func.value
         else:
-            return False
+            return None
 
 
 def _is_row_data(node: ast.expr, ctx: FileContext) -> bool:

@@ -20,6 +20,7 @@ from flake8_celery_django.knowledge.imports import dotted_name
 from flake8_celery_django.project.constraints import MetaFacts, read_meta
 from flake8_celery_django.project.facts import FieldFact, FieldKind, ModelFact
 from flake8_celery_django.project.knowledge import absolute_name, lineage, unique_lookup_in
+from flake8_celery_django.project.model_methods import returned_self_attribute
 from flake8_celery_django.registry import provider, provides
 
 _FIELD_KINDS: dict[str, FieldKind] = {
@@ -56,10 +57,18 @@ def record_model_class(node: ast.ClassDef, ctx: FileContext) -> None:
         return
     table = ctx.state(FileModels)
     fields: list[FieldFact] = []
+    methods: set[str] = set()
+    method_returns: list[tuple[str, str]] = []
     meta = MetaFacts()
     for statement in node.body:
         if isinstance(statement, ast.ClassDef) and statement.name == "Meta":
             meta = read_meta(statement)
+            continue
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            methods.add(statement.name)
+            returned = returned_self_attribute(statement)
+            if returned is not None:
+                method_returns.append((statement.name, returned))
             continue
         assigned = _assigned_call(statement)
         if assigned is None:
@@ -85,6 +94,9 @@ def record_model_class(node: ast.ClassDef, ctx: FileContext) -> None:
         tuple(fields),
         meta.unique_together,
         opaque_constraints=meta.opaque_constraints,
+        methods=frozenset(methods),
+        method_returns=tuple(method_returns),
+        unique_when_null=meta.unique_when_null,
     )
 
 
@@ -200,6 +212,15 @@ def field_of(model: ModelFact, attribute: str, ctx: FileContext) -> FieldFact | 
     return None
 
 
+def method_of(model: ModelFact, attribute: str, ctx: FileContext) -> tuple[bool, str | None]:
+    """Whether ``attribute`` is a method or property of ``model`` (or of a base the file or the project
+    defines), and the attribute of ``self`` it returns through, when it does."""
+    for current in lineage(model, lambda name: model_named(name, ctx)):
+        if attribute in current.methods:
+            return True, dict(current.method_returns).get(attribute)
+    return False, None
+
+
 def related_model(relation: FieldFact, ctx: FileContext) -> ModelFact | None:
     """The model a relation points to; ``settings.AUTH_USER_MODEL`` is the project's user model."""
     target = relation.target
@@ -241,6 +262,9 @@ class _Catalog:
         return ctx.project.enabled and ctx.project.in_project(qualified)
 
 
-def unique_lookup(model: ModelFact, names: Iterable[str], ctx: FileContext) -> bool:
-    """Whether a unique constraint of ``model`` covers the lookup ``names`` (``fk`` and ``fk_id`` alike)."""
-    return unique_lookup_in(_Catalog(ctx), model, names)
+def unique_lookup(
+    model: ModelFact, names: Iterable[str], ctx: FileContext, also_set: Iterable[str] | None = ()
+) -> bool:
+    """Whether a unique constraint of ``model`` covers the lookup ``names`` (``fk`` and ``fk_id`` alike);
+    ``also_set``: the other fields the created row gets (``defaults``), None when unknown."""
+    return unique_lookup_in(_Catalog(ctx), model, names, also_set)

@@ -259,7 +259,10 @@ def infer_unpacked(node: ast.expr, count: int, ctx: FileContext) -> list[Value |
 
 
 def element_of(iterable: ast.expr, ctx: FileContext) -> Value | None:
-    """A loop over a queryset (or its ``.iterator()``), or over a list of instances, yields instances."""
+    """A loop over a queryset (or its ``.iterator()``, or a slice of it), or over a list of instances,
+    yields instances."""
+    if isinstance(iterable, ast.Subscript) and isinstance(iterable.slice, ast.Slice):
+        iterable = iterable.value  # ``Order.objects.all()[:50]`` is a queryset too
     if (
         isinstance(iterable, ast.Call)
         and isinstance(iterable.func, ast.Attribute)

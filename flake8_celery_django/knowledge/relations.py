@@ -298,14 +298,24 @@ MODEL_RELATIONS = model_fields.MODEL_RELATIONS
 MANY = "many"  # a manager: many-to-many, reverse foreign key, generic relation
 TO_ONE = "to one"  # forward foreign key or one-to-one: an instance, not a manager
 PLAIN = "plain"  # a concrete non-relation field
+DEFINED = "defined"  # a method or property of the model class: no prefetch can serve what it returns
 
 
 def attribute_kind(model: str, attribute: str, ctx: FileContext) -> str | None:
     """What ``<model instance>.<attribute>`` is, when a model definition of this file or the project tells."""
     found = model_fields.model_named(model, ctx)
-    relation = model_fields.field_of(found, attribute, ctx) if found is not None else None
-    if relation is None:
+    if found is None:
         return None
+    relation = model_fields.field_of(found, attribute, ctx)
+    if relation is None:
+        defined, returned = model_fields.method_of(found, attribute, ctx)
+        if not defined:
+            return None
+        # A property returning ``self.all_fees(...)`` hands back a related manager, which
+        # ``prefetch_related`` follows; one building a queryset (``device.vc_interfaces``) makes
+        # ``prefetch_related_objects`` raise ValueError (django/db/models/query.py).
+        through = model_fields.field_of(found, returned, ctx) if returned is not None else None
+        return MANY if through is not None and through.is_many else DEFINED
     if relation.is_many:
         return MANY
     return TO_ONE if relation.is_relation else PLAIN

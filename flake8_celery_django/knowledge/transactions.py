@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING
 
+from flake8_celery_django.project.knowledge import absolute_name
+
 if TYPE_CHECKING:
     from flake8_celery_django.context import FileContext
 
@@ -43,6 +45,17 @@ def on_commit_callback(call: ast.Call, ctx: FileContext) -> ast.expr | None:
         if keyword.arg == "func":
             return keyword.value
     return None
+
+
+def is_atomic_manager(name: str, ctx: FileContext) -> bool:
+    """``name`` (a qualified context manager or decorator) opens a transaction: ``transaction.atomic``, or a
+    project wrapper of it (a ``@contextmanager`` yielding inside ``atomic``, a function returning ``atomic()``)."""
+    if name in ATOMIC:
+        return True
+    project = ctx.project
+    if not project.enabled or not project.has_atomic_wrappers:
+        return False
+    return project.is_atomic_wrapper(absolute_name(name, ctx.module, ctx.filename.endswith("__init__.py")))
 
 
 def names_decorator(decorator: ast.expr, names: frozenset[str], ctx: FileContext) -> bool:

@@ -27,8 +27,25 @@ from flake8_celery_django.project.listing import from_json as listing_from_json
 from flake8_celery_django.project.listing import to_json as listing_to_json
 from flake8_celery_django.project.serialize import calls_from_json, calls_to_json, facts_from_json, facts_to_json
 
-# The number changes whenever extraction gives different facts for the same source.
-FORMAT = f"flake8-celery-django {__version__} index 4"
+
+def extraction_digest(folder: str) -> str:
+    """A digest of the index's own code (the modules in ``folder``, this package): any change to what
+    extraction gives or how facts are written makes a new format, so a cache written by other code is
+    never read."""
+    digest = hashlib.blake2b(digest_size=8)
+    try:
+        names = sorted(name for name in os.listdir(folder) if name.endswith(".py"))
+        for name in names:
+            with open(os.path.join(folder, name), "rb") as stream:
+                digest.update(name.encode() + b"\0" + stream.read())
+    except OSError:
+        return "unreadable"
+    return digest.hexdigest()
+
+
+# The number changes whenever extraction gives different facts for the same source; the digest
+# changes with every change to the code of the index.
+FORMAT = f"flake8-celery-django {__version__} index 5 {extraction_digest(os.path.dirname(os.path.abspath(__file__)))}"
 FOLDER = ".cdj_cache"
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"

@@ -11,6 +11,7 @@ import ast
 from flake8_celery_django.knowledge.imports import dotted_name
 from flake8_celery_django.project.constraints import MetaFacts, read_meta
 from flake8_celery_django.project.facts import FieldFact, FieldKind, ModelFact, SessionFact, TaskBaseFact
+from flake8_celery_django.project.model_methods import returned_self_attribute
 from flake8_celery_django.project.names import (
     ADAPTER_ROOTS,
     ON_COMMIT,
@@ -94,6 +95,8 @@ class ClassReader:
         meta = MetaFacts()
         save: ast.FunctionDef | ast.AsyncFunctionDef | None = None
         overrides_delete = False
+        methods: set[str] = set()
+        method_returns: list[tuple[str, str]] = []
         for statement in self.node.body:
             if isinstance(statement, (ast.Assign, ast.AnnAssign)):
                 targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
@@ -107,6 +110,10 @@ class ClassReader:
                 elif _is_manager(value):
                     managers.add(name)
             elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                methods.add(statement.name)
+                returned = returned_self_attribute(statement)
+                if returned is not None:
+                    method_returns.append((statement.name, returned))
                 if statement.name == "save":
                     save = statement
                 elif statement.name == "delete":
@@ -124,6 +131,9 @@ class ClassReader:
             overrides_delete=overrides_delete,
             save_reads=_self_reads(save) if save is not None else frozenset(),
             opaque_constraints=meta.opaque_constraints,
+            methods=frozenset(methods),
+            method_returns=tuple(method_returns),
+            unique_when_null=meta.unique_when_null,
         )
 
     def _field(self, name: str, call: ast.Call) -> FieldFact | None:

@@ -3,6 +3,8 @@
 ``UniqueConstraint(fields=[...])`` and ``UniqueConstraint("a", "b", ...)`` give their field sets
 (``django/db/models/constraints.py``); one with a ``condition`` covers only some rows and is left
 out, unless another on the same fields covers the other rows (``x__isnull=True`` and ``False``).
+One whose condition is ``Q(x__isnull=True)`` alone (soft deletion) is kept apart with ``x``: it
+covers the rows a ``get_or_create`` creates when the call leaves ``x`` unset.
 A constraint on expressions, ``*Base.Meta.constraints`` or a list built by code cannot be followed
 statically: the model's uniqueness is then opaque, and a rule must not guess.
 """
@@ -22,12 +24,14 @@ class MetaFacts:
     abstract: bool = False
     unique_together: tuple[frozenset[str], ...] = ()
     opaque_constraints: bool = False
+    unique_when_null: tuple[tuple[frozenset[str], str], ...] = ()
 
 
 def read_meta(meta: ast.ClassDef) -> MetaFacts:
     """``abstract``, the unique field sets, and whether some uniqueness could not be read."""
     abstract = opaque = False
     together: list[frozenset[str]] = []
+    when_null: list[tuple[frozenset[str], str]] = []
     for statement in meta.body:
         if not isinstance(statement, ast.Assign) or len(statement.targets) != 1:
             continue
@@ -43,12 +47,13 @@ def read_meta(meta: ast.ClassDef) -> MetaFacts:
             opaque = opaque or not found
         elif target.id == "constraints":
             if isinstance(value, (ast.List, ast.Tuple)):
-                found, unread = _unique_constraints(value.elts)
+                found, unread, null_only = _unique_constraints(value.elts)
                 together.extend(found)
+                when_null.extend(null_only)
                 opaque = opaque or unread
             else:
                 opaque = True
-    return MetaFacts(abstract, tuple(together), opaque)
+    return MetaFacts(abstract, tuple(together), opaque, tuple(when_null))
 
 
 def _names(node: ast.expr) -> frozenset[str] | None:
@@ -85,8 +90,11 @@ def _null_split(condition: ast.expr) -> tuple[str, bool] | None:
     return (keyword.arg, value.value) if isinstance(value.value, bool) else None
 
 
-def _unique_constraints(constraints: list[ast.expr]) -> tuple[list[frozenset[str]], bool]:
+def _unique_constraints(
+    constraints: list[ast.expr],
+) -> tuple[list[frozenset[str]], bool, list[tuple[frozenset[str], str]]]:
     found: list[frozenset[str]] = []
+    when_null: list[tuple[frozenset[str], str]] = []
     # Conditional constraints on the same fields whose conditions are ``x__isnull=True`` and
     # ``x__isnull=False``: together they cover every row.
     halves: dict[tuple[frozenset[str], str], set[bool]] = {}
@@ -106,10 +114,12 @@ def _unique_constraints(constraints: list[ast.expr]) -> tuple[list[frozenset[str
             half = _null_split(condition)
             if covered is not None and half is not None:
                 halves.setdefault((covered, half[0]), set()).add(half[1])
+                if half[1]:
+                    when_null.append((covered, half[0][: -len("__isnull")]))
             continue
         if covered is None:
             unread = True
         else:
             found.append(covered)
     found.extend(covered for (covered, _), values in halves.items() if values == {True, False})
-    return found, unread
+    return found, unread, when_null

@@ -22,7 +22,15 @@ from flake8_celery_django.project.facts import (
     TaskBaseFact,
     TaskFact,
 )
-from flake8_celery_django.project.names import ATOMIC, CELERY_APP, ON_COMMIT, PARTIAL, SESSION_ROOTS, Names
+from flake8_celery_django.project.names import (
+    ATOMIC,
+    CELERY_APP,
+    CONTEXT_MANAGER,
+    ON_COMMIT,
+    PARTIAL,
+    SESSION_ROOTS,
+    Names,
+)
 from flake8_celery_django.project.serializers import serializer_facts
 from flake8_celery_django.project.settings_module import is_settings_module, read_settings
 
@@ -61,12 +69,23 @@ class _Function:
     applies_project: set[str] = field(default_factory=set)
     defines_functions: bool = False
     parameters: frozenset[str] = frozenset()
+    # A view: runs in a transaction only under ATOMIC_REQUESTS.
+    view: bool = False
+    # ``@contextlib.contextmanager``: its ``yield`` statements say whether it wraps ``atomic``.
+    context_manager: bool = False
+    # Qualified names of the context managers open here, innermost last.
+    guards: list[str] = field(default_factory=list)
+    # Project decorators of the function (possible wrappers around ``atomic``).
+    decorators: tuple[str, ...] = ()
+    # Per ``yield`` of a context manager (per ``return`` of another function): what it wraps.
+    wraps: list[tuple[str, ...]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
 class _Class:
     qualified: str
     holders: dict[str, _SessionDraft] = field(default_factory=dict)
+    view: bool = False
 
 
 class _Exit:
@@ -80,7 +99,7 @@ _EXIT_WITH = _Exit()
 _SPECIAL = frozenset(
     {
         _Exit, tuple, ast.Call, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.With, ast.AsyncWith,
-        ast.Import, ast.ImportFrom, ast.Assign, ast.Return,
+        ast.Import, ast.ImportFrom, ast.Assign, ast.Return, ast.Yield, ast.YieldFrom,
     }
 )
 # Nodes without children the index reads (names, constants, contexts, operators): never pushed.
@@ -117,6 +136,7 @@ class _Extractor:
         self.functions: list[_Function] = []
         self.classes: list[_Class] = []
         self.skipped_calls: set[int] = set()
+        self.atomic_wrapper_candidates: list[tuple[str, tuple[str, ...]]] = []
 
     # -- the walk -------------------------------------------------------------------------------
     def run(self) -> ModuleFacts:
@@ -135,7 +155,7 @@ class _Extractor:
                 elif item is _EXIT_CLASS:
                     self._leave_class()
                 elif kind is tuple:
-                    self._leave_with(item[1])  # type: ignore[index]
+                    self._leave_with(item[1], item[2])  # type: ignore[index]
                 else:
                     assert isinstance(item, ast.AST)
                     self._visit(item, stack)
@@ -160,6 +180,7 @@ class _Extractor:
             task_candidates=tuple(self.task_candidates),
             decorator_candidates=tuple(self.decorator_candidates),
             serializers=serializer_facts(self.tree, self.module, is_package=self.is_package),
+            atomic_wrapper_candidates=tuple(self.atomic_wrapper_candidates),
         )
 
     def _read_top_level(self, body: list[ast.stmt]) -> None:
@@ -209,9 +230,17 @@ class _Extractor:
         elif kind is ast.With or kind is ast.AsyncWith:
             assert isinstance(node, (ast.With, ast.AsyncWith))
             atomic = sum(1 for item in node.items if self._is_atomic(item.context_expr))
+            guards = 0
             if self.functions:
-                self.functions[-1].atomic_depth += atomic
-            stack.append((_EXIT_WITH, atomic))
+                state = self.functions[-1]
+                state.atomic_depth += atomic
+                for item in node.items:
+                    expr = item.context_expr
+                    name = self.names.qualify(expr.func if isinstance(expr, ast.Call) else expr)
+                    if name is not None:
+                        state.guards.append(name)
+                        guards += 1
+            stack.append((_EXIT_WITH, atomic, guards))
             stack.extend(reversed(node.body))
             stack.extend(item.context_expr for item in reversed(node.items))
             return
@@ -225,6 +254,8 @@ class _Extractor:
         elif kind is ast.Return:
             assert isinstance(node, ast.Return)
             self._return(node)
+        elif kind is ast.Yield or kind is ast.YieldFrom:
+            self._yield()
         for name in node._fields:
             value = getattr(node, name, None)
             if type(value) is list:
@@ -256,8 +287,14 @@ class _Extractor:
             qualified,
             parameters=frozenset(a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]),
         )
+        decorators: list[str] = []
         for decorator in node.decorator_list:
             target = decorator.func if isinstance(decorator, ast.Call) else decorator
+            decorator_name = self.names.qualify(target)
+            if decorator_name in CONTEXT_MANAGER or dotted_name(target) in ("contextmanager", "asynccontextmanager"):
+                state.context_manager = True
+            elif decorator_name is not None and self.names.is_project(decorator_name):
+                decorators.append(decorator_name)
             if self._is_atomic(decorator):
                 state.atomic_depth = 1
             elif dotted_name(target) in ("receiver", "dispatch.receiver") or self.names.qualify(target) == (
@@ -269,9 +306,22 @@ class _Extractor:
                 self._task_declaration(node, qualified, decorator, target)
             elif self.functions:
                 self._applies_decorator(target, decorator)
+        state.decorators = tuple(decorators)
+        state.view = self._is_view(node)
         if self.functions:
             self.functions[0].defines_functions = True
         self.functions.append(state)
+
+    def _is_view(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """A view function (first parameter ``request``) or a method of a ``*View``/``*ViewSet`` class."""
+        if isinstance(node, ast.AsyncFunctionDef) or self.functions:
+            return False
+        arguments = [*node.args.posonlyargs, *node.args.args]
+        if not arguments:
+            return False
+        if not self.classes:
+            return arguments[0].arg == "request"
+        return len(self.classes) == 1 and self.classes[0].view and arguments[0].arg == "self"
 
     def _task_declaration(
         self, node: ast.FunctionDef | ast.AsyncFunctionDef, qualified: str, decorator: ast.expr, target: ast.expr
@@ -299,6 +349,14 @@ class _Extractor:
 
     def _leave_function(self) -> None:
         state = self.functions.pop()
+        # A context manager yielding inside ``atomic`` or a project context manager; a function returning
+        # ``atomic(...)`` on some path (only then: most functions return a project function's result).
+        if any(
+            name in ATOMIC or (state.context_manager and self.names.is_project(name))
+            for names in state.wraps
+            for name in names
+        ):
+            self.atomic_wrapper_candidates.extend((state.qualified, names) for names in state.wraps)
         if state.returned is not None:
             draft = state.returned
             self.sessions.append(
@@ -310,12 +368,20 @@ class _Extractor:
             elif state.applies_project:
                 self.decorator_candidates.append((state.qualified, tuple(sorted(state.applies_project))))
 
-    def _leave_with(self, atomic: int) -> None:
+    def _leave_with(self, atomic: int, guards: int) -> None:
+        if self.functions and guards:
+            del self.functions[-1].guards[-guards:]
         if self.functions and atomic:
             state = self.functions[-1]
             state.atomic_depth -= atomic
             if state.lock_depth > state.atomic_depth:
                 state.lock_depth = 0
+
+    def _yield(self) -> None:
+        """A ``yield`` of a ``@contextmanager``: the context managers around it are what it wraps."""
+        if self.functions and self.functions[-1].context_manager:
+            state = self.functions[-1]
+            state.wraps.append(tuple(state.guards))
 
     # -- classes --------------------------------------------------------------------------------
     def _enter_class(self, node: ast.ClassDef) -> None:
@@ -328,7 +394,10 @@ class _Extractor:
                 self.task_bases.append(task_base)
             if session is not None:
                 self.sessions.append(session)
-        self.classes.append(_Class(qualified))
+        view = not self.functions and not self.classes and any(
+            (dotted_name(base) or "").rpartition(".")[2].endswith(("View", "ViewSet")) for base in node.bases
+        )
+        self.classes.append(_Class(qualified, view=view))
 
     def _leave_class(self) -> None:
         state = self.classes.pop()
@@ -408,9 +477,16 @@ class _Extractor:
         return self.names.qualify(call.func) in PARTIAL or dotted_name(call.func) in ("partial", "functools.partial")
 
     def _return(self, node: ast.Return) -> None:
-        if not self.functions or node.value is None:
+        if not self.functions:
             return
         state = self.functions[-1]
+        if not state.context_manager:
+            # ``return transaction.atomic(using=db)``: the function is a wrapper when every return is one.
+            value = node.value
+            returned = self.names.qualify(value.func) if isinstance(value, ast.Call) else None
+            state.wraps.append((returned,) if returned is not None else ())
+        if node.value is None:
+            return
         if isinstance(node.value, ast.Name):
             state.returned = state.drafts.get(node.value.id) or state.returned
             return
@@ -449,7 +525,9 @@ class _Extractor:
             self._decorator_application(node)
         if id(node) in self.skipped_calls:
             return
-        if qualified in ON_COMMIT and node.args:
+        if node.args and (qualified in ON_COMMIT or (isinstance(func, ast.Attribute) and func.attr == "on_commit")):
+            # ``transaction.on_commit(f)``, or a connection's (``connections[alias].on_commit(f)``), which
+            # ``transaction.on_commit`` calls (django/db/backends/base/base.py).
             self._on_commit(node.args[0])
             return
         callee = self._callee(func, qualified)
@@ -459,6 +537,8 @@ class _Extractor:
     def _callee(self, func: ast.expr, qualified: str | None = None) -> str | None:
         """The project function a call names: ``f(...)`` or ``module.f(...)``, never a method chain."""
         if isinstance(func, ast.Attribute):
+            if isinstance(func.value, ast.Name) and func.value.id in ("self", "cls"):
+                return self._private_method(func.attr)
             # ``module.function(...)``; ``Class.method(...)`` and method chains are not tracked.
             if not isinstance(func.value, ast.Name) or not func.value.id[:1].islower():
                 return None
@@ -474,11 +554,26 @@ class _Extractor:
             return None
         return qualified
 
+    def _private_method(self, name: str) -> str | None:
+        """``self._name(...)``/``cls._name(...)`` in a method: the class's private method (by convention only
+        its own class calls it, so these are all its calls); public methods are called from anywhere."""
+        private = name.startswith("_") and not name.endswith("__")
+        if not private or not self.classes or not self.functions:
+            return None
+        owner = self.classes[-1].qualified
+        return f"{owner}.{name}" if self.functions[-1].qualified.startswith(owner + ".") else None
+
     def _site(self, call: ast.Call, on_commit: bool) -> CallSiteFact:
         literal = [str(index) for index, argument in enumerate(call.args) if isinstance(argument, _LITERAL_CONTAINERS)]
         literal += [k.arg for k in call.keywords if k.arg is not None and isinstance(k.value, _LITERAL_CONTAINERS)]
-        locked = bool(self.functions) and self.functions[-1].lock_depth > 0
-        return CallSiteFact(self._caller(), on_commit, locked, frozenset(literal))
+        if not self.functions:
+            return CallSiteFact(self._caller(), on_commit, False, frozenset(literal))
+        state = self.functions[-1]
+        guards = frozenset(name for name in (*state.guards, *state.decorators) if self.names.is_project(name))
+        return CallSiteFact(
+            self._caller(), on_commit, state.lock_depth > 0, frozenset(literal),
+            atomic=state.atomic_depth > 0, view=state.view, guards=guards,
+        )
 
     def _on_commit(self, callback: ast.expr) -> None:
         inner: ast.Call | None = None

@@ -64,6 +64,15 @@ class ModelFact:
     # ``Meta.unique_together``/``Meta.constraints`` that static reading cannot follow (unique
     # expressions, ``*Base.Meta.constraints``, lists built by code): which lookups are unique is unknown.
     opaque_constraints: bool = False
+    # Names the class body defines with ``def``: methods and properties (``@property``,
+    # ``@cached_property``), never a relation even when one returns a queryset.
+    methods: frozenset[str] = frozenset()
+    # Method name -> the attribute of ``self`` every ``return`` of it goes through
+    # (``fees`` -> ``all_fees`` for ``return self.all_fees(manager="objects")``).
+    method_returns: tuple[tuple[str, str], ...] = ()
+    # ``UniqueConstraint(fields=[...], condition=Q(<field>__isnull=True))``: the field set and the
+    # field that must be NULL (soft deletion: unique among the rows not deleted).
+    unique_when_null: tuple[tuple[frozenset[str], str], ...] = ()
 
     @property
     def name(self) -> str:
@@ -138,6 +147,14 @@ class CallSiteFact:
     locked: bool = False
     # Parameter positions (``"0"``) and keywords (``"items"``) given only literal containers.
     literal_arguments: frozenset[str] = frozenset()
+    # The call sits in a ``transaction.atomic`` block of the caller (or the caller is decorated atomic).
+    atomic: bool = False
+    # The caller is a view (a module-level function taking ``request``, a method of a ``*View`` or
+    # ``*ViewSet`` class): it runs in a transaction only under ``ATOMIC_REQUESTS``.
+    view: bool = False
+    # Project context managers open around the call and the caller's project decorators: the call is
+    # in a transaction too when one of them is a wrapper around ``transaction.atomic``.
+    guards: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,3 +217,10 @@ class ModuleFacts:
     # decorators through other project functions they apply (name -> those functions).
     task_candidates: tuple[TaskFact, ...] = ()
     decorator_candidates: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Functions of this module that open a transaction for whoever uses them: a ``@contextmanager``
+    # whose every ``yield`` sits in ``with transaction.atomic(...)``, or a function returning
+    # ``transaction.atomic(...)`` (also through another such wrapper).
+    atomic_wrappers: tuple[str, ...] = ()
+    # While the index is built: per ``yield`` (or ``return``) of such a candidate, the context
+    # managers around it (or the one it returns); it is a wrapper when every entry names atomic or a wrapper.
+    atomic_wrapper_candidates: tuple[tuple[str, tuple[str, ...]], ...] = ()

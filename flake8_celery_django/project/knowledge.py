@@ -88,6 +88,7 @@ class ProjectKnowledge:
         self._tasks = _ByName()
         self._sessions = _ByName()
         self._serializers = _ByName()
+        self._atomic_wrappers = _ByName()
         self.task_decorators: frozenset[str] = frozenset()
         self.receivers: tuple[ReceiverFact, ...] = ()
         self._calls: dict[str, list[CallSiteFact]] = {}
@@ -110,6 +111,8 @@ class ProjectKnowledge:
             for serializer in facts.serializers:
                 self._serializers.add(serializer.qualified_name, serializer)
             decorators.update(facts.task_decorators)
+            for wrapper in facts.atomic_wrappers:
+                self._atomic_wrappers.add(wrapper, wrapper)
             receivers.extend(facts.receivers)
             for callee, site in facts.calls:
                 self._calls.setdefault(callee, []).append(site)
@@ -161,12 +164,12 @@ class ProjectKnowledge:
     def is_model(self, name: str) -> bool:
         return self.model(name) is not None
 
-    def unique_lookup(self, model: ModelFact, names: Iterable[str]) -> bool:
+    def unique_lookup(self, model: ModelFact, names: Iterable[str], also_set: Iterable[str] | None = ()) -> bool:
         """Whether a unique constraint (a field's, a primary key, ``unique_together``) covers ``names``.
 
         ``fk`` and ``fk_id`` name the same column; ``pk`` and ``id`` are the primary key.
         """
-        return unique_lookup_in(self, model, names)
+        return unique_lookup_in(self, model, names, also_set)
 
     def receivers_of(self, model: str, signals: Iterable[str]) -> tuple[ReceiverFact, ...]:
         """Receivers of these signals connected for ``model`` (or for every sender)."""
@@ -220,6 +223,20 @@ class ProjectKnowledge:
         found = self._serializers.get(name)
         return found if isinstance(found, SerializerFact) else None
 
+    # -- transactions ---------------------------------------------------------------------------
+    @property
+    def has_atomic_wrappers(self) -> bool:
+        return bool(self._atomic_wrappers.exact)
+
+    def is_atomic_wrapper(self, name: str) -> bool:
+        """``name`` is a project function that opens ``transaction.atomic`` around its user
+        (``with f():``, ``@f()``)."""
+        return self._atomic_wrappers.get(name) is not None
+
+    def in_atomic_at(self, site: CallSiteFact) -> bool:
+        """The call runs inside a transaction its caller opened (``atomic`` or a project wrapper of it)."""
+        return site.atomic or any(self.is_atomic_wrapper(name) for name in site.guards)
+
     # -- calls ----------------------------------------------------------------------------------
     def call_sites(self, callee: str) -> tuple[CallSiteFact, ...]:
         if self._load_calls is not None:
@@ -252,39 +269,60 @@ class ModelLookup(Protocol):
     def in_project(self, name: str) -> bool: ...
 
 
-def unique_lookup_in(models: ModelLookup, model: ModelFact, names: Iterable[str]) -> bool:
+def _column(models: ModelLookup, model: ModelFact, name: str) -> str | None:
+    """The column an exact lookup or a constraint's field names (``fk``, ``fk_id`` and ``fk__pk`` alike);
+    ``pk`` for the primary key; None for a lookup that matches more than one value."""
+    parts = name.split("__")
+    if len(parts) > 1 and parts[-1] == "exact":
+        parts.pop()
+    if len(parts) == 2 and parts[1] in ("pk", "id"):
+        relation = models.model_field(model, parts[0])
+        if relation is not None and relation.is_relation:
+            parts.pop()
+    if len(parts) != 1:
+        return None  # ``name__iexact``, ``created__gte``, ``pk__in``: matches more than one value
+    base = parts[0]
+    if base in ("pk", "id"):
+        return "pk"
+    if base.endswith("_id") and models.model_field(model, base) is None:
+        relation = models.model_field(model, base[:-3])
+        if relation is None or relation.is_relation:
+            return base[:-3]  # (a relation of a field class the index does not know, too)
+    return base
+
+
+def unique_lookup_in(
+    models: ModelLookup, model: ModelFact, names: Iterable[str], also_set: Iterable[str] | None = ()
+) -> bool:
     """Whether a unique constraint (a field's, a primary key, ``unique_together``) covers ``names``.
 
-    ``fk``, ``fk_id`` and ``fk__pk`` name the same column; ``pk`` and ``id`` are the primary key.
-    Only exact lookups count: ``slug__startswith`` matches many slugs.  A model whose constraints
-    are not all known (opaque ones, a base from outside the project) counts as covered: never a
-    guess.  A project class that is not a model (a mixin) declares no constraint.
+    ``fk``, ``fk_id`` and ``fk__pk`` name the same column, in the lookup and in a constraint's
+    fields; ``pk`` and ``id`` are the primary key.  Only exact lookups count: ``slug__startswith``
+    matches many slugs.  A constraint with ``condition=Q(<field>__isnull=True)`` counts when the row
+    the call would create leaves that field unset: neither the lookup nor ``also_set`` (the
+    ``defaults``' fields, None when unknown) sets it.  A model whose constraints are not all known
+    (opaque ones, a base from outside the project) counts as covered: never a guess.  A project
+    class that is not a model (a mixin) declares no constraint.
     """
     columns = set()
     for name in names:
-        parts = name.split("__")
-        if len(parts) > 1 and parts[-1] == "exact":
-            parts.pop()
-        if len(parts) == 2 and parts[1] in ("pk", "id"):
-            relation = models.model_field(model, parts[0])
-            if relation is not None and relation.is_relation:
-                parts.pop()
-        if len(parts) != 1:
-            continue  # ``name__iexact``, ``created__gte``, ``pk__in``: matches more than one value
-        base = parts[0]
-        if base in ("pk", "id"):
+        column = _column(models, model, name)
+        if column == "pk":
             return True
-        if base.endswith("_id") and models.model_field(model, base) is None:
-            relation = models.model_field(model, base[:-3])
-            if relation is None:
-                columns.add(base[:-3])  # a relation of a field class the index does not know
-            elif relation.is_relation:
-                base = base[:-3]
-        columns.add(base)
+        if column is not None:
+            columns.add(column)
     for column in columns:
         found = models.model_field(model, column)
         if found is not None and found.unique:
             return True
+    assigned: set[str] | None = None
+    if also_set is not None:
+        assigned = set(columns)
+        assigned.update(column for column in (_column(models, model, name) for name in also_set) if column)
+
+    def covers(fields: frozenset[str]) -> bool:
+        return all(_column(models, model, name) in columns for name in fields)
+
     pending = [model]
     seen: set[str] = set()
     while pending:
@@ -292,8 +330,11 @@ def unique_lookup_in(models: ModelLookup, model: ModelFact, names: Iterable[str]
         if current.qualified_name in seen:
             continue
         seen.add(current.qualified_name)
-        if current.opaque_constraints or any(together <= columns for together in current.unique_together):
+        if current.opaque_constraints or any(covers(together) for together in current.unique_together):
             return True
+        for together, null_field in current.unique_when_null:
+            if covers(together) and (assigned is None or _column(models, model, null_field) not in assigned):
+                return True  # the created row is in the constraint's rows: the losing insert fails
         for name in current.bases:
             parent = models.model(name)
             if parent is None and not is_django_model_base(name) and not models.in_project(name):

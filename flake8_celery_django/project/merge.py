@@ -22,7 +22,7 @@ from flake8_celery_django.project.facts import (
     TaskBaseFact,
     TaskFact,
 )
-from flake8_celery_django.project.names import ADAPTER_ROOTS, SESSION_ROOTS, TASK_ROOTS, is_model_root
+from flake8_celery_django.project.names import ADAPTER_ROOTS, ATOMIC, SESSION_ROOTS, TASK_ROOTS, is_model_root
 
 DJANGO_USER = "django.contrib.auth.models.User"
 T = TypeVar("T")
@@ -86,6 +86,7 @@ def merge(modules: Iterable[ModuleFacts]) -> list[ModuleFacts]:
     task_bases = _task_bases(raw)
     decorators = _task_decorators(raw)
     sessions = _sessions(raw)
+    wrappers = _atomic_wrappers(raw)
     merged: list[ModuleFacts] = []
     for facts in raw:
         tasks = [_resolve_task(task, models, task_bases) for task in facts.tasks]
@@ -108,9 +109,29 @@ def merge(modules: Iterable[ModuleFacts]) -> list[ModuleFacts]:
                 calls=facts.calls,
                 settings=_resolve_settings(facts.settings, models, task_bases),
                 serializers=facts.serializers,
+                atomic_wrappers=tuple(
+                    sorted({name for name, _ in facts.atomic_wrapper_candidates if name in wrappers})
+                ),
             )
         )
     return merged
+
+
+def _atomic_wrappers(raw: list[ModuleFacts]) -> set[str]:
+    """Functions whose every ``yield`` (or ``return``) is in ``transaction.atomic`` or in another such function."""
+    entries: dict[str, list[tuple[str, ...]]] = {}
+    for facts in raw:
+        for name, wrapped in facts.atomic_wrapper_candidates:
+            entries.setdefault(name, []).append(wrapped)
+    found: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for name, uses in entries.items():
+            if name not in found and all(any(item in ATOMIC or item in found for item in names) for names in uses):
+                found.add(name)
+                changed = True
+    return found
 
 
 # -- models -------------------------------------------------------------------------------------

@@ -43,6 +43,7 @@ TASK_DECORATORS = frozenset(
 CELERY_APP = frozenset({"celery.Celery", "celery.app.Celery", "celery.app.base.Celery"})
 ON_COMMIT = frozenset({"django.db.transaction.on_commit"})
 ATOMIC = frozenset({"django.db.transaction.atomic"})
+CONTEXT_MANAGER = frozenset({"contextlib.contextmanager", "contextlib.asynccontextmanager"})
 PARTIAL = frozenset({"functools.partial"})
 # Names a Celery application object usually has when it is imported from another module.
 APP_NAMES = frozenset({"app", "celery_app", "celery", "capp", "current_app"})

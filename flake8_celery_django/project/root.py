@@ -1,6 +1,7 @@
 """Where a project starts, which of its files the index reads, and their dotted module names.
 
-The root is the nearest ancestor of a file that holds a project marker; without one, the folder above
+The root is the nearest ancestor of a file that holds a project marker (a ``setup.py`` or ``manage.py``
+inside a package is one of its modules, not a marker); without one, the folder above
 the file's outermost package.  Module names follow the ``__init__.py`` chain, so a ``src/`` folder
 (or any folder that is not a package) is not part of them.
 """
@@ -87,8 +88,22 @@ def _package_of_folder(folder: str) -> str:
 MARKED_ROOT_FOLDER_DEPTH = 3
 
 
+# Markers that are Python files: inside a package they are its modules (``app/views/setup.py``).
+_MODULE_MARKERS = frozenset({"setup.py", "manage.py"})
+
+
 def has_marker(folder: str) -> bool:
-    return any(os.path.exists(os.path.join(folder, marker)) for marker in MARKERS)
+    package: bool | None = None
+    for marker in MARKERS:
+        if not os.path.exists(os.path.join(folder, marker)):
+            continue
+        if marker in _MODULE_MARKERS:
+            if package is None:
+                package = os.path.isfile(os.path.join(folder, "__init__.py"))
+            if package:
+                continue
+        return True
+    return False
 
 
 def project_files(root: str, explicit: bool = True) -> Iterator[SourceFile]:

@@ -75,6 +75,8 @@ def _model_to_json(model: ModelFact) -> list[object]:
         model.qualified_name, list(model.bases), model.abstract, [_field_to_json(f) for f in model.fields],
         [sorted(together) for together in model.unique_together], sorted(model.managers),
         model.overrides_save, model.overrides_delete, sorted(model.save_reads), model.opaque_constraints,
+        sorted(model.methods), [list(pair) for pair in model.method_returns],
+        [[sorted(fields), null_field] for fields, null_field in model.unique_when_null],
     ]
 
 
@@ -116,6 +118,10 @@ def facts_to_json(facts: ModuleFacts) -> dict[str, object]:
         data["settings"] = [s.atomic_requests, s.task_serializer, s.task_cls, s.user_model]
     if facts.serializers:
         data["serializers"] = [_serializer_to_json(serializer) for serializer in facts.serializers]
+    if facts.atomic_wrappers:
+        data["atomic_wrappers"] = list(facts.atomic_wrappers)
+    if facts.atomic_wrapper_candidates:
+        data["atomic_wrapper_candidates"] = [[name, list(wrapped)] for name, wrapped in facts.atomic_wrapper_candidates]
     return data
 
 
@@ -146,7 +152,17 @@ def _field_from_json(value: object) -> FieldFact:
 
 
 def _model_from_json(value: object) -> ModelFact:
-    name, bases, abstract, fields, together, managers, save, delete, reads, opaque = _list(value, 10)
+    name, bases, abstract, fields, together, managers, save, delete, reads, opaque, methods, returns, when_null = (
+        _list(value, 13)
+    )
+    method_returns = []
+    for pair in _list(returns):
+        method, attribute = _list(pair, 2)
+        method_returns.append((_text(method), _text(attribute)))
+    unique_when_null = []
+    for pair in _list(when_null):
+        unique_fields, null_field = _list(pair, 2)
+        unique_when_null.append((frozenset(_texts(unique_fields)), _text(null_field)))
     return ModelFact(
         _text(name),
         _texts(bases),
@@ -158,6 +174,9 @@ def _model_from_json(value: object) -> ModelFact:
         _flag(delete),
         frozenset(_texts(reads)),
         _flag(opaque),
+        frozenset(_texts(methods)),
+        tuple(method_returns),
+        tuple(unique_when_null),
     )
 
 
@@ -190,22 +209,30 @@ def _receiver_from_json(value: object) -> ReceiverFact:
 
 
 def calls_to_json(calls: Iterable[tuple[str, CallSiteFact]]) -> list[list[object]]:
-    """Call sites as ``[callee, caller, flags]`` (1: on_commit, 2: locked), then the literal arguments if any."""
+    """Call sites as ``[callee, caller, flags]`` (1: on_commit, 2: locked, 4: atomic, 8: view), then the
+    literal arguments and the guards if any."""
     rows: list[list[object]] = []
     for callee, site in calls:
-        row: list[object] = [callee, site.caller, int(site.on_commit) | int(site.locked) << 1]
-        if site.literal_arguments:
+        flags = int(site.on_commit) | int(site.locked) << 1 | int(site.atomic) << 2 | int(site.view) << 3
+        row: list[object] = [callee, site.caller, flags]
+        if site.literal_arguments or site.guards:
             row.append(sorted(site.literal_arguments))
+        if site.guards:
+            row.append(sorted(site.guards))
         rows.append(row)
     return rows
 
 
 def _call_from_json(value: object) -> tuple[str, CallSiteFact]:
     row = _list(value)
-    if len(row) not in (3, 4) or type(row[2]) is not int or not 0 <= row[2] <= 3:
+    if len(row) not in (3, 4, 5) or type(row[2]) is not int or not 0 <= row[2] <= 15:
         raise ValueError("not a call site")
-    literal = frozenset(_texts(row[3])) if len(row) == 4 else frozenset()
-    return _text(row[0]), CallSiteFact(_text(row[1]), bool(row[2] & 1), bool(row[2] & 2), literal)
+    flags = row[2]
+    literal = frozenset(_texts(row[3])) if len(row) >= 4 else frozenset()
+    guards = frozenset(_texts(row[4])) if len(row) == 5 else frozenset()
+    return _text(row[0]), CallSiteFact(
+        _text(row[1]), bool(flags & 1), bool(flags & 2), literal, bool(flags & 4), bool(flags & 8), guards
+    )
 
 
 def calls_from_json(value: object) -> list[tuple[str, CallSiteFact]]:
@@ -231,7 +258,8 @@ def _settings_from_json(value: object) -> SettingsFact:
 _KEYS = frozenset(
     {
         "module", "models", "task_bases", "tasks", "task_candidates", "task_decorators", "decorator_candidates",
-        "sessions", "receivers", "calls", "settings", "serializers",
+        "sessions", "receivers", "calls", "settings", "serializers", "atomic_wrappers",
+        "atomic_wrapper_candidates",
     }
 )
 
@@ -259,4 +287,9 @@ def facts_from_json(value: object) -> ModuleFacts:
         task_candidates=tuple(_task_from_json(item) for item in _list(data.get("task_candidates", []))),
         decorator_candidates=tuple(decorator_candidates),
         serializers=tuple(_serializer_from_json(item) for item in _list(data.get("serializers", []))),
+        atomic_wrappers=_texts(data.get("atomic_wrappers", [])),
+        atomic_wrapper_candidates=tuple(
+            (_text(name), _texts(wrapped))
+            for name, wrapped in (_list(item, 2) for item in _list(data.get("atomic_wrapper_candidates", [])))
+        ),
     )

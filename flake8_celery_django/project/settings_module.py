@@ -1,4 +1,5 @@
-"""What a settings module says: ``ATOMIC_REQUESTS``, the task serializer, ``AUTH_USER_MODEL``."""
+"""What a settings module says: ``ATOMIC_REQUESTS`` of the default database, the task serializer,
+``AUTH_USER_MODEL``."""
 
 from __future__ import annotations
 
@@ -49,9 +50,9 @@ def read_settings(body: list[ast.stmt]) -> SettingsFact:
             continue
         for target in targets:
             if isinstance(target, ast.Name):
-                if target.id == "ATOMIC_REQUESTS" and isinstance(_constant(value), bool):
-                    atomic = bool(_constant(value))
-                elif target.id == "DATABASES":
+                # A top-level ``ATOMIC_REQUESTS`` is no Django setting: Django reads it per database
+                # (django/core/handlers/base.py ``make_view_atomic``, ``settings_dict["ATOMIC_REQUESTS"]``).
+                if target.id == "DATABASES":
                     found = _atomic_in_databases(value)
                     atomic = found if found is not None else atomic
                 elif target.id in SERIALIZER_NAMES and isinstance(_constant(value), str):

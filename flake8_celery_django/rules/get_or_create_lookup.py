@@ -7,8 +7,8 @@ call raises ``MultipleObjectsReturned``, as Django's documentation of ``get_or_c
 lookup is the call's keywords other than ``defaults`` / ``create_defaults``, with the keywords of
 ``filter()`` calls the queryset was built with.  A model that neither this file nor the project
 index defines is never reported, nor is code that runs once or alone (tests, migrations,
-management commands), a call whose ``MultipleObjectsReturned`` is handled, or a lookup on ``self``
-in the model's own ``save()``.
+management commands and functions only they call), a call whose ``MultipleObjectsReturned`` is
+handled, or a lookup on ``self`` in the model's own ``save()``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import ast
 from dataclasses import dataclass
 
 from flake8_celery_django.context import FileContext
-from flake8_celery_django.knowledge import model_fields, models
+from flake8_celery_django.knowledge import callers, model_fields, models
 from flake8_celery_django.knowledge.file_kinds import is_management_command, runs_once_or_in_tests
 from flake8_celery_django.knowledge.imports import dotted_name
 from flake8_celery_django.knowledge.relations import chain_calls, method_name
@@ -74,6 +74,28 @@ def _lookup_names(node: ast.Call) -> list[str] | None:
     return names
 
 
+def _defaults_fields(node: ast.Call) -> list[str] | None:
+    """The fields ``defaults={...}`` / ``create_defaults={...}`` give the created row; None when unknown."""
+    fields: list[str] = []
+    for keyword in node.keywords:
+        if keyword.arg not in _NOT_LOOKUP:
+            continue
+        value = keyword.value
+        if isinstance(value, ast.Dict):
+            for key in value.keys:
+                if not isinstance(key, ast.Constant) or not isinstance(key.value, str):
+                    return None  # ``**other`` or a computed key
+                fields.append(key.value)
+        elif isinstance(value, ast.Call) and dotted_name(value.func) == "dict" and not value.args:
+            for item in value.keywords:
+                if item.arg is None:
+                    return None
+                fields.append(item.arg)
+        else:
+            return None
+    return fields
+
+
 @on(ast.Try, rules=(GET_OR_CREATE_WITHOUT_UNIQUE_LOOKUP,))
 def enter_try(node: ast.Try, ctx: FileContext) -> None:
     if _handles_duplicates(node):
@@ -109,6 +131,7 @@ def _unlikely_to_race(node: ast.Call, ctx: FileContext) -> bool:
         _looks_up_the_current_time(node)
         or runs_once_or_in_tests(ctx)
         or is_management_command(ctx.filename)
+        or callers.runs_only_from_management_commands(ctx)
         or ctx.scope.state(_DuplicatesHandled).depth > 0
         or _keyed_on_self_in_save(node, ctx)
     )
@@ -128,7 +151,7 @@ def check_get_or_create(node: ast.Call, ctx: FileContext) -> None:
     names = _lookup_names(node)
     if not names or _unlikely_to_race(node, ctx):
         return
-    if model_fields.unique_lookup(model, names, ctx):
+    if model_fields.unique_lookup(model, names, ctx, _defaults_fields(node)):
         return
     ctx.report(
         node, GET_OR_CREATE_WITHOUT_UNIQUE_LOOKUP, method=func.attr, fields=", ".join(names), model=model.name

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 
 from flake8_celery_django.context import FileContext, Kind
+from flake8_celery_django.fix_plans import TimeoutPlan
 from flake8_celery_django.knowledge import bindings
 from flake8_celery_django.knowledge.http_clients import HTTPX_CLIENT_CONSTRUCTORS
 from flake8_celery_django.knowledge.imports import dotted_name
@@ -109,11 +110,14 @@ def check_http_call(node: ast.Call, ctx: FileContext) -> None:
                 position = _SESSION_REQUEST_TIMEOUT_POSITION
         elif client.kind is not Kind.HTTPX_CLIENT:
             return
+        qualified = f"{client.label}.{func.attr}"
     else:
         return
     passed, timeout = _timeout_argument(node, position)
     if not passed:
         if waits_forever_by_default:
-            ctx.report(node, NO_TIMEOUT, call=_call_name(node))
+            ctx.report(node, NO_TIMEOUT, fix=TimeoutPlan(qualified), call=_call_name(node))
     elif _is_none(timeout):
-        ctx.report(node, TIMEOUT_NONE, call=_call_name(node))
+        # the None to replace: the ``timeout=`` keyword, else the positional argument detection read
+        at = position if position is not None and position < len(node.args) and timeout is node.args[position] else None
+        ctx.report(node, TIMEOUT_NONE, fix=TimeoutPlan(qualified, at), call=_call_name(node))

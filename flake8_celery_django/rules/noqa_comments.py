@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from flake8.defaults import NOQA_INLINE_REGEXP
 
 from flake8_celery_django.context import Finding
+from flake8_celery_django.fix_plans import RemoveNoqaCodes
 from flake8_celery_django.noqa import CODE_SEPARATOR, mentions_noqa, spans_and_comments
 from flake8_celery_django.registry import registered_rules, rule
 
@@ -69,5 +70,5 @@ def unused_noqa(findings: Sequence[Finding], lines: Sequence[str], source: str) 
         start = len(line[: comment.start[1]].encode("utf-8"))
         end = len(line[: comment.end[1]].encode("utf-8"))
         message = UNUSED_NOQA.format(codes=", ".join(unused), them="it" if len(unused) == 1 else "them")
-        reported.append(Finding(row, start, UNUSED_NOQA.code, message, row, end, fix_data=unused))
+        reported.append(Finding(row, start, UNUSED_NOQA.code, message, row, end, RemoveNoqaCodes(unused)))
     return reported

@@ -17,6 +17,7 @@ import ast
 import re
 from dataclasses import dataclass, field
 
+from flake8_celery_django import fix_conditions
 from flake8_celery_django.context import FileContext, Kind, Scope
 from flake8_celery_django.knowledge import bindings, callers, file_kinds, models, tasks
 from flake8_celery_django.knowledge.imports import dotted_name
@@ -25,6 +26,7 @@ from flake8_celery_django.knowledge.transactions import (
     MODEL_SIGNALS,
     NON_ATOMIC_REQUESTS,
     atomic_requests,
+    is_atomic_manager,
     names_decorator,
     on_commit_callback,
 )
@@ -123,6 +125,9 @@ class _Candidate:
 
     node: ast.Call
     call: str
+    # The callable that sends (``notify.delay``) and the function the send is in, for the fix's plan.
+    send: str
+    function: ast.AST
     atomic: str | None
     signal: str | None
     function_key: str | None
@@ -357,7 +362,7 @@ def _facts(scope: Scope, ctx: FileContext) -> _FunctionFacts:
 
 
 def _atomic_reason(scope: Scope, facts: _FunctionFacts, ctx: FileContext) -> str | None:
-    if any(name in ATOMIC for name in scope.context_managers):
+    if any(is_atomic_manager(name, ctx) for name in scope.context_managers):
         return "an atomic block"
     if scope.in_atomic or facts.atomic_decorated:
         return "an @atomic function"
@@ -414,17 +419,14 @@ def check_call(node: ast.Call, ctx: FileContext) -> None:
         _Candidate(
             node=node,
             call=sent[0],
+            send=sent[1],
+            function=scope.node,
             atomic=_atomic_reason(scope, facts, ctx),
             signal=facts.signal,
             function_key=facts.key,
             write_line=write_line,
             write_name=write_name,
-            # Workers run tasks, Django runs views without ATOMIC_REQUESTS, beat runs its schedulers, and
-            # on_commit runs callbacks (every caller in the project defers this function) with no
-            # transaction open.
-            autocommit=(
-                scope.is_task or facts.view is not None or facts.beat_scheduler or callers.runs_after_commit(ctx)
-            ),
+            autocommit=_runs_in_autocommit(scope, facts, ctx),
             task_names=_task_names(node, ctx),
             deferred_by_base=isinstance(node.func, ast.Attribute) and tasks.defers_to_on_commit(node.func.value, ctx),
         )
@@ -432,6 +434,21 @@ def check_call(node: ast.Call, ctx: FileContext) -> None:
 
 
 _MAX_WRITES = 64
+
+
+def _runs_in_autocommit(scope: Scope, facts: _FunctionFacts, ctx: FileContext) -> bool:
+    """No transaction is open when the function runs, so each write commits at once.
+
+    Workers run tasks, Django runs views without ATOMIC_REQUESTS and management commands, beat runs its
+    schedulers, on_commit runs callbacks; and so does a function whose every caller in the project is
+    such code, calling it outside any atomic block.
+    """
+    if scope.is_task or (facts.view is not None and not atomic_requests(ctx)) or facts.beat_scheduler:
+        return True
+    qualified = callers.function_qualified_name(scope, ctx) if scope.kind == "function" else None
+    if qualified is not None and callers.is_management_command(qualified):
+        return True
+    return callers.runs_after_commit(ctx) or callers.runs_in_autocommit(ctx)
 
 
 def _open_arms(facts: _FunctionFacts, line: int) -> list[tuple[int, int, int, int]]:
@@ -542,7 +559,8 @@ def report_sending(node: ast.Module, ctx: FileContext) -> None:
         # definition (CDJ502 is a receiver outside atomic, CDJ503 neither), whichever are enabled.
         if verdicts:
             chosen, fields = verdicts[0]
-            ctx.report(candidate.node, chosen, call=candidate.call, **fields)
+            fix = fix_conditions.plan_on_commit(candidate.node, candidate.send, candidate.function, ctx)
+            ctx.report(candidate.node, chosen, fix=fix, call=candidate.call, **fields)
 
 
 def _check_on_commit_argument(callback: ast.expr, ctx: FileContext) -> None:
@@ -653,6 +671,21 @@ def _late_reads(
     return found
 
 
+def _commits_each_iteration(
+    scope: Scope, names: set[str], assigned: dict[int, set[str]], ctx: FileContext
+) -> bool:
+    """The callback runs before the loop rebinds ``names``: the atomic block around ``on_commit`` was opened
+    inside every loop that binds them, and it is the outermost one, since the function runs outside any
+    transaction. Django runs ``on_commit`` callbacks when the outermost atomic block commits
+    (django/db/transaction.py ``Atomic.__exit__``); an inner one is a savepoint and defers them."""
+    if not scope.in_atomic:
+        return False
+    for loop in scope.loops:
+        if (loop.targets | assigned.get(id(loop.node), set())) & names and loop.atomic_depth:
+            return False
+    return scope.kind == "function" and _runs_in_autocommit(scope, _facts(scope, ctx), ctx)
+
+
 def _check_late_binding(callback: ast.expr, ctx: FileContext) -> None:
     scope = ctx.scope
     if not scope.loops:
@@ -670,7 +703,7 @@ def _check_late_binding(callback: ast.expr, ctx: FileContext) -> None:
         loop_names |= loop.targets
         loop_names |= assigned.get(id(loop.node), set())
     reads = _late_reads(function, loop_names)
-    if not reads:
+    if not reads or _commits_each_iteration(scope, {name.id for name in reads}, assigned, ctx):
         return
     kind = "lambda" if isinstance(function, ast.Lambda) else f"function {function.name}()"
     ctx.report(callback, ON_COMMIT_LATE_BINDING, callback=kind, name=reads[0].id)

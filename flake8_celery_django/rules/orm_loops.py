@@ -13,13 +13,15 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from flake8_celery_django import fix_conditions
 from flake8_celery_django.context import FileContext, Kind, Loop
 from flake8_celery_django.knowledge import loop_bounds, models, relations
 from flake8_celery_django.knowledge.file_kinds import runs_once_or_in_tests
 from flake8_celery_django.knowledge.imports import dotted_name
 from flake8_celery_django.registry import on, rule
 
-_QUERYSETS = (relations.QUERYSET_NAMES, loop_bounds.LOOP_EXTENTS)
+# Loop extents read the file's model classes (a filter on a unique field selects one row).
+_QUERYSETS = (relations.QUERYSET_NAMES, relations.MODEL_RELATIONS, loop_bounds.LOOP_EXTENTS)
 CREATE_IN_LOOP = rule(
     "CDJ401",
     "orm-create-in-loop",
@@ -58,7 +60,7 @@ RELATED_QUERY_IN_LOOP = rule(
     "related-manager-query-in-loop",
     '{what} queries once per {model} row (N+1); add prefetch_related("{relation}")',
     summary="Related manager queried per item of a loop over a queryset without `prefetch_related`",
-    uses=(relations.QUERYSET_NAMES, relations.MODEL_RELATIONS, loop_bounds.LOOP_EXTENTS),
+    uses=_QUERYSETS,
 )
 
 GET_OR_CREATE_IN_LOOP = rule(
@@ -132,6 +134,8 @@ class _FileLoops:
     once: set[int] = field(default_factory=set)
     # Classes of this file by the row-writing methods they define (``save``, ``delete``).
     overriding: dict[str, set[str]] = field(default_factory=dict)
+    # Whether a loop's body may change its row before saving it, per loop and row name.
+    changes: dict[tuple[int, str], bool] = field(default_factory=dict)
 
 
 # -- where code repeats --------------------------------------------------------------------------
@@ -248,6 +252,26 @@ def _filters_with_in_lookup(expr: ast.expr) -> bool:
     )
 
 
+def _reads_batch_per_iteration(expr: ast.expr, ctx: FileContext) -> bool:
+    """``Product.objects.filter(id__in=chunk)`` where ``chunk`` changes per iteration: the loop walks
+    batches, and each query reads one batch (the remedy already applied). The same filter on a value
+    that does not change is a repeated query and stays reported."""
+    loops = ctx.scope.loops
+    if not loops:
+        return False
+    varying = loop_bounds.names_bound_in(loops[-1], ctx)
+    calls, _ = relations.chain_calls(expr)
+    return any(
+        keyword.arg is not None
+        and keyword.arg.endswith(_BATCH_LOOKUPS)
+        and not isinstance(keyword.value, (ast.List, ast.Tuple, ast.Set))  # ``pk__in=[pk]``: a batch of one
+        and any(isinstance(inner, ast.Name) and inner.id in varying for inner in ast.walk(keyword.value))
+        for call in calls
+        if relations.method_name(call) == "filter"
+        for keyword in call.keywords
+    )
+
+
 # -- descriptions for messages -------------------------------------------------------------------
 def _describe(expr: ast.expr) -> str:
     """``Order.objects.filter().update()`` for a call chain (arguments elided)."""
@@ -346,7 +370,7 @@ def _manager_queryset_label(expr: ast.expr, ctx: FileContext) -> str | None:
 def _check_evaluated_queryset(expr: ast.expr, ctx: FileContext, *, repeating: bool) -> None:
     """A queryset iterated or converted where that happens once per iteration of a loop."""
     model = _manager_queryset_label(expr, ctx)
-    if model is None or _varies_per_iteration(model, ctx):
+    if model is None or _varies_per_iteration(model, ctx) or _reads_batch_per_iteration(expr, ctx):
         return
     if repeating or _repeats(expr, ctx, while_loops=False):
         if not runs_once_or_in_tests(ctx):
@@ -430,13 +454,14 @@ def _names_primary_key(constructor: ast.Call) -> bool:
 
 
 def _is_row_lookup(value: ast.expr, ctx: FileContext) -> bool:
-    """``Model.objects.filter(...).first()``, ``await qs.aget(...)``: one row or ``None``/an exception."""
+    """``Model.objects.filter(...).first()``, ``await qs.aget(...)``: one row or ``None``/an exception;
+    ``qs.exists()``: whether there is one."""
     while isinstance(value, ast.Await):
         value = value.value
     return (
         isinstance(value, ast.Call)
         and isinstance(value.func, ast.Attribute)
-        and value.func.attr in _ROW_LOOKUPS
+        and (value.func.attr in _ROW_LOOKUPS or value.func.attr in ("exists", "aexists"))
         and relations.queryset_facts(value.func.value, ctx) is not None
     )
 
@@ -612,7 +637,7 @@ def _check_write(node: ast.Call, func: ast.Attribute, ctx: FileContext) -> bool:
             return False
         if id(node) in ctx.state(_FileLoops).upserting:
             return True  # an insert only where the lookup found nothing: an upsert
-        ctx.report(node, CREATE_IN_LOOP, what=_describe(node))
+        ctx.report(node, CREATE_IN_LOOP, fix=fix_conditions.plan_bulk_create(node, ctx), what=_describe(node))
         return True
     if method in _SAVE_METHODS:
         return _check_save(node, receiver, method, ctx)
@@ -653,7 +678,7 @@ def _check_save(node: ast.Call, receiver: ast.expr, method: str, ctx: FileContex
             return False
         if upserting:
             return True
-        ctx.report(node, CREATE_IN_LOOP, what=f"{model}(...).{method}()")
+        ctx.report(node, CREATE_IN_LOOP, fix=fix_conditions.ONLY_CREATE, what=f"{model}(...).{method}()")
         return True
     if not isinstance(receiver, ast.Name):
         return False
@@ -666,10 +691,11 @@ def _check_save(node: ast.Call, receiver: ast.expr, method: str, ctx: FileContex
             return False
         if upserting:
             return True
-        ctx.report(node, CREATE_IN_LOOP, what=f"{receiver.id}.{method}() of a new {model}")
+        what = f"{receiver.id}.{method}() of a new {model}"
+        ctx.report(node, CREATE_IN_LOOP, fix=fix_conditions.ONLY_CREATE, what=what)
         return True
     found = _is_model_item(receiver.id, ctx)
-    if found is None or _is_copy(receiver.id, node, ctx):
+    if found is None or _is_copy(receiver.id, node, ctx) or not _changes_row(receiver.id, found[0], ctx):
         return False
     model = _item_model(*found, ctx)
     # bulk_update() and update() skip save(): a model whose save() does more is saved one by one on
@@ -680,6 +706,64 @@ def _check_save(node: ast.Call, receiver: ast.expr, method: str, ctx: FileContex
         return False
     ctx.report(node, SAVE_IN_LOOP, what=f"{receiver.id}.{method}()")
     return True
+
+
+def _changes_row(name: str, loop: Loop, ctx: FileContext) -> bool:
+    """The loop's body may change the row ``name`` before saving it: it assigns one of its attributes
+    (or part of one), calls one of its methods other than ``save()``, hands it or one of its attributes
+    to a call, or rebinds it.
+
+    A save of a row left as it was read writes nothing new: it runs for what ``save()`` does besides
+    (signals, ``auto_now`` fields, an overridden ``save()``), which ``bulk_update()`` would skip.
+    """
+    cache = ctx.state(_FileLoops).changes
+    key = (id(loop.node), name)
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = _body_changes(name, getattr(loop.node, "body", []))
+    return found
+
+
+def _root_name(node: ast.expr) -> str | None:
+    """``row`` for ``row``, ``*row``, ``row.name`` or ``row.data.items``: a value a call may change in
+    place; None for a key (``row.pk``, ``row.id``, ``row.order_id``), which no call can change."""
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        if node.attr in ("pk", "id") or node.attr.endswith("_id"):
+            return None
+    while isinstance(node, (ast.Attribute, ast.Starred)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _names(node: ast.AST, name: str) -> bool:
+    return any(isinstance(inner, ast.Name) and inner.id == name for inner in ast.walk(node))
+
+
+def _body_changes(name: str, body: list[ast.stmt]) -> bool:
+    for statement in body:
+        for node in ast.walk(statement):
+            if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete, ast.For, ast.AsyncFor)):
+                targets = (
+                    node.targets if isinstance(node, (ast.Assign, ast.Delete))
+                    else [node.target]
+                )
+                if any(_names(target, name) for target in targets):
+                    return True
+            elif isinstance(node, ast.NamedExpr) and node.target.id == name:
+                return True
+            elif isinstance(node, ast.Call):
+                func = node.func
+                if (
+                    isinstance(func, ast.Attribute)
+                    and isinstance(func.value, ast.Name)
+                    and func.value.id == name
+                    and func.attr not in _SAVE_METHODS
+                ):
+                    return True
+                arguments = [*node.args, *(keyword.value for keyword in node.keywords)]
+                if any(_root_name(argument) == name for argument in arguments):
+                    return True
+    return False
 
 
 def _item_model(loop: Loop, item: _LoopItem, ctx: FileContext) -> str:
@@ -735,7 +819,12 @@ def _check_query(node: ast.Call, ctx: FileContext) -> None:
     if isinstance(func, ast.Attribute) and func.attr in _QUERY_METHODS:
         model = relations.manager_queryset_label(func.value, ctx)
         # A row locked per iteration (select_for_update) is a work queue drained one row at a time.
-        if model is not None and not _varies_per_iteration(model, ctx) and not relations.is_locked_chain(node, ctx):
+        if (
+            model is not None
+            and not _varies_per_iteration(model, ctx)
+            and not relations.is_locked_chain(node, ctx)
+            and not _reads_batch_per_iteration(func.value, ctx)
+        ):
             if _repeats(node, ctx, while_loops=False, hoistable=True):
                 ctx.report(node, QUERY_IN_LOOP, what=_describe(node))
         return

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from flake8_celery_django import fix_conditions
 from flake8_celery_django.context import FileContext, Kind, Scope
 from flake8_celery_django.knowledge import bindings, callers, models, relations
 from flake8_celery_django.knowledge.file_kinds import runs_once_or_in_tests
@@ -65,6 +66,9 @@ class _RaceState:
     reported: set[int] = field(default_factory=set)
     fresh: set[str] = field(default_factory=set)
     locked: set[str] = field(default_factory=set)
+    # ``obj.field`` assigned a value computed without its own (``obj.total = sum(...)``): a clamp that
+    # follows (``obj.total = max(obj.total, 0)``) bounds that new value, not the stored one.
+    recomputed: set[tuple[str, str]] = field(default_factory=set)
 
 
 @dataclass(slots=True)
@@ -152,6 +156,8 @@ def _record_binding(targets: list[ast.expr], value: ast.expr, ctx: FileContext) 
             names = [element for element in target.elts if isinstance(element, ast.Name)]
         for name_node in names:
             name = name_node.id
+            if state.recomputed:
+                state.recomputed = {entry for entry in state.recomputed if entry[0] != name}
             state.fresh.discard(name)
             state.locked.discard(name)
             if fresh:
@@ -193,6 +199,31 @@ def _reads_own_value(value: ast.expr, target: ast.Attribute, ctx: FileContext) -
         ):
             pending.extend((argument, True) for argument in node.args)
     return False
+
+
+def _is_clamp(value: ast.expr, target: ast.Attribute, ctx: FileContext) -> bool:
+    """``max(obj.f, 0)`` / ``min(obj.f, limit)``: the own value bounded by values that do not read it."""
+    if not (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Name)
+        and value.func.id in ("max", "min")
+        and ctx.scope.lookup(value.func.id) is None
+        and not value.keywords
+        and len(value.args) >= 2
+    ):
+        return False
+    own = [argument for argument in value.args if _is_own_value(argument, target)]
+    others = [argument for argument in value.args if not _is_own_value(argument, target)]
+    return len(own) == 1 and not any(_mentions(other, target) for other in others)
+
+
+def _mentions(node: ast.expr, target: ast.Attribute) -> bool:
+    return any(_is_own_value(inner, target) for inner in ast.walk(node) if isinstance(inner, ast.Attribute))
+
+
+def _was_recomputed(target: ast.Attribute, ctx: FileContext) -> bool:
+    owner = dotted_name(target.value)
+    return owner is not None and (owner, target.attr) in ctx.scope.state(_RaceState).recomputed
 
 
 def _is_text_or_f(value: ast.expr, ctx: FileContext) -> bool:
@@ -262,7 +293,12 @@ def check_assignment(node: ast.Assign | ast.AnnAssign, ctx: FileContext) -> None
             if copied is not None:
                 ctx.scope.state(_RaceState).fresh.add(copied)
         elif _reads_own_value(node.value, target, ctx):
-            _record_change(node, target, node.value, ctx)
+            if not (_is_clamp(node.value, target, ctx) and _was_recomputed(target, ctx)):
+                _record_change(node, target, node.value, ctx)
+        elif not _mentions(node.value, target):
+            owner = dotted_name(target.value)
+            if owner is not None:
+                ctx.scope.state(_RaceState).recomputed.add((owner, target.attr))
 
 
 @on(ast.For, ast.AsyncFor, rules=(LOST_UPDATE, LOCK_OUTSIDE_ATOMIC))
@@ -314,7 +350,8 @@ def _check_save(node: ast.Call, ctx: FileContext) -> None:
         if id(change.node) in state.reported or (saved is not None and change.field not in saved):
             continue
         state.reported.add(id(change.node))
-        ctx.report(change.node, LOST_UPDATE, obj=key, field=change.field)
+        fix = fix_conditions.plan_update(change.node, node, ctx)
+        ctx.report(change.node, LOST_UPDATE, fix=fix, obj=key, field=change.field)
 
 
 # -- CDJ302 -------------------------------------------------------------------------------------
@@ -350,7 +387,21 @@ def _in_atomic(ctx: FileContext) -> bool:
             if request is not None and request.kind is Kind.HTTP_REQUEST:
                 return True
         scope = scope.parent
-    return False
+    return _called_inside_atomic(ctx)
+
+
+@dataclass(slots=True)
+class _Callers:
+    """Per function: whether every caller in the project runs it inside a transaction (asked once)."""
+
+    inside_atomic: bool | None = None
+
+
+def _called_inside_atomic(ctx: FileContext) -> bool:
+    state = ctx.code_scope().state(_Callers)
+    if state.inside_atomic is None:
+        state.inside_atomic = callers.runs_inside_atomic(ctx)
+    return state.inside_atomic
 
 
 def _enclosing_function(ctx: FileContext) -> ast.FunctionDef | ast.AsyncFunctionDef | None:

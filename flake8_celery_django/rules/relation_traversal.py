@@ -14,7 +14,7 @@ import ast
 from dataclasses import dataclass, field, replace
 
 from flake8_celery_django.context import FileContext, Kind, Loop
-from flake8_celery_django.knowledge import fetched_relations, model_fields
+from flake8_celery_django.knowledge import fetched_relations, loop_bounds, model_fields
 from flake8_celery_django.knowledge.file_kinds import is_management_command, runs_once_or_in_tests
 from flake8_celery_django.registry import on, on_exit, rule
 
@@ -24,7 +24,7 @@ TRAVERSAL_IN_LOOP = rule(
     "{expression} is a query per row; {remedy}",
     summary="Foreign key or one-to-one followed per row of a loop over a queryset without `select_related`",
     default_enabled=False,
-    uses=(model_fields.MODEL_RELATIONS, fetched_relations.FETCHED_NAMES),
+    uses=(model_fields.MODEL_RELATIONS, fetched_relations.FETCHED_NAMES, loop_bounds.LOOP_EXTENTS),
 )
 
 
@@ -40,10 +40,19 @@ class _Traversal:
 
 @dataclass(slots=True)
 class _Traversals:
-    """Per scope: attribute nodes already read as part of a longer chain, relations followed per loop."""
+    """Per scope: attribute nodes already read as part of a longer chain, relations followed per loop,
+    nodes read only when a row's key differs from a remembered one, and loop items bound again."""
 
     inner: set[int] = field(default_factory=set)
     pending: dict[ast.AST, dict[str, _Traversal]] = field(default_factory=dict)
+    # id of a node in such a branch -> (row name, relation) whose ``<relation>_id`` the test compares
+    per_key_change: dict[int, tuple[str, str]] = field(default_factory=dict)
+    # ids of nodes in an ``except`` handler inside a loop: they run when an iteration fails
+    on_failure: set[int] = field(default_factory=set)
+    # ids of expressions used only for their truth value (``if o.customer:``, ``o.customer is None``)
+    truth_tested: set[int] = field(default_factory=set)
+    # loop node -> loop targets assigned again in its body so far (no longer the row)
+    rebound: dict[ast.AST, set[str]] = field(default_factory=dict)
 
 
 def _item_loop(name: str, ctx: FileContext) -> Loop | None:
@@ -73,6 +82,136 @@ def _attribute_chain(node: ast.Attribute) -> tuple[ast.Name | None, list[ast.Att
     return (current if isinstance(current, ast.Name) else None), chain
 
 
+def _key_column(expr: ast.expr) -> tuple[str, str] | None:
+    """``("o", "event")`` for ``o.event_id``."""
+    if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.attr.endswith("_id"):
+        return expr.value.id, expr.attr[: -len("_id")]
+    return None
+
+
+def _same(one: ast.expr, other: ast.expr) -> bool:
+    return ast.dump(one) == ast.dump(other)
+
+
+def _remembers(statements: list[ast.stmt], name: str, key: ast.expr, *, as_container: bool) -> bool:
+    """``name = <key>`` (for a container: ``name[<key>] = ...`` or ``name.add(<key>)``) in ``statements``."""
+    for statement in statements:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    if as_container:
+                        if (
+                            isinstance(target, ast.Subscript)
+                            and isinstance(target.value, ast.Name)
+                            and target.value.id == name
+                            and _same(target.slice, key)
+                        ):
+                            return True
+                    elif isinstance(target, ast.Name) and target.id == name and _same(node.value, key):
+                        return True
+            elif as_container and isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                receiver = node.func.value
+                if (
+                    node.func.attr == "add"
+                    and isinstance(receiver, ast.Name)
+                    and receiver.id == name
+                    and len(node.args) == 1
+                    and _same(node.args[0], key)
+                ):
+                    return True
+    return False
+
+
+def _changed_key(test: ast.expr, body: list[ast.stmt]) -> tuple[str, str] | None:
+    """``if event_id != o.event_id: ...; event_id = o.event_id`` (or ``if o.event_id not in seen: seen[...]``):
+    the branch runs once per distinct key, not once per row."""
+    if not isinstance(test, ast.Compare) or len(test.ops) != 1:
+        return None
+    left, op, right = test.left, test.ops[0], test.comparators[0]
+    if isinstance(op, ast.NotEq):
+        for key, other in ((left, right), (right, left)):
+            column = _key_column(key)
+            remembered = isinstance(other, ast.Name) and _remembers(body, other.id, key, as_container=False)
+            if column is not None and remembered:
+                return column
+    elif isinstance(op, ast.NotIn):
+        column = _key_column(left)
+        if column is not None and isinstance(right, ast.Name) and _remembers(body, right.id, left, as_container=True):
+            return column
+    return None
+
+
+@on(ast.If, rules=(TRAVERSAL_IN_LOOP,))
+def record_guarded_branch(node: ast.If, ctx: FileContext) -> None:
+    """Branches that run once per distinct key of a loop's rows."""
+    if not ctx.scope.loops:
+        return
+    column = _changed_key(node.test, node.body)
+    if column is not None:
+        state = ctx.scope.state(_Traversals)
+        for statement in node.body:
+            for inner in ast.walk(statement):
+                state.per_key_change[id(inner)] = column
+
+
+@on(
+    ast.If, ast.While, ast.IfExp, ast.Assert, ast.UnaryOp, ast.BoolOp, ast.Compare,
+    ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp,
+    rules=(TRAVERSAL_IN_LOOP,),
+)
+def record_truth_tests(node: ast.AST, ctx: FileContext) -> None:
+    """Expressions whose value only decides a branch: a related row loaded there is only tested for
+    ``None``, which its key column (``o.customer_id``) tells without a query."""
+    if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+        # entered before its loop starts: its conditions are tested once per item
+        tested = ctx.scope.state(_Traversals).truth_tested
+        tested.update(id(condition) for generator in node.generators for condition in generator.ifs)
+        return
+    if not ctx.scope.loops:
+        return
+    tested = ctx.scope.state(_Traversals).truth_tested
+    if isinstance(node, (ast.If, ast.While, ast.IfExp, ast.Assert)):
+        tested.add(id(node.test))
+    elif isinstance(node, ast.UnaryOp):
+        if isinstance(node.op, ast.Not):
+            tested.add(id(node.operand))
+    elif isinstance(node, ast.BoolOp):
+        if id(node) in tested:
+            tested.update(id(value) for value in node.values)
+    elif isinstance(node, ast.Compare):
+        comparator = node.comparators[0]
+        if (
+            len(node.ops) == 1
+            and isinstance(node.ops[0], (ast.Is, ast.IsNot))
+            and isinstance(comparator, ast.Constant)
+            and comparator.value is None
+        ):
+            tested.add(id(node.left))
+
+
+@on(ast.ExceptHandler, rules=(TRAVERSAL_IN_LOOP,))
+def record_failure_path(node: ast.ExceptHandler, ctx: FileContext) -> None:
+    """``except Exception: log.exception(..., project=version.project.slug)``: once per failed
+    iteration, not once per row."""
+    if ctx.scope.loops:
+        failure = ctx.scope.state(_Traversals).on_failure
+        failure.update(id(inner) for statement in node.body for inner in ast.walk(statement))
+
+
+@on_exit(ast.Assign, ast.AnnAssign, ast.AugAssign, rules=(TRAVERSAL_IN_LOOP,))
+def record_rebound_item(node: ast.Assign | ast.AnnAssign | ast.AugAssign, ctx: FileContext) -> None:
+    """``o = Order.objects.select_related("event").get(pk=o.pk)`` in the loop: ``o`` is no longer the row."""
+    if not ctx.scope.loops:
+        return
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    for target in targets:
+        for name in ast.walk(target):
+            if isinstance(name, ast.Name) and isinstance(name.ctx, ast.Store):
+                loop = _item_loop(name.id, ctx)
+                if loop is not None:
+                    ctx.scope.state(_Traversals).rebound.setdefault(loop.node, set()).add(name.id)
+
+
 @on(ast.Attribute, rules=(TRAVERSAL_IN_LOOP,))
 def check_traversal(node: ast.Attribute, ctx: FileContext) -> None:
     if not ctx.scope.loops:
@@ -87,6 +226,10 @@ def check_traversal(node: ast.Attribute, ctx: FileContext) -> None:
     loop = _item_loop(root.id, ctx)
     if loop is None or loop.iterable is None or runs_once_or_in_tests(ctx) or is_management_command(ctx.filename):
         return
+    if root.id in state.rebound.get(loop.node, ()) or id(node) in state.on_failure:
+        return
+    if loop_bounds.loop_extent(loop, ctx) is loop_bounds.Extent.FEW:
+        return  # ``Order.objects.all()[:5]``: a handful of rows, as for the other loop rules
     bound = ctx.scope.lookup(root.id)
     if bound is None or bound.kind is not Kind.MODEL_INSTANCE:
         return
@@ -106,13 +249,15 @@ def check_traversal(node: ast.Attribute, ctx: FileContext) -> None:
             break
         path.append(attribute.attr)
         following = read[position + 1].attr if position + 1 < len(read) else None
-        # ``item.customer.pk`` loads the customer for a key the row already holds (``customer_id``).
-        key_only = following in ("pk", "id") and not relation.reverse
+        # ``item.customer.pk`` (or ``if item.customer:``) loads the customer for a key the row already
+        # holds (``customer_id``).
+        tested = following is None and read[position] is node and id(node) in state.truth_tested
+        key_only = (following in ("pk", "id") or tested) and not relation.reverse
         target = model_fields.related_model(relation, ctx)
         if target is None:
             break
         current = target
-    if not path:
+    if not path or state.per_key_change.get(id(node)) == (root.id, path[0]):
         return
     if key_only and len(path) > 1:
         # ``line.order.customer.pk``: with the order selected, ``line.order.customer_id`` is free.
@@ -131,13 +276,36 @@ def check_traversal(node: ast.Attribute, ctx: FileContext) -> None:
         followed[path[0]] = replace(earlier, lookup=longest, key_only=earlier.key_only and key_only)
 
 
+def _copies_rows(loop: ast.AST, row: str) -> bool:
+    """``row.pk = None`` (or ``row.id = None``) in the loop's body: each row is saved again as a new row."""
+    if not isinstance(loop, (ast.For, ast.AsyncFor)):
+        return False
+    for statement in loop.body:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and node.value.value is None:
+                for target in node.targets:
+                    if (
+                        isinstance(target, ast.Attribute)
+                        and target.attr in ("pk", "id")
+                        and isinstance(target.value, ast.Name)
+                        and target.value.id == row
+                    ):
+                        return True
+    return False
+
+
 @on_exit(
     ast.For, ast.AsyncFor, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp, rules=(TRAVERSAL_IN_LOOP,)
 )
 def report_loop(node: ast.AST, ctx: FileContext) -> None:
     """One finding per loop, at the first relation it follows, naming every lookup to select."""
-    followed = ctx.scope.state(_Traversals).pending.pop(node, None)
+    state = ctx.scope.state(_Traversals)
+    followed = state.pending.pop(node, None)
+    state.rebound.pop(node, None)
     if not followed:
+        return
+    row = next(iter(followed.values())).expression.partition(".")[0]
+    if _copies_rows(node, row):
         return
     selected = [traversal for traversal in followed.values() if not traversal.key_only]
     if selected:

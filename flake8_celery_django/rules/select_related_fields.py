@@ -6,7 +6,8 @@ forward foreign keys, one-to-one fields and reverse one-to-one relations.  A con
 foreign key or a generic relation is not among the choices and raises ``FieldError("Invalid field
 name(s) given in select_related: ...")``.  Both happen when the queryset is evaluated, not where
 it is built.  Each part of a nested lookup (``order__customer``) is checked on the model the
-previous part leads to.
+previous part leads to.  Migrations are left alone: the models they query are the historical
+ones of their migration state (a field that was a one-to-one then may be a foreign key now).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import ast
 
 from flake8_celery_django.context import FileContext
 from flake8_celery_django.knowledge import model_fields, models
+from flake8_celery_django.knowledge.file_kinds import runs_in_a_migration
 from flake8_celery_django.project.facts import FieldFact
 from flake8_celery_django.registry import on, rule
 
@@ -80,8 +82,8 @@ def check_select_related(node: ast.Call, ctx: FileContext) -> None:
     if not isinstance(func, ast.Attribute) or func.attr != "select_related" or not node.args:
         return
     label = models.queryset_label(func.value, ctx)
-    if label is None:
-        return
+    if label is None or runs_in_a_migration(ctx):
+        return  # a migration's models are those of its migration state, not today's
     for argument in node.args:
         if not isinstance(argument, ast.Constant) or not isinstance(argument.value, str):
             continue

@@ -83,7 +83,7 @@ def _report(ctx: FileContext, node: ast.AST, rule: Rule, **fields: str) -> None:
             fields[key] = text.rpartition(".")[2]
         elif len(text) > shortest:
             fields[key] = text[: max(len(text) - excess - 3, shortest - 3)] + "..."
-    ctx.report(node, rule, **fields)
+    ctx.report(node, rule, fix=None, **fields)
 
 
 # Labels of instances whose model the file does not name (``self.object``, a receiver's ``instance``).
