@@ -278,9 +278,10 @@ def check_only(directory: Path) -> int:
 
 
 def tree_digest(directory: Path) -> str:
+    """A digest of the files ``fix`` may write: the project index's cache folders are not the tree's."""
     digest = hashlib.sha256()
     for path in sorted(directory.rglob("*")):
-        if path.is_file():
+        if path.is_file() and ".cdj_cache" not in path.relative_to(directory).parts:
             digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()
 

@@ -248,7 +248,7 @@ def test_a_column_named_like_a_key_is_that_column() -> None:
         fields=(
             FieldFact("group", "foreign_key", "shop.models.Tag"),
             FieldFact("object_id", "plain", field_class="UUIDField"),
-            FieldFact("object", "foreign_key", field_class="GenericForeignKey"),
+            FieldFact("object", "generic_foreign_key", field_class="GenericForeignKey"),
         ),
         unique_together=(frozenset({"group", "object_id"}),),
     )

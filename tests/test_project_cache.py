@@ -8,13 +8,15 @@ import pickle
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
 
-from flake8_celery_django.project import index
+from flake8_celery_django.project import index, listing
 from flake8_celery_django.project.cache import CACHEDIR_TAG, FactsCache
 from flake8_celery_django.project.knowledge import ProjectKnowledge
+from flake8_celery_django.project.root import project_files
 from tests.project_files import SHOP, write_project
 
 
@@ -61,7 +63,7 @@ def test_first_build_writes_the_cache_folder(shop: Path, parses: list[str]) -> N
     assert len(parses) == 13
     names = cache_files(shop)
     assert names[:2] == [".gitignore", "CACHEDIR.TAG"]
-    assert [name.split("-")[0] for name in names[2:]] == ["calls", "files", "lock", "project"]
+    assert [name.split("-")[0] for name in names[2:]] == ["calls", "files", "listing", "lock", "project"]
     assert (shop / ".cdj_cache" / ".gitignore").read_text() == "*\n"
     assert (shop / ".cdj_cache" / "CACHEDIR.TAG").read_text() == CACHEDIR_TAG
     assert CACHEDIR_TAG.startswith("Signature: 8a477f597d28d172789f06886806bc55\n")
@@ -143,7 +145,7 @@ def test_a_corrupt_or_crafted_cache_is_rebuilt(shop: Path, tmp_path: Path, paylo
     cache = FactsCache(str(folder), str(shop))
     folder.mkdir()
     data = crafted_payloads(str(marker))[payload]
-    for path in (cache.files_path, cache.project_path, cache.calls_path):
+    for path in (cache.files_path, cache.project_path, cache.calls_path, cache.listing_path):
         Path(path).write_bytes(data)
     rebuilt = index.build_index(str(shop), str(folder))
     assert summary(rebuilt.knowledge) == expected
@@ -204,6 +206,168 @@ def test_two_processes_building_at_once_build_once_and_leave_a_valid_cache(shop:
     ]
     outputs = sorted(process.communicate(timeout=120)[0].strip() for process in processes)
     assert outputs == ["built True", "read True"]
-    files = index.project_files(str(shop))
+    files = project_files(str(shop))
     stored = FactsCache(str(shop / ".cdj_cache"), str(shop)).load_project(index.fingerprint(str(shop), list(files)))
     assert stored is not None and "shop.models" in stored[0]
+
+
+# -- the listing: folders whose times have not changed are not listed again ---------------------
+HOUR_NS = 3600 * 1_000_000_000
+
+
+def settle(root: Path) -> None:
+    """Every folder of ``root`` as if last changed an hour ago (older than the walk's distrust of recent times)."""
+    for folder, _, _ in os.walk(root):
+        status = os.stat(folder)
+        os.utime(folder, ns=(status.st_atime_ns, status.st_mtime_ns - HOUR_NS))
+
+
+@pytest.fixture
+def walks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The roots the index walks (lists folder by folder)."""
+    seen: list[str] = []
+    real = listing.walk
+
+    def counting(root: str, explicit: bool, version: str) -> listing.Listing:
+        seen.append(os.path.basename(root))
+        return real(root, explicit, version)
+
+    monkeypatch.setattr(listing, "walk", counting)
+    return seen
+
+
+@pytest.fixture
+def settled_shop(shop: Path, parses: list[str], walks: list[str]) -> Path:
+    index.build_index(str(shop), None)  # makes the cache folder in the root
+    settle(shop)
+    index.build_index(str(shop), None)  # walks again: the root's time changed
+    assert walks == ["shop", "shop"] and len(parses) == 13
+    walks.clear()
+    parses.clear()
+    return shop
+
+
+def touch_later(path: Path) -> None:
+    """Move ``path``'s modification time a second on (an edit that keeps the size keeps nothing else)."""
+    status = path.stat()
+    os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns + 1_000_000_000))
+
+
+def test_an_unchanged_project_is_neither_walked_nor_read(
+    settled_shop: Path, parses: list[str], walks: list[str]
+) -> None:
+    again = index.build_index(str(settled_shop), None)
+    assert (walks, parses) == ([], [])
+    assert [source.module for source in again.listing.files] == [
+        source.module for source in project_files(str(settled_shop))
+    ]
+
+
+def test_an_edited_file_is_read_again_without_a_walk(settled_shop: Path, parses: list[str], walks: list[str]) -> None:
+    models = settled_shop / "src" / "shop" / "models.py"
+    models.write_text(models.read_text().replace("class Tag(", "class Label(models.Model):\n    pass\n\n\nclass Tag("))
+    touch_later(models)
+    knowledge = index.build_index(str(settled_shop), None).knowledge
+    assert (walks, parses) == ([], ["models.py"])
+    assert knowledge.is_model("shop.models.Label")
+
+
+def test_an_edit_that_keeps_the_size_is_seen_by_its_time(
+    settled_shop: Path, parses: list[str], walks: list[str]
+) -> None:
+    tasks = settled_shop / "src" / "shop" / "tasks.py"
+    text = tasks.read_text()
+    tasks.write_text(text.replace("def nightly(", "def nightlz("))
+    assert len(tasks.read_text()) == len(text)
+    touch_later(tasks)
+    knowledge = index.build_index(str(settled_shop), None).knowledge
+    assert (walks, parses) == ([], ["tasks.py"])
+    assert knowledge.task("shop.tasks.nightlz") is not None
+    assert knowledge.task("shop.tasks.nightly") is None
+
+
+def test_an_added_file_is_found_by_its_folder_time(settled_shop: Path, parses: list[str], walks: list[str]) -> None:
+    extra = "from celery import shared_task\n\n@shared_task\ndef later():\n    pass\n"
+    write_project(settled_shop, {"src/shop/extra.py": extra})
+    knowledge = index.build_index(str(settled_shop), None).knowledge
+    assert (walks, parses) == (["shop"], ["extra.py"])
+    assert knowledge.task("shop.extra.later") is not None
+
+
+def test_a_removed_file_is_gone(settled_shop: Path, parses: list[str], walks: list[str]) -> None:
+    assert index.build_index(str(settled_shop), None).knowledge.task("shop.tasks.send_receipt") is not None
+    (settled_shop / "src" / "shop" / "tasks.py").unlink()
+    knowledge = index.build_index(str(settled_shop), None).knowledge
+    assert (walks, parses) == (["shop"], [])
+    assert knowledge.task("shop.tasks.send_receipt") is None
+    assert "shop.tasks" not in knowledge.modules
+
+
+def test_a_renamed_file_is_read_under_its_new_name(settled_shop: Path, parses: list[str], walks: list[str]) -> None:
+    folder = settled_shop / "src" / "shop"
+    (folder / "tasks.py").rename(folder / "jobs.py")
+    knowledge = index.build_index(str(settled_shop), None).knowledge
+    assert (walks, parses) == (["shop"], ["jobs.py"])
+    assert knowledge.task("shop.jobs.send_receipt") is not None
+    assert "shop.jobs" in knowledge.modules and "shop.tasks" not in knowledge.modules
+
+
+def test_a_folder_that_becomes_a_package_is_read(settled_shop: Path, parses: list[str], walks: list[str]) -> None:
+    # static/ inside the package was looked into for an __init__.py and not walked: its own time says it changed
+    write_project(settled_shop, {"src/shop/static/__init__.py": "", "src/shop/static/tasks.py": "X = 1\n"})
+    knowledge = index.build_index(str(settled_shop), None).knowledge
+    assert walks == ["shop"] and sorted(parses) == ["__init__.py", "tasks.py"]
+    assert "shop.static.tasks" in knowledge.modules
+
+
+def test_a_folder_changed_just_before_the_walk_is_listed_again(shop: Path, walks: list[str]) -> None:
+    index.build_index(str(shop), None)  # the fixture's folders were all written a moment ago
+    index.build_index(str(shop), None)
+    assert walks == ["shop", "shop"]
+    stored = FactsCache(str(shop / ".cdj_cache"), str(shop)).load_listing()
+    assert stored is not None and {stamp for _, stamp in stored.folders} == {listing.UNTRUSTED}
+
+
+def test_a_crafted_listing_is_not_followed_outside_the_root(settled_shop: Path, tmp_path: Path) -> None:
+    cache = FactsCache(str(settled_shop / ".cdj_cache"), str(settled_shop))
+    data = json.loads(Path(cache.listing_path).read_text())
+    outside = tmp_path / "outside"
+    write_project(outside, {"evil.py": "from celery import shared_task\n\n@shared_task\ndef evil():\n    pass\n"})
+    for folder in (str(outside), str(settled_shop) + "/../outside", str(settled_shop) + "/src/../../outside"):
+        data["listing"]["files"] = [[folder, [["evil.py", "evil", False, 1, 1]]]]
+        Path(cache.listing_path).write_text(json.dumps(data))
+        assert cache.load_listing() is None
+    assert index.build_index(str(settled_shop), None).knowledge.task("evil.evil") is None
+
+
+# -- a long-lived process (an editor integration) sees the disk again -----------------------------
+def test_a_kept_index_is_checked_again_after_its_interval(settled_shop: Path, walks: list[str]) -> None:
+    kept = index.project_index(str(settled_shop), None, True)
+    extra = "from celery import shared_task\n\n@shared_task\ndef later():\n    pass\n"
+    write_project(settled_shop, {"src/shop/extra.py": extra})
+    # within the interval, the index is the one built (a run that listed its files first sees the same)
+    assert index.project_index(str(settled_shop), None, True) is kept
+    assert kept.next_check > 0 and kept.knowledge.task("shop.extra.later") is None
+    settle(settled_shop)  # (a folder changed a moment ago is listed again at every check)
+    kept.next_check = 0.0
+    found = index.project_index(str(settled_shop), None, True)
+    assert found is not kept and found.knowledge.task("shop.extra.later") is not None
+    # nothing changed since: the same index is kept, and its next check is at least the interval away
+    found.next_check = 0.0
+    assert index.project_index(str(settled_shop), None, True) is found
+    assert found.next_check >= time.monotonic() + index.RECHECK_SECONDS - 0.5
+    assert walks == ["shop"]
+
+
+def test_the_cache_format_changes_with_the_code_of_the_index(tmp_path: Path) -> None:
+    from flake8_celery_django.project import cache
+
+    package = Path(cache.__file__).parent
+    copy = tmp_path / "project"
+    copy.mkdir()
+    for module in package.glob("*.py"):
+        (copy / module.name).write_bytes(module.read_bytes())
+    assert cache.extraction_digest(str(copy)) in cache.FORMAT
+    facts = copy / "facts.py"
+    facts.write_bytes(facts.read_bytes() + b"# another field\n")
+    assert cache.extraction_digest(str(copy)) not in cache.FORMAT

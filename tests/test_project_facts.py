@@ -325,3 +325,50 @@ def test_call_sites_from_on_commit_and_under_a_row_lock(knowledge: ProjectKnowle
         CallSiteFact("shop.services.charge"),  # after the atomic block ended
     )
     assert knowledge.call_sites("shop.models.OrderQuerySet.as_manager") == ()
+
+
+def test_a_generic_foreign_key_is_its_own_kind(tmp_path: Path) -> None:
+    # GenericForeignKey("content_type", "object_id") names its two columns: no target, no reverse
+    # relation, no ``<name>_id`` column; a ForeignKey subclass named after it is still a foreign key
+    write_project(
+        tmp_path,
+        {
+            "pyproject.toml": "",
+            "app/__init__.py": "",
+            "app/models.py": """
+                from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
+                from django.db import models
+
+
+                class content_type(models.Model):
+                    pass
+
+
+                class Comment(models.Model):
+                    content_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.CASCADE)
+                    object_id = models.PositiveIntegerField()
+                    target = GenericForeignKey("content_type", "object_id")
+                    author = TreeForeignKey("Post", on_delete=models.CASCADE)
+
+
+                class Post(models.Model):
+                    comments = GenericRelation(Comment)
+                """,
+        },
+    )
+    knowledge = build_index(str(tmp_path), str(tmp_path / "cache")).knowledge
+    comment, post, named = (knowledge.model(f"app.models.{name}") for name in ("Comment", "Post", "content_type"))
+    assert comment is not None and post is not None and named is not None
+    target = knowledge.model_field(comment, "target")
+    assert target == FieldFact("target", "generic_foreign_key", field_class="GenericForeignKey")
+    assert target.is_relation and not target.is_many
+    assert knowledge.model_field(comment, "author") == FieldFact(
+        "author", "foreign_key", "app.models.Post", field_class="TreeForeignKey"
+    )
+    assert [f.name for f in post.fields if f.reverse] == ["comment_set"]
+    assert [f.name for f in named.fields] == []
+    # read back from the cache, the kind is the same
+    again = build_index(str(tmp_path), str(tmp_path / "cache"))
+    assert again.raw is None
+    stored = again.knowledge.model("app.models.Comment")
+    assert stored is not None and again.knowledge.model_field(stored, "target") == target

@@ -132,7 +132,9 @@ def test_parallel_flake8_gives_the_same_findings_and_a_valid_cache(shop: Path) -
         "src/shop/views.py:5:5: CDJ201 requests.get() has no timeout and can hang forever; pass timeout=<seconds>\n"
     )
     names = sorted(os.listdir(shop / ".cdj_cache"))
-    assert [name.split("-")[0] for name in names] == [".gitignore", "CACHEDIR.TAG", "calls", "files", "lock", "project"]
+    assert [name.split("-")[0] for name in names] == [
+        ".gitignore", "CACHEDIR.TAG", "calls", "files", "listing", "lock", "project"
+    ]
     assert not [name for name in names if name.startswith(".tmp")]
 
 

@@ -98,7 +98,7 @@ def test_model_and_reverse_relation_from_the_project_index() -> None:
                 "shop.models.Customer",
                 fields=(
                     FieldFact("orders", "foreign_key", "shop.models.Order", reverse=True),
-                    FieldFact("owner", "foreign_key", field_class="GenericForeignKey"),
+                    FieldFact("owner", "generic_foreign_key", field_class="GenericForeignKey"),
                 ),
             ),
             ModelFact("shop.models.Order", fields=(FieldFact("customer", "foreign_key", "shop.models.Customer"),)),
@@ -115,6 +115,27 @@ def test_model_and_reverse_relation_from_the_project_index() -> None:
             4, 90,
             'CDJ407 Customer.owner is a generic key: select_related("customer__owner") raises FieldError; prefetch it',
         ),
+    ]
+
+
+def test_a_generic_foreign_key_of_a_model_in_the_same_file() -> None:
+    source = """
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.db import models
+
+class Comment(models.Model):
+    target = GenericForeignKey("target_type", "target_id")
+    author = models.ForeignKey("auth.User", on_delete=models.CASCADE)
+
+def view():
+    Comment.objects.select_related("author")
+    Comment.objects.prefetch_related("target")
+    return Comment.objects.select_related("target")
+"""
+    findings = check_source(source, "x.py", all_codes_settings())
+    found = [(f.line, f.col, f.message) for f in findings if f.code == "CDJ407"]
+    assert found == [
+        (12, 42, 'CDJ407 Comment.target is a generic key: select_related("target") raises FieldError; prefetch it'),
     ]
 
 

@@ -30,8 +30,8 @@ _FIELD_KINDS: dict[str, FieldKind] = {
     "ManyToManyField": "many_to_many",
     "ParentalManyToManyField": "many_to_many",
     "GenericRelation": "generic",
+    "GenericForeignKey": "generic_foreign_key",
 }
-GENERIC_FOREIGN_KEY = "GenericForeignKey"
 _RELATION_NAME_PARTS: tuple[tuple[str, FieldKind], ...] = (
     ("ManyToMany", "many_to_many"),
     ("OneToOne", "one_to_one"),
@@ -129,8 +129,6 @@ def _is_true(node: ast.expr | None) -> bool:
 
 def _field_kind(field_class: str) -> FieldKind | None:
     """The relation kind of a field class, also of subclasses named after theirs (``TreeForeignKey``)."""
-    if field_class == GENERIC_FOREIGN_KEY:
-        return None  # not a column; ``select_related`` cannot follow it
     kind = _FIELD_KINDS.get(field_class)
     if kind is not None:
         return kind
@@ -148,6 +146,8 @@ def _field(name: str, call: ast.Call, model: str) -> FieldFact | None:
         if not field_class.endswith("Field"):
             return None
         return FieldFact(name, "plain", unique=unique, field_class=field_class)
+    if kind == "generic_foreign_key":
+        return FieldFact(name, kind, field_class=field_class)  # its arguments name its two columns
     target_node = call.args[0] if call.args else _keyword(call, "to")
     target = _target_label(target_node, model)
     return FieldFact(name, kind, target, unique or kind == "one_to_one", field_class=field_class)
@@ -232,8 +232,6 @@ def related_model(relation: FieldFact, ctx: FileContext) -> ModelFact | None:
 def is_to_one(relation: FieldFact) -> bool:
     """An instance when read from a row that ``select_related`` can join: a forward foreign key or a
     one-to-one (either side); a ``GenericForeignKey`` is neither."""
-    if relation.field_class == GENERIC_FOREIGN_KEY:
-        return False
     return relation.kind == "one_to_one" or (relation.kind == "foreign_key" and not relation.reverse)
 
 

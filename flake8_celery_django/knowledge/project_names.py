@@ -46,13 +46,29 @@ class _Named(Protocol):
 NamedT = TypeVar("NamedT", bound=_Named)
 
 
-def _find(node: ast.expr, ctx: FileContext, find: Callable[[str], NamedT | None]) -> NamedT | None:
-    """What ``find`` says of the name ``node`` stands for: imported, else (exactly) of this module."""
+def _find(
+    node: ast.expr, ctx: FileContext, find: Callable[[str], NamedT | None], may_be: Callable[[str], bool]
+) -> NamedT | None:
+    """What ``find`` says of the name ``node`` stands for: imported, else (exactly) of this module.
+
+    ``may_be`` says whether a fact's name can end with a given component: most names a file uses
+    name no project fact, and are let go before they are resolved."""
     if not ctx.project.enabled:
         return None
-    imported = _imported_name(node, ctx)
-    if imported is not None:
-        return find(imported)
+    qualified = ctx.qualified_name(node)
+    if qualified is not None:
+        # (making the name absolute keeps its last component)
+        if not may_be(qualified.rpartition(".")[2]):
+            return None
+        return find(absolute_name(qualified, ctx.module, ctx.filename.endswith("__init__.py")))
+    if isinstance(node, ast.Attribute):
+        last = node.attr
+    elif isinstance(node, ast.Name):
+        last = node.id
+    else:
+        return None
+    if not may_be(last):
+        return None
     local = _module_name(node, ctx)
     found = find(local) if local is not None else None
     return found if found is not None and found.qualified_name == local else None
@@ -60,12 +76,12 @@ def _find(node: ast.expr, ctx: FileContext, find: Callable[[str], NamedT | None]
 
 def project_task(node: ast.expr, ctx: FileContext) -> TaskFact | None:
     """The project task ``node`` names (``send_receipt``, ``tasks.send_receipt``), if the index has it."""
-    return _find(node, ctx, ctx.project.task)
+    return _find(node, ctx, ctx.project.task, ctx.project.may_be_task)
 
 
 def project_task_base(node: ast.expr, ctx: FileContext) -> TaskBaseFact | None:
     """The project's ``Task`` subclass ``node`` names, if the index has it."""
-    return _find(node, ctx, ctx.project.task_base)
+    return _find(node, ctx, ctx.project.task_base, ctx.project.may_be_task_base)
 
 
 def is_project_task_decorator(node: ast.expr, ctx: FileContext) -> bool:
@@ -80,9 +96,9 @@ def is_project_task_decorator(node: ast.expr, ctx: FileContext) -> bool:
 
 def project_model(node: ast.expr, ctx: FileContext) -> ModelFact | None:
     """The project model class ``node`` names (``Order``, ``models.Order``), if the index has it."""
-    return _find(node, ctx, ctx.project.model)
+    return _find(node, ctx, ctx.project.model, ctx.project.may_be_model)
 
 
 def project_session(node: ast.expr, ctx: FileContext) -> SessionFact | None:
     """The project's session factory or ``Session`` subclass ``node`` names, if the index has it."""
-    return _find(node, ctx, ctx.project.session)
+    return _find(node, ctx, ctx.project.session, ctx.project.may_be_session)

@@ -306,8 +306,9 @@ def task_call(node: ast.Call, ctx: FileContext) -> TaskCall | None:
             name = node.args[0]
             label = name.value if isinstance(name, ast.Constant) and isinstance(name.value, str) else "task"
             return TaskCall(node, label, method, _packed_from(node, 1, ctx))
-    qualified = ctx.qualified_name(func)
-    if qualified in SIGNATURE_FUNCTIONS and node.args:
+    if not node.args or not _may_name(func, ctx, _SIGNATURE_NAMES):
+        return None
+    if ctx.qualified_name(func) in SIGNATURE_FUNCTIONS:
         name = node.args[0]
         label = name.value if isinstance(name, ast.Constant) and isinstance(name.value, str) else _display(name)
         return TaskCall(node, label, "signature", _packed_from(node, 1, ctx))
@@ -328,17 +329,18 @@ def record_canvas_members(node: ast.Call, ctx: FileContext) -> None:
     if isinstance(func, ast.Attribute) and func.attr == "apply_async":
         if not is_pool_call(node, ctx):
             _record_members(node, ctx, _CALLBACK_KEYWORDS)
-    elif _may_name_canvas(func, ctx) and ctx.qualified_name(func) in CANVAS_CONSTRUCTORS:
+    elif _may_name(func, ctx, _CANVAS_NAMES) and ctx.qualified_name(func) in CANVAS_CONSTRUCTORS:
         _record_members(node, ctx)
 
 
 _CANVAS_NAMES = frozenset(name.rpartition(".")[2] for name in CANVAS_CONSTRUCTORS)
+_SIGNATURE_NAMES = frozenset(name.rpartition(".")[2] for name in SIGNATURE_FUNCTIONS)
 
 
-def _may_name_canvas(func: ast.expr, ctx: FileContext) -> bool:
-    """Cheap test before resolving: ``celery.group`` ends in a canvas name, ``g`` is an imported name."""
+def _may_name(func: ast.expr, ctx: FileContext, last_names: frozenset[str]) -> bool:
+    """Cheap test before resolving: ``celery.group`` ends in one of ``last_names``, ``g`` is an imported name."""
     if isinstance(func, ast.Attribute):
-        return func.attr in _CANVAS_NAMES
+        return func.attr in last_names
     return isinstance(func, ast.Name) and func.id in ctx.imports.names
 
 

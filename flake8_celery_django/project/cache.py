@@ -1,8 +1,10 @@
 """The index's cache: facts (never trees) as JSON under ``<root>/.cdj_cache/``.
 
-Two files per project root: ``files-<key>.json`` holds each file's facts keyed by path, size and
-modification time, and ``project-<key>.json`` the merged facts with a fingerprint of every key, so
-that an unchanged project is read back after only ``stat`` calls.  Files are written to a temporary
+Per project root: ``listing-<key>.json`` holds the files the last walk found and the times of the
+folders that decided them (:mod:`.listing`), ``files-<key>.json`` each file's facts keyed by path,
+size and modification time, ``project-<key>.json`` the merged facts with a fingerprint of every
+key and ``calls-<key>.json`` the call sites, so that an unchanged project is read back after only
+``stat`` calls.  Files are written to a temporary
 file in the same folder and moved into place; builders take a lock so that flake8's parallel workers
 build once.  Any problem (a read-only tree, a corrupt or crafted file) leaves the index in memory.
 """
@@ -20,10 +22,30 @@ from typing import Any
 
 from flake8_celery_django import __version__
 from flake8_celery_django.project.facts import CallSiteFact, ModuleFacts
+from flake8_celery_django.project.listing import Listing
+from flake8_celery_django.project.listing import from_json as listing_from_json
+from flake8_celery_django.project.listing import to_json as listing_to_json
 from flake8_celery_django.project.serialize import calls_from_json, calls_to_json, facts_from_json, facts_to_json
 
-# The number changes whenever extraction gives different facts for the same source.
-FORMAT = f"flake8-celery-django {__version__} index 4"
+
+def extraction_digest(folder: str) -> str:
+    """A digest of the index's own code (the modules in ``folder``, this package): any change to what
+    extraction gives or how facts are written makes a new format, so a cache written by other code is
+    never read."""
+    digest = hashlib.blake2b(digest_size=8)
+    try:
+        names = sorted(name for name in os.listdir(folder) if name.endswith(".py"))
+        for name in names:
+            with open(os.path.join(folder, name), "rb") as stream:
+                digest.update(name.encode() + b"\0" + stream.read())
+    except OSError:
+        return "unreadable"
+    return digest.hexdigest()
+
+
+# The number changes whenever extraction gives different facts for the same source; the digest
+# changes with every change to the code of the index.
+FORMAT = f"flake8-celery-django {__version__} index 5 {extraction_digest(os.path.dirname(os.path.abspath(__file__)))}"
 FOLDER = ".cdj_cache"
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -65,6 +87,7 @@ class FactsCache:
         self.files_path = os.path.join(folder, f"files-{key}.json")
         self.project_path = os.path.join(folder, f"project-{key}.json")
         self.calls_path = os.path.join(folder, f"calls-{key}.json")
+        self.listing_path = os.path.join(folder, f"listing-{key}.json")
         self.writable = True
 
     # -- reading --------------------------------------------------------------------------------
@@ -103,6 +126,16 @@ class FactsCache:
         except (ValueError, TypeError, KeyError, RecursionError):
             return None
 
+    def load_listing(self) -> Listing | None:
+        """The project's files and folders as the last walk found them."""
+        data = self._read(self.listing_path)
+        if data is None:
+            return None
+        try:
+            return listing_from_json(data.get("listing"))
+        except (ValueError, TypeError, RecursionError):
+            return None
+
     def load_files(self, packages: list[str]) -> dict[str, FileEntry]:
         """Each file's facts by path, when they were read with the same set of project packages."""
         data = self._read(self.files_path)
@@ -125,7 +158,7 @@ class FactsCache:
         return entries
 
     # -- writing --------------------------------------------------------------------------------
-    def _prepare(self) -> bool:
+    def prepare(self) -> bool:
         """Create the folder with its ``.gitignore`` and ``CACHEDIR.TAG``; False when it cannot be written."""
         if not self.writable:
             return False
@@ -154,7 +187,7 @@ class FactsCache:
     def save(
         self, fingerprint: str, packages: list[str], entries: dict[str, FileEntry], merged: list[ModuleFacts]
     ) -> None:
-        if not self._prepare():
+        if not self.prepare():
             return
         files = {
             path: [entry.size, entry.mtime_ns, entry.module, entry.is_package, facts_to_json(entry.facts)]
@@ -179,10 +212,18 @@ class FactsCache:
         except (OSError, ValueError):
             self.writable = False
 
+    def save_listing(self, listing: Listing) -> None:
+        if not self.prepare():
+            return
+        try:
+            self._write(self.listing_path, _dump({"format": FORMAT, "listing": listing_to_json(listing)}))
+        except (OSError, ValueError):
+            self.writable = False
+
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
         """Held while the index is built, so that parallel workers wait for one build instead of each building."""
-        if fcntl is None or not self._prepare():
+        if fcntl is None or not self.prepare():
             yield
             return
         try:

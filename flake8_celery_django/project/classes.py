@@ -22,11 +22,14 @@ from flake8_celery_django.project.names import (
 )
 
 USER_MODEL_SETTING = "<AUTH_USER_MODEL>"
+GENERIC_FOREIGN_KEY = "GenericForeignKey"
 _FETCHES = frozenset({"get", "get_object_or_404", "in_bulk"})
 
 
 def field_kind(class_name: str) -> FieldKind | None:
     """The kind of a field from its class name (``ForeignKey``, ``TreeForeignKey``, ``CharField``...)."""
+    if class_name == GENERIC_FOREIGN_KEY:
+        return "generic_foreign_key"
     if class_name.endswith("ForeignKey") or class_name == "ForeignObject":
         return "foreign_key"
     if class_name.endswith("OneToOneField"):
@@ -140,7 +143,7 @@ class ClassReader:
             return None
         target = None
         related_name = None
-        if kind != "plain":
+        if kind not in ("plain", "generic_foreign_key"):  # a generic key's arguments name its two columns
             to = call.args[0] if call.args else _keyword(call, "to")
             target = relation_target(to, self.names, self.qualified) if to is not None else None
             related = _keyword(call, "related_name")

@@ -8,16 +8,19 @@ it) and kept in the cache as JSON.  Names are dotted module paths from the proje
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 SessionKind = Literal["factory", "class", "holder", "adapter"]
-FieldKind = Literal["foreign_key", "one_to_one", "many_to_many", "generic", "plain"]
+# ``generic``: a ``GenericRelation`` (many objects); ``generic_foreign_key``: a ``GenericForeignKey``,
+# one object reached through two columns, which ``prefetch_related`` loads and ``select_related`` cannot.
+FieldKind = Literal["foreign_key", "one_to_one", "many_to_many", "generic", "generic_foreign_key", "plain"]
 RelationKind = Literal["to_one", "many"]
 
 
-@dataclass(frozen=True, slots=True)
-class FieldFact:
-    """A model attribute: a concrete field, or a relation (forward or reverse)."""
+class FieldFact(NamedTuple):
+    """A model attribute: a concrete field, or a relation (forward or reverse).
+
+    (A named tuple: a project has thousands, read back from the cache on every run.)"""
 
     name: str
     kind: FieldKind

@@ -9,8 +9,8 @@ from __future__ import annotations
 import ast
 import contextlib
 import gc
-import hashlib
 import os
+import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,14 +19,21 @@ from flake8_celery_django.project.cache import FOLDER, FORMAT, FactsCache, FileE
 from flake8_celery_django.project.extract import extract
 from flake8_celery_django.project.facts import CallSiteFact, ModuleFacts
 from flake8_celery_django.project.knowledge import NO_PROJECT, ProjectKnowledge
+from flake8_celery_django.project.listing import Listing, current, revalidated
+from flake8_celery_django.project.listing import fingerprint as listing_fingerprint
 from flake8_celery_django.project.merge import merge
-from flake8_celery_django.project.root import SourceFile, find_root, module_name, project_files
+from flake8_celery_django.project.root import SourceFile, find_root, module_name
 from flake8_celery_django.settings import Settings
 
 # What ``ast.parse`` raises on text that is not a module it can build.
 _PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError)
 # Names flake8 and the ``fix`` command give a file that has no path of its own.
 _NO_PATH = frozenset({"", "-", "<unknown>", "stdin", "<stdin>"})
+# An index kept by a long-lived process (an editor integration calling ``api.check_source``) is
+# checked against the disk again at most every RECHECK_SECONDS, and never more often than its last
+# check's cost times RECHECK_COST_FACTOR: a run over many files spends about 1% on it at most.
+RECHECK_SECONDS = 1.0
+RECHECK_COST_FACTOR = 100
 
 
 def parse_file(path: str) -> ast.Module | None:
@@ -52,17 +59,19 @@ class ProjectIndex:
     packages: frozenset[str]
     knowledge: ProjectKnowledge
     cache: FactsCache | None
+    listing: Listing
     raw: list[ModuleFacts] | None = None
     explicit_root: bool = True
+    # When (``time.monotonic()``) a process that keeps the index checks the disk again.
+    next_check: float = 0.0
     # The last buffer judged through this index, and the knowledge built with its facts.
     buffer: tuple[ModuleFacts, ProjectKnowledge] | None = field(default=None)
 
     def raw_facts(self) -> list[ModuleFacts]:
         """Every module's facts as read (before the merge), from memory or the cache, else read again."""
         if self.raw is None:
-            files = list(project_files(self.root, self.explicit_root))
             entries = self.cache.load_files(sorted(self.packages)) if self.cache is not None else {}
-            self.raw = [_facts(source, entries, self.root, self.packages) for source in files]
+            self.raw = [_facts(source, entries, self.root, self.packages) for source in self.listing.files]
         return self.raw
 
     def with_buffer(self, facts: ModuleFacts, path: str, is_package: bool) -> ProjectKnowledge:
@@ -103,8 +112,8 @@ def _facts(source: SourceFile, entries: dict[str, FileEntry], root: str, package
 
 @contextlib.contextmanager
 def _collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector off while facts pile up: they hold no cycles, and its passes over
-    a growing heap only slow the build down."""
+    """The cyclic garbage collector off while facts pile up (built, or read back from the cache): they
+    hold no cycles, and its passes over a growing heap only slow the build down."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -115,8 +124,8 @@ def _collector_paused() -> Iterator[None]:
 
 
 def fingerprint(root: str, files: list[SourceFile]) -> str:
-    keys = "\0".join([FORMAT, root, *(f"{s.path}\0{s.size}\0{s.mtime_ns}" for s in files)])
-    return hashlib.sha256(keys.encode("utf-8", "surrogateescape")).hexdigest()
+    """A digest of every file's path, size and modification time (and the cache format)."""
+    return listing_fingerprint(os.path.abspath(root), files, FORMAT)
 
 
 def build_index(root: str, cache_folder: str | None, explicit_root: bool = True) -> ProjectIndex:
@@ -124,18 +133,28 @@ def build_index(root: str, cache_folder: str | None, explicit_root: bool = True)
 
     ``explicit_root``: the root was given rather than found (see :func:`project_files`).
     """
-    files = list(project_files(root, explicit_root))
-    packages = frozenset(source.module.partition(".")[0] for source in files if source.module)
-    key = fingerprint(root, files)
+    with _collector_paused():
+        return _index(os.path.abspath(root), cache_folder, explicit_root)
+
+
+def _index(root: str, cache_folder: str | None, explicit_root: bool) -> ProjectIndex:
     cache = FactsCache(cache_folder or os.path.join(root, FOLDER), root)
+    stored_listing = cache.load_listing()
+    if stored_listing is None:
+        cache.prepare()  # made before the walk, so that making it leaves the root's time as the walk saw it
+    listing = current(root, explicit_root, FORMAT, stored_listing)
+    if listing is not stored_listing and listing != stored_listing:
+        cache.save_listing(listing)
+    packages = listing.packages
+    key = listing.key
     stored = cache.load_project(key)
     if stored is None:
         with cache.lock():
             stored = cache.load_project(key)  # another process may have built it while this one waited
             if stored is None:
-                return _build(root, files, packages, key, cache, explicit_root)
+                return _build(root, listing, packages, cache, explicit_root)
     names, facts = stored
-    index = ProjectIndex(root, packages, NO_PROJECT, cache, explicit_root=explicit_root)
+    index = ProjectIndex(root, packages, NO_PROJECT, cache, listing, explicit_root=explicit_root)
     index.knowledge = ProjectKnowledge(facts, module_names=names, load_calls=lambda: _stored_calls(index, key))
     return index
 
@@ -149,30 +168,37 @@ def _stored_calls(index: ProjectIndex, key: str) -> list[tuple[str, CallSiteFact
 
 
 def _build(
-    root: str, files: list[SourceFile], packages: frozenset[str], key: str, cache: FactsCache, explicit_root: bool
+    root: str, listing: Listing, packages: frozenset[str], cache: FactsCache, explicit_root: bool
 ) -> ProjectIndex:
     """Read every file whose cache entry is missing or stale, merge, and store the result."""
     previous = cache.load_files(sorted(packages))
     entries: dict[str, FileEntry] = {}
     raw = []
-    with _collector_paused():
-        for source in files:
-            facts = _facts(source, previous, root, packages)
-            raw.append(facts)
-            entries[_relative(source.path, root)] = FileEntry(
-                source.size, source.mtime_ns, source.module, source.is_package, facts
-            )
-        merged = merge(raw)
-    cache.save(key, sorted(packages), entries, merged)
-    return ProjectIndex(root, packages, ProjectKnowledge(merged), cache, raw, explicit_root=explicit_root)
+    for source in listing.files:
+        facts = _facts(source, previous, root, packages)
+        raw.append(facts)
+        entries[_relative(source.path, root)] = FileEntry(
+            source.size, source.mtime_ns, source.module, source.is_package, facts
+        )
+    merged = merge(raw)
+    cache.save(listing.key, sorted(packages), entries, merged)
+    return ProjectIndex(root, packages, ProjectKnowledge(merged), cache, listing, raw, explicit_root=explicit_root)
 
 
 def project_index(root: str, cache_folder: str | None, explicit_root: bool) -> ProjectIndex:
-    """The index of ``root``, built once per process."""
+    """The index of ``root``, built once per process and checked against the disk again from time to
+    time (see RECHECK_SECONDS), so that a long-lived process sees files added, edited or removed."""
     key = (root, cache_folder or "", explicit_root)
     found = _INDEXES.get(key)
+    started = time.monotonic()
     if found is None:
         found = _INDEXES[key] = build_index(root, cache_folder, explicit_root)
+        found.next_check = time.monotonic() + RECHECK_SECONDS
+    elif started >= found.next_check:
+        if revalidated(found.listing, FORMAT) is not found.listing:
+            found = _INDEXES[key] = build_index(root, cache_folder, explicit_root)
+        now = time.monotonic()
+        found.next_check = now + max(RECHECK_SECONDS, (now - started) * RECHECK_COST_FACTOR)
     return found
 
 

@@ -54,6 +54,10 @@ class _ByName:
         self.exact[qualified] = fact
         self.by_last.setdefault(qualified.rpartition(".")[2], []).append(qualified)
 
+    def has_last(self, last: str) -> bool:
+        """Whether some fact's name ends with ``last``: :meth:`get` finds nothing for any other name."""
+        return last in self.by_last
+
     def get(self, name: str) -> object | None:
         found = self.exact.get(name)
         if found is not None:
@@ -121,6 +125,19 @@ class ProjectKnowledge:
             self._signals_by_receiver[receiver.qualified_name] = (*known, receiver.signal)
         self.settings = settings
         self.modules = frozenset(names)
+
+    # -- whether a name can name a fact: a cheap test on its last component, before resolving it --
+    def may_be_model(self, last: str) -> bool:
+        return self._models.has_last(last)
+
+    def may_be_task(self, last: str) -> bool:
+        return self._tasks.has_last(last)
+
+    def may_be_task_base(self, last: str) -> bool:
+        return self._task_bases.has_last(last)
+
+    def may_be_session(self, last: str) -> bool:
+        return self._sessions.has_last(last)
 
     # -- models ---------------------------------------------------------------------------------
     def model(self, name: str) -> ModelFact | None:

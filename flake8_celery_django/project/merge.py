@@ -152,7 +152,7 @@ def _models(raw: list[ModuleFacts]) -> _Table[ModelFact]:
         for item in model.fields:
             if item.is_relation:
                 target = _target(item.target, name, found, user_model)
-                item = replace(item, target=target)
+                item = item._replace(target=target)
             fields.append(item)
         resolved[name] = replace(model, fields=tuple(fields))
     models = _Table(resolved.items())
@@ -183,7 +183,7 @@ def _field_names(name: str, bases: Mapping[str, tuple[str, ...]], models: _Table
         if model is not None:
             for item in model.fields:
                 names.add(item.name)
-                if item.is_relation and not item.reverse:
+                if item.is_relation and not item.reverse and item.kind != "generic_foreign_key":
                     names.add(item.name + "_id")
     return frozenset(names)
 
@@ -224,7 +224,7 @@ def _app_label(qualified: str) -> str:
 def _add_reverse(
     item: FieldFact, model: ModelFact, owner: str, models: _Table[ModelFact], reverse: dict[str, list[FieldFact]]
 ) -> None:
-    if not item.is_relation or item.reverse or item.kind == "generic" or item.target is None:
+    if not item.is_relation or item.reverse or item.kind in ("generic", "generic_foreign_key") or item.target is None:
         return
     target = model.qualified_name if item.target == owner else item.target
     if target not in models:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", "tox.ini", ".flake8", "manage.py", ".git")
 # Folders never read: VCS folders, tool caches, build output, JavaScript dependencies.
@@ -23,9 +23,10 @@ SKIPPED_FOLDERS = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class SourceFile:
-    """A Python file of the project, the module it defines, and what its cache entry is keyed by."""
+class SourceFile(NamedTuple):
+    """A Python file of the project, the module it defines, and what its cache entry is keyed by.
+
+    (A named tuple: the listing of a large project makes thousands, on every run.)"""
 
     path: str
     module: str
@@ -110,14 +111,28 @@ def project_files(root: str, explicit: bool = True) -> Iterator[SourceFile]:
 
     ``explicit``: the root was given (an option), so it is walked as a root with a marker is.
     """
+    yield from walk_project(root, explicit, [])
+
+
+def walk_project(root: str, explicit: bool, folders: list[tuple[str, int]]) -> Iterator[SourceFile]:
+    """:func:`project_files`, appending to ``folders`` the path and modification time of every folder
+    whose entries decided which files are read: each folder listed, and each one looked into for an
+    ``__init__.py`` and not walked.  Each time is taken before the folder is read."""
     root = os.path.abspath(root)
+    try:
+        stamp = os.stat(root).st_mtime_ns
+    except OSError:
+        return
+    folders.append((root, stamp))
     # A root that is itself a package: its name starts every module name.
     is_package = os.path.isfile(os.path.join(root, "__init__.py"))
     depth = MARKED_ROOT_FOLDER_DEPTH if explicit or has_marker(root) else 0
-    yield from _walk(root, (), os.path.basename(root) if is_package else None, depth)
+    yield from _walk(root, (), os.path.basename(root) if is_package else None, depth, folders)
 
 
-def _walk(folder: str, parent_prefix: tuple[str, ...], name: str | None, depth: int) -> Iterator[SourceFile]:
+def _walk(
+    folder: str, parent_prefix: tuple[str, ...], name: str | None, depth: int, folders: list[tuple[str, int]]
+) -> Iterator[SourceFile]:
     try:
         with os.scandir(folder) as entries:
             listing = list(entries)
@@ -129,7 +144,7 @@ def _walk(folder: str, parent_prefix: tuple[str, ...], name: str | None, depth: 
     is_package = name is not None and "__init__.py" in names and name.isidentifier()
     listing.sort(key=lambda entry: entry.name)
     prefix = (*parent_prefix, name) if is_package and name is not None else ()
-    folders: list[os.DirEntry[str]] = []
+    candidates: list[os.DirEntry[str]] = []
     for entry in listing:
         entry_name = entry.name
         try:
@@ -138,7 +153,7 @@ def _walk(folder: str, parent_prefix: tuple[str, ...], name: str | None, depth: 
                 # ``templates/`` folders are not read).
                 if entry_name not in SKIPPED_FOLDERS and not entry_name.startswith("."):
                     if not is_package or entry_name.isidentifier():
-                        folders.append(entry)
+                        candidates.append(entry)
             elif entry_name.endswith(".py") and entry.is_file():
                 stem = entry_name[:-3]
                 if stem == "__init__" and not prefix or stem != "__init__" and not stem.isidentifier():
@@ -148,10 +163,15 @@ def _walk(folder: str, parent_prefix: tuple[str, ...], name: str | None, depth: 
                 yield SourceFile(entry.path, module, stem == "__init__", status.st_size, status.st_mtime_ns)
         except OSError:
             continue
-    for entry in folders:
+    for entry in candidates:
+        try:
+            stamp = os.stat(entry.path).st_mtime_ns
+        except OSError:
+            continue
+        folders.append((entry.path, stamp))
         if not os.path.isfile(os.path.join(entry.path, "__init__.py")):
             if is_package or depth <= 0:
                 continue
-            yield from _walk(entry.path, prefix, entry.name, depth - 1)
+            yield from _walk(entry.path, prefix, entry.name, depth - 1, folders)
         else:
-            yield from _walk(entry.path, prefix, entry.name, depth)
+            yield from _walk(entry.path, prefix, entry.name, depth, folders)

@@ -58,7 +58,11 @@ def _list(value: object, length: int | None = None) -> list[Any]:
 
 
 def _texts(value: object) -> tuple[str, ...]:
-    return tuple(_text(item) for item in _list(value))
+    items = _list(value)
+    for item in items:
+        if type(item) is not str or len(item) > _MAX_TEXT:
+            raise ValueError("not a name")
+    return tuple(items)
 
 
 # -- to JSON ------------------------------------------------------------------------------------
@@ -131,12 +135,20 @@ def _serializer_to_json(serializer: SerializerFact) -> list[object]:
 # -- from JSON ----------------------------------------------------------------------------------
 def _field_from_json(value: object) -> FieldFact:
     name, kind, target, unique, reverse, field_class, related_name = _list(value, 7)
-    if kind not in _FIELD_KINDS:
-        raise ValueError("unknown field kind")
-    return FieldFact(
-        _text(name), kind, _optional_text(target), _flag(unique), _flag(reverse), _text(field_class),
-        _optional_text(related_name),
-    )
+    # checked in line, without a call per value: a project holds thousands of fields
+    if (
+        type(name) is not str
+        or len(name) > _MAX_TEXT
+        or kind not in _FIELD_KINDS
+        or (target is not None and (type(target) is not str or len(target) > _MAX_TEXT))
+        or type(unique) is not bool
+        or type(reverse) is not bool
+        or type(field_class) is not str
+        or len(field_class) > _MAX_TEXT
+        or (related_name is not None and (type(related_name) is not str or len(related_name) > _MAX_TEXT))
+    ):
+        raise ValueError("not a field")
+    return FieldFact(name, kind, target, unique, reverse, field_class, related_name)
 
 
 def _model_from_json(value: object) -> ModelFact:

@@ -87,9 +87,12 @@ _HTTP_PACKAGES = frozenset({"requests", "httpx", "urllib"})
 
 @on(ast.Call, rules=(NO_TIMEOUT, TIMEOUT_NONE))
 def check_http_call(node: ast.Call, ctx: FileContext) -> None:
-    if ctx.imports.roots.isdisjoint(_HTTP_PACKAGES) and not ctx.project.has_sessions:
-        return  # every form this family reports is built from one of these imports or a project session
     func = node.func
+    if ctx.imports.roots.isdisjoint(_HTTP_PACKAGES):
+        # every form this family reports is built from one of these imports or a project session,
+        # and a session is only reached through one of its methods
+        if not ctx.project.has_sessions or not (isinstance(func, ast.Attribute) and func.attr in _HTTPX_CLIENT_METHODS):
+            return
     waits_forever_by_default = False
     position: int | None = None
     qualified = ctx.qualified_name(func) if isinstance(func, (ast.Name, ast.Attribute)) else None

@@ -319,10 +319,11 @@ def _record_binding(target: ast.expr, value: ast.expr, ctx: FileContext) -> None
             state.looked_up.add(target.id)
         else:
             state.looked_up.discard(target.id)
-        model = models.model_class_label(value.func, ctx) if isinstance(value, ast.Call) else None
-        if model is not None and isinstance(value, ast.Call) and _names_primary_key(value):
-            model = None  # ``Model(pk=pk, ...)`` then ``save()`` updates that row when it exists
         if loops:
+            # (which model is built only matters inside a loop: asked there alone)
+            model = models.model_class_label(value.func, ctx) if isinstance(value, ast.Call) else None
+            if model is not None and isinstance(value, ast.Call) and _names_primary_key(value):
+                model = None  # ``Model(pk=pk, ...)`` then ``save()`` updates that row when it exists
             loop = loops[-1].node
             assigned = state.assigned.setdefault(loop, set())
             constructed = state.constructed.setdefault(loop, {})

@@ -31,7 +31,7 @@ SELECT_RELATED_NOT_SINGLE_VALUED = rule(
 
 def _describe(field: FieldFact) -> tuple[str, str]:
     """What the field is and what to do instead."""
-    if field.field_class == model_fields.GENERIC_FOREIGN_KEY:
+    if field.kind == "generic_foreign_key":
         return "a generic key", "prefetch it"
     if field.is_relation:
         return "to-many", "prefetch it"  # many-to-many, reverse foreign key, generic relation

@@ -195,7 +195,7 @@ def _needed(
                 break
             parts.append(part)
             # ``prefetch_related`` serves a generic foreign key; ``select_related`` cannot follow one.
-            many = many or relation.is_many or relation.field_class == model_fields.GENERIC_FOREIGN_KEY
+            many = many or relation.is_many or relation.kind == "generic_foreign_key"
             current = model_fields.related_model(relation, ctx)
         if not parts:
             continue
