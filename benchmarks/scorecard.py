@@ -18,6 +18,11 @@ What it does:
   has a finding of the same family (``1``/``1-ann`` -> CDJ1, ``2`` -> CDJ2, ``3`` -> CDJ3,
   ``4-write``/``4-query`` -> CDJ4, ``5a``/``5b``/``5c`` -> CDJ5) within two lines of it.
 
+The labels of two applications that publish no wheel (taiga-back, paperless-ngx) are scored when
+their labelled commits are extracted into ``DIR/github/<name>-<first 12 digits of the commit>/``
+(``git --git-dir=<fetched> archive <commit> | tar -x -C ...``, as ``../shared/corpus/README.md``
+says); their findings count for the labels only, not in the per-rule numbers.
+
 ``tox -e corpus`` runs it; ``--markdown`` prints the tables in the form ``docs/real-world.md``
 keeps, ``--list`` also lists every finding (``path:line:col: CODE message``).
 """
@@ -58,6 +63,8 @@ LABEL_FAMILIES = {
     "5c": "CDJ5",
 }
 NEARBY_LINES = 2
+# Findings in ``DIR/github/`` are keyed with this prefix; they count for the labels only.
+GITHUB_PREFIX = "github/"
 # flake8's own pattern (flake8.defaults.NOQA_INLINE_REGEX), copied so that its version does not matter
 NOQA = re.compile(
     r"# noqa(?::[\s]?(?P<codes>([A-Z][0-9]+(?:[,\s]+)?)+))?",
@@ -126,6 +133,11 @@ class Label:
 
     @property
     def key(self) -> str:
+        """``<project>-<version>/<path>`` in ``open/``; for a label of an application taken from
+        GitHub (``github:OWNER/NAME@COMMIT``), ``<project>-<first 12 digits of COMMIT>/<path>`` in
+        ``github/``."""
+        if self.version.startswith("github:"):
+            return f"{GITHUB_PREFIX}{self.project}-{self.version.rpartition('@')[2][:12]}/{self.path}"
         return f"{self.project}-{self.version}/{self.path}"
 
 
@@ -338,7 +350,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if result.files == 0:
         print(f"scorecard: no Python files under {open_set}", file=sys.stderr)
         return 1
-    print(report(result, score_labels(labels, result), options.markdown, options.list))
+    # The labelled applications taken from GitHub, when extracted into DIR/github/: their findings
+    # score their labels, and the per-rule counts stay those of the open corpus.
+    github_set = options.corpus / "github"
+    labelled = Scan(findings=dict(result.findings))
+    if github_set.is_dir():
+        extra = scan(github_set, project_index=not options.no_project_index)
+        labelled.findings.update((GITHUB_PREFIX + key, found) for key, found in extra.findings.items())
+        result.crashes.extend(extra.crashes)
+    else:
+        print(
+            f"scorecard: {github_set} is missing: the labels of taiga-back and paperless-ngx count as missed",
+            file=sys.stderr,
+        )
+    print(report(result, score_labels(labels, labelled), options.markdown, options.list))
     return 1 if result.crashes else 0
 
 

@@ -15,6 +15,28 @@ from tests.cases import Case, assert_case, invalid, valid
 from tests.project_cases import project_findings
 
 CASES: list[Case] = [
+    # A list (a JSON or array field) changed from its own value loses concurrent changes like a
+    # number does, although the strings it is built from call str methods (taiga's tags_colors).
+    invalid(
+        "CDJ301",
+        """
+        from shop.models import Project
+        def create_tags(project: Project, new_tags_colors):
+            project.tags_colors += [[k.lower(), v] for k, v in new_tags_colors.items()]
+            project.save(update_fields=["tags_colors"])
+        """,
+        (4, 4),
+    ),
+    valid(
+        "CDJ301",
+        """
+        from shop.models import Project
+        def rename(project: Project, suffix):
+            project.name = project.name + suffix.strip()
+            project.notes = "(" + project.notes + ")"
+            project.save()
+        """,
+    ),
     # A clamp of a value just recomputed from other data bounds the new value: no stored value is lost.
     valid(
         "CDJ301",

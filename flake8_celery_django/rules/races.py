@@ -9,6 +9,7 @@ connection is in autocommit mode (``django/db/models/sql/compiler.py``, ``as_sql
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from flake8_celery_django import fix_conditions
@@ -226,9 +227,22 @@ def _was_recomputed(target: ast.Attribute, ctx: FileContext) -> bool:
     return owner is not None and (owner, target.attr) in ctx.scope.state(_RaceState).recomputed
 
 
+def _operands(value: ast.expr) -> Iterator[ast.expr]:
+    """``value`` and, through ``+``/``-``/... chains, its operands: not what a list, a comprehension
+    or a call's arguments hold (``[[k.lower(), v] for ...]`` is a list, not text)."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, ast.BinOp):
+            stack.extend((node.left, node.right))
+        elif isinstance(node, ast.UnaryOp):
+            stack.append(node.operand)
+
+
 def _is_text_or_f(value: ast.expr, ctx: FileContext) -> bool:
     """Text assembly (``obj.log += f"..."``) and ``F()`` expressions are not counted."""
-    for node in ast.walk(value):
+    for node in _operands(value):
         if isinstance(node, ast.JoinedStr):
             return True
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
