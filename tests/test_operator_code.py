@@ -391,3 +391,32 @@ def test_a_function_with_the_signature_run_python_calls_is_a_data_migration() ->
     assert [(f.line, f.col, f.message) for f in findings] == [
         (17, 8, "CDJ404 Counter.objects.filter().exists() runs one query per loop iteration; fetch before the loop"),
     ]
+
+
+def test_folders_above_the_project_say_nothing_about_test_code(tmp_path: Path) -> None:
+    # A checkout under a folder named ``tests`` is not test code: only the path below the project's
+    # root (its marker's folder) counts.
+    source = {
+        "pyproject.toml": "",
+        "shop/__init__.py": "",
+        "shop/rates.py": """
+            import requests
+
+
+            def rates(url):
+                return requests.get(url).json()
+            """,
+        "shop/tests/__init__.py": "",
+        "shop/tests/test_rates.py": """
+            import requests
+
+
+            def test_rates(live_server):
+                assert requests.get(live_server.url).ok
+            """,
+    }
+    root = write_project(tmp_path / "tests" / "checkout", source)
+    codes = frozenset({"CDJ201"})
+    message = "CDJ201 requests.get() has no timeout and can hang forever; pass timeout=<seconds>"
+    assert _findings(root, "shop/rates.py", codes) == [(5, 11, message)]
+    assert _findings(root, "shop/tests/test_rates.py", codes) == []

@@ -8,9 +8,11 @@ families (CDJ3xx, CDJ4xx) stay silent there.
 from __future__ import annotations
 
 import ast
+import os
 import re
 
 from flake8_celery_django.context import FileContext, Scope
+from flake8_celery_django.project.root import find_root
 
 _TEST_FILE = re.compile(r"(^|/)(tests?|testing)(/|\.py$)|(^|/)(test_[^/]*|[^/]*_tests?|conftest)\.py$")
 # ``app/migrations/0001_x.py`` and helper modules such as ``utils/migrations.py`` that they call.
@@ -131,9 +133,20 @@ class _FileKind:
         self.test: bool | None = None
 
 
+def path_in_project(filename: str, project_root: str | None) -> str:
+    """``filename`` below its project root, so that the folders above the project (a checkout under
+    ``~/tests/``) say nothing about what the file is; a relative name is judged as written."""
+    if not os.path.isabs(filename):
+        return filename
+    root = os.path.abspath(project_root) if project_root else find_root(filename)
+    below = os.path.relpath(filename, root)
+    return filename if below.startswith("..") else below
+
+
 def _file_kind(ctx: FileContext) -> _FileKind:
     kind = ctx.state(_FileKind)
     if kind.test is None:
-        kind.migration = is_migration_file(ctx.filename)
-        kind.test = is_test_file(ctx.filename)
+        path = path_in_project(ctx.filename, getattr(ctx.options, "project_root", None))
+        kind.migration = is_migration_file(path)
+        kind.test = is_test_file(path)
     return kind
