@@ -420,3 +420,46 @@ def test_folders_above_the_project_say_nothing_about_test_code(tmp_path: Path) -
     message = "CDJ201 requests.get() has no timeout and can hang forever; pass timeout=<seconds>"
     assert _findings(root, "shop/rates.py", codes) == [(5, 11, message)]
     assert _findings(root, "shop/tests/test_rates.py", codes) == []
+
+
+def test_a_model_named_like_a_test_class_is_a_caller(tmp_path: Path) -> None:
+    # ``TestRun`` here is a model (kiwitcms names its models so): its method is production code, so
+    # the helper it calls is not code only a command runs.
+    files = {
+        "setup.cfg": "",
+        "shop/__init__.py": "",
+        "shop/models.py": MODELS + """
+    from shop import tagging
+
+
+    class TestRun(models.Model):
+        name = models.CharField(max_length=20)
+
+        def tag_all(self):
+            tagging.tag_products()
+    """,
+        "shop/tagging.py": """
+            from shop.models import Product, Tag
+
+
+            def tag_products():
+                for product in Product.objects.all():
+                    Tag.objects.create(name=product.name)
+            """,
+        "shop/management/__init__.py": "",
+        "shop/management/commands/__init__.py": "",
+        "shop/management/commands/tag.py": """
+            from django.core.management.base import BaseCommand
+
+            from shop.tagging import tag_products
+
+
+            class Command(BaseCommand):
+                def handle(self, *args, **options):
+                    tag_products()
+            """,
+    }
+    root = write_project(tmp_path, files)
+    assert _findings(root, "shop/tagging.py", frozenset({"CDJ401"})) == [
+        (6, 8, "CDJ401 Tag.objects.create() inserts one row per loop iteration; use bulk_create()"),
+    ]

@@ -70,8 +70,10 @@ def is_test_code(name: str) -> bool:
     Tests run inside the transaction of ``TestCase`` or pytest-django's ``db`` fixture, and call
     helpers the way no production path does: they say nothing about how the application calls them.
     """
+    # A class named ``Test...`` outside a test module is as likely a model (``TestRun``) as a test
+    # class; test classes live in test modules, which the module's own parts show.
     return any(
-        part in _TEST_PARTS or part.startswith(("test_", "Test")) or part.endswith(("_test", "_tests"))
+        part in _TEST_PARTS or part.startswith("test_") or part.endswith(("_test", "_tests"))
         for part in name.split(".")
     )
 
