@@ -154,8 +154,7 @@ def _caller_in_autocommit(site: CallSiteFact, ctx: FileContext, depth: int, seen
     if ctx.project.in_atomic_at(site):
         return False
     caller = site.caller
-    task = ctx.project.task(caller)
-    if (task is not None and task.qualified_name == caller) or is_management_command(caller):
+    if ctx.project.defines_task(caller) or is_management_command(caller):
         return True
     if site.view and not atomic_requests(ctx):
         return True

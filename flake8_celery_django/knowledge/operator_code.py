@@ -138,7 +138,4 @@ class _OperatorCallers:
 
     def _is_entry_point(self, function: str) -> bool:
         """A Celery task or a signal receiver runs in production whoever else calls it."""
-        task = self.project.task(function)
-        return (task is not None and task.qualified_name == function) or bool(
-            self.project.signals_received_by(function)
-        )
+        return self.project.defines_task(function) or bool(self.project.signals_received_by(function))

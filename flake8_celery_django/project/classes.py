@@ -54,12 +54,6 @@ def _true(node: ast.expr | None) -> bool:
     return isinstance(node, ast.Constant) and bool(node.value)
 
 
-def _strings(node: ast.expr | None) -> list[str]:
-    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
-        return [item.value for item in node.elts if isinstance(item, ast.Constant) and isinstance(item.value, str)]
-    return []
-
-
 def relation_target(node: ast.expr, names: Names, own: str) -> str | None:
     """What a relation points to: a qualified name, ``"app_label.Model"`` as written, or the user-model marker."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):

@@ -196,6 +196,11 @@ class ProjectKnowledge:
         found = self._tasks.get(name)
         return found if isinstance(found, TaskFact) else None
 
+    def defines_task(self, name: str) -> bool:
+        """``name`` is where a task is defined (not a name it is imported or re-exported under)."""
+        task = self.task(name)
+        return task is not None and task.qualified_name == name
+
     def task_base(self, name: str) -> TaskBaseFact | None:
         found = self._task_bases.get(name)
         return found if isinstance(found, TaskBaseFact) else None
