@@ -12,16 +12,16 @@ from flake8_celery_django.fix_conditions import CodeView, bulk_create, send_on_c
 from flake8_celery_django.fix_plans import FixPlan, NotFixable
 from flake8_celery_django.fixes import fix_source
 from flake8_celery_django.fixes.engine import apply_findings
-from flake8_celery_django.fixes.registry import ALL_FIXERS
+from flake8_celery_django.fixes.registry import ALL_FIXERS, DEFAULT_LINE_LENGTH
 from flake8_celery_django.knowledge.imports import ImportTable
 from flake8_celery_django.registry import RULES
 from flake8_celery_django.settings import Settings
 
 
-def fix(source: str, *, unsafe: bool = False, **options: object) -> str:
+def fix(source: str, *, unsafe: bool = False, line_length: int = DEFAULT_LINE_LENGTH, **options: object) -> str:
     options.setdefault("enabled", frozenset(RULES))
     settings = Settings(**options)  # type: ignore[arg-type]
-    return fix_source(source, "example.py", settings, unsafe=unsafe).source
+    return fix_source(source, "example.py", settings, unsafe=unsafe, line_length=line_length).source
 
 
 def check_transformed(before: str, after: str, *, unsafe: bool = False, **options: object) -> None:
@@ -67,7 +67,14 @@ def _undetected_plan(code: str, node: ast.AST, tree: ast.Module) -> FixPlan | No
     return None
 
 
-def fix_at(code: str, source: str, node_type: type[ast.AST], *positions: tuple[int, int], **options: object) -> str:
+def fix_at(
+    code: str,
+    source: str,
+    node_type: type[ast.AST],
+    *positions: tuple[int, int],
+    line_length: int = DEFAULT_LINE_LENGTH,
+    **options: object,
+) -> str:
     """Apply ``code``'s fixer to the nodes of ``node_type`` starting at ``positions``, as if detected there.
 
     Lets a fixer be tested on the finding shape its rule reports, without running the rule itself.
@@ -90,7 +97,7 @@ def fix_at(code: str, source: str, node_type: type[ast.AST], *positions: tuple[i
         plan = plans[(line, col)] if (line, col) in plans else _undetected_plan(code, node, tree)
         findings.append(Finding(line, col, code, "", node.end_lineno or 0, node.end_col_offset or 0, plan))
     settings = Settings(enabled=frozenset(RULES) | {code}, **options)  # type: ignore[arg-type]
-    fixed, _ = apply_findings(source, findings, settings, tree, ALL_FIXERS)
+    fixed, _ = apply_findings(source, findings, settings, tree, ALL_FIXERS, line_length=line_length)
     return fixed
 
 

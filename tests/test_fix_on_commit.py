@@ -12,7 +12,7 @@ import textwrap
 
 import pytest
 
-from tests.fixing import check_fix_at, check_transformed, fix_at
+from tests.fixing import check_fix_at, check_transformed, fix, fix_at
 
 SEND_CODES = ["CDJ501", "CDJ502", "CDJ503"]
 
@@ -339,8 +339,8 @@ def test_arguments_aligned_under_the_parenthesis_stay_aligned() -> None:
                                                       True))
         """
     )
-    once = fix_at("CDJ501", before, ast.Call, (7, 8))
-    assert fix_at("CDJ504", once, ast.Call, (12, 26)) == after
+    once = fix_at("CDJ501", before, ast.Call, (7, 8), line_length=88)
+    assert fix_at("CDJ504", once, ast.Call, (12, 26), line_length=88) == after
     delay_on_commit = fix_at("CDJ501", before, ast.Call, (7, 8), prefer_delay_on_commit=True)
     assert delay_on_commit.splitlines()[6:9] == [
         '        ship.apply_async_on_commit(kwargs={"order": order.pk,',
@@ -385,6 +385,176 @@ def test_a_send_too_long_for_one_line_is_wrapped_within_max_line_length() -> Non
     check_transformed(before, after, unsafe=True)
     fixed = textwrap.dedent(after)
     assert max(len(line) for line in fixed.splitlines()) <= 79
+
+
+def test_a_send_across_lines_that_the_fix_takes_past_max_line_length_is_laid_out_again() -> None:
+    # aligned lines move with their argument, a hanging indent keeps its depth below its new line,
+    # and every comment stays once, where it was
+    before = """
+        from django.db import transaction
+        from shop import tickets
+
+        def regenerate(self, order):
+            with transaction.atomic():
+                tickets.invalidate.apply_async(kwargs={'event': self.event.pk,  # the event
+                                                       # and the order
+                                                       'order': order.pk}, countdown=5)  # soon
+            with transaction.atomic(using="billing"):
+                tickets.invalidate_all.apply_async(kwargs={  # by keyword
+                    'event': self.event.pk,
+                    'order': order.pk,
+                }, countdown=5)
+        """
+    after = """
+        from functools import partial
+
+        from django.db import transaction
+        from shop import tickets
+
+        def regenerate(self, order):
+            with transaction.atomic():
+                transaction.on_commit(
+                    partial(
+                        tickets.invalidate.apply_async,
+                        kwargs={'event': self.event.pk,  # the event
+                                # and the order
+                                'order': order.pk},
+                        countdown=5,
+                    )
+                )  # soon
+            with transaction.atomic(using="billing"):
+                transaction.on_commit(
+                    partial(
+                        tickets.invalidate_all.apply_async,
+                        kwargs={  # by keyword
+                            'event': self.event.pk,
+                            'order': order.pk,
+                        },
+                        countdown=5,
+                    ),
+                    using="billing",
+                )
+        """
+    check_transformed(before, after, unsafe=True, line_length=79)
+    assert max(len(line) for line in textwrap.dedent(after).splitlines()) <= 79
+    # where the lines moved right still fit, the call keeps its layout
+    wide = fix(textwrap.dedent(before), unsafe=True, line_length=120).splitlines()
+    first, comment, last = wide[8:11]
+    aligned = first.index("'event'")
+    assert first == (
+        "        transaction.on_commit(partial(tickets.invalidate.apply_async, kwargs={'event': self.event.pk,"
+        "  # the event"
+    )
+    assert comment == " " * aligned + "# and the order"
+    assert last == " " * aligned + "'order': order.pk}, countdown=5))  # soon"
+
+
+def test_delay_on_commit_across_lines_past_max_line_length_is_laid_out_again() -> None:
+    before = """
+        from django.db import transaction
+        from shop.tasks import ship
+
+        def f(order):
+            with transaction.atomic():
+                ship.apply_async(kwargs={"order": order.pk, "warehouse": order.warehouse_id},
+                                 countdown=5)
+        """
+    after = """
+        from django.db import transaction
+        from shop.tasks import ship
+
+        def f(order):
+            with transaction.atomic():
+                ship.apply_async_on_commit(
+                    kwargs={"order": order.pk, "warehouse": order.warehouse_id},
+                    countdown=5,
+                )
+        """
+    check_transformed(before, after, unsafe=True, prefer_delay_on_commit=True)
+
+
+def test_a_send_already_past_max_line_length_gets_no_longer() -> None:
+    before = """
+        from django.db import transaction
+        from shop.tasks import ship
+
+        def f(order):
+            with transaction.atomic():
+                ship.apply_async(kwargs={"order": order.pk, "warehouse": order.warehouse_id}, countdown=5)
+        """
+    after = """
+        from functools import partial
+
+        from django.db import transaction
+        from shop.tasks import ship
+
+        def f(order):
+            with transaction.atomic():
+                transaction.on_commit(
+                    partial(
+                        ship.apply_async,
+                        kwargs={"order": order.pk, "warehouse": order.warehouse_id},
+                        countdown=5,
+                    )
+                )
+        """
+    check_transformed(before, after, unsafe=True)
+
+
+def test_a_callback_across_lines_that_the_fix_takes_past_max_line_length_is_laid_out_again() -> None:
+    before = """
+        from django.db import transaction
+        from shop.tasks import ship
+
+        def f(orders, channel):
+            with transaction.atomic():
+                transaction.on_commit(ship.delay(channel.pk, channel.name, "a long enough text",
+                                                 "to pass"))
+            for order in orders:
+                transaction.on_commit(lambda: ship.delay(order.pk, channel.name, "a long text",
+                                                         "to pass"))
+        """
+    narrow = """
+        from functools import partial
+
+        from django.db import transaction
+        from shop.tasks import ship
+
+        def f(orders, channel):
+            with transaction.atomic():
+                transaction.on_commit(partial(
+                    ship.delay,
+                    channel.pk,
+                    channel.name,
+                    "a long enough text",
+                    "to pass",
+                ))
+            for order in orders:
+                transaction.on_commit(lambda order=order: ship.delay(
+                    order.pk,
+                    channel.name,
+                    "a long text",
+                    "to pass",
+                ))
+        """
+    wide = """
+        from functools import partial
+
+        from django.db import transaction
+        from shop.tasks import ship
+
+        def f(orders, channel):
+            with transaction.atomic():
+                transaction.on_commit(partial(ship.delay, channel.pk, channel.name, "a long enough text",
+                                                          "to pass"))
+            for order in orders:
+                transaction.on_commit(lambda order=order: ship.delay(order.pk, channel.name, "a long text",
+                                                                     "to pass"))
+        """
+    once = fix_at("CDJ504", textwrap.dedent(before), ast.Call, (7, 30))
+    assert fix_at("CDJ505", once, ast.Lambda, (17, 30)) == textwrap.dedent(narrow)
+    once = fix_at("CDJ504", textwrap.dedent(before), ast.Call, (7, 30), line_length=100)
+    assert fix_at("CDJ505", once, ast.Lambda, (12, 30), line_length=100) == textwrap.dedent(wide)
 
 
 def test_a_hanging_indent_inside_the_arguments_does_not_move() -> None:

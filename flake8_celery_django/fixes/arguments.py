@@ -131,3 +131,100 @@ def one_per_line(call: cst.Call, depth: int = 0) -> cst.Call:
     else:
         arguments.append(last.with_changes(comma=cst.MaybeSentinel.DEFAULT, whitespace_after_arg=closing))
     return call.with_changes(whitespace_before_args=indented, args=arguments)
+
+
+def widest_line(node: cst.BaseExpression | cst.SimpleStatementLine, indent: int) -> int:
+    """The longest line ``node`` (a statement, or an expression as one) takes indented ``indent`` columns."""
+    statement = node if isinstance(node, cst.SimpleStatementLine) else cst.SimpleStatementLine([cst.Expr(node)])
+    statement = statement.with_changes(leading_lines=())
+    if indent <= 0:
+        return max(len(line) for line in cst.Module(body=[statement]).code.splitlines())
+    block = cst.IndentedBlock([statement], indent=" " * indent)
+    code = cst.Module(body=[cst.If(test=cst.Name("_"), body=block)]).code
+    return max(len(line) for line in code.splitlines()[1:])
+
+
+def _indented(text: str, columns: int) -> str:
+    """``text`` with its leading spaces changed by ``columns`` (never below none)."""
+    spaces = len(text) - len(text.lstrip(" "))
+    return " " * max(0, spaces + columns) + text[spaces:]
+
+
+class _Reindent(cst.CSTTransformer):
+    """The continuation lines inside an argument that moves to a line of its own.
+
+    A line indented at least as far as the argument's old column was aligned with something in the
+    argument, and moves as far as the argument does; one indented less hung from the indentation
+    of the argument's old line, and keeps that relation to the new line.  Columns count from the
+    statement's indentation, as libcst writes continuation lines.
+    """
+
+    def __init__(self, column: int, aligned: int, hanging: int) -> None:
+        super().__init__()
+        self.column = column
+        self.aligned = aligned
+        self.hanging = hanging
+
+    def _moved(self, text: str) -> str:
+        spaces = len(text) - len(text.lstrip(" "))
+        return _indented(text, self.aligned if spaces >= self.column else self.hanging)
+
+    def leave_ParenthesizedWhitespace(
+        self, original_node: cst.ParenthesizedWhitespace, updated_node: cst.ParenthesizedWhitespace
+    ) -> cst.ParenthesizedWhitespace:
+        if not updated_node.indent:
+            return updated_node
+        lines = [
+            line.with_changes(whitespace=cst.SimpleWhitespace(self._moved(line.whitespace.value)))
+            if line.comment is not None else line
+            for line in updated_node.empty_lines
+        ]
+        return updated_node.with_changes(last_line=cst.SimpleWhitespace(self._moved(updated_node.last_line.value)),
+                                         empty_lines=lines)
+
+
+def moved_to_own_line(argument: cst.Arg, column: int, line_indent: int, new_column: int) -> cst.Arg:
+    """``argument``, written at ``column`` on a line indented ``line_indent``, moved to a line of
+    its own indented ``new_column`` (all counted from the statement's indentation)."""
+    moved = argument.visit(_Reindent(column, new_column - column, new_column - line_indent))
+    return moved if isinstance(moved, cst.Arg) else argument
+
+
+def _line_break(columns: int, kept: cst.BaseParenthesizableWhitespace | None) -> cst.ParenthesizedWhitespace:
+    """A line break to ``columns`` past the statement's indentation, keeping the comment (and the
+    comment lines) that ``kept`` had at that place."""
+    last = cst.SimpleWhitespace(" " * columns)
+    if isinstance(kept, cst.ParenthesizedWhitespace):
+        lines = [
+            line.with_changes(indent=True, whitespace=cst.SimpleWhitespace(" " * columns))
+            if line.comment is not None else line
+            for line in kept.empty_lines
+        ]
+        return kept.with_changes(empty_lines=lines, indent=True, last_line=last)
+    return cst.ParenthesizedWhitespace(indent=True, last_line=last)
+
+
+def _after(argument: cst.Arg) -> cst.BaseParenthesizableWhitespace:
+    if isinstance(argument.comma, cst.Comma):
+        return argument.comma.whitespace_after
+    return argument.whitespace_after_arg
+
+
+def stacked(call: cst.Call, depth: int = 0) -> cst.Call:
+    """``call`` with each argument on a line of its own, one level in, keeping the comments that
+    were between them (``one_per_line`` for a call that may already span lines).
+
+    The arguments' own continuation lines are the caller's to move (``moved_to_own_line``).
+    """
+    inner, closing = 4 * (depth + 1), 4 * depth
+    arguments: list[cst.Arg] = []
+    for index, argument in enumerate(call.args):
+        last = index == len(call.args) - 1
+        spacing = _line_break(closing if last else inner, _after(argument))
+        if last and len(call.args) == 1:
+            arguments.append(argument.with_changes(comma=cst.MaybeSentinel.DEFAULT, whitespace_after_arg=spacing))
+            continue
+        comma = argument.comma if isinstance(argument.comma, cst.Comma) else cst.Comma()
+        arguments.append(argument.with_changes(comma=comma.with_changes(whitespace_after=spacing),
+                                               whitespace_after_arg=cst.SimpleWhitespace("")))
+    return call.with_changes(whitespace_before_args=_line_break(inner, call.whitespace_before_args), args=arguments)

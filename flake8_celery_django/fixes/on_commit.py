@@ -11,7 +11,14 @@ from __future__ import annotations
 import libcst as cst
 
 from flake8_celery_django.fix_plans import OnCommitPlan
-from flake8_celery_django.fixes.arguments import fits, keep_alignment, one_per_line
+from flake8_celery_django.fixes.arguments import (
+    fits,
+    keep_alignment,
+    moved_to_own_line,
+    one_per_line,
+    stacked,
+    widest_line,
+)
 from flake8_celery_django.fixes.imports import NeededImport
 from flake8_celery_django.fixes.names import Names, called_name, target_names
 from flake8_celery_django.fixes.registry import Edit, FixContext, fixer
@@ -87,8 +94,10 @@ def send_on_commit(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
             return None
         variant = _ON_COMMIT_VARIANTS[method]
         renamed = node.func.with_changes(attr=cst.Name(variant))
-        aligned = keep_alignment(node, len(variant) - len(method))
-        return Edit(node, aligned.with_changes(func=renamed))
+        aligned = keep_alignment(node, len(variant) - len(method)).with_changes(func=renamed)
+        if _too_wide(aligned, node, ctx):
+            aligned = stacked(_moved_arguments(node.with_changes(func=renamed), ctx, 4))
+        return Edit(node, aligned)
     on_commit = ctx.imports.reference("django.db", "transaction", "on_commit")
     shift = len(on_commit.expression) + len("(")
     callback, needs = _deferred(node.with_changes(lpar=(), rpar=()), ctx, shift, ctx.opening(node))
@@ -104,13 +113,39 @@ def send_on_commit(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
         ]
     replacement = cst.Call(func=on_commit.node(), args=arguments, lpar=node.lpar, rpar=node.rpar)
     column = ctx.column(node)
-    if fits(node, column, ctx.line_length) and not fits(replacement, column, ctx.line_length):
+    limit = _limit(node, ctx)
+    if fits(node, column, limit) and not fits(replacement, column, limit):
         # the fix makes it too long for one line: the arguments one per line, and the partial's too
-        if isinstance(callback, cst.Call) and not fits(callback, column + 4 + len(","), ctx.line_length):
+        if isinstance(callback, cst.Call) and not fits(callback, column + 4 + len(","), limit):
             arguments[0] = arguments[0].with_changes(value=one_per_line(callback, depth=1))
             replacement = replacement.with_changes(args=arguments)
         replacement = one_per_line(replacement)
+    elif isinstance(callback, cst.Call) and _too_wide(replacement, node, ctx):
+        # written across lines, its aligned lines moved past the limit: everything one per line
+        partial = _moved_arguments(node.with_changes(args=[cst.Arg(node.func), *node.args]), ctx, 8)
+        arguments[0] = arguments[0].with_changes(value=stacked(callback.with_changes(args=partial.args), depth=1))
+        replacement = stacked(replacement.with_changes(args=arguments))
     return Edit(node, replacement, (*on_commit.needs, *needs))
+
+
+def _limit(original: cst.Call, ctx: FixContext) -> int:
+    """How wide the fixed call may be: the line length, or the original's width where that is more
+    (a line already too long is not reformatted, only kept from growing by a new layout)."""
+    return max(ctx.line_length, widest_line(original, ctx.column(original)))
+
+
+def _too_wide(replacement: cst.Call, original: cst.Call, ctx: FixContext) -> bool:
+    """The fix takes a call that spans lines wider than it may be."""
+    return "\n" in ctx.code(original) and widest_line(replacement, ctx.column(original)) > _limit(original, ctx)
+
+
+def _moved_arguments(call: cst.Call, ctx: FixContext, column: int) -> cst.Call:
+    """``call`` with each argument's continuation lines moved for a line of its own at ``column``."""
+    moved = []
+    for argument in call.args:
+        old_column, line_indent = ctx.placement(argument)
+        moved.append(moved_to_own_line(argument, old_column, line_indent, column))
+    return call.with_changes(args=moved)
 
 
 fixer("CDJ501", cst.Call, cst.Expr, plan=OnCommitPlan)(send_on_commit)
@@ -156,8 +191,31 @@ def defer_call_result(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
         return None  # its arguments are packed (args, kwargs, options): left to a person
     callback, needs = _deferred(inner.with_changes(lpar=(), rpar=()), ctx, opening=ctx.opening(target))
     if isinstance(callback, cst.Call):
-        callback = callback.with_changes(lpar=target.lpar, rpar=target.rpar)
+        callback = _fitted(target, inner, callback, ctx).with_changes(lpar=target.lpar, rpar=target.rpar)
     return Edit(target, callback, needs)
+
+
+def _fitted(target: cst.BaseExpression, inner: cst.Call, callback: cst.Call, ctx: FixContext) -> cst.Call:
+    """``callback`` (``partial(inner.func, *inner.args)`` in place of ``target``), its arguments one
+    per line below its statement when its lines, moved right, would pass the line length."""
+    if not _statement_too_wide(target, callback, ctx):
+        return callback
+    partial = _moved_arguments(inner.with_changes(args=[cst.Arg(inner.func), *inner.args]), ctx, 4)
+    return stacked(callback.with_changes(args=partial.args))
+
+
+def _statement_too_wide(target: cst.BaseExpression, replacement: cst.BaseExpression, ctx: FixContext) -> bool:
+    """``replacement`` in place of ``target``, which spans lines, takes its statement wider than it may be."""
+    statement = ctx.parent(target)
+    while statement is not None and not isinstance(statement, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+        statement = ctx.parent(statement)
+    if not isinstance(statement, cst.SimpleStatementLine) or "\n" not in ctx.code(target):
+        return False
+    indent = ctx.column(statement)
+    fixed = statement.deep_replace(target, replacement)
+    return isinstance(fixed, cst.SimpleStatementLine) and widest_line(fixed, indent) > max(
+        ctx.line_length, widest_line(statement, indent)
+    )
 
 
 def _loop_bound_names(node: cst.CSTNode, ctx: FixContext) -> set[str]:
@@ -235,7 +293,7 @@ def bind_loop_variables(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
         # every argument is a plain name or literal: binding them now is all the lambda needed
         callback, needs = _deferred(body.with_changes(lpar=(), rpar=()), ctx, opening=ctx.opening(body))
         if isinstance(callback, cst.Call):
-            callback = callback.with_changes(lpar=node.lpar, rpar=node.rpar)
+            callback = _fitted(node, body, callback, ctx).with_changes(lpar=node.lpar, rpar=node.rpar)
         return Edit(node, callback, needs)
     if params.kwonly_params or isinstance(params.star_arg, cst.Param) or params.star_kwarg is not None:
         return None
@@ -253,4 +311,13 @@ def bind_loop_variables(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
         params=params.with_changes(params=[*existing, *added]),
         whitespace_after_lambda=cst.SimpleWhitespace(" "),
     )
+    if isinstance(body, cst.Call):
+        # arguments aligned under the body's parenthesis move as far as the parameters push it
+        placeholder = cst.Name("_")
+        head, old_head = replacement.with_changes(body=placeholder), node.with_changes(body=placeholder)
+        grown = len(ctx.code(head)) - len(ctx.code(old_head))
+        aligned = keep_alignment(body, grown, ctx.opening(body))
+        replacement = replacement.with_changes(body=aligned)
+        if _statement_too_wide(node, replacement, ctx):
+            replacement = replacement.with_changes(body=stacked(_moved_arguments(body, ctx, 4)))
     return Edit(node, replacement)

@@ -94,14 +94,27 @@ class FixContext:
         where = self.positions.get(node)
         return where.start.column if where is not None else 0
 
-    def opening(self, call: cst.Call) -> int:
-        """The column just after ``call``'s ``(``, counted from its statement's indentation."""
-        statement: cst.CSTNode | None = call
+    def _indent(self, node: cst.CSTNode) -> int:
+        """The indentation of ``node``'s statement."""
+        statement: cst.CSTNode | None = node
         while statement is not None and not isinstance(statement, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
             statement = self.parent(statement)
-        indent = self.column(statement) if statement is not None else 0
+        return self.column(statement) if statement is not None else 0
+
+    def opening(self, call: cst.Call) -> int:
+        """The column just after ``call``'s ``(``, counted from its statement's indentation."""
         head = self.code(call.func) + self.code(call.whitespace_after_func) + "("
-        return self.column(call) + len(head) - indent
+        return self.column(call) + len(head) - self._indent(call)
+
+    def placement(self, node: cst.CSTNode) -> tuple[int, int]:
+        """Where ``node`` starts and how far its line is indented, both counted from its statement's
+        indentation (as libcst writes continuation lines)."""
+        where = self.positions.get(node)
+        indent = self._indent(node)
+        if where is None or not 0 < where.start.line <= len(self.lines):
+            return 0, 0
+        line = self.lines[where.start.line - 1]
+        return where.start.column - indent, len(line) - len(line.lstrip(" ")) - indent
 
 
 FixFunction = Callable[[cst.CSTNode, FixContext], "Edit | None"]
