@@ -342,3 +342,32 @@ def test_a_call_too_long_with_its_timeout_is_laid_out_one_argument_per_line() ->
             return response
         """,
     )
+
+
+def test_a_call_across_lines_too_long_with_its_timeout_is_laid_out_again() -> None:
+    # the last aligned line would pass 79 with the timeout; a call that still fits keeps its layout
+    check_transformed(
+        """
+        import requests
+
+        def fetch(url, payload, headers):
+            response = requests.post(url, json={"name": payload.name,  # who
+                                                "email": payload.email}, headers=headers)
+            requests.post(url, json={"name": payload.name, "email": payload.email},
+                          headers=headers)
+        """,
+        """
+        import requests
+
+        def fetch(url, payload, headers):
+            response = requests.post(
+                url,
+                json={"name": payload.name,  # who
+                      "email": payload.email},
+                headers=headers,
+                timeout=30,
+            )
+            requests.post(url, json={"name": payload.name, "email": payload.email},
+                          headers=headers, timeout=30)
+        """,
+    )

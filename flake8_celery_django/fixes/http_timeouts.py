@@ -5,7 +5,8 @@ from __future__ import annotations
 import libcst as cst
 
 from flake8_celery_django.fix_plans import TimeoutPlan
-from flake8_celery_django.fixes.arguments import append_argument, fits, number, one_per_line
+from flake8_celery_django.fixes.arguments import append_argument, fits, number, one_per_line, stacked
+from flake8_celery_django.fixes.layout import moved_arguments, statement_too_wide
 from flake8_celery_django.fixes.registry import Edit, FixContext, fixer
 
 
@@ -32,6 +33,9 @@ def add_timeout(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
     column = ctx.column(node)
     if fits(node, column, ctx.line_length) and not fits(fixed, column, ctx.line_length):
         fixed = one_per_line(fixed)  # the fix makes it too long for max-line-length: one argument per line
+    elif statement_too_wide(node, fixed, ctx):
+        # written across lines, its last line now too long: everything one per line
+        fixed = stacked(append_argument(moved_arguments(node, ctx, 4), timeout))
     return Edit(node, fixed)
 
 

@@ -14,12 +14,12 @@ from flake8_celery_django.fix_plans import OnCommitPlan
 from flake8_celery_django.fixes.arguments import (
     fits,
     keep_alignment,
-    moved_to_own_line,
     one_per_line,
     stacked,
     widest_line,
 )
 from flake8_celery_django.fixes.imports import NeededImport
+from flake8_celery_django.fixes.layout import moved_arguments, statement_too_wide
 from flake8_celery_django.fixes.names import Names, called_name, target_names
 from flake8_celery_django.fixes.registry import Edit, FixContext, fixer
 
@@ -96,7 +96,7 @@ def send_on_commit(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
         renamed = node.func.with_changes(attr=cst.Name(variant))
         aligned = keep_alignment(node, len(variant) - len(method)).with_changes(func=renamed)
         if _too_wide(aligned, node, ctx):
-            aligned = stacked(_moved_arguments(node.with_changes(func=renamed), ctx, 4))
+            aligned = stacked(moved_arguments(node.with_changes(func=renamed), ctx, 4))
         return Edit(node, aligned)
     on_commit = ctx.imports.reference("django.db", "transaction", "on_commit")
     shift = len(on_commit.expression) + len("(")
@@ -122,7 +122,7 @@ def send_on_commit(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
         replacement = one_per_line(replacement)
     elif isinstance(callback, cst.Call) and _too_wide(replacement, node, ctx):
         # written across lines, its aligned lines moved past the limit: everything one per line
-        partial = _moved_arguments(node.with_changes(args=[cst.Arg(node.func), *node.args]), ctx, 8)
+        partial = moved_arguments(node.with_changes(args=[cst.Arg(node.func), *node.args]), ctx, 8)
         arguments[0] = arguments[0].with_changes(value=stacked(callback.with_changes(args=partial.args), depth=1))
         replacement = stacked(replacement.with_changes(args=arguments))
     return Edit(node, replacement, (*on_commit.needs, *needs))
@@ -137,15 +137,6 @@ def _limit(original: cst.Call, ctx: FixContext) -> int:
 def _too_wide(replacement: cst.Call, original: cst.Call, ctx: FixContext) -> bool:
     """The fix takes a call that spans lines wider than it may be."""
     return "\n" in ctx.code(original) and widest_line(replacement, ctx.column(original)) > _limit(original, ctx)
-
-
-def _moved_arguments(call: cst.Call, ctx: FixContext, column: int) -> cst.Call:
-    """``call`` with each argument's continuation lines moved for a line of its own at ``column``."""
-    moved = []
-    for argument in call.args:
-        old_column, line_indent = ctx.placement(argument)
-        moved.append(moved_to_own_line(argument, old_column, line_indent, column))
-    return call.with_changes(args=moved)
 
 
 fixer("CDJ501", cst.Call, cst.Expr, plan=OnCommitPlan)(send_on_commit)
@@ -198,24 +189,10 @@ def defer_call_result(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
 def _fitted(target: cst.BaseExpression, inner: cst.Call, callback: cst.Call, ctx: FixContext) -> cst.Call:
     """``callback`` (``partial(inner.func, *inner.args)`` in place of ``target``), its arguments one
     per line below its statement when its lines, moved right, would pass the line length."""
-    if not _statement_too_wide(target, callback, ctx):
+    if not statement_too_wide(target, callback, ctx):
         return callback
-    partial = _moved_arguments(inner.with_changes(args=[cst.Arg(inner.func), *inner.args]), ctx, 4)
+    partial = moved_arguments(inner.with_changes(args=[cst.Arg(inner.func), *inner.args]), ctx, 4)
     return stacked(callback.with_changes(args=partial.args))
-
-
-def _statement_too_wide(target: cst.BaseExpression, replacement: cst.BaseExpression, ctx: FixContext) -> bool:
-    """``replacement`` in place of ``target``, which spans lines, takes its statement wider than it may be."""
-    statement = ctx.parent(target)
-    while statement is not None and not isinstance(statement, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
-        statement = ctx.parent(statement)
-    if not isinstance(statement, cst.SimpleStatementLine) or "\n" not in ctx.code(target):
-        return False
-    indent = ctx.column(statement)
-    fixed = statement.deep_replace(target, replacement)
-    return isinstance(fixed, cst.SimpleStatementLine) and widest_line(fixed, indent) > max(
-        ctx.line_length, widest_line(statement, indent)
-    )
 
 
 def _loop_bound_names(node: cst.CSTNode, ctx: FixContext) -> set[str]:
@@ -318,6 +295,6 @@ def bind_loop_variables(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
         grown = len(ctx.code(head)) - len(ctx.code(old_head))
         aligned = keep_alignment(body, grown, ctx.opening(body))
         replacement = replacement.with_changes(body=aligned)
-        if _statement_too_wide(node, replacement, ctx):
-            replacement = replacement.with_changes(body=stacked(_moved_arguments(body, ctx, 4)))
+        if statement_too_wide(node, replacement, ctx):
+            replacement = replacement.with_changes(body=stacked(moved_arguments(body, ctx, 4)))
     return Edit(node, replacement)
