@@ -125,6 +125,18 @@ MESSAGES: list[tuple[str, dict[str, object], str, int, int, str]] = [
     (
         """
         from shop.models import Order
+        def load(pks):
+            for pk in pks:
+                Order.objects.get(pk=pk)
+                Order.objects.filter(parent_id=pk).exists()
+                Order.objects.filter(customer_id=pk).count()
+        """,
+        {}, "CDJ404", 5, 8,
+        "Order.objects.get() runs one query per loop iteration (3 in this loop); fetch before the loop",
+    ),
+    (
+        """
+        from shop.models import Order
         def count():
             for order in Order.objects.all():
                 order.lines.count()

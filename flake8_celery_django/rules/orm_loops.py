@@ -19,7 +19,7 @@ from flake8_celery_django.knowledge import loop_bounds, models, relations
 from flake8_celery_django.knowledge.file_kinds import runs_once_or_in_tests
 from flake8_celery_django.knowledge.imports import dotted_name
 from flake8_celery_django.knowledge.operator_code import runs_only_from_operator_code
-from flake8_celery_django.registry import on, rule
+from flake8_celery_django.registry import on, on_exit, rule
 
 # Loop extents read the file's model classes (a filter on a unique field selects one row).
 _QUERYSETS = (relations.QUERYSET_NAMES, relations.MODEL_RELATIONS, loop_bounds.LOOP_EXTENTS)
@@ -52,7 +52,7 @@ DELETE_IN_LOOP = rule(
 QUERY_IN_LOOP = rule(
     "CDJ404",
     "orm-query-in-loop",
-    "{what} runs one query per loop iteration; fetch before the loop",
+    "{what} runs one query per loop iteration{more}; fetch before the loop",
     summary="A query on a model's manager (`.get()`, `.first()`, `.count()`, `.exists()`, ...) once per iteration",
     uses=_QUERYSETS,
 )
@@ -137,6 +137,9 @@ class _FileLoops:
     overriding: dict[str, set[str]] = field(default_factory=dict)
     # Whether a loop's body may change its row before saving it, per loop and row name.
     changes: dict[tuple[int, str], bool] = field(default_factory=dict)
+    # CDJ404's queries per loop that repeats them, reported when the walk leaves the loop.
+    # (the queries that vary per iteration, those that ask the same every time).
+    queries: dict[ast.AST, tuple[list[tuple[ast.AST, str]], list[tuple[ast.AST, str]]]] = field(default_factory=dict)
 
 
 # -- where code repeats --------------------------------------------------------------------------
@@ -194,7 +197,14 @@ def _loop_repeats(loop: Loop, node: ast.AST, ctx: FileContext) -> bool:
 
 def _repeats(node: ast.AST, ctx: FileContext, *, while_loops: bool = True, hoistable: bool = False) -> bool:
     """True when ``node`` runs once per item of data with no visible bound: some enclosing loop
-    over rows, client data or a caller's data repeats it.
+    over rows, client data or a caller's data repeats it."""
+    return _repeating_loop(node, ctx, while_loops=while_loops, hoistable=hoistable) is not None
+
+
+def _repeating_loop(
+    node: ast.AST, ctx: FileContext, *, while_loops: bool = True, hoistable: bool = False
+) -> Loop | None:
+    """The innermost enclosing loop that runs ``node`` once per item of data with no visible bound.
 
     Queries in ``while`` loops are left alone (``while_loops=False``): those loops poll or retry.
     A ``hoistable`` query (nothing in it changes between iterations) also counts in a loop over a
@@ -202,7 +212,7 @@ def _repeats(node: ast.AST, ctx: FileContext, *, while_loops: bool = True, hoist
     """
     loops = ctx.scope.loops
     if not loops or runs_only_from_operator_code(ctx) or id(node) in ctx.state(_FileLoops).once:
-        return False
+        return None
     for loop in reversed(loops):
         if not while_loops and isinstance(loop.node, ast.While):
             continue
@@ -210,10 +220,10 @@ def _repeats(node: ast.AST, ctx: FileContext, *, while_loops: bool = True, hoist
             continue
         extent = loop_bounds.loop_extent(loop, ctx)
         if extent in _REPORTED_EXTENTS:
-            return True
+            return loop
         if hoistable and extent is not loop_bounds.Extent.FEW and _is_invariant(node, loop, ctx):
-            return True
-    return False
+            return loop
+    return None
 
 
 def _is_invariant(node: ast.AST, loop: Loop, ctx: FileContext) -> bool:
@@ -368,14 +378,17 @@ def _manager_queryset_label(expr: ast.expr, ctx: FileContext) -> str | None:
     return relations.manager_queryset_label(node, ctx)
 
 
-def _check_evaluated_queryset(expr: ast.expr, ctx: FileContext, *, repeating: bool) -> None:
-    """A queryset iterated or converted where that happens once per iteration of a loop."""
+def _check_evaluated_queryset(expr: ast.expr, ctx: FileContext, *, repeating_in: ast.AST | None = None) -> None:
+    """A queryset iterated or converted where that happens once per iteration of a loop
+    (``repeating_in``: a comprehension whose outer iterables repeat it)."""
     model = _manager_queryset_label(expr, ctx)
     if model is None or _varies_per_iteration(model, ctx) or _reads_batch_per_iteration(expr, ctx):
         return
-    if repeating or _repeats(expr, ctx, while_loops=False):
-        if not runs_once_or_in_tests(ctx):
-            ctx.report(expr, QUERY_IN_LOOP, what=_describe(expr))
+    if repeating_in is None:
+        loop = _repeating_loop(expr, ctx, while_loops=False)
+        repeating_in = loop.node if loop is not None else None
+    if repeating_in is not None and not runs_once_or_in_tests(ctx):
+        _query_in(repeating_in, expr, _describe(expr), ctx)
 
 
 @on(ast.For, ast.AsyncFor, rules=_ALL)
@@ -383,7 +396,7 @@ def check_for(node: ast.For | ast.AsyncFor, ctx: FileContext) -> None:
     item = _loop_item(node.target, node.iter, ctx)
     if item is not None:
         _state(ctx).items[node] = item
-    _check_evaluated_queryset(node.iter, ctx, repeating=False)
+    _check_evaluated_queryset(node.iter, ctx)
 
 
 @on(
@@ -396,12 +409,12 @@ def check_comprehension(
     item = _loop_item(first.target, first.iter, ctx)
     if item is not None:
         _state(ctx).items[node] = item
-    _check_evaluated_queryset(first.iter, ctx, repeating=False)
+    _check_evaluated_queryset(first.iter, ctx)
     outer = loop_bounds.Extent.FEW
     for previous, generator in zip(node.generators, node.generators[1:]):
         # ``for g in groups for p in Product.objects.filter(group=g)``: once per item of the outer ones.
         outer = loop_bounds.longest([outer, loop_bounds.iterable_extent(previous.iter, ctx)])
-        _check_evaluated_queryset(generator.iter, ctx, repeating=outer in _REPORTED_EXTENTS)
+        _check_evaluated_queryset(generator.iter, ctx, repeating_in=node if outer in _REPORTED_EXTENTS else None)
 
 
 def _memo_target(test: ast.expr) -> str | None:
@@ -439,7 +452,7 @@ def record_memoised_queries(node: ast.If, ctx: FileContext) -> None:
 def check_indexed_queryset(node: ast.Subscript, ctx: FileContext) -> None:
     if isinstance(node.value, ast.Call) and ctx.scope.loops and not isinstance(node.slice, ast.Slice):
         if isinstance(node.ctx, ast.Load):
-            _check_evaluated_queryset(node.value, ctx, repeating=False)
+            _check_evaluated_queryset(node.value, ctx)
 
 
 # -- shapes that write once, or only what is missing -------------------------------------------
@@ -826,16 +839,43 @@ def _check_query(node: ast.Call, ctx: FileContext) -> None:
             and not relations.is_locked_chain(node, ctx)
             and not _reads_batch_per_iteration(func.value, ctx)
         ):
-            if _repeats(node, ctx, while_loops=False, hoistable=True):
-                ctx.report(node, QUERY_IN_LOOP, what=_describe(node))
+            loop = _repeating_loop(node, ctx, while_loops=False, hoistable=True)
+            if loop is not None:
+                _query_in(loop.node, node, _describe(node), ctx, invariant=_is_invariant(node, loop, ctx))
         return
     if isinstance(func, ast.Name) and func.id in _EVALUATING_BUILTINS and len(node.args) == 1:
         if ctx.scope.lookup(func.id) is None and func.id not in ctx.imports.names:
-            _check_evaluated_queryset(node.args[0], ctx, repeating=False)
+            _check_evaluated_queryset(node.args[0], ctx)
         return
     if isinstance(func, (ast.Name, ast.Attribute)) and ctx.qualified_name(func) in _SHORTCUTS:
-        if _repeats(node, ctx, while_loops=False):
-            ctx.report(node, QUERY_IN_LOOP, what=f"{dotted_name(func)}()")
+        loop = _repeating_loop(node, ctx, while_loops=False)
+        if loop is not None:
+            _query_in(loop.node, node, f"{dotted_name(func)}()", ctx)
+
+
+def _query_in(loop: ast.AST, node: ast.AST, what: str, ctx: FileContext, *, invariant: bool = False) -> None:
+    """A query that ``loop`` repeats: reported once per loop, when the walk leaves it; a query that
+    asks the same every time (moved out of the loop as it is) apart from those that vary."""
+    ctx.state(_FileLoops).queries.setdefault(loop, ([], []))[invariant].append((node, what))
+
+
+def _position(query: tuple[ast.AST, str]) -> tuple[int, int]:
+    return getattr(query[0], "lineno", 0), getattr(query[0], "col_offset", 0)
+
+
+@on_exit(
+    ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp, rules=(QUERY_IN_LOOP,)
+)
+def report_queries(node: ast.AST, ctx: FileContext) -> None:
+    """One finding per loop at its first query, counting the others (one decision for the reviewer);
+    the queries that ask the same every time, a different remedy, get one of their own."""
+    found = ctx.state(_FileLoops).queries.pop(node, None)
+    for queries in found or ():
+        if not queries:
+            continue
+        first, what = min(queries, key=_position)
+        more = f" ({len(queries)} in this loop)" if len(queries) > 1 else ""
+        ctx.report(first, QUERY_IN_LOOP, what=what, more=more)
 
 
 def _check_related_query(node: ast.Call, func: ast.Attribute, ctx: FileContext) -> None:
