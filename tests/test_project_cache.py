@@ -168,6 +168,26 @@ def test_crafted_facts_with_the_right_fingerprint_are_checked(shop: Path, parses
     assert parses == []  # each file's facts were still good
 
 
+def test_a_crafted_model_decoded_on_first_use_is_not_used_and_the_project_is_built_again(
+    shop: Path, parses: list[str]
+) -> None:
+    """Models are decoded when first looked up; one that does not decode is unknown, and the merged
+    facts are dropped from the cache so that the next run builds them again."""
+    expected = summary(index.build_index(str(shop), None).knowledge)
+    cache = FactsCache(str(shop / ".cdj_cache"), str(shop))
+    data = json.loads(Path(cache.project_path).read_text())
+    evil = ["shop.models.Evil", [], "yes", [], [], [], False, False, [], False, [], [], []]
+    data["facts"][0]["models"] = [*data["facts"][0].get("models", []), evil]
+    Path(cache.project_path).write_text(json.dumps(data))
+    parses.clear()
+    knowledge = index.build_index(str(shop), None).knowledge
+    assert knowledge.may_be_model("Evil")
+    assert not knowledge.is_model("shop.models.Evil")
+    assert not Path(cache.project_path).exists()
+    assert summary(index.build_index(str(shop), None).knowledge) == expected
+    assert parses == []  # each file's facts were still good
+
+
 def test_an_unwritable_cache_falls_back_to_memory(shop: Path, tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("")

@@ -18,7 +18,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from flake8_celery_django import __version__
 from flake8_celery_django.project.facts import CallSiteFact, ModuleFacts
@@ -59,6 +59,15 @@ try:
     import fcntl
 except ImportError:  # pragma: no cover  (Windows: the last writer wins, with valid content)
     fcntl = None  # type: ignore[assignment]
+
+
+class StoredProject(NamedTuple):
+    """The merged facts as the cache keeps them."""
+
+    modules: list[str]
+    facts: list[ModuleFacts]
+    # (qualified name, stored value) of every model, decoded on first use (``serialize.model_from_json``).
+    models: list[tuple[str, object]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +112,9 @@ class FactsCache:
             return None
         return data
 
-    def load_project(self, fingerprint: str) -> tuple[list[str], list[ModuleFacts]] | None:
-        """Every module name and the merged facts (without call sites), when built from exactly these files."""
+    def load_project(self, fingerprint: str) -> StoredProject | None:
+        """Every module name and the merged facts (without call sites), when built from exactly these
+        files; the models only named, to be decoded when first looked up."""
         data = self._read(self.project_path)
         if data is None or data.get("fingerprint") != fingerprint:
             return None
@@ -112,9 +122,16 @@ class FactsCache:
             names = data["modules"]
             if type(names) is not list or not all(type(name) is str for name in names):
                 return None
-            return names, [facts_from_json(item) for item in _as_list(data["facts"])]
+            models: list[tuple[str, object]] = []
+            facts = [facts_from_json(item, models) for item in _as_list(data["facts"])]
+            return StoredProject(names, facts, models)
         except (ValueError, TypeError, KeyError, RecursionError):
             return None
+
+    def forget_project(self) -> None:
+        """Drop the merged facts (one of them did not decode): the next run builds them again."""
+        with contextlib.suppress(OSError):
+            os.remove(self.project_path)
 
     def load_calls(self, fingerprint: str) -> list[tuple[str, CallSiteFact]] | None:
         """Every call site of the merged facts, when built from exactly these files."""

@@ -153,9 +153,14 @@ def _index(root: str, cache_folder: str | None, explicit_root: bool) -> ProjectI
             stored = cache.load_project(key)  # another process may have built it while this one waited
             if stored is None:
                 return _build(root, listing, packages, cache, explicit_root)
-    names, facts = stored
     index = ProjectIndex(root, packages, NO_PROJECT, cache, listing, explicit_root=explicit_root)
-    index.knowledge = ProjectKnowledge(facts, module_names=names, load_calls=lambda: _stored_calls(index, key))
+    index.knowledge = ProjectKnowledge(
+        stored.facts,
+        module_names=stored.modules,
+        load_calls=lambda: _stored_calls(index, key),
+        stored_models=stored.models,
+        on_corrupt=cache.forget_project,
+    )
     return index
 
 

@@ -25,6 +25,7 @@ from flake8_celery_django.project.facts import (
     TaskBaseFact,
     TaskFact,
 )
+from flake8_celery_django.project.serialize import model_from_json
 
 
 def absolute_name(name: str, module: str | None, is_package: bool = False) -> str:
@@ -68,6 +69,26 @@ class _ByName:
         return self.exact[candidates[0]] if len(candidates) == 1 else None
 
 
+class _StoredModel:
+    """A model as the cache keeps it, decoded (and checked) on first use."""
+
+    __slots__ = ("value", "fact")
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+        self.fact: ModelFact | None = None
+
+    def decoded(self, on_corrupt: Callable[[], None] | None) -> ModelFact | None:
+        if self.fact is None and self.value is not None:
+            try:
+                self.fact = model_from_json(self.value)
+            except (ValueError, TypeError, RecursionError):
+                if on_corrupt is not None:
+                    on_corrupt()  # not used, and built again next time
+            self.value = None
+        return self.fact
+
+
 class ProjectKnowledge:
     """Every module's facts, merged, with the lookups rules need."""
 
@@ -78,11 +99,16 @@ class ProjectKnowledge:
         *,
         module_names: Iterable[str] = (),
         load_calls: Callable[[], Iterable[tuple[str, CallSiteFact]]] | None = None,
+        stored_models: Iterable[tuple[str, object]] = (),
+        on_corrupt: Callable[[], None] | None = None,
     ) -> None:
         """``module_names`` adds modules that have no facts; ``load_calls`` gives the call sites
-        on the first :meth:`call_sites` (the cache keeps them apart: most runs never ask)."""
+        on the first :meth:`call_sites` (the cache keeps them apart: most runs never ask);
+        ``stored_models`` are models as the cache keeps them (by qualified name), decoded on first
+        use, and ``on_corrupt`` is called when one does not decode."""
         self.enabled = enabled
         self._load_calls = load_calls
+        self._on_corrupt = on_corrupt
         self._models = _ByName()
         self._task_bases = _ByName()
         self._tasks = _ByName()
@@ -98,6 +124,8 @@ class ProjectKnowledge:
         receivers: list[ReceiverFact] = []
         names: set[str] = set(module_names)
         settings = SettingsFact()
+        for qualified, value in stored_models:
+            self._models.add(qualified, _StoredModel(value))
         for facts in modules:
             names.add(facts.module)
             for model in facts.models:
@@ -142,6 +170,8 @@ class ProjectKnowledge:
     # -- models ---------------------------------------------------------------------------------
     def model(self, name: str) -> ModelFact | None:
         found = self._models.get(name)
+        if type(found) is _StoredModel:
+            return found.decoded(self._on_corrupt)
         return found if isinstance(found, ModelFact) else None
 
     def model_field(self, model: ModelFact, attribute: str) -> FieldFact | None:

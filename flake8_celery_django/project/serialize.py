@@ -255,6 +255,13 @@ def _settings_from_json(value: object) -> SettingsFact:
     )
 
 
+def _models_from_json(items: list[Any], deferred: list[tuple[str, object]] | None) -> tuple[ModelFact, ...]:
+    if deferred is None:
+        return tuple(_model_from_json(item) for item in items)
+    deferred.extend((stored_model_name(item), item) for item in items)
+    return ()
+
+
 _KEYS = frozenset(
     {
         "module", "models", "task_bases", "tasks", "task_candidates", "task_decorators", "decorator_candidates",
@@ -264,8 +271,24 @@ _KEYS = frozenset(
 )
 
 
-def facts_from_json(value: object) -> ModuleFacts:
-    """The facts :func:`facts_to_json` wrote; :class:`ValueError` for anything else."""
+def model_from_json(value: object) -> ModelFact:
+    """A model :func:`facts_to_json` wrote; :class:`ValueError` for anything else."""
+    return _model_from_json(value)
+
+
+def stored_model_name(value: object) -> str:
+    """The qualified name of a model as :func:`facts_to_json` wrote it, checked no further."""
+    if type(value) is not list or len(value) != 13:
+        raise ValueError("not a model")
+    return _text(value[0])
+
+
+def facts_from_json(value: object, deferred_models: list[tuple[str, object]] | None = None) -> ModuleFacts:
+    """The facts :func:`facts_to_json` wrote; :class:`ValueError` for anything else.
+
+    With ``deferred_models``, models are only named there, to be decoded (and checked) when first
+    looked up: a warm run looks up a few of the project's thousand models.
+    """
     if type(value) is not dict or not set(value) <= _KEYS:
         raise ValueError("not module facts")
     data = cast("dict[str, object]", value)
@@ -276,7 +299,7 @@ def facts_from_json(value: object) -> ModuleFacts:
     settings = data.get("settings")
     return ModuleFacts(
         module=_text(data.get("module")),
-        models=tuple(_model_from_json(item) for item in _list(data.get("models", []))),
+        models=_models_from_json(_list(data.get("models", [])), deferred_models),
         task_bases=tuple(_task_base_from_json(item) for item in _list(data.get("task_bases", []))),
         tasks=tuple(_task_from_json(item) for item in _list(data.get("tasks", []))),
         task_decorators=_texts(data.get("task_decorators", [])),
