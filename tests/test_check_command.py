@@ -110,7 +110,7 @@ def test_json_without_fix_and_noqa_row_of_a_multi_line_call(project: Path, capsy
     (project / "app" / "tasks.py").write_text(
         "from celery import shared_task\n\n\n@shared_task(autoretry_for=(\n    OSError,\n))\ndef fetch():\n    pass\n"
     )
-    code, out, _ = check(capsys, "--output-format", "json", "app/tasks.py")
+    code, out, _ = check(capsys, "--extend-select", "CDJ601", "--output-format", "json", "app/tasks.py")
     [item] = json.loads(out)
     assert code == 1
     assert (item["code"], item["location"], item["end_location"], item["fix"], item["noqa_row"]) == (
@@ -431,12 +431,12 @@ def test_a_finding_whose_fix_is_refused_is_not_marked_or_counted(
     # The send in the ``except`` handler is a compensating action: moving it into on_commit would
     # lose it on the rollback, so ``fix`` refuses it, and ``check`` neither marks nor counts it.
     (project / "app" / "orders.py").write_text(SENDS)
-    code, out, _ = check(capsys, "--unsafe-fixes", "app/orders.py")
+    code, out, _ = check(capsys, "--extend-select", "CDJ501", "--unsafe-fixes", "app/orders.py")
     assert (code, out) == (
         1,
         f"app/orders.py:13:9: CDJ501 [*] {CDJ501}\n"
         f"app/orders.py:21:13: CDJ501 {CDJ501}\n"
         "Found 2 findings.\n[*] 1 fixable with `flake8-celery-django fix`.\n",
     )
-    code, out, _ = check(capsys, "--output-format", "json", "app/orders.py")
+    code, out, _ = check(capsys, "--extend-select", "CDJ501", "--output-format", "json", "app/orders.py")
     assert [bool(item["fix"]) for item in json.loads(out)] == [True, False]

@@ -250,20 +250,22 @@ def sell(pk):
 
 def test_unsafe_fixes_need_the_flag(project: Path) -> None:
     (project / "app" / "sell.py").write_text(RACE)
-    safe_only = run(project, "fix", "app/sell.py")
+    safe_only = run(project, "fix", "--extend-select", "CDJ301", "app/sell.py")
     assert safe_only.returncode == 0
     assert (project / "app" / "sell.py").read_text() == RACE
     assert "1 finding of rules with an unsafe fix left as it was; --unsafe-fixes" in safe_only.stderr.decode()
-    unsafe = run(project, "fix", "--unsafe-fixes", "app/sell.py")
+    unsafe = run(project, "fix", "--extend-select", "CDJ301", "--unsafe-fixes", "app/sell.py")
     assert unsafe.returncode == 1
     assert (project / "app" / "sell.py").read_text() == RACE.replace(
         "from shop.models import Product\n", "from django.db.models import F\nfrom shop.models import Product\n"
     ).replace("product.stock -= 1", 'product.stock = F("stock") - 1')
-    assert run(project, "fix", "--unsafe-fixes", "app/sell.py").returncode == 0
+    assert run(project, "fix", "--extend-select", "CDJ301", "--unsafe-fixes", "app/sell.py").returncode == 0
 
 
 def test_unsafe_fixes_from_pyproject(project: Path) -> None:
-    (project / "pyproject.toml").write_text("[tool.flake8-celery-django]\nunsafe-fixes = true\n")
+    (project / "pyproject.toml").write_text(
+        '[tool.flake8-celery-django]\nunsafe-fixes = true\nextend-select = ["CDJ301"]\n'
+    )
     result = run(project, "fix", "-", stdin=RACE.encode())
     assert result.returncode == 0
     assert 'product.stock = F("stock") - 1' in result.stdout.decode()
@@ -299,7 +301,7 @@ def import_lines(rows):
 )
 def test_bulk_create_layout_follows_max_line_length(project: Path, config: str, expected: str) -> None:
     (project / "setup.cfg").write_text(config)
-    result = run(project, "fix", "--unsafe-fixes", "-", stdin=LOOP.encode())
+    result = run(project, "fix", "--extend-select", "CDJ401", "--unsafe-fixes", "-", stdin=LOOP.encode())
     assert result.returncode == 0
     assert result.stdout.decode().endswith("def import_lines(rows):\n" + expected)
 

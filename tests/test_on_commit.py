@@ -775,7 +775,7 @@ def test_flake8_reads_the_options(tmp_path: Path) -> None:
         "    notify.delay(pk)\n",
         encoding="utf-8",
     )
-    command = [sys.executable, "-m", "flake8", "--select", "CDJ5", str(module)]
+    command = [sys.executable, "-m", "flake8", "--select", "CDJ5", "--extend-select", "CDJ501", str(module)]
     quiet = subprocess.run(command, capture_output=True, text=True, check=False)
     assert quiet.stdout == "" and quiet.returncode == 0, quiet.stderr
     options = ["--cdj-atomic-requests", "--cdj-on-commit-tasks", "notify, other"]

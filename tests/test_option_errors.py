@@ -92,13 +92,17 @@ def test_flake8_reads_the_cdj_options_of_pyproject_and_its_own_configuration_win
         "from django.db import transaction\nfrom app.tasks import send\n\n\n"
         "@transaction.atomic\ndef go():\n    send.delay(1)\n"
     )
-    quiet = subprocess.run([*FLAKE8, "--select", "CDJ5", "tasks.py"], cwd=tmp_path, capture_output=True, text=True)
+    selected = [*FLAKE8, "--select", "CDJ5", "--extend-select", "CDJ501", "tasks.py"]
+    quiet = subprocess.run(selected, cwd=tmp_path, capture_output=True, text=True)
     assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
     (tmp_path / "setup.cfg").write_text("[flake8]\ncdj-on-commit-tasks = other\n")
-    loud = subprocess.run([*FLAKE8, "--select", "CDJ5", "tasks.py"], cwd=tmp_path, capture_output=True, text=True)
+    loud = subprocess.run(selected, cwd=tmp_path, capture_output=True, text=True)
     assert loud.stdout.startswith("tasks.py:7:5: CDJ501 "), loud.stdout + loud.stderr
     isolated = subprocess.run(
-        [*FLAKE8, "--isolated", "--select", "CDJ5", "tasks.py"], cwd=tmp_path, capture_output=True, text=True
+        [*FLAKE8, "--isolated", "--select", "CDJ5", "--extend-select", "CDJ501", "tasks.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
     )
     assert isolated.stdout.startswith("tasks.py:7:5: CDJ501 "), isolated.stdout + isolated.stderr
 

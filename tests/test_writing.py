@@ -102,7 +102,7 @@ def sell(pk):
 def test_the_unsafe_hint_counts_only_what_the_flag_would_fix(project: Path) -> None:
     (project / "app" / "fixable.py").write_text(RACE)
     (project / "app" / "refused.py").write_text(REFUSED_RACE)
-    result = run(project, "fix", "app")
+    result = run(project, "fix", "--extend-select", "CDJ301", "app")
     assert result.returncode == 0
     assert result.stderr.decode() == (
         "1 finding of rules with an unsafe fix left as it was; --unsafe-fixes applies those fixes "
@@ -112,7 +112,7 @@ def test_the_unsafe_hint_counts_only_what_the_flag_would_fix(project: Path) -> N
 
 def test_findings_left_without_a_fix_are_reported_as_not_fixable(project: Path) -> None:
     (project / "app" / "refused.py").write_text(REFUSED_RACE)
-    result = run(project, "fix", "--unsafe-fixes", "app")
+    result = run(project, "fix", "--extend-select", "CDJ301", "--unsafe-fixes", "app")
     assert result.returncode == 0
     assert result.stderr.decode() == (
         f"{os.path.join('app', 'refused.py')}:6:5: CDJ301 not fixable: "
@@ -122,7 +122,7 @@ def test_findings_left_without_a_fix_are_reported_as_not_fixable(project: Path) 
 
 
 def test_standard_input_exits_1_while_a_finding_remains(project: Path) -> None:
-    result = run(project, "fix", "--unsafe-fixes", "-", stdin=REFUSED_RACE.encode())
+    result = run(project, "fix", "--extend-select", "CDJ301", "--unsafe-fixes", "-", stdin=REFUSED_RACE.encode())
     assert (result.returncode, result.stdout.decode()) == (1, REFUSED_RACE)
     assert result.stderr.decode() == (
         "stdin:6:5: CDJ301 not fixable: product.stock is read before the save, where it would hold an F() expression\n"
