@@ -456,7 +456,7 @@ def plan_update(statement: ast.stmt, save: ast.Call, ctx: FileContext) -> FixPla
     return _guarded(lambda: update_with_f(statement, save, view_of(ctx)), ctx)
 
 
-# -- CDJ501-CDJ503 ------------------------------------------------------------------------------
+# -- CDJ501-CDJ503, CDJ506 ---------------------------------------------------------------------------
 def _atomic_using(call: ast.expr, view: CodeView) -> tuple[bool, ast.expr | None]:
     """Whether ``call`` is ``transaction.atomic`` (called or not), and its ``using`` argument."""
     target = call.func if isinstance(call, ast.Call) else call
@@ -488,7 +488,7 @@ def _refuse_wrapper(expr: ast.expr) -> NotFixable:
 
 
 def send_on_commit(call: ast.Call, send: str, view: CodeView) -> OnCommitPlan | NotFixable:
-    """CDJ501-CDJ503: ``call`` publishes a task message now; ``send`` is the callable that does it."""
+    """CDJ501-CDJ503, CDJ506: ``call`` publishes a task message now; ``send`` is the callable that does it."""
     statement = view.parents.get(call)
     if not isinstance(statement, ast.Expr):
         return NotFixable("the send's result is used, and transaction.on_commit returns nothing")
@@ -530,7 +530,7 @@ def send_on_commit(call: ast.Call, send: str, view: CodeView) -> OnCommitPlan | 
 
 
 def plan_on_commit(call: ast.Call, send: str, function: ast.AST, ctx: FileContext) -> FixPlan | NotFixable:
-    """The plan of CDJ501-CDJ503, reported on ``call`` (in ``function``) once the file is walked."""
+    """The plan of CDJ501-CDJ503 and CDJ506, reported on ``call`` (in ``function``) once the file is walked."""
     return _guarded(lambda: send_on_commit(call, send, view_of(ctx, function)), ctx)
 
 

@@ -57,7 +57,7 @@ class UpdatePlan:
 
 @dataclass(frozen=True, slots=True)
 class OnCommitPlan:
-    """CDJ501-CDJ503: the send to defer to ``transaction.on_commit``.
+    """CDJ501-CDJ503, CDJ506: the send to defer to ``transaction.on_commit``.
 
     ``send`` is the callable that sends (``notify.delay``), ``method`` its last name (``delay``,
     ``apply_async``, ``send_task``).  ``using`` is the database alias of the innermost enclosing

@@ -89,7 +89,7 @@ OPTIONS: tuple[Option, ...] = (
         "on_commit_tasks",
         "Comma-separated tasks whose class already sends them from transaction.on_commit (a "
         "TransactionAwareTask-style base): `mail_send_task` or `app.tasks.mail_send_task`; "
-        "CDJ501-CDJ503 do not report them.",
+        "CDJ501-CDJ503 and CDJ506 do not report them.",
         parse_names,
         "NAMES",
     ),

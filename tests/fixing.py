@@ -60,7 +60,7 @@ def _undetected_plan(code: str, node: ast.AST, tree: ast.Module) -> FixPlan | No
         if isinstance(statement, (ast.Import, ast.ImportFrom)):
             imports.add(statement)
     view = CodeView(tree, imports)
-    if code in ("CDJ501", "CDJ502", "CDJ503") and isinstance(node, ast.Call):
+    if code in ("CDJ501", "CDJ502", "CDJ503", "CDJ506") and isinstance(node, ast.Call):
         return send_on_commit(node, ast.unparse(node.func), view)
     if code == "CDJ401" and isinstance(node, ast.Call):
         return bulk_create(node, view)

@@ -14,7 +14,7 @@ import pytest
 
 from tests.fixing import check_fix_at, check_transformed, fix, fix_at
 
-SEND_CODES = ["CDJ501", "CDJ502", "CDJ503"]
+SEND_CODES = ["CDJ501", "CDJ502", "CDJ503", "CDJ506"]
 
 ATOMIC_BEFORE = """
 from django.db import transaction

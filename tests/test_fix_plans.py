@@ -519,7 +519,8 @@ PLANNED = {code: registered.plan for code, registered in FIXERS.items() if regis
 def test_the_fixes_that_take_a_plan_are_declared_with_it() -> None:
     assert {code: kind.__name__ for code, kind in PLANNED.items()} == {
         "CDJ201": "TimeoutPlan", "CDJ202": "TimeoutPlan", "CDJ301": "UpdatePlan", "CDJ401": "BulkCreatePlan",
-        "CDJ501": "OnCommitPlan", "CDJ502": "OnCommitPlan", "CDJ503": "OnCommitPlan", "CDJ900": "RemoveNoqaCodes",
+        "CDJ501": "OnCommitPlan", "CDJ502": "OnCommitPlan", "CDJ503": "OnCommitPlan", "CDJ506": "OnCommitPlan",
+        "CDJ900": "RemoveNoqaCodes",
     }
     assert {code for code, rule in RULES.items() if rule.fix != "none"} - set(PLANNED) == {"CDJ504", "CDJ505"}
 
@@ -536,7 +537,7 @@ def test_every_finding_in_the_examples_carries_the_plan_its_fix_takes() -> None:
     assert {code: sorted(kinds) for code, kinds in carried.items()} == {
         "CDJ201": ["TimeoutPlan"], "CDJ202": ["TimeoutPlan"], "CDJ301": ["UpdatePlan"],
         "CDJ401": ["BulkCreatePlan"], "CDJ501": ["OnCommitPlan"], "CDJ502": ["OnCommitPlan"],
-        "CDJ503": ["OnCommitPlan"], "CDJ900": ["RemoveNoqaCodes"],
+        "CDJ503": ["OnCommitPlan"], "CDJ506": ["OnCommitPlan"], "CDJ900": ["RemoveNoqaCodes"],
     }
 
 

@@ -263,7 +263,19 @@ MESSAGES: list[tuple[str, dict[str, object], str, int, int, str]] = [
         def shipped(sender, instance, **kwargs):
             ship.delay(instance.pk)
         """,
-        {}, "CDJ502", 8, 4, "ship.delay() inside a post_save receiver; defer it with on_commit()",
+        {}, "CDJ506", 8, 4, "ship.delay() inside a post_save receiver; defer it with on_commit()",
+    ),
+    (
+        """
+        from django.db.models.signals import post_delete
+        from django.dispatch import receiver
+        from shop.models import Order
+        from shop.tasks import forget
+        @receiver(post_delete, sender=Order)
+        def forgotten(sender, instance, **kwargs):
+            forget.delay(instance.pk)
+        """,
+        {}, "CDJ502", 8, 4, "forget.delay() inside a post_delete receiver; defer it with on_commit()",
     ),
     (
         """

@@ -297,7 +297,7 @@ CASES: list[Case] = [
         (9, 4),
         on_commit_tasks=frozenset({"mail_send_task", "transmit"}),
     ),
-    # -- CDJ502: sent from a model-signal receiver -------------------------------------------------
+    # -- CDJ502: sent from a receiver Django runs in a transaction (delete, m2m_changed) ------------
     invalid(
         "CDJ502",
         """
@@ -320,10 +320,62 @@ CASES: list[Case] = [
         def any_deleted(sender, instance, **kwargs):
             forget.delay(instance.pk)
         """,
-        (11, 8), (15, 4), (19, 4),
+        (15, 4), (19, 4),
     ),
     invalid(
         "CDJ502",
+        """
+        from django.apps import AppConfig
+        from django.db.models.signals import post_delete, pre_delete, m2m_changed
+        from shop.tasks import forget
+
+        def order_deleted(sender, instance, **kwargs):
+            forget.delay(instance.pk)
+
+        post_delete.connect(order_deleted, sender="shop.Order")
+
+        class ShopConfig(AppConfig):
+            def ready(self):
+                pre_delete.connect(receiver=ShopConfig.before_delete)
+                m2m_changed.connect(self.tags_changed, dispatch_uid="x")
+
+            @staticmethod
+            def before_delete(sender, instance, **kwargs):
+                forget.delay(instance.pk)
+
+            @classmethod
+            def tags_changed(cls, sender, instance, **kwargs):
+                forget.delay(instance.pk)
+        """,
+        (7, 4), (18, 8), (22, 8),
+    ),
+    # -- CDJ506: sent from a save receiver (in a transaction when the save is) ---------------------
+    invalid(
+        "CDJ506",
+        """
+        from django.db.models.signals import post_save, pre_save, pre_delete
+        from django.db.models import signals
+        from django.dispatch import receiver
+        from shop.models import Order
+        from shop.tasks import ship, forget
+
+        @receiver(post_save, sender=Order)
+        def order_saved(sender, instance, created, **kwargs):
+            if created:
+                ship.delay(instance.pk)
+
+        @receiver([pre_save, pre_delete], sender=Order)
+        def order_changing(sender, instance, **kwargs):
+            forget.apply_async(args=(instance.pk,))
+
+        @receiver(signal=signals.post_save)
+        def any_saved(sender, instance, **kwargs):
+            forget.delay(instance.pk)
+        """,
+        (11, 8), (15, 4), (19, 4),
+    ),
+    invalid(
+        "CDJ506",
         """
         from django.apps import AppConfig
         from django.db.models.signals import post_save, pre_save
@@ -351,6 +403,40 @@ CASES: list[Case] = [
     ),
     valid(
         "CDJ502",
+        """
+        from django.core.signals import request_finished
+        from django.db import transaction
+        from django.db.models.signals import post_save, post_migrate
+        from django.dispatch import receiver, Signal
+        from shop.tasks import ship
+
+        order_paid = Signal()
+
+        @receiver(order_paid)
+        def paid(sender, order, **kwargs):
+            ship.delay(order.pk)
+
+        @receiver(request_finished)
+        def finished(sender, **kwargs):
+            ship.delay(1)
+
+        @receiver(post_migrate)
+        def migrated(sender, **kwargs):
+            ship.delay(1)
+
+        @receiver(post_save)
+        def saved(sender, instance, **kwargs):
+            transaction.on_commit(lambda: ship.delay(instance.pk))
+            ship.delay_on_commit(instance.pk)
+
+        def not_connected(sender, instance, **kwargs):
+            ship.delay(instance.pk)
+
+        order_paid.connect(not_connected)
+        """,
+    ),
+    valid(
+        "CDJ506",
         """
         from django.core.signals import request_finished
         from django.db import transaction
@@ -712,7 +798,7 @@ def test_on_commit_cases(case: Case) -> None:
 
 
 def test_one_finding_per_call_whichever_rules_are_enabled() -> None:
-    """CDJ501 wins over CDJ502, CDJ502 over CDJ503 by definition: disabling one never moves its finding."""
+    """CDJ501 wins over CDJ502/CDJ506, those over CDJ503 by definition: disabling one never moves its finding."""
     source = (
         "from django.db import transaction\n"
         "from django.db.models.signals import post_save\n"
@@ -727,10 +813,13 @@ def test_one_finding_per_call_whichever_rules_are_enabled() -> None:
     )
     every = all_codes_settings()
     found = [(f.line, f.code) for f in check_source(source, "x.py", every, strict=True)]
-    assert found == [(9, "CDJ501"), (10, "CDJ502")]
-    without_501 = Settings(enabled=frozenset({"CDJ502", "CDJ503"}))
+    assert found == [(9, "CDJ501"), (10, "CDJ506")]
+    without_501 = Settings(enabled=frozenset({"CDJ502", "CDJ503", "CDJ506"}))
     found = [(f.line, f.code) for f in check_source(source, "x.py", without_501, strict=True)]
-    assert found == [(10, "CDJ502")]
+    assert found == [(10, "CDJ506")]
+    only_502 = Settings(enabled=frozenset({"CDJ502", "CDJ503"}))
+    found = [(f.line, f.code) for f in check_source(source, "x.py", only_502, strict=True)]
+    assert found == []
     only_503 = Settings(enabled=frozenset({"CDJ503"}))
     found = [(f.line, f.code) for f in check_source(source, "x.py", only_503, strict=True)]
     assert found == []

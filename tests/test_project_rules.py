@@ -254,7 +254,7 @@ def order_saved(sender, instance, created, **kwargs):
 def test_a_receiver_connected_in_another_module(tmp_path: Path) -> None:
     root = write_project(tmp_path, RECEIVERS)
     assert findings(root, "shop/handlers.py", HANDLERS) == [
-        (5, 4, "CDJ502 ship.delay() inside a post_save receiver; defer it with on_commit()"),
+        (5, 4, "CDJ506 ship.delay() inside a post_save receiver; defer it with on_commit()"),
     ]
 
 

@@ -1,19 +1,30 @@
-"""CDJ502: model-signal receivers run inside the transaction of the code that saved the row."""
+"""CDJ502, CDJ506: model-signal receivers run inside a transaction: Django's own for a delete or a
+many-to-many change, and the saving code's for a save made inside one."""
 
 from functools import partial
 
 from django.db import transaction
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from .models import Order
 from .tasks import send_receipt, ship_by_id
 
 
+@receiver(post_delete, sender=Order)
+def order_deleted(sender, instance, **kwargs):
+    send_receipt.delay(instance.pk)  # CDJ502
+
+
+@receiver(post_delete, sender=Order)
+def order_deleted_on_commit(sender, instance, **kwargs):
+    transaction.on_commit(partial(send_receipt.delay, instance.pk))
+
+
 @receiver(post_save, sender=Order)
 def order_created(sender, instance, created, **kwargs):
     if created:
-        send_receipt.delay(instance.pk)  # CDJ502
+        send_receipt.delay(instance.pk)  # CDJ506
 
 
 @receiver(post_save, sender=Order)
@@ -24,7 +35,7 @@ def order_created_on_commit(sender, instance, created, **kwargs):
 
 def order_paid(sender, instance, **kwargs):
     if instance.paid:
-        ship_by_id.delay(instance.pk)  # CDJ502
+        ship_by_id.delay(instance.pk)  # CDJ506
 
 
 def order_paid_on_commit(sender, instance, **kwargs):

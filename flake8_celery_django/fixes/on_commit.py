@@ -1,4 +1,4 @@
-"""CDJ501-CDJ505: send the task when the transaction commits, with the arguments of the moment.
+"""CDJ501-CDJ506: send the task when the transaction commits, with the arguments of the moment.
 
 ``transaction.on_commit(partial(task.delay, a, b))`` evaluates ``a`` and ``b`` now, as the original
 ``task.delay(a, b)`` did, and publishes only after the commit (never after a rollback); outside a
@@ -142,6 +142,7 @@ def _too_wide(replacement: cst.Call, original: cst.Call, ctx: FixContext) -> boo
 fixer("CDJ501", cst.Call, cst.Expr, plan=OnCommitPlan)(send_on_commit)
 fixer("CDJ502", cst.Call, cst.Expr, plan=OnCommitPlan)(send_on_commit)
 fixer("CDJ503", cst.Call, cst.Expr, plan=OnCommitPlan)(send_on_commit)
+fixer("CDJ506", cst.Call, cst.Expr, plan=OnCommitPlan)(send_on_commit)
 
 
 def _on_commit_argument(node: cst.CSTNode, ctx: FixContext) -> bool:

@@ -46,12 +46,29 @@ IN_SIGNAL_RECEIVER = rule(
     "CDJ502",
     "task-sent-from-model-signal-receiver",
     "{call} inside a {signal} receiver; defer it with on_commit()",
-    summary="Task sent from a `post_save`/`pre_save`/`post_delete`/`pre_delete`/`m2m_changed` receiver",
+    summary=(
+        "Task sent from a `pre_delete`/`post_delete`/`m2m_changed` receiver, which Django runs inside the"
+        " transaction of the delete or the relation change"
+    ),
     fix="unsafe",
-    # Off: 12 of 40 findings were worth acting on in a strict read (docs/real-world.md, "Read strictly").
+    uses=(tasks.CANVAS_MEMBERS,),
+)
+IN_SAVE_RECEIVER = rule(
+    "CDJ506",
+    "task-sent-from-save-signal-receiver",
+    "{call} inside a {signal} receiver; defer it with on_commit()",
+    summary="Task sent from a `pre_save`/`post_save` receiver, which runs in a transaction when the save does",
+    fix="unsafe",
+    # Off: 3 of 24 findings were worth acting on in a strict read (docs/real-world.md, "Read strictly").
     default_enabled=False,
     uses=(tasks.CANVAS_MEMBERS,),
 )
+# Signals Django sends inside a transaction of its own: ``Collector.delete`` wraps the pre_delete and
+# post_delete signals in ``transaction.atomic(savepoint=False)`` (django/db/models/deletion.py; a fast
+# delete, which runs none, is taken only when no receiver listens), and the many-to-many managers'
+# add/remove/clear/set wrap m2m_changed the same way (django/db/models/fields/related_descriptors.py).
+# ``Model.save_base`` sends post_save after its own block (django/db/models/base.py).
+_SIGNALS_IN_A_TRANSACTION = frozenset({"pre_delete", "post_delete", "m2m_changed"})
 AFTER_WRITE = rule(
     "CDJ503",
     "task-sent-after-orm-write",
@@ -79,7 +96,7 @@ ON_COMMIT_LATE_BINDING = rule(
     uses=(tasks.CANVAS_MEMBERS,),
 )
 
-_SENDING_RULES = (IN_ATOMIC, IN_SIGNAL_RECEIVER, AFTER_WRITE)
+_SENDING_RULES = (IN_ATOMIC, IN_SIGNAL_RECEIVER, IN_SAVE_RECEIVER, AFTER_WRITE)
 _CANVAS_LABELS = frozenset({"group", "chain", "chord"})
 # Manager and queryset methods that write (django/db/models/query.py).
 _QUERYSET_WRITES = frozenset(
@@ -558,11 +575,12 @@ def report_sending(node: ast.Module, ctx: FileContext) -> None:
         if candidate.atomic is not None:
             verdicts.append((IN_ATOMIC, {"where": candidate.atomic}))
         if signal is not None:
-            verdicts.append((IN_SIGNAL_RECEIVER, {"signal": signal}))
+            receiver = IN_SIGNAL_RECEIVER if signal in _SIGNALS_IN_A_TRANSACTION else IN_SAVE_RECEIVER
+            verdicts.append((receiver, {"signal": signal}))
         if candidate.write_line and not candidate.autocommit:
             verdicts.append((AFTER_WRITE, {"write": candidate.write_name, "line": candidate.write_line}))
         # One finding per send, the first that applies: the rules exclude each other by
-        # definition (CDJ502 is a receiver outside atomic, CDJ503 neither), whichever are enabled.
+        # definition (CDJ502 and CDJ506 are receivers outside atomic, CDJ503 neither), whichever are enabled.
         if verdicts:
             chosen, fields = verdicts[0]
             fix = fix_conditions.plan_on_commit(candidate.node, candidate.send, candidate.function, ctx)
