@@ -659,3 +659,39 @@ def test_cdj301_condition_refuses_a_row_that_may_be_new_under_if_not_pk() -> Non
     save = next(node for node in ast_module.walk(function) if isinstance(node, ast_module.Call))
     decided = update_with_f(statement, save, CodeView(function))
     assert decided == Refusal("the row may not exist yet under `if not obj.pk`, and F() cannot be inserted")
+
+
+def test_cdj502_no_fix_for_a_send_that_hands_over_the_deleted_row_or_its_key() -> None:
+    # After the commit the row is gone: a task that looks it up by the key it was given finds
+    # nothing, where before the fix it found the row still there. A value read from the row
+    # (a stored file's name) is handed over as it was, and the fix is kept.
+    from flake8_celery_django.api import check_source
+    from flake8_celery_django.fix_plans import NotFixable as Refusal
+    from flake8_celery_django.fix_plans import OnCommitPlan
+
+    source = textwrap.dedent(
+        """
+        from django.db.models.signals import post_delete, pre_delete
+        from django.dispatch import receiver
+        from shop.models import Media, Status
+        from shop.tasks import delete_file, remove_status
+
+        @receiver(post_delete, sender=Media)
+        def media_deleted(sender, instance, **kwargs):
+            delete_file.delay(instance.image.name)
+
+        @receiver(pre_delete, sender=Status)
+        def status_deleted(sender, instance, **kwargs):
+            remove_status.delay(instance.id)
+            remove_status.apply_async(args=(str(instance.pk),))
+            remove_status.apply_async(kwargs={"status": instance})
+        """
+    )
+    findings = check_source(source, "x.py", Settings(enabled=frozenset({"CDJ502"})), strict=True)
+    refused = Refusal("the task gets the key of the row being deleted, which is gone after the commit")
+    assert [(finding.line, finding.code, finding.fix) for finding in findings] == [
+        (9, "CDJ502", OnCommitPlan("delete_file.delay", "delay")),
+        (13, "CDJ502", refused),
+        (14, "CDJ502", refused),
+        (15, "CDJ502", refused),
+    ]

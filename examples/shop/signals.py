@@ -8,17 +8,18 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from .models import Order
-from .tasks import send_receipt, ship_by_id
+from .tasks import notify_cancellation, send_receipt, ship_by_id
 
 
+# The task gets what it needs from the row, not its key: once the delete commits, the row is gone.
 @receiver(post_delete, sender=Order)
 def order_deleted(sender, instance, **kwargs):
-    send_receipt.delay(instance.pk)  # CDJ502
+    notify_cancellation.delay(instance.customer.user.email, str(instance.total))  # CDJ502
 
 
 @receiver(post_delete, sender=Order)
 def order_deleted_on_commit(sender, instance, **kwargs):
-    transaction.on_commit(partial(send_receipt.delay, instance.pk))
+    transaction.on_commit(partial(notify_cancellation.delay, instance.customer.user.email, str(instance.total)))
 
 
 @receiver(post_save, sender=Order)

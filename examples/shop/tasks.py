@@ -13,6 +13,11 @@ def send_receipt(order_id):
 
 
 @shared_task
+def notify_cancellation(email, total):
+    send_mail("Your order is cancelled", f"Refunded: {total}", None, [email])
+
+
+@shared_task
 def export_orders(order_ids, formats):
     return {"orders": len(order_ids), "formats": formats}
 

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 from flake8_celery_django import fix_conditions
+from flake8_celery_django.fix_plans import FixPlan, NotFixable
 from flake8_celery_django.context import FileContext, Kind, Scope
 from flake8_celery_django.knowledge import bindings, callers, file_kinds, models, tasks
 from flake8_celery_django.knowledge.imports import dotted_name
@@ -69,6 +70,7 @@ IN_SAVE_RECEIVER = rule(
 # add/remove/clear/set wrap m2m_changed the same way (django/db/models/fields/related_descriptors.py).
 # ``Model.save_base`` sends post_save after its own block (django/db/models/base.py).
 _SIGNALS_IN_A_TRANSACTION = frozenset({"pre_delete", "post_delete", "m2m_changed"})
+_DELETE_SIGNALS = frozenset({"pre_delete", "post_delete"})
 AFTER_WRITE = rule(
     "CDJ503",
     "task-sent-after-orm-write",
@@ -583,8 +585,43 @@ def report_sending(node: ast.Module, ctx: FileContext) -> None:
         # definition (CDJ502 and CDJ506 are receivers outside atomic, CDJ503 neither), whichever are enabled.
         if verdicts:
             chosen, fields = verdicts[0]
-            fix = fix_conditions.plan_on_commit(candidate.node, candidate.send, candidate.function, ctx)
+            fix: FixPlan | NotFixable | None = fix_conditions.plan_on_commit(
+                candidate.node, candidate.send, candidate.function, ctx
+            )
+            if signal in _DELETE_SIGNALS and _hands_over_deleted_key(candidate.node, candidate.function):
+                fix = NotFixable("the task gets the key of the row being deleted, which is gone after the commit")
             ctx.report(candidate.node, chosen, fix=fix, call=candidate.call, **fields)
+
+
+def _hands_over_deleted_key(call: ast.Call, function: ast.AST) -> bool:
+    """A delete receiver's send hands over the deleted row or its key (``instance``, ``instance.pk``,
+    ``str(instance.id)``, also inside ``args=(...)``/``kwargs={...}``): a task that looks it up after
+    the commit finds nothing."""
+    if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    arguments = function.args
+    parameters = (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)
+    if "instance" not in {argument.arg for argument in parameters}:
+        return False
+    for value in (*call.args, *(keyword.value for keyword in call.keywords)):
+        items: list[ast.expr | None] = [value]
+        if isinstance(value, (ast.Tuple, ast.List)):
+            items = list(value.elts)
+        elif isinstance(value, ast.Dict):
+            items = list(value.values)
+        if any(item is not None and _is_row_or_key(item) for item in items):
+            return True
+    return False
+
+
+def _is_row_or_key(node: ast.expr) -> bool:
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("str", "int"):
+        if len(node.args) != 1:
+            return False
+        node = node.args[0]
+    if isinstance(node, ast.Attribute) and node.attr in ("pk", "id"):
+        node = node.value
+    return isinstance(node, ast.Name) and node.id == "instance"
 
 
 def _check_on_commit_argument(callback: ast.expr, ctx: FileContext) -> None:
