@@ -83,11 +83,12 @@ CDJ301_REFUSED = [
     pytest.param(
         """
         def attach(node, a, extra):
-            node.count = 0
+            if a:
+                node.count = 0
             node.count += extra
             node.save()
         """,
-        [("CDJ301", 4, 4, "node.count is assigned earlier in the function, and F() would discard that value")],
+        [("CDJ301", 5, 4, "node.count is assigned earlier in the function, and F() would discard that value")],
         id="assigned-earlier",
     ),
     pytest.param(

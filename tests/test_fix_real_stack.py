@@ -268,6 +268,9 @@ class Behaviour:
         self.module.reset_and_add(product.pk, 2)
         product.refresh_from_db()
         assert product.sold == 2
+        self.module.reset_and_add(product.pk, 3, reset=False)
+        product.refresh_from_db()
+        assert product.sold == 5
 
     def test_touch_a_new_ledger(self) -> None:
         ledger = Ledger(balance=5)

@@ -63,7 +63,41 @@ CASES: list[Case] = [
             item.pending = max(item.pending, item.pending * floor)
             item.save()
         """,
-        (5, 4), (6, 4), (8, 4),
+        (5, 4), (6, 4),
+    ),
+    # A field given a value of its own above, on every path, is changed from that value, not from
+    # the stored one (openwisp-network-topology's `node.addresses = [id]; node.addresses += local`).
+    valid(
+        "CDJ301",
+        """
+        from shop.models import Node
+        def update(pk, data):
+            node = Node.objects.get(pk=pk)
+            node.addresses = [data["id"]]
+            if data.get("local"):
+                node.addresses += data["local"]
+            node.weight = 0
+            for extra in data["weights"]:
+                node.weight += extra
+            node.save()
+        """,
+    ),
+    # ... but not from a branch that another path skips, nor after the row is fetched again.
+    invalid(
+        "CDJ301",
+        """
+        from shop.models import Node
+        def update(pk, data):
+            node = Node.objects.get(pk=pk)
+            if data.get("reset"):
+                node.weight = 0
+            node.weight += 1
+            node.counter = 0
+            node = Node.objects.get(pk=pk)
+            node.counter += 1
+            node.save()
+        """,
+        (7, 4), (10, 4),
     ),
     invalid(
         "CDJ301",

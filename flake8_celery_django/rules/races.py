@@ -72,6 +72,9 @@ class _RaceState:
     # ``obj.field`` assigned a value computed without its own (``obj.total = sum(...)``): a clamp that
     # follows (``obj.total = max(obj.total, 0)``) bounds that new value, not the stored one.
     recomputed: set[tuple[str, str]] = field(default_factory=set)
+    # The last of those assignments per field: a change it dominates (``obj.f = [a]`` then, below it,
+    # ``obj.f += extra``) changes that new value, not the stored one.
+    assigned_at: dict[tuple[str, str], ast.stmt] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -161,6 +164,7 @@ def _record_binding(targets: list[ast.expr], value: ast.expr, ctx: FileContext) 
             name = name_node.id
             if state.recomputed:
                 state.recomputed = {entry for entry in state.recomputed if entry[0] != name}
+                state.assigned_at = {key: at for key, at in state.assigned_at.items() if key[0] != name}
             state.fresh.discard(name)
             state.locked.discard(name)
             if fresh:
@@ -277,11 +281,34 @@ def _may_be_model_row(obj: ast.expr, ctx: FileContext) -> bool:
     return known is None or known.kind is Kind.MODEL_INSTANCE
 
 
+def _dominates(earlier: ast.stmt, later: ast.stmt, function: ast.AST) -> bool:
+    """``earlier`` runs before ``later`` on every path: it sits in a block before the statement of
+    that block that holds ``later``."""
+    for node in ast.walk(function):
+        for name in ("body", "orelse", "finalbody"):
+            block = getattr(node, name, None)
+            if not isinstance(block, list) or earlier not in block:
+                continue
+            after = block[block.index(earlier) + 1:]
+            return any(later is inner for statement in after for inner in ast.walk(statement))
+    return False
+
+
+def _changes_a_new_value(statement: ast.stmt, target: ast.Attribute, ctx: FileContext) -> bool:
+    """The field was given a value of its own earlier on every path here (``obj.f = [a]``): the
+    change reads that value, not the stored one."""
+    owner = dotted_name(target.value)
+    assigned = ctx.scope.state(_RaceState).assigned_at.get((owner or "", target.attr))
+    return assigned is not None and _dominates(assigned, statement, ctx.code_scope().node)
+
+
 def _record_change(statement: ast.stmt, target: ast.expr, value: ast.expr, ctx: FileContext) -> None:
     if not isinstance(target, ast.Attribute):
         return
     key = dotted_name(target.value)
     if key is None or _is_text_or_f(value, ctx) or runs_once_or_in_tests(ctx):
+        return
+    if _changes_a_new_value(statement, target, ctx):
         return
     if not _may_be_model_row(target.value, ctx) or ctx.state(_Creating).rows.get(id(statement)) == key:
         return
@@ -314,7 +341,9 @@ def check_assignment(node: ast.Assign | ast.AnnAssign, ctx: FileContext) -> None
         elif not _mentions(node.value, target):
             owner = dotted_name(target.value)
             if owner is not None:
-                ctx.scope.state(_RaceState).recomputed.add((owner, target.attr))
+                state = ctx.scope.state(_RaceState)
+                state.recomputed.add((owner, target.attr))
+                state.assigned_at[(owner, target.attr)] = node
 
 
 @on(ast.For, ast.AsyncFor, rules=(LOST_UPDATE, LOCK_OUTSIDE_ATOMIC))

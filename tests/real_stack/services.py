@@ -105,10 +105,11 @@ def block(pk: int, name: str) -> None:
     account.save()
 
 
-def reset_and_add(pk: int, extra: int) -> None:
-    """CDJ301: the field was assigned just before; F() would drop that value."""
+def reset_and_add(pk: int, extra: int, reset: bool = True) -> None:
+    """CDJ301: the field may have been assigned just before; F() would drop that value."""
     product = Product.objects.get(pk=pk)
-    product.sold = 0
+    if reset:
+        product.sold = 0
     product.sold += extra
     product.save()
 
