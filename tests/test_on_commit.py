@@ -377,29 +377,15 @@ CASES: list[Case] = [
     invalid(
         "CDJ506",
         """
-        from django.apps import AppConfig
-        from django.db.models.signals import post_save, pre_save
+        from django.db.models.signals import post_save
         from shop.tasks import ship
 
         def order_saved(sender, instance, **kwargs):
             ship.delay(instance.pk)
 
         post_save.connect(order_saved, sender="shop.Order")
-
-        class ShopConfig(AppConfig):
-            def ready(self):
-                pre_save.connect(receiver=ShopConfig.before_save)
-                post_save.connect(self.after_save, dispatch_uid="x")
-
-            @staticmethod
-            def before_save(sender, instance, **kwargs):
-                ship.delay(instance.pk)
-
-            @classmethod
-            def after_save(cls, sender, instance, **kwargs):
-                ship.delay(instance.pk)
         """,
-        (7, 4), (18, 8), (22, 8),
+        (6, 4),
     ),
     valid(
         "CDJ502",
@@ -435,38 +421,28 @@ CASES: list[Case] = [
         order_paid.connect(not_connected)
         """,
     ),
+    # A save receiver that defers, or that sends from a delete receiver's place: not CDJ506.
     valid(
         "CDJ506",
         """
-        from django.core.signals import request_finished
+        from functools import partial
         from django.db import transaction
-        from django.db.models.signals import post_save, post_migrate
-        from django.dispatch import receiver, Signal
-        from shop.tasks import ship
-
-        order_paid = Signal()
-
-        @receiver(order_paid)
-        def paid(sender, order, **kwargs):
-            ship.delay(order.pk)
-
-        @receiver(request_finished)
-        def finished(sender, **kwargs):
-            ship.delay(1)
-
-        @receiver(post_migrate)
-        def migrated(sender, **kwargs):
-            ship.delay(1)
+        from django.db.models.signals import post_delete, post_save, pre_save
+        from django.dispatch import receiver
+        from shop.tasks import forget, ship
 
         @receiver(post_save)
-        def saved(sender, instance, **kwargs):
-            transaction.on_commit(lambda: ship.delay(instance.pk))
-            ship.delay_on_commit(instance.pk)
+        def saved(sender, instance, created, **kwargs):
+            if created:
+                transaction.on_commit(partial(ship.delay, instance.pk))
 
-        def not_connected(sender, instance, **kwargs):
-            ship.delay(instance.pk)
+        @receiver(pre_save)
+        def saving(sender, instance, **kwargs):
+            ship.apply_async_on_commit(args=(instance.pk,))
 
-        order_paid.connect(not_connected)
+        @receiver(post_delete)
+        def deleted(sender, instance, **kwargs):
+            forget.delay(instance.pk)
         """,
     ),
     # -- CDJ503: sent after an ORM write -------------------------------------------------------------
