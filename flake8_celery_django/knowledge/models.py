@@ -340,10 +340,13 @@ def bind_parameters(node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope, 
     project_receiver = _project_receiver_sender(node, ctx) if has_instance else None
     if project_receiver is not None:
         receiver = True
+    sent_rows = _rows_sent_to(node, ctx) if receiver else {}
     for argument in every:
         annotated = annotated_model(argument.annotation, ctx)
         if annotated is not None:
             scope.bindings[argument.arg] = annotated.value()
+        elif argument.arg in sent_rows and not _checks_for_plain_data(node, argument.arg):
+            scope.bindings[argument.arg] = sent_rows[argument.arg]
         elif argument.arg == "instance" and receiver and not _checks_for_plain_data(node, argument.arg):
             scope.bindings[argument.arg] = _sender_instance(node, project_receiver, ctx)
         elif argument.arg == "request" and _may_be_http_request(argument.annotation):
@@ -400,6 +403,18 @@ def _project_receiver_sender(node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: 
     if not senders:
         return None
     return senders.pop() if len(senders) == 1 else ""
+
+
+def _rows_sent_to(node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileContext) -> dict[str, Value]:
+    """A receiver of project signals: the parameters its senders fill with rows of one model."""
+    if not ctx.project.enabled or ctx.module is None or ctx.scope.kind != "module":
+        return {}
+    rows: dict[str, Value] = {}
+    for keyword, name in ctx.project.receiver_rows(f"{ctx.module}.{node.name}").items():
+        found = ctx.project.model(name)
+        if found is not None and keyword != "sender":
+            rows[keyword] = Value(Kind.MODEL_INSTANCE, found.name, model=found.qualified_name)
+    return rows
 
 
 def _sender_instance(

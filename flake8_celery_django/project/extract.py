@@ -19,6 +19,7 @@ from flake8_celery_django.project.facts import (
     ReceiverFact,
     SessionFact,
     SettingsFact,
+    SignalArgumentFact,
     TaskBaseFact,
     TaskFact,
 )
@@ -36,6 +37,13 @@ from flake8_celery_django.project.settings_module import is_settings_module, rea
 
 SIGNALS = frozenset(
     {"pre_save", "post_save", "pre_delete", "post_delete", "m2m_changed", "pre_init", "post_init"}
+)
+# How a signal is sent (django/dispatch/dispatcher.py: ``Signal.send``, ``send_robust`` and their
+# async twins).
+_SIGNAL_SENDS = frozenset({"send", "send_robust", "asend", "asend_robust"})
+# Queryset methods that return one row (django/db/models/query.py).
+_ROW_METHODS = frozenset(
+    {"get", "create", "first", "last", "latest", "earliest", "aget", "acreate", "afirst", "alast"}
 )
 # Generic containers whose item type is the model a parameter holds.
 _CONTAINERS = frozenset(
@@ -79,6 +87,9 @@ class _Function:
     decorators: tuple[str, ...] = ()
     # Per ``yield`` of a context manager (per ``return`` of another function): what it wraps.
     wraps: list[tuple[str, ...]] = field(default_factory=list)
+    # Names bound to a model row here (``doc = Document.objects.get(...)``, ``doc: Document``), by
+    # the class as this module names it: what a project signal sent from here hands its receivers.
+    rows: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -131,6 +142,7 @@ class _Extractor:
         self.task_decorators: list[str] = []
         self.decorator_candidates: list[tuple[str, tuple[str, ...]]] = []
         self.receivers: list[ReceiverFact] = []
+        self.signal_arguments: list[SignalArgumentFact] = []
         self.calls: list[tuple[str, CallSiteFact]] = []
         self.settings = SettingsFact()
         self.functions: list[_Function] = []
@@ -181,6 +193,7 @@ class _Extractor:
             decorator_candidates=tuple(self.decorator_candidates),
             serializers=serializer_facts(self.tree, self.module, is_package=self.is_package),
             atomic_wrapper_candidates=tuple(self.atomic_wrapper_candidates),
+            signal_arguments=tuple(self.signal_arguments),
         )
 
     def _read_top_level(self, body: list[ast.stmt]) -> None:
@@ -307,6 +320,10 @@ class _Extractor:
             elif self.functions:
                 self._applies_decorator(target, decorator)
         state.decorators = tuple(decorators)
+        for argument in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]:
+            annotation = argument.annotation
+            if isinstance(annotation, (ast.Name, ast.Attribute)) and _names_a_class(annotation):
+                state.rows[argument.arg] = self.names.qualify(annotation) or dotted_name(annotation) or ""
         state.view = self._is_view(node)
         if self.functions:
             self.functions[0].defines_functions = True
@@ -452,6 +469,12 @@ class _Extractor:
             if not self.classes and isinstance(target, ast.Name) and self._is_task_decorator_value(value):
                 self.task_decorators.append(f"{self.module}.{target.id}" if self.module else target.id)
             return
+        if isinstance(target, ast.Name):
+            row = self._row_model(value)
+            if row is None:
+                self.functions[-1].rows.pop(target.id, None)
+            else:
+                self.functions[-1].rows[target.id] = row
         maker = self._session_maker(value)
         if maker is None:
             return
@@ -505,6 +528,8 @@ class _Extractor:
                 return
             if attribute == "connect" and node.args:
                 self._connect(func.value, node)
+            elif attribute in _SIGNAL_SENDS and node.keywords and self.functions:
+                self._signal_send(func.value, node)
             elif attribute == "mount" and len(node.args) == 2 and isinstance(node.args[1], ast.Call):
                 draft = self._draft_for(func.value)
                 adapter = self.names.qualify(node.args[1].func)
@@ -622,22 +647,68 @@ class _Extractor:
         sender = self._sender(decorator)
         for item in items:
             signal = (dotted_name(item) or "").rpartition(".")[2]
+            if signal not in SIGNALS:
+                signal = self._project_signal(item) or signal
             if signal:
                 self.receivers.append(ReceiverFact(qualified, signal, sender))
 
     def _connect(self, signal_node: ast.expr, call: ast.Call) -> None:
         signal = (dotted_name(signal_node) or "").rpartition(".")[2]
         if signal not in SIGNALS:
-            return
+            signal = self._project_signal(signal_node) or ""
+            if not signal:
+                return
         handler = self.names.qualify(call.args[0])
         if handler is not None:
             self.receivers.append(ReceiverFact(handler, signal, self._sender(call)))
+
+    def _project_signal(self, node: ast.expr) -> str | None:
+        """The qualified name of a signal the project defines (``documents.signals.document_updated``)."""
+        qualified = self.names.qualify(node)
+        return qualified if qualified is not None and self.names.is_project(qualified) else None
+
+    def _signal_send(self, signal_node: ast.expr, call: ast.Call) -> None:
+        """``signal.send(sender=..., document=doc)`` of a project signal, ``doc`` a row: what its receivers get."""
+        signal = self._project_signal(signal_node)
+        if signal is None:
+            return
+        rows = self.functions[-1].rows
+        for keyword in call.keywords:
+            if keyword.arg is not None and keyword.arg != "sender" and isinstance(keyword.value, ast.Name):
+                model = rows.get(keyword.value.id)
+                if model:
+                    self.signal_arguments.append(SignalArgumentFact(signal, keyword.arg, model))
+
+    def _row_model(self, value: ast.expr) -> str | None:
+        """The model class of a row ``value`` fetches or builds: ``Model(...)``,
+        ``Model.<manager>...get()`` (``create``, ``first``, ``last``, ``latest``, ``earliest``)."""
+        if isinstance(value, ast.Await):
+            value = value.value
+        if not isinstance(value, ast.Call):
+            return None
+        func = value.func
+        if isinstance(func, (ast.Name, ast.Attribute)) and _names_a_class(func):
+            return self.names.qualify(func) or dotted_name(func)
+        if not isinstance(func, ast.Attribute) or func.attr not in _ROW_METHODS:
+            return None
+        node = func.value
+        while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            node = node.func.value
+        if isinstance(node, ast.Attribute) and isinstance(node.value, (ast.Name, ast.Attribute)):
+            if _names_a_class(node.value) and not node.attr[:1].isupper():
+                return self.names.qualify(node.value) or dotted_name(node.value)
+        return None
 
     def _sender(self, call: ast.Call) -> str | None:
         for keyword in call.keywords:
             if keyword.arg == "sender":
                 return self._class_reference(keyword.value)
         return None
+
+
+def _names_a_class(node: ast.expr) -> bool:
+    """``Order`` or ``models.Order``: a name whose last part is capitalized."""
+    return (dotted_name(node) or "").rpartition(".")[2][:1].isupper()
 
 
 def _annotation_model(node: ast.expr | None, names: Names) -> str | None:

@@ -136,6 +136,16 @@ class ReceiverFact:
 
 
 @dataclass(frozen=True, slots=True)
+class SignalArgumentFact:
+    """A model instance a project signal hands its receivers: ``signal.send(sender=..., document=doc)``
+    where ``doc`` was fetched or built as a model row in the sending function."""
+
+    signal: str  # the signal's qualified name, as the sending module imports it
+    keyword: str
+    model: str  # the row's model (qualified as the sending module names it; resolved by the merge)
+
+
+@dataclass(frozen=True, slots=True)
 class CallSiteFact:
     """One call of a project function, seen from its caller."""
 
@@ -224,3 +234,5 @@ class ModuleFacts:
     # While the index is built: per ``yield`` (or ``return``) of such a candidate, the context
     # managers around it (or the one it returns); it is a wrapper when every entry names atomic or a wrapper.
     atomic_wrapper_candidates: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Model rows this module sends through project signals, by keyword.
+    signal_arguments: tuple[SignalArgumentFact, ...] = ()

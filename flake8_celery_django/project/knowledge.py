@@ -122,6 +122,8 @@ class ProjectKnowledge:
         self.modules: frozenset[str] = frozenset()
         decorators: set[str] = set()
         receivers: list[ReceiverFact] = []
+        # Project signal -> keyword -> the models of the rows sends hand over under it.
+        self._signal_rows: dict[str, dict[str, set[str]]] = {}
         names: set[str] = set(module_names)
         settings = SettingsFact()
         for qualified, value in stored_models:
@@ -142,6 +144,9 @@ class ProjectKnowledge:
             for wrapper in facts.atomic_wrappers:
                 self._atomic_wrappers.add(wrapper, wrapper)
             receivers.extend(facts.receivers)
+            for argument in facts.signal_arguments:
+                by_keyword = self._signal_rows.setdefault(argument.signal, {})
+                by_keyword.setdefault(argument.keyword, set()).add(argument.model)
             for callee, site in facts.calls:
                 self._calls.setdefault(callee, []).append(site)
             settings = _merge_settings(settings, facts.settings)
@@ -212,6 +217,15 @@ class ProjectKnowledge:
             if receiver.signal in wanted
             and (receiver.sender is None or self._same_model(receiver.sender, target_name))
         )
+
+    def receiver_rows(self, function: str) -> dict[str, str]:
+        """Keyword parameters of a receiver of project signals that the sends fill with rows of one
+        model (``document_updated.send(sender=..., document=doc)``, ``doc`` a ``Document``): keyword -> model."""
+        found: dict[str, set[str]] = {}
+        for signal in self._signals_by_receiver.get(function, ()):
+            for keyword, models in self._signal_rows.get(signal, {}).items():
+                found.setdefault(keyword, set()).update(models)
+        return {keyword: next(iter(models)) for keyword, models in found.items() if len(models) == 1}
 
     def signals_received_by(self, function: str) -> tuple[str, ...]:
         """The model signals ``function`` (a qualified name) is connected to anywhere in the project."""

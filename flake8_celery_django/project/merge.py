@@ -19,6 +19,7 @@ from flake8_celery_django.project.facts import (
     ReceiverFact,
     SessionFact,
     SettingsFact,
+    SignalArgumentFact,
     TaskBaseFact,
     TaskFact,
 )
@@ -112,6 +113,7 @@ def merge(modules: Iterable[ModuleFacts]) -> list[ModuleFacts]:
                 atomic_wrappers=tuple(
                     sorted({name for name, _ in facts.atomic_wrapper_candidates if name in wrappers})
                 ),
+                signal_arguments=_resolve_signal_arguments(facts.signal_arguments, models),
             )
         )
     return merged
@@ -339,6 +341,18 @@ def _sessions(raw: list[ModuleFacts]) -> dict[str, SessionFact]:
 
 
 # -- receivers and settings ---------------------------------------------------------------------
+def _resolve_signal_arguments(
+    arguments: tuple[SignalArgumentFact, ...], models: _Table[ModelFact]
+) -> tuple[SignalArgumentFact, ...]:
+    """The rows sent through project signals whose model is one of the project's."""
+    resolved = []
+    for argument in arguments:
+        model = models.find(argument.model)
+        if model is not None:
+            resolved.append(replace(argument, model=model))
+    return tuple(resolved)
+
+
 def _resolve_receiver(receiver: ReceiverFact, models: _Table[ModelFact]) -> ReceiverFact:
     if receiver.sender is None:
         return receiver

@@ -21,6 +21,7 @@ from flake8_celery_django.project.facts import (
     SessionFact,
     SessionKind,
     SettingsFact,
+    SignalArgumentFact,
     TaskBaseFact,
     TaskFact,
 )
@@ -122,6 +123,8 @@ def facts_to_json(facts: ModuleFacts) -> dict[str, object]:
         data["atomic_wrappers"] = list(facts.atomic_wrappers)
     if facts.atomic_wrapper_candidates:
         data["atomic_wrapper_candidates"] = [[name, list(wrapped)] for name, wrapped in facts.atomic_wrapper_candidates]
+    if facts.signal_arguments:
+        data["signal_arguments"] = [[a.signal, a.keyword, a.model] for a in facts.signal_arguments]
     return data
 
 
@@ -266,7 +269,7 @@ _KEYS = frozenset(
     {
         "module", "models", "task_bases", "tasks", "task_candidates", "task_decorators", "decorator_candidates",
         "sessions", "receivers", "calls", "settings", "serializers", "atomic_wrappers",
-        "atomic_wrapper_candidates",
+        "atomic_wrapper_candidates", "signal_arguments",
     }
 )
 
@@ -314,5 +317,8 @@ def facts_from_json(value: object, deferred_models: list[tuple[str, object]] | N
         atomic_wrapper_candidates=tuple(
             (_text(name), _texts(wrapped))
             for name, wrapped in (_list(item, 2) for item in _list(data.get("atomic_wrapper_candidates", [])))
+        ),
+        signal_arguments=tuple(
+            SignalArgumentFact(*_texts(item)) for item in _list(data.get("signal_arguments", [])) if len(_list(item, 3))
         ),
     )
