@@ -10,6 +10,7 @@ every shape whose fix would break working code is left exactly as it was, with i
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import re
 import socket
@@ -44,6 +45,7 @@ if not settings.configured:
 
 from asgiref.sync import async_to_sync  # noqa: E402
 from django.db import connections, transaction  # noqa: E402
+from django.db.models.signals import post_delete, pre_delete  # noqa: E402
 from django.test import TestCase  # noqa: E402
 
 from flake8_celery_django.fixes import fix_source  # noqa: E402
@@ -51,7 +53,17 @@ from flake8_celery_django.project.index import build_index  # noqa: E402
 from flake8_celery_django.registry import RULES  # noqa: E402
 from flake8_celery_django.settings import Settings  # noqa: E402
 from tests.real_stack import models, services, tasks  # noqa: E402
-from tests.real_stack.models import Account, Counter, Entry, Invoice, Ledger, Line, Order, Product  # noqa: E402
+from tests.real_stack.models import (  # noqa: E402
+    Account,
+    Attachment,
+    Counter,
+    Entry,
+    Invoice,
+    Ledger,
+    Line,
+    Order,
+    Product,
+)
 
 MODELS = "tests.real_stack.models"
 # The project index of the app, as the index builder reads it (its cache in a temporary folder).
@@ -83,7 +95,25 @@ def load(source: str, name: str) -> ModuleType:
 
 BEFORE = load(SOURCE, "services_before")
 AFTER = load(FIXED, "services_after")
-ALL_MODELS = (Order, Product, Line, Account, Counter, Ledger, Entry, Invoice)
+ALL_MODELS = (Order, Product, Line, Account, Counter, Ledger, Entry, Invoice, Attachment)
+# The services module's delete receivers, connected by ``@receiver`` in each copy of the module
+# (the one imported, the code before and the code after the fix): each test connects one copy's.
+ATTACHMENT_RECEIVERS = (("attachment_deleted", post_delete), ("attachment_deleting", pre_delete))
+for copy in (services, BEFORE, AFTER):
+    for receiver_name, signal in ATTACHMENT_RECEIVERS:
+        signal.disconnect(getattr(copy, receiver_name), sender=Attachment)
+
+
+@contextlib.contextmanager
+def receivers_of(module: ModuleType) -> Iterator[None]:
+    """The delete receivers of ``module`` (and of no other copy) connected while the block runs."""
+    for receiver_name, signal in ATTACHMENT_RECEIVERS:
+        signal.connect(getattr(module, receiver_name), sender=Attachment)
+    try:
+        yield
+    finally:
+        for receiver_name, signal in ATTACHMENT_RECEIVERS:
+            signal.disconnect(getattr(module, receiver_name), sender=Attachment)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -135,6 +165,8 @@ def test_every_shape_that_the_fix_would_break_is_left_with_its_reason() -> None:
          "sent from an except or finally block, which may run after a rollback"),
         ("archive", "send_receipt.delay(pk)", "CDJ501",
          "sent from an except or finally block, which may run after a rollback"),
+        ("attachment_deleting", "purge.delay(instance.pk)", "CDJ502",
+         "the task gets the key of the row being deleted, which is gone after the commit"),
         ("notify", "notify_customer.delay(order.pk)", "CDJ503",
          "sent from async def, where transaction.on_commit raises SynchronousOnlyOperation"),
         ("import_and_report", "Line.objects.create(sku=sku, quantity=quantity)", "CDJ401",
@@ -156,7 +188,7 @@ def test_every_shape_that_the_fix_would_break_is_left_with_its_reason() -> None:
     "name",
     [
         "sell_checked", "add_up", "block", "reset_and_add", "touch", "charge", "pay", "archive", "notify",
-        "import_and_report", "seed", "import_kept", "count_all", "log_entries",
+        "import_and_report", "seed", "import_kept", "count_all", "log_entries", "attachment_deleting",
     ],
 )
 def test_a_refused_shape_is_left_byte_for_byte(name: str) -> None:
@@ -183,6 +215,7 @@ def test_a_refused_shape_is_left_byte_for_byte(name: str) -> None:
         ),
         ("sell", 'product.stock = F("stock") - 1\n    product.save()\n    product.refresh_from_db(fields=["stock"])'),
         ("restock_all", 'product.stock = F("stock") + 1'),
+        ("attachment_deleted", "transaction.on_commit(partial(remove_file.delay, instance.path))"),
     ],
 )
 def test_a_bug_is_rewritten(name: str, rewritten: str) -> None:
@@ -210,7 +243,17 @@ class Behaviour:
         tasks.INVOICES.clear()
         tasks.REFUNDS.clear()
         tasks.NOTIFIED.clear()
+        tasks.REMOVED.clear()
+        tasks.PURGED.clear()
         models.SAVED_ENTRIES.clear()
+
+    def test_deleting_an_attachment_removes_its_file_and_purges_it(self) -> None:
+        attachment = Attachment.objects.create(path="a.pdf")
+        pk = attachment.pk
+        with receivers_of(self.module), self.captureOnCommitCallbacks(execute=True):  # type: ignore[attr-defined]
+            attachment.delete()
+        assert tasks.REMOVED == ["a.pdf"]
+        assert tasks.PURGED == [(pk, True)]  # sent while the row is still there, before and after the fix
 
     def test_checkout_creates_the_order_and_sends_its_receipt(self) -> None:
         with self.captureOnCommitCallbacks(execute=True):  # type: ignore[attr-defined]
@@ -344,6 +387,15 @@ class Probes(TestCase):
     def setUp(self) -> None:
         tasks.RUNS.clear()
         tasks.INVOICES.clear()
+        tasks.REMOVED.clear()
+
+    def file_kept_when_the_delete_rolls_back(self, module: ModuleType) -> bool:
+        attachment = Attachment.objects.create(path="b.pdf")
+        with receivers_of(module), self.captureOnCommitCallbacks(execute=True), pytest.raises(RuntimeError):
+            with transaction.atomic():
+                attachment.delete()
+                raise RuntimeError("the delete rolls back")
+        return Attachment.objects.filter(path="b.pdf").exists() and tasks.REMOVED == []
 
     def nothing_sent_before_the_commit(self, module: ModuleType) -> bool:
         with self.captureOnCommitCallbacks(execute=True):
@@ -406,6 +458,11 @@ class Probes(TestCase):
         tasks.RUNS.clear()
         Order.objects.all().delete()
         assert self.each_callback_sends_its_own_order(AFTER) is True
+
+    def test_file_removed_for_a_delete_that_rolls_back(self) -> None:
+        assert self.file_kept_when_the_delete_rolls_back(BEFORE) is False
+        tasks.REMOVED.clear()
+        assert self.file_kept_when_the_delete_rolls_back(AFTER) is True
 
     def test_send_inside_atomic_using_a_second_database(self) -> None:
         assert self.invoice_sent_after_the_billing_commit(BEFORE) is False

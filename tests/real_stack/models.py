@@ -89,6 +89,15 @@ class Invoice(models.Model):
         app_label = "real_stack"
 
 
+class Attachment(models.Model):
+    """A stored file; its receivers live in the services module (``fix`` rewrites them)."""
+
+    path = models.CharField(max_length=80)
+
+    class Meta:
+        app_label = "real_stack"
+
+
 # Entries whose post_save receiver ran: ``bulk_create`` sends no post_save.
 SAVED_ENTRIES: list[str] = []
 

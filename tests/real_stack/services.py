@@ -12,9 +12,11 @@ from typing import Any
 from urllib.request import urlopen
 
 from django.db import transaction
+from django.db.models.signals import post_delete, pre_delete
+from django.dispatch import receiver
 
-from tests.real_stack.models import Account, Counter, Entry, Invoice, Ledger, Line, Order, Product
-from tests.real_stack.tasks import notify_customer, refund, send_invoice, send_receipt
+from tests.real_stack.models import Account, Attachment, Counter, Entry, Invoice, Ledger, Line, Order, Product
+from tests.real_stack.tasks import notify_customer, purge, refund, remove_file, send_invoice, send_receipt
 
 
 # -- bugs the fixes remove ----------------------------------------------------------------------
@@ -26,6 +28,12 @@ def checkout(sku: str, fail: bool = False) -> Order:
         if fail:
             raise RuntimeError("payment declined")
     return order
+
+
+@receiver(post_delete, sender=Attachment)
+def attachment_deleted(sender: type[Attachment], instance: Attachment, **kwargs: Any) -> None:
+    """CDJ502: the file is removed even when the delete rolls back (Django deletes in a transaction)."""
+    remove_file.delay(instance.path)
 
 
 def restock(pk: int, amount: int) -> Iterator[None]:
@@ -149,6 +157,12 @@ def archive(pk: int) -> None:
             order.delete()
         finally:
             send_receipt.delay(pk)
+
+
+@receiver(pre_delete, sender=Attachment)
+def attachment_deleting(sender: type[Attachment], instance: Attachment, **kwargs: Any) -> None:
+    """CDJ502 with the row's key: after the commit the task would find nothing to purge."""
+    purge.delay(instance.pk)
 
 
 async def notify(pk: int) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import Celery
 
-from tests.real_stack.models import Invoice, Order
+from tests.real_stack.models import Attachment, Invoice, Order
 
 app = Celery("real_stack", broker="memory://", backend="cache+memory://")
 app.conf.task_always_eager = True
@@ -18,6 +18,10 @@ INVOICES: list[tuple[int, bool]] = []
 REFUNDS: list[int] = []
 # Customers notified (order ids).
 NOTIFIED: list[int] = []
+# Stored files removed (paths).
+REMOVED: list[str] = []
+# Attachments purged: (attachment id, whether its row was still there when the task ran).
+PURGED: list[tuple[int, bool]] = []
 
 
 @app.task
@@ -38,3 +42,13 @@ def refund(order_id: int) -> None:
 @app.task
 def notify_customer(order_id: int) -> None:
     NOTIFIED.append(order_id)
+
+
+@app.task
+def remove_file(path: str) -> None:
+    REMOVED.append(path)
+
+
+@app.task
+def purge(attachment_id: int) -> None:
+    PURGED.append((attachment_id, Attachment.objects.filter(pk=attachment_id).exists()))
