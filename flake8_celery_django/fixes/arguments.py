@@ -57,16 +57,19 @@ def number(value: float) -> cst.BaseNumber:
     return cst.Float(repr(value))
 
 
+def _indented(text: str, columns: int) -> str:
+    """``text`` with its leading spaces changed by ``columns`` (never below none)."""
+    spaces = len(text) - len(text.lstrip(" "))
+    return " " * max(0, spaces + columns) + text[spaces:]
+
+
 class _Shift(cst.CSTTransformer):
     def __init__(self, delta: int) -> None:
         super().__init__()
         self.delta = delta
 
     def _moved(self, text: str) -> str:
-        if self.delta >= 0:
-            return " " * self.delta + text
-        spaces = len(text) - len(text.lstrip(" "))
-        return text[min(spaces, -self.delta):]
+        return _indented(text, self.delta)
 
     def leave_ParenthesizedWhitespace(
         self, original_node: cst.ParenthesizedWhitespace, updated_node: cst.ParenthesizedWhitespace
@@ -142,12 +145,6 @@ def widest_line(node: cst.BaseExpression | cst.SimpleStatementLine, indent: int)
     block = cst.IndentedBlock([statement], indent=" " * indent)
     code = cst.Module(body=[cst.If(test=cst.Name("_"), body=block)]).code
     return max(len(line) for line in code.splitlines()[1:])
-
-
-def _indented(text: str, columns: int) -> str:
-    """``text`` with its leading spaces changed by ``columns`` (never below none)."""
-    spaces = len(text) - len(text.lstrip(" "))
-    return " " * max(0, spaces + columns) + text[spaces:]
 
 
 class _Reindent(cst.CSTTransformer):

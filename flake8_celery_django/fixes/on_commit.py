@@ -95,7 +95,7 @@ def send_on_commit(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
         variant = _ON_COMMIT_VARIANTS[method]
         renamed = node.func.with_changes(attr=cst.Name(variant))
         aligned = keep_alignment(node, len(variant) - len(method)).with_changes(func=renamed)
-        if _too_wide(aligned, node, ctx):
+        if _too_wide(aligned, node, ctx, _limit(node, ctx)):
             aligned = stacked(moved_arguments(node.with_changes(func=renamed), ctx, 4))
         return Edit(node, aligned)
     on_commit = ctx.imports.reference("django.db", "transaction", "on_commit")
@@ -120,7 +120,7 @@ def send_on_commit(node: cst.CSTNode, ctx: FixContext) -> Edit | None:
             arguments[0] = arguments[0].with_changes(value=one_per_line(callback, depth=1))
             replacement = replacement.with_changes(args=arguments)
         replacement = one_per_line(replacement)
-    elif isinstance(callback, cst.Call) and _too_wide(replacement, node, ctx):
+    elif isinstance(callback, cst.Call) and _too_wide(replacement, node, ctx, limit):
         # written across lines, its aligned lines moved past the limit: everything one per line
         partial = moved_arguments(node.with_changes(args=[cst.Arg(node.func), *node.args]), ctx, 8)
         arguments[0] = arguments[0].with_changes(value=stacked(callback.with_changes(args=partial.args), depth=1))
@@ -134,9 +134,9 @@ def _limit(original: cst.Call, ctx: FixContext) -> int:
     return max(ctx.line_length, widest_line(original, ctx.column(original)))
 
 
-def _too_wide(replacement: cst.Call, original: cst.Call, ctx: FixContext) -> bool:
-    """The fix takes a call that spans lines wider than it may be."""
-    return "\n" in ctx.code(original) and widest_line(replacement, ctx.column(original)) > _limit(original, ctx)
+def _too_wide(replacement: cst.Call, original: cst.Call, ctx: FixContext, limit: int) -> bool:
+    """The fix takes a call that spans lines wider than it may be (``limit``, see :func:`_limit`)."""
+    return "\n" in ctx.code(original) and widest_line(replacement, ctx.column(original)) > limit
 
 
 fixer("CDJ501", cst.Call, cst.Expr, plan=OnCommitPlan)(send_on_commit)

@@ -8,6 +8,7 @@ Names come from Celery's source: ``celery/__init__.py`` (``shared_task``, ``grou
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from flake8_celery_django.context import FileContext, Kind, Scope, Value
@@ -437,3 +438,18 @@ def defers_to_on_commit(node: ast.expr, ctx: FileContext) -> bool:
     task_cls = project.settings.task_cls
     base = project.task_base(task_cls) if task_cls else None
     return base is not None and base.defers_to_on_commit
+
+
+def values_inside(argument: ast.expr) -> Iterator[ast.expr]:
+    """The argument and the items of list, tuple and dict displays inside it (a bounded local look)."""
+    pending = [argument]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (ast.List, ast.Tuple)):
+            pending.extend(reversed(node.elts))
+        elif isinstance(node, ast.Dict):
+            pending.extend(reversed(node.values))
+        elif isinstance(node, ast.Starred):
+            continue
+        else:
+            yield node

@@ -603,15 +603,11 @@ def _hands_over_deleted_key(call: ast.Call, function: ast.AST) -> bool:
     parameters = (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)
     if "instance" not in {argument.arg for argument in parameters}:
         return False
-    for value in (*call.args, *(keyword.value for keyword in call.keywords)):
-        items: list[ast.expr | None] = [value]
-        if isinstance(value, (ast.Tuple, ast.List)):
-            items = list(value.elts)
-        elif isinstance(value, ast.Dict):
-            items = list(value.values)
-        if any(item is not None and _is_row_or_key(item) for item in items):
-            return True
-    return False
+    return any(
+        _is_row_or_key(item)
+        for value in (*call.args, *(keyword.value for keyword in call.keywords))
+        for item in tasks.values_inside(value)
+    )
 
 
 def _is_row_or_key(node: ast.expr) -> bool:

@@ -10,7 +10,6 @@ the worker, maybe minutes later.  What kombu's JSON encoder accepts comes from
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
 
 from flake8_celery_django.context import FileContext, Kind, Value
 from flake8_celery_django.knowledge import bindings, models, tasks
@@ -95,21 +94,6 @@ def _model_name(label: str) -> str:
     return "model" if label in _UNNAMED_MODELS else label
 
 
-def _values_inside(argument: ast.expr) -> Iterator[ast.expr]:
-    """The argument and the items of list, tuple and dict displays inside it (a bounded local look)."""
-    pending = [argument]
-    while pending:
-        node = pending.pop()
-        if isinstance(node, (ast.List, ast.Tuple)):
-            pending.extend(reversed(node.elts))
-        elif isinstance(node, ast.Dict):
-            pending.extend(reversed(node.values))
-        elif isinstance(node, ast.Starred):
-            continue
-        else:
-            yield node
-
-
 def _why(serializer: tasks.Serializer) -> str:
     """Why an instance must not travel, said for the project's serializer."""
     if serializer.is_json:
@@ -129,7 +113,7 @@ def check_task_arguments(node: ast.Call, ctx: FileContext) -> None:
         if argument.value is not None:
             _check_value(argument.node, argument.value, argument.text, call, serializer, ctx)
             continue
-        for value_node in _values_inside(argument.node):
+        for value_node in tasks.values_inside(argument.node):
             if isinstance(value_node, ast.GeneratorExp):
                 if serializer.is_json or serializer.is_pickle:
                     _report(
