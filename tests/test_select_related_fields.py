@@ -62,6 +62,41 @@ def view():
     return Order.objects.select_related("tags", "number")
 """,
     ),
+    # values() and values_list() turn select_related off (Query.set_values): nothing is checked.
+    valid(
+        "CDJ407",
+        MODELS
+        + """
+def latest(number):
+    stamps = Order.objects.select_related("customer__name").order_by("-number").values_list("number", flat=True)
+    rows = Order.objects.filter(number=number).select_related("tags", "number")
+    if number:
+        rows = rows.filter(number__gt=0)
+    return [row for row in rows.values("customer__name")]
+""",
+    ),
+    # Read as values in another function, or the same name in another function: still reported.
+    invalid(
+        "CDJ407",
+        MODELS
+        + """
+def rows():
+    rows = Order.objects.select_related("tags")
+    return rows
+
+def names():
+    return rows().values("number")
+
+def other():
+    rows = Order.objects.select_related("number")
+    return list(rows)
+
+def values_elsewhere():
+    rows = Order.objects.all()
+    return rows.values("number")
+""",
+        (20, 40), (27, 40),
+    ),
     # A data migration queries the models of its migration state, which may differ from today's.
     valid(
         "CDJ407",
