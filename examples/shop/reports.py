@@ -1,4 +1,4 @@
-"""CDJ6xx: how the report tasks retry and wait."""
+"""CDJ6xx: how the report tasks retry, wait and are sent."""
 
 import requests
 from celery import chain, shared_task
@@ -33,3 +33,12 @@ def daily_report(day):
 @shared_task
 def daily_report_chained(day):
     return chain(fetch_sales_with_backoff.s(day), summarize.s()).delay().id
+
+
+# CDJ603: delay() hands countdown= to the task, which does not take it; the twin sends it to Celery.
+def report_tomorrow(day):
+    fetch_sales.delay(day, countdown=86400)  # CDJ603
+
+
+def report_tomorrow_scheduled(day):
+    fetch_sales.apply_async((day,), countdown=86400)

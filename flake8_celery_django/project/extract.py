@@ -771,6 +771,7 @@ def _task(
         base=base,
         bind=bind,
         decorator=decorator,
+        any_keyword=node.args.kwarg is not None,
     )
 
 

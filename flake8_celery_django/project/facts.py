@@ -107,6 +107,8 @@ class TaskFact:
     bind: bool = False
     # The project decorator it is declared through (``shop.celery.task``), when not Celery's own.
     decorator: str | None = None
+    # The function takes ``**kwargs``: any keyword argument is one of its own.
+    any_keyword: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -84,7 +84,7 @@ def _model_to_json(model: ModelFact) -> list[object]:
 def _task_to_json(task: TaskFact) -> list[object]:
     return [
         task.qualified_name, list(task.parameters), [list(pair) for pair in task.model_parameters],
-        task.base, task.bind, task.decorator,
+        task.base, task.bind, task.decorator, task.any_keyword,
     ]
 
 
@@ -184,13 +184,14 @@ def _model_from_json(value: object) -> ModelFact:
 
 
 def _task_from_json(value: object) -> TaskFact:
-    name, parameters, model_parameters, base, bind, decorator = _list(value, 6)
+    name, parameters, model_parameters, base, bind, decorator, any_keyword = _list(value, 7)
     pairs = []
     for pair in _list(model_parameters):
         parameter, model = _list(pair, 2)
         pairs.append((_text(parameter), _text(model)))
     return TaskFact(
-        _text(name), _texts(parameters), tuple(pairs), _optional_text(base), _flag(bind), _optional_text(decorator)
+        _text(name), _texts(parameters), tuple(pairs), _optional_text(base), _flag(bind), _optional_text(decorator),
+        _flag(any_keyword),
     )
 
 
