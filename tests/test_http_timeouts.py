@@ -204,6 +204,8 @@ PING = """
         ("shop/tests/test_health.py", []),
         ("shop/tests.py", []),
         ("conftest.py", []),
+        ("playwright_tests/core/utilities.py", []),
+        ("shop/latest_tests_run.py", [(6, 11, NO_TIMEOUT)]),
     ],
 )
 def test_a_test_module_calls_test_servers(filename: str, expected: list[tuple[int, int, str]]) -> None:

@@ -14,7 +14,7 @@ import re
 from flake8_celery_django.context import FileContext, Scope
 from flake8_celery_django.project.root import find_root
 
-_TEST_FILE = re.compile(r"(^|/)(tests?|testing)(/|\.py$)|(^|/)(test_[^/]*|[^/]*_tests?|conftest)\.py$")
+_TEST_FILE = re.compile(r"(^|/)(tests?|testing|[^/]*_tests)(/|\.py$)|(^|/)(test_[^/]*|[^/]*_tests?|conftest)\.py$")
 # ``app/migrations/0001_x.py`` and helper modules such as ``utils/migrations.py`` that they call.
 _MIGRATIONS_DIR = re.compile(r"(^|/)migrations(/|\.py$)")
 _MIGRATION_PARAMETERS = ("apps", "schema_editor")
@@ -35,7 +35,8 @@ def is_management_command(filename: str) -> bool:
 
 
 def is_test_file(filename: str) -> bool:
-    """``tests/...``, ``test_x.py``, ``x_tests.py``, ``tests.py``, ``testing.py``, ``conftest.py``."""
+    """``tests/...``, ``playwright_tests/...``, ``test_x.py``, ``x_tests.py``, ``tests.py``, ``testing.py``,
+    ``conftest.py``."""
     return bool(_TEST_FILE.search(filename.replace("\\", "/")))
 
 
