@@ -10,7 +10,7 @@ import ast
 import enum
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar
 
 from flake8_celery_django.fix_plans import FixPlan, NotFixable
 from flake8_celery_django.knowledge.imports import ImportTable
@@ -43,8 +43,7 @@ class Kind(enum.Enum):
     UNKNOWN = "unknown"
 
 
-@dataclass(frozen=True, slots=True)
-class Value:
+class Value(NamedTuple):
     """The inferred kind of a value, with a label for messages (a model name, a library)."""
 
     kind: Kind

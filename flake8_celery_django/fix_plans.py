@@ -12,21 +12,19 @@ Plans are computed only when a finding is reported, so a file without findings p
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # (line, column, end line, end column), as ast counts them (columns in UTF-8 bytes).
 Span = tuple[int, int, int, int]
 
 
-@dataclass(frozen=True, slots=True)
-class NotFixable:
+class NotFixable(NamedTuple):
     """The rule has a fix, but not for this occurrence: ``fix`` leaves it and prints ``reason``."""
 
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class TimeoutPlan:
+class TimeoutPlan(NamedTuple):
     """CDJ201/CDJ202: the HTTP call detection resolved, and where its timeout goes.
 
     ``position`` is the 0-based positional argument that holds ``timeout=None`` (``urlopen``'s third,
@@ -37,8 +35,7 @@ class TimeoutPlan:
     position: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class UpdatePlan:
+class UpdatePlan(NamedTuple):
     """CDJ301: ``obj.field`` becomes ``F("field") <op> operand``.
 
     ``refresh_after`` is the save that ``obj.refresh_from_db(fields=[...])`` must follow (the object
@@ -55,8 +52,7 @@ class UpdatePlan:
     update_fields: tuple[str, ...] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class OnCommitPlan:
+class OnCommitPlan(NamedTuple):
     """CDJ501-CDJ503, CDJ506: the send to defer to ``transaction.on_commit``.
 
     ``send`` is the callable that sends (``notify.delay``), ``method`` its last name (``delay``,
@@ -71,16 +67,14 @@ class OnCommitPlan:
     using_at: Span | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class BulkCreatePlan:
+class BulkCreatePlan(NamedTuple):
     """CDJ401: the loop builds one ``model`` row per item; ``loop_at`` is the ``for`` statement to replace."""
 
     model: str
     loop_at: Span
 
 
-@dataclass(frozen=True, slots=True)
-class RemoveNoqaCodes:
+class RemoveNoqaCodes(NamedTuple):
     """CDJ900: the codes to take out of the ``# noqa`` comment."""
 
     codes: tuple[str, ...]

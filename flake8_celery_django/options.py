@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import replace
+from typing import Any, NamedTuple
 
 from flake8_celery_django.settings import (
     Settings,
@@ -43,8 +43,7 @@ def _folder(name: str, value: object) -> str | None:
     return parse_folder(name, value, must_exist=False)
 
 
-@dataclass(frozen=True, slots=True)
-class Option:
+class Option(NamedTuple):
     """One ``cdj-*`` option: its name everywhere, the Settings field it sets and how its text is read."""
 
     name: str
@@ -208,8 +207,7 @@ def from_flake8(
     return replace(Settings(enabled=enabled_from_flake8(options)), **values)
 
 
-@dataclass(frozen=True, slots=True)
-class ConfigFiles:
+class ConfigFiles(NamedTuple):
     """Which configuration files flake8 reads: ``--config``, ``--append-config`` and ``--isolated``."""
 
     config: str | None = None

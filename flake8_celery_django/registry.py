@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import Any, Literal, NamedTuple, TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from flake8_celery_django.context import FileContext
@@ -24,15 +24,13 @@ NodeT = TypeVar("NodeT", bound=ast.AST)
 Callback = Callable[[ast.AST, "FileContext"], None]
 
 
-@dataclass(frozen=True, slots=True)
-class Provider:
+class Provider(NamedTuple):
     """A piece of per-file knowledge that rules read, computed during the walk when one needs it."""
 
     name: str
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(NamedTuple):
     """One rule: a stable code, a short kebab-case name and the message template it reports."""
 
     code: str
@@ -91,8 +89,7 @@ def provider(name: str) -> Provider:
     return declared
 
 
-@dataclass(frozen=True, slots=True)
-class Registration:
+class Registration(NamedTuple):
     node_type: type[ast.AST]
     callback: Callback
     codes: frozenset[str]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from flake8_celery_django.context import FileContext, enclosing_binding
 from flake8_celery_django.knowledge import models
@@ -23,8 +24,7 @@ _PREFETCH = frozenset({"django.db.models.Prefetch", "django.db.models.query.Pref
 _ROW_ITERATORS = frozenset({"iterator", "aiterator"})
 
 
-@dataclass(frozen=True, slots=True)
-class Fetched:
+class Fetched(NamedTuple):
     """The model of a queryset and the relation paths it loads; ``complete`` is False when one is unknown."""
 
     model: str

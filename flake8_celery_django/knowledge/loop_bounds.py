@@ -21,6 +21,7 @@ from __future__ import annotations
 import ast
 import enum
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from flake8_celery_django.context import FileContext, Kind, Loop, Scope
 from flake8_celery_django.knowledge import callers, model_fields, models, relations
@@ -72,8 +73,7 @@ _FORMSET_RESULTS = frozenset({"new_objects", "changed_objects", "deleted_objects
 _CHOICES_ATTRIBUTES = frozenset({"choices", "values", "labels", "names", "__members__"})
 
 
-@dataclass(frozen=True, slots=True)
-class _Binding:
+class _Binding(NamedTuple):
     """What a name was bound to: ``value`` itself, or an item of it (a loop target, an unpacking)."""
 
     value: ast.expr | None

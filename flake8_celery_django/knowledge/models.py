@@ -7,7 +7,7 @@ The method lists come from Django's ``django/db/models/query.py`` (``QuerySet``)
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from flake8_celery_django.context import FileContext, Kind, Scope, Value
 from flake8_celery_django.knowledge.imports import dotted_name
@@ -279,8 +279,7 @@ def element_of(iterable: ast.expr, ctx: FileContext) -> Value | None:
     return instance(label, ctx)
 
 
-@dataclass(frozen=True, slots=True)
-class AnnotatedModel:
+class AnnotatedModel(NamedTuple):
     """The model a parameter annotation names, and whether it names a collection of its instances."""
 
     label: str

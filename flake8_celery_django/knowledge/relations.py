@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from flake8_celery_django.context import FileContext, Kind, enclosing_binding
 from flake8_celery_django.knowledge import model_fields, models
@@ -52,8 +53,7 @@ def method_name(call: ast.Call) -> str:
     return func.attr if isinstance(func, ast.Attribute) else ""
 
 
-@dataclass(frozen=True, slots=True)
-class Prefetches:
+class Prefetches(NamedTuple):
     """First components of the lookups a queryset prefetches; ``complete`` is False when one is not a literal."""
 
     names: frozenset[str] = frozenset()
@@ -66,8 +66,7 @@ class Prefetches:
         return Prefetches(self.names | other.names, self.complete and other.complete)
 
 
-@dataclass(frozen=True, slots=True)
-class QuerysetFacts:
+class QuerysetFacts(NamedTuple):
     """What a queryset expression is known to be: its model, prefetches and whether it locks rows.
 
     ``from_manager`` is True when the chain starts at ``Model.objects`` (or a name bound to such a

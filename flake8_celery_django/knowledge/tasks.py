@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from flake8_celery_django.context import FileContext, Kind, Scope, Value
 from flake8_celery_django.knowledge.imports import dotted_name
@@ -54,8 +55,7 @@ RESULT_CONSTRUCTORS = frozenset({"celery.result.AsyncResult", "celery.AsyncResul
 GROUP_RESULT_CONSTRUCTORS = frozenset({"celery.result.GroupResult", "celery.result.GroupResult.restore"})
 
 
-@dataclass(frozen=True, slots=True)
-class TaskArgument:
+class TaskArgument(NamedTuple):
     """One value handed to a task.
 
     ``value`` is set when the call site alone does not show it: an item of a dict bound earlier
@@ -68,8 +68,7 @@ class TaskArgument:
     text: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class TaskCall:
+class TaskCall(NamedTuple):
     node: ast.Call
     task: str
     method: str
@@ -404,8 +403,7 @@ def _is_group(node: ast.expr, ctx: FileContext) -> bool:
     return False
 
 
-@dataclass(frozen=True, slots=True)
-class Serializer:
+class Serializer(NamedTuple):
     """How task arguments travel: JSON (Celery's default since 4.0), pickle, or a serializer of the project's."""
 
     name: str

@@ -17,7 +17,6 @@ import json
 import os
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 from flake8_celery_django import __version__
@@ -70,8 +69,7 @@ class StoredProject(NamedTuple):
     models: list[tuple[str, object]]
 
 
-@dataclass(frozen=True, slots=True)
-class FileEntry:
+class FileEntry(NamedTuple):
     """One file's facts and what they were read from."""
 
     size: int
@@ -210,7 +208,7 @@ class FactsCache:
             path: [entry.size, entry.mtime_ns, entry.module, entry.is_package, facts_to_json(entry.facts)]
             for path, entry in entries.items()
         }
-        without_calls = [replace(module, calls=()) for module in merged]
+        without_calls = [module._replace(calls=()) for module in merged]
         project = {
             "format": FORMAT,
             "fingerprint": fingerprint,

@@ -12,15 +12,14 @@ statically: the model's uniqueness is then opaque, and a rule must not guess.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from flake8_celery_django.knowledge.imports import dotted_name
 
 _UNIQUE_CONSTRAINT = "UniqueConstraint"
 
 
-@dataclass(frozen=True, slots=True)
-class MetaFacts:
+class MetaFacts(NamedTuple):
     abstract: bool = False
     unique_together: tuple[frozenset[str], ...] = ()
     opaque_constraints: bool = False

@@ -8,7 +8,7 @@ module has been read.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from flake8_celery_django.knowledge.imports import dotted_name
 from flake8_celery_django.project.classes import ClassReader
@@ -458,7 +458,7 @@ class _Extractor:
         if isinstance(target, ast.Attribute):
             if target.attr == "task_serializer" and isinstance(value, ast.Constant) and isinstance(value.value, str):
                 if isinstance(target.value, ast.Attribute) and target.value.attr == "conf":
-                    self.settings = replace(self.settings, task_serializer=value.value)
+                    self.settings = self.settings._replace(task_serializer=value.value)
                     return
             if target.attr == "request" and isinstance(value, ast.Call) and self._is_partial(value):
                 draft = self._draft_for(target.value)
@@ -539,12 +539,12 @@ class _Extractor:
                 for keyword in node.keywords:
                     if keyword.arg == "task_serializer" and isinstance(keyword.value, ast.Constant):
                         if isinstance(keyword.value.value, str):
-                            self.settings = replace(self.settings, task_serializer=keyword.value.value)
+                            self.settings = self.settings._replace(task_serializer=keyword.value.value)
         qualified = self.names.qualify(func)
         if qualified in CELERY_APP or (qualified is None and isinstance(func, ast.Name) and func.id == "Celery"):
             for keyword in node.keywords:
                 if keyword.arg == "task_cls":
-                    self.settings = replace(self.settings, task_cls=self._class_reference(keyword.value))
+                    self.settings = self.settings._replace(task_cls=self._class_reference(keyword.value))
             return
         if self.functions and node.args:
             self._decorator_application(node)

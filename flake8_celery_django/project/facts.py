@@ -7,7 +7,6 @@ it) and kept in the cache as JSON.  Names are dotted module paths from the proje
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
 SessionKind = Literal["factory", "class", "holder", "adapter"]
@@ -44,8 +43,7 @@ class FieldFact(NamedTuple):
         return self.kind in ("many_to_many", "generic") or (self.reverse and self.kind == "foreign_key")
 
 
-@dataclass(frozen=True, slots=True)
-class ModelFact:
+class ModelFact(NamedTuple):
     """A Django model class: abstract or not, defined anywhere in the project."""
 
     qualified_name: str
@@ -79,8 +77,7 @@ class ModelFact:
         return self.qualified_name.rpartition(".")[2]
 
 
-@dataclass(frozen=True, slots=True)
-class TaskBaseFact:
+class TaskBaseFact(NamedTuple):
     """A ``celery.Task`` subclass defined in the project, and what it does to every task built on it."""
 
     qualified_name: str
@@ -94,8 +91,7 @@ class TaskBaseFact:
     retry_backoff: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class TaskFact:
+class TaskFact(NamedTuple):
     """A Celery task: a decorated function (also through project decorators) or a ``Task`` class."""
 
     qualified_name: str
@@ -111,8 +107,7 @@ class TaskFact:
     any_keyword: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class SessionFact:
+class SessionFact(NamedTuple):
     """A project function or class that makes or holds a ``requests.Session``."""
 
     qualified_name: str
@@ -128,8 +123,7 @@ class SessionFact:
     adapters: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class ReceiverFact:
+class ReceiverFact(NamedTuple):
     """A function connected to a Django model signal (``@receiver`` or ``signal.connect``)."""
 
     qualified_name: str
@@ -137,8 +131,7 @@ class ReceiverFact:
     sender: str | None = None  # the model's qualified name, when given
 
 
-@dataclass(frozen=True, slots=True)
-class SignalArgumentFact:
+class SignalArgumentFact(NamedTuple):
     """A model instance a project signal hands its receivers: ``signal.send(sender=..., document=doc)``
     where ``doc`` was fetched or built as a model row in the sending function."""
 
@@ -147,8 +140,7 @@ class SignalArgumentFact:
     model: str  # the row's model (qualified as the sending module names it; resolved by the merge)
 
 
-@dataclass(frozen=True, slots=True)
-class CallSiteFact:
+class CallSiteFact(NamedTuple):
     """One call of a project function, seen from its caller."""
 
     caller: str  # qualified name of the calling function (or module)
@@ -169,8 +161,7 @@ class CallSiteFact:
     guards: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True, slots=True)
-class SettingsFact:
+class SettingsFact(NamedTuple):
     """What the project's settings modules say."""
 
     # ``ATOMIC_REQUESTS`` of the default database; None when no settings module says.
@@ -183,8 +174,7 @@ class SettingsFact:
     user_model: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class SerializerFieldFact:
+class SerializerFieldFact(NamedTuple):
     """A field of a Django REST framework serializer that reads through the instance's attributes."""
 
     name: str
@@ -196,8 +186,7 @@ class SerializerFieldFact:
     serializer: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class SerializerFact:
+class SerializerFact(NamedTuple):
     """A Django REST framework serializer class and the relations its fields read."""
 
     qualified_name: str
@@ -209,8 +198,7 @@ class SerializerFact:
     fields: tuple[SerializerFieldFact, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class ModuleFacts:
+class ModuleFacts(NamedTuple):
     """The facts one module contributes to the index (what the cache keeps per file)."""
 
     module: str
@@ -223,7 +211,7 @@ class ModuleFacts:
     receivers: tuple[ReceiverFact, ...] = ()
     # Callee qualified name -> its call sites in this module.
     calls: tuple[tuple[str, CallSiteFact], ...] = ()
-    settings: SettingsFact = field(default_factory=SettingsFact)
+    settings: SettingsFact = SettingsFact()
     serializers: tuple[SerializerFact, ...] = ()
     # While the index is built: functions under a project decorator, and functions that may be
     # decorators through other project functions they apply (name -> those functions).

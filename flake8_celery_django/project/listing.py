@@ -14,8 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from flake8_celery_django.project.root import SourceFile, walk_project
 
@@ -25,8 +24,7 @@ RECENT_NS = 2_000_000_000
 UNTRUSTED = -1
 
 
-@dataclass(frozen=True, slots=True)
-class Listing:
+class Listing(NamedTuple):
     """The files the index reads under ``root``, and the folders (with their times) that decided them."""
 
     root: str
@@ -76,7 +74,7 @@ def revalidated(listing: Listing, version: str) -> Listing | None:
     if not changed:
         return listing
     files = tuple(changed.get(position, source) for position, source in enumerate(listing.files))
-    return replace(listing, files=files, key=fingerprint(listing.root, files, version))
+    return listing._replace(files=files, key=fingerprint(listing.root, files, version))
 
 
 def current(root: str, explicit: bool, version: str, stored: Listing | None) -> Listing:

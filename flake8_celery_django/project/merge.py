@@ -8,7 +8,6 @@ relation's target is resolved and its reverse side is added to the model it poin
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import replace
 from typing import TypeVar
 
 from flake8_celery_django.project.classes import USER_MODEL_SETTING
@@ -156,7 +155,7 @@ def _models(raw: list[ModuleFacts]) -> _Table[ModelFact]:
                 target = _target(item.target, name, found, user_model)
                 item = item._replace(target=target)
             fields.append(item)
-        resolved[name] = replace(model, fields=tuple(fields))
+        resolved[name] = model._replace(fields=tuple(fields))
     models = _Table(resolved.items())
     for name, model in resolved.items():
         if model.abstract:
@@ -170,11 +169,11 @@ def _models(raw: list[ModuleFacts]) -> _Table[ModelFact]:
     for name, extra in reverse.items():
         model = models[name]
         own = {item.name for item in model.fields}
-        models[name] = replace(model, fields=model.fields + tuple(item for item in extra if item.name not in own))
+        models[name] = model._replace(fields=model.fields + tuple(item for item in extra if item.name not in own))
     for name, model in models.items():
         if model.save_reads:
             known = _field_names(name, bases, models)
-            models[name] = replace(model, save_reads=model.save_reads & known)
+            models[name] = model._replace(save_reads=model.save_reads & known)
     return models
 
 
@@ -251,8 +250,7 @@ def _task_bases(raw: list[ModuleFacts]) -> _Table[TaskBaseFact]:
     resolved: dict[str, TaskBaseFact] = {}
     for name in names:
         lineage = [found[owner] for owner in _ancestors(name, bases, found) if owner in found]
-        resolved[name] = replace(
-            found[name],
+        resolved[name] = found[name]._replace(
             defers_to_on_commit=any(base.defers_to_on_commit for base in lineage),
             resolves_keys=any(base.resolves_keys for base in lineage),
             autoretry_for=any(base.autoretry_for for base in lineage),
@@ -287,7 +285,7 @@ def _resolve_task(task: TaskFact, models: _Table[ModelFact], task_bases: _Table[
         if found is not None:
             model_parameters.append((parameter, found))
     base = task_bases.find(task.base) or task.base
-    return replace(task, model_parameters=tuple(model_parameters), base=base)
+    return task._replace(model_parameters=tuple(model_parameters), base=base)
 
 
 # -- sessions -----------------------------------------------------------------------------------
@@ -336,7 +334,7 @@ def _sessions(raw: list[ModuleFacts]) -> dict[str, SessionFact]:
             continue
         timeout = resolve(name)
         if timeout is not None:
-            result[name] = replace(fact, sets_default_timeout=timeout)
+            result[name] = fact._replace(sets_default_timeout=timeout)
     return result
 
 
@@ -349,7 +347,7 @@ def _resolve_signal_arguments(
     for argument in arguments:
         model = models.find(argument.model)
         if model is not None:
-            resolved.append(replace(argument, model=model))
+            resolved.append(argument._replace(model=model))
     return tuple(resolved)
 
 
@@ -357,7 +355,7 @@ def _resolve_receiver(receiver: ReceiverFact, models: _Table[ModelFact]) -> Rece
     if receiver.sender is None:
         return receiver
     found = _model_from_string(receiver.sender, models, receiver.qualified_name)
-    return replace(receiver, sender=found or receiver.sender)
+    return receiver._replace(sender=found or receiver.sender)
 
 
 def _resolve_settings(settings: SettingsFact, models: _Table[ModelFact], bases: _Table[TaskBaseFact]) -> SettingsFact:
@@ -365,4 +363,4 @@ def _resolve_settings(settings: SettingsFact, models: _Table[ModelFact], bases: 
     if user_model:
         user_model = _model_from_string(user_model, models, "") or user_model
     task_cls = bases.find(settings.task_cls) or settings.task_cls
-    return replace(settings, user_model=user_model, task_cls=task_cls)
+    return settings._replace(user_model=user_model, task_cls=task_cls)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from flake8_celery_django import fix_conditions
 from flake8_celery_django.fix_plans import FixPlan, NotFixable
@@ -144,8 +145,7 @@ class _LoopBindings:
     callables: dict[str, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class _Candidate:
+class _Candidate(NamedTuple):
     """A task call whose CDJ501-503 verdict waits for the end of the file."""
 
     node: ast.Call

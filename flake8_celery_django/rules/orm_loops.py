@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from flake8_celery_django import fix_conditions
 from flake8_celery_django.context import FileContext, Kind, Loop
@@ -108,8 +109,7 @@ _EVALUATING_BUILTINS = frozenset({"list", "tuple", "set", "len", "bool", "sorted
 _ROW_SHAPES = frozenset({"values", "values_list", "iterator", "aiterator"})
 
 
-@dataclass(frozen=True, slots=True)
-class _LoopItem:
+class _LoopItem(NamedTuple):
     """The name a loop binds to each element, and what the iterable is when it is a queryset."""
 
     name: str

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from flake8_celery_django import fix_conditions
 from flake8_celery_django.context import FileContext, Kind, Scope
@@ -55,8 +56,7 @@ _EVALUATING_METHODS = frozenset(
 _EVALUATING_BUILTINS = frozenset({"list", "tuple", "set", "len", "bool", "sorted"})
 
 
-@dataclass(frozen=True, slots=True)
-class _Change:
+class _Change(NamedTuple):
     node: ast.stmt
     field: str
 

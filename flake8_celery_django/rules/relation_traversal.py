@@ -11,7 +11,8 @@ as a to-one relation are followed: an attribute name alone is never taken for on
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from flake8_celery_django.context import FileContext, Kind, Loop
 from flake8_celery_django.knowledge import fetched_relations, loop_bounds, model_fields
@@ -28,8 +29,7 @@ TRAVERSAL_IN_LOOP = rule(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class _Traversal:
+class _Traversal(NamedTuple):
     """One relation followed from a loop's row: where, how it is written, and the lookup that fetches it."""
 
     node: ast.Attribute
@@ -273,7 +273,7 @@ def check_traversal(node: ast.Attribute, ctx: FileContext) -> None:
     else:
         # The first place the relation is read, the longest path read through it.
         longest = lookup if len(lookup) > len(earlier.lookup) and lookup.startswith(earlier.lookup) else earlier.lookup
-        followed[path[0]] = replace(earlier, lookup=longest, key_only=earlier.key_only and key_only)
+        followed[path[0]] = earlier._replace(lookup=longest, key_only=earlier.key_only and key_only)
 
 
 def _copies_rows(loop: ast.AST, row: str) -> bool:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from flake8_celery_django.context import FileContext
 from flake8_celery_django.knowledge import model_fields, models
@@ -87,8 +88,7 @@ def _known_not_single_valued(found: FieldFact) -> bool:
 _AS_VALUES = frozenset({"values", "values_list"})
 
 
-@dataclass(frozen=True, slots=True)
-class _Invalid:
+class _Invalid(NamedTuple):
     """An invalid lookup, reported at the end of the file unless its queryset is read as values."""
 
     argument: ast.Constant

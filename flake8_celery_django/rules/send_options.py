@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from flake8_celery_django.context import FileContext, Scope
 from flake8_celery_django.knowledge.project_names import project_task
@@ -43,8 +44,7 @@ SEND_OPTIONS = frozenset(
 _METHODS = {"delay": "apply_async()", "s": ".set()", "si": ".set()"}
 
 
-@dataclass(frozen=True, slots=True)
-class _Signature:
+class _Signature(NamedTuple):
     """The keyword arguments a task takes: ``None`` for any (``**kwargs``)."""
 
     keywords: frozenset[str] | None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from flake8_celery_django.context import FileContext, Kind, Scope
 from flake8_celery_django.knowledge import bindings, tasks
@@ -41,8 +42,7 @@ _BACKOFF = "retry_backoff"
 _AUTORETRY = "autoretry_for"
 
 
-@dataclass(frozen=True, slots=True)
-class RetrySettings:
+class RetrySettings(NamedTuple):
     """What a ``Task`` subclass of this file (with its bases in this file) sets about retries."""
 
     autoretry: bool
