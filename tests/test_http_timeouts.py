@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
 from flake8_celery_django.api import check_source
+from flake8_celery_django.settings import Settings
 from tests.cases import Case, all_codes_settings, assert_case, invalid, valid
+from tests.project_files import write_project
 
 CASES: list[Case] = [
     # Test code calls test servers: it cannot hang production.
@@ -211,3 +214,48 @@ PING = """
 def test_a_test_module_calls_test_servers(filename: str, expected: list[tuple[int, int, str]]) -> None:
     findings = check_source(textwrap.dedent(PING), filename, all_codes_settings(), strict=True)
     assert [(f.line, f.col, f.message) for f in findings if f.code.startswith("CDJ2")] == expected
+
+
+SCRIPT = """
+    import requests
+
+
+    def record_deployment(url):
+        return requests.post(url)
+
+
+    if __name__ == "__main__":
+        record_deployment("https://api.example.com/deployments")
+    """
+
+
+def test_a_command_line_script_is_watched_by_whoever_runs_it() -> None:
+    findings = check_source(textwrap.dedent(SCRIPT), "scripts/record_deployments.py", all_codes_settings(), strict=True)
+    assert [f for f in findings if f.code.startswith("CDJ2")] == []
+    not_a_guard = textwrap.dedent(SCRIPT).replace('if __name__ == "__main__":', 'if __name__ != "__main__":')
+    findings = check_source(not_a_guard, "scripts/record_deployments.py", all_codes_settings(), strict=True)
+    assert [(f.line, f.col, f.code) for f in findings if f.code.startswith("CDJ2")] == [(6, 11, "CDJ201")]
+
+
+def test_a_script_function_another_module_calls_is_reported(tmp_path: Path) -> None:
+    root = write_project(
+        tmp_path,
+        {
+            "setup.cfg": "[metadata]\nname = shop\n",
+            "shop/__init__.py": "",
+            "shop/deployments.py": SCRIPT,
+            "shop/views.py": """
+                from shop.deployments import record_deployment
+
+
+                def deployed(request):
+                    record_deployment(request.POST["url"])
+                """,
+            "shop/report.py": SCRIPT.replace("record_deployment", "record_report"),
+        },
+    )
+    settings = Settings(enabled=frozenset({"CDJ201"}), cache_dir=str(root / ".cache"))
+    for name, expected in (("deployments", [(5, 11, "CDJ201")]), ("report", [])):
+        path = root / "shop" / f"{name}.py"
+        findings = check_source(path.read_text(), str(path), settings, strict=True)
+        assert [(f.line, f.col, f.code) for f in findings] == expected, name

@@ -127,11 +127,36 @@ def in_test_code(scope: Scope, ctx: FileContext) -> bool:
 
 
 class _FileKind:
-    __slots__ = ("migration", "test")
+    __slots__ = ("migration", "test", "script")
 
     def __init__(self) -> None:
         self.migration: bool | None = None
         self.test: bool | None = None
+        self.script: bool | None = None
+
+
+def is_script(ctx: FileContext) -> bool:
+    """The module is a command-line script: it ends in a top-level ``if __name__ == "__main__":``.
+
+    Someone runs it and watches it (a report, a deploy step); no web or worker process does."""
+    kind = _file_kind(ctx)
+    if kind.script is None:
+        module = ctx.module_scope.node
+        kind.script = isinstance(module, ast.Module) and any(map(_is_main_guard, module.body))
+    return kind.script
+
+
+def _is_main_guard(statement: ast.stmt) -> bool:
+    if not isinstance(statement, ast.If) or not isinstance(statement.test, ast.Compare):
+        return False
+    test = statement.test
+    sides = [test.left, *test.comparators]
+    return (
+        len(test.ops) == 1
+        and isinstance(test.ops[0], ast.Eq)
+        and any(isinstance(side, ast.Name) and side.id == "__name__" for side in sides)
+        and any(isinstance(side, ast.Constant) and side.value == "__main__" for side in sides)
+    )
 
 
 def path_in_project(filename: str, project_root: str | None) -> str:

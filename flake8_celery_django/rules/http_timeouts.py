@@ -12,7 +12,8 @@ import ast
 from flake8_celery_django.context import FileContext, Kind
 from flake8_celery_django.fix_plans import TimeoutPlan
 from flake8_celery_django.knowledge import bindings
-from flake8_celery_django.knowledge.file_kinds import in_test_code
+from flake8_celery_django.knowledge.callers import application_call_sites
+from flake8_celery_django.knowledge.file_kinds import in_test_code, is_script
 from flake8_celery_django.knowledge.http_clients import HTTPX_CLIENT_CONSTRUCTORS
 from flake8_celery_django.knowledge.imports import dotted_name
 from flake8_celery_django.registry import on, rule
@@ -116,6 +117,8 @@ def check_http_call(node: ast.Call, ctx: FileContext) -> None:
         return
     if in_test_code(ctx.scope, ctx):
         return  # a test calls a test server: it cannot hang production
+    if _runs_only_as_script(ctx):
+        return  # someone runs the script and watches it: no web or worker process waits
     passed, timeout = _timeout_argument(node, position)
     if not passed:
         if waits_forever_by_default:
@@ -124,3 +127,15 @@ def check_http_call(node: ast.Call, ctx: FileContext) -> None:
         # the None to replace: the ``timeout=`` keyword, else the positional argument detection read
         at = position if position is not None and position < len(node.args) and timeout is node.args[position] else None
         ctx.report(node, TIMEOUT_NONE, fix=TimeoutPlan(qualified, at), call=_call_name(node))
+
+
+def _runs_only_as_script(ctx: FileContext) -> bool:
+    """The code here is a command-line script's (:func:`is_script`), and no other module of the
+    project calls the function it is in."""
+    if not is_script(ctx):
+        return False
+    module = ctx.module or ""
+    return not any(
+        site.caller != module and not site.caller.startswith(f"{module}.")
+        for site in application_call_sites(ctx.code_scope(), ctx)
+    )
