@@ -50,6 +50,18 @@ class Relation(models.Model):
         constraints = [models.UniqueConstraint(Least("source", "target"), Greatest("source", "target"), name="r")]
 """
 
+BUGS = """
+from django.db import models
+
+class Bug(models.Model):
+    bugzilla_id = models.PositiveIntegerField(null=True)
+    summary = models.CharField(max_length=255)
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["bugzilla_id"], condition=models.Q(bugzilla_id__isnull=False), name="b")
+        ]
+"""
+
 SOFT_DELETED = """
 from django.db import models
 
@@ -147,6 +159,25 @@ def vote(project, when):
     Feature.objects.get_or_create(xpath="x")
 """,
         (26, 4), (27, 4), (28, 4),
+    ),
+    # A constraint on the rows that have a value covers a lookup that gives the field one
+    # (treeherder's Bugscache: unique bugzilla_id among the rows that have one); not a lookup without it.
+    valid(
+        "CDJ303",
+        BUGS
+        + """
+def sync(bug):
+    Bug.objects.update_or_create(bugzilla_id=bug["id"], defaults={"summary": bug["summary"]})
+""",
+    ),
+    invalid(
+        "CDJ303",
+        BUGS
+        + """
+def sync(bug):
+    Bug.objects.get_or_create(summary=bug["summary"])
+""",
+        (13, 4),
     ),
     valid(
         "CDJ303",

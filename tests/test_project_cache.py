@@ -176,7 +176,7 @@ def test_a_crafted_model_decoded_on_first_use_is_not_used_and_the_project_is_bui
     expected = summary(index.build_index(str(shop), None).knowledge)
     cache = FactsCache(str(shop / ".cdj_cache"), str(shop))
     data = json.loads(Path(cache.project_path).read_text())
-    evil = ["shop.models.Evil", [], "yes", [], [], [], False, False, [], False, [], [], []]
+    evil = ["shop.models.Evil", [], "yes", [], [], [], False, False, [], False, [], [], [], []]
     data["facts"][0]["models"] = [*data["facts"][0].get("models", []), evil]
     Path(cache.project_path).write_text(json.dumps(data))
     parses.clear()

@@ -97,6 +97,7 @@ def record_model_class(node: ast.ClassDef, ctx: FileContext) -> None:
         methods=frozenset(methods),
         method_returns=tuple(method_returns),
         unique_when_null=meta.unique_when_null,
+        unique_when_set=meta.unique_when_set,
     )
 
 

@@ -128,6 +128,7 @@ class ClassReader:
             methods=frozenset(methods),
             method_returns=tuple(method_returns),
             unique_when_null=meta.unique_when_null,
+            unique_when_set=meta.unique_when_set,
         )
 
     def _field(self, name: str, call: ast.Call) -> FieldFact | None:

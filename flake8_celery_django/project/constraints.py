@@ -24,6 +24,8 @@ class MetaFacts(NamedTuple):
     unique_together: tuple[frozenset[str], ...] = ()
     opaque_constraints: bool = False
     unique_when_null: tuple[tuple[frozenset[str], str], ...] = ()
+    # ``UniqueConstraint(fields=..., condition=Q(x__isnull=False))``: unique among the rows that have an ``x``.
+    unique_when_set: tuple[tuple[frozenset[str], str], ...] = ()
 
 
 def read_meta(meta: ast.ClassDef) -> MetaFacts:
@@ -31,6 +33,7 @@ def read_meta(meta: ast.ClassDef) -> MetaFacts:
     abstract = opaque = False
     together: list[frozenset[str]] = []
     when_null: list[tuple[frozenset[str], str]] = []
+    when_set: list[tuple[frozenset[str], str]] = []
     for statement in meta.body:
         if not isinstance(statement, ast.Assign) or len(statement.targets) != 1:
             continue
@@ -46,13 +49,14 @@ def read_meta(meta: ast.ClassDef) -> MetaFacts:
             opaque = opaque or not found
         elif target.id == "constraints":
             if isinstance(value, (ast.List, ast.Tuple)):
-                found, unread, null_only = _unique_constraints(value.elts)
+                found, unread, null_only, set_only = _unique_constraints(value.elts)
                 together.extend(found)
                 when_null.extend(null_only)
+                when_set.extend(set_only)
                 opaque = opaque or unread
             else:
                 opaque = True
-    return MetaFacts(abstract, tuple(together), opaque, tuple(when_null))
+    return MetaFacts(abstract, tuple(together), opaque, tuple(when_null), tuple(when_set))
 
 
 def _names(node: ast.expr) -> frozenset[str] | None:
@@ -91,9 +95,10 @@ def _null_split(condition: ast.expr) -> tuple[str, bool] | None:
 
 def _unique_constraints(
     constraints: list[ast.expr],
-) -> tuple[list[frozenset[str]], bool, list[tuple[frozenset[str], str]]]:
+) -> tuple[list[frozenset[str]], bool, list[tuple[frozenset[str], str]], list[tuple[frozenset[str], str]]]:
     found: list[frozenset[str]] = []
     when_null: list[tuple[frozenset[str], str]] = []
+    when_set: list[tuple[frozenset[str], str]] = []
     # Conditional constraints on the same fields whose conditions are ``x__isnull=True`` and
     # ``x__isnull=False``: together they cover every row.
     halves: dict[tuple[frozenset[str], str], set[bool]] = {}
@@ -113,12 +118,11 @@ def _unique_constraints(
             half = _null_split(condition)
             if covered is not None and half is not None:
                 halves.setdefault((covered, half[0]), set()).add(half[1])
-                if half[1]:
-                    when_null.append((covered, half[0][: -len("__isnull")]))
+                (when_null if half[1] else when_set).append((covered, half[0][: -len("__isnull")]))
             continue
         if covered is None:
             unread = True
         else:
             found.append(covered)
     found.extend(covered for (covered, _), values in halves.items() if values == {True, False})
-    return found, unread, when_null
+    return found, unread, when_null, when_set

@@ -71,6 +71,9 @@ class ModelFact(NamedTuple):
     # ``UniqueConstraint(fields=[...], condition=Q(<field>__isnull=True))``: the field set and the
     # field that must be NULL (soft deletion: unique among the rows not deleted).
     unique_when_null: tuple[tuple[frozenset[str], str], ...] = ()
+    # Unique field sets of a ``UniqueConstraint`` whose condition is ``Q(<field>__isnull=False)``, with that
+    # field: unique among the rows that have a value there.
+    unique_when_set: tuple[tuple[frozenset[str], str], ...] = ()
 
     @property
     def name(self) -> str:

@@ -349,9 +349,10 @@ def unique_lookup_in(
     fields; ``pk`` and ``id`` are the primary key.  Only exact lookups count: ``slug__startswith``
     matches many slugs.  A constraint with ``condition=Q(<field>__isnull=True)`` counts when the row
     the call would create leaves that field unset: neither the lookup nor ``also_set`` (the
-    ``defaults``' fields, None when unknown) sets it.  A model whose constraints are not all known
-    (opaque ones, a base from outside the project) counts as covered: never a guess.  A project
-    class that is not a model (a mixin) declares no constraint.
+    ``defaults``' fields, None when unknown) sets it; one with ``condition=Q(<field>__isnull=False)``
+    when the lookup names that field (a lookup of ``None`` there is the caller's to avoid).  A model
+    whose constraints are not all known (opaque ones, a base from outside the project) counts as
+    covered: never a guess.  A project class that is not a model (a mixin) declares no constraint.
     """
     columns = set()
     for name in names:
@@ -384,6 +385,9 @@ def unique_lookup_in(
         for together, null_field in current.unique_when_null:
             if covers(together) and (assigned is None or _column(models, model, null_field) not in assigned):
                 return True  # the created row is in the constraint's rows: the losing insert fails
+        for together, set_field in current.unique_when_set:
+            if covers(together) and _column(models, model, set_field) in columns:
+                return True  # the lookup gives the field a value: the created row is in the constraint's rows
         for name in current.bases:
             parent = models.model(name)
             if parent is None and not is_django_model_base(name) and not models.in_project(name):

@@ -71,6 +71,10 @@ def _field_to_json(item: FieldFact) -> list[object]:
     return [item.name, item.kind, item.target, item.unique, item.reverse, item.field_class, item.related_name]
 
 
+# How many items a model's JSON list holds (what :func:`_model_to_json` writes).
+_MODEL_ITEMS = 14
+
+
 def _model_to_json(model: ModelFact) -> list[object]:
     return [
         model.qualified_name, list(model.bases), model.abstract, [_field_to_json(f) for f in model.fields],
@@ -78,6 +82,7 @@ def _model_to_json(model: ModelFact) -> list[object]:
         model.overrides_save, model.overrides_delete, sorted(model.save_reads), model.opaque_constraints,
         sorted(model.methods), [list(pair) for pair in model.method_returns],
         [[sorted(fields), null_field] for fields, null_field in model.unique_when_null],
+        [[sorted(fields), set_field] for fields, set_field in model.unique_when_set],
     ]
 
 
@@ -155,17 +160,14 @@ def _field_from_json(value: object) -> FieldFact:
 
 
 def _model_from_json(value: object) -> ModelFact:
-    name, bases, abstract, fields, together, managers, save, delete, reads, opaque, methods, returns, when_null = (
-        _list(value, 13)
-    )
+    (name, bases, abstract, fields, together, managers, save, delete, reads, opaque, methods, returns, when_null,
+     when_set) = _list(value, _MODEL_ITEMS)
     method_returns = []
     for pair in _list(returns):
         method, attribute = _list(pair, 2)
         method_returns.append((_text(method), _text(attribute)))
-    unique_when_null = []
-    for pair in _list(when_null):
-        unique_fields, null_field = _list(pair, 2)
-        unique_when_null.append((frozenset(_texts(unique_fields)), _text(null_field)))
+    unique_when_null = [_conditional_unique(pair) for pair in _list(when_null)]
+    unique_when_set = [_conditional_unique(pair) for pair in _list(when_set)]
     return ModelFact(
         _text(name),
         _texts(bases),
@@ -180,7 +182,14 @@ def _model_from_json(value: object) -> ModelFact:
         frozenset(_texts(methods)),
         tuple(method_returns),
         tuple(unique_when_null),
+        tuple(unique_when_set),
     )
+
+
+def _conditional_unique(value: object) -> tuple[frozenset[str], str]:
+    """``[fields, field]``: a conditional constraint's unique fields and the field its condition names."""
+    unique_fields, field = _list(value, 2)
+    return frozenset(_texts(unique_fields)), _text(field)
 
 
 def _task_from_json(value: object) -> TaskFact:
@@ -282,7 +291,7 @@ def model_from_json(value: object) -> ModelFact:
 
 def stored_model_name(value: object) -> str:
     """The qualified name of a model as :func:`facts_to_json` wrote it, checked no further."""
-    if type(value) is not list or len(value) != 13:
+    if type(value) is not list or len(value) != _MODEL_ITEMS:
         raise ValueError("not a model")
     return _text(value[0])
 
