@@ -208,6 +208,8 @@ PING = """
         ("shop/tests.py", []),
         ("conftest.py", []),
         ("playwright_tests/core/utilities.py", []),
+        (".semgrep/security/requests/no-use-requests-lib.py", []),
+        ("./shop/health.py", [(6, 11, NO_TIMEOUT)]),
         ("shop/latest_tests_run.py", [(6, 11, NO_TIMEOUT)]),
     ],
 )

@@ -127,12 +127,20 @@ def in_test_code(scope: Scope, ctx: FileContext) -> bool:
 
 
 class _FileKind:
-    __slots__ = ("migration", "test", "script")
+    __slots__ = ("migration", "test", "script", "hidden")
 
     def __init__(self) -> None:
         self.migration: bool | None = None
         self.test: bool | None = None
         self.script: bool | None = None
+        self.hidden: bool | None = None
+
+
+def in_hidden_folder(ctx: FileContext) -> bool:
+    """The module sits in a folder whose name starts with a dot (``.semgrep/``, ``.github/``) below the
+    project root: no import path goes through such a folder, so it is a tool's, not the application's."""
+    kind = _file_kind(ctx)
+    return bool(kind.hidden)
 
 
 def is_script(ctx: FileContext) -> bool:
@@ -175,4 +183,11 @@ def _file_kind(ctx: FileContext) -> _FileKind:
         path = path_in_project(ctx.filename, getattr(ctx.options, "project_root", None))
         kind.migration = is_migration_file(path)
         kind.test = is_test_file(path)
+        kind.hidden = not os.path.isabs(path) and any(
+            part.startswith(".") and part not in (".", "..") for part in _folders(path)
+        )
     return kind
+
+
+def _folders(path: str) -> list[str]:
+    return path.replace("\\", "/").split("/")[:-1]

@@ -13,7 +13,7 @@ from flake8_celery_django.context import FileContext, Kind
 from flake8_celery_django.fix_plans import TimeoutPlan
 from flake8_celery_django.knowledge import bindings
 from flake8_celery_django.knowledge.callers import application_call_sites
-from flake8_celery_django.knowledge.file_kinds import in_test_code, is_script
+from flake8_celery_django.knowledge.file_kinds import in_hidden_folder, in_test_code, is_script
 from flake8_celery_django.knowledge.http_clients import HTTPX_CLIENT_CONSTRUCTORS
 from flake8_celery_django.knowledge.imports import dotted_name
 from flake8_celery_django.registry import on, rule
@@ -117,8 +117,8 @@ def check_http_call(node: ast.Call, ctx: FileContext) -> None:
         return
     if in_test_code(ctx.scope, ctx):
         return  # a test calls a test server: it cannot hang production
-    if _runs_only_as_script(ctx):
-        return  # someone runs the script and watches it: no web or worker process waits
+    if _runs_only_as_script(ctx) or in_hidden_folder(ctx):
+        return  # someone runs the script and watches it, or a tool's file: no web or worker process waits
     passed, timeout = _timeout_argument(node, position)
     if not passed:
         if waits_forever_by_default:
