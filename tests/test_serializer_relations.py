@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import ast
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -14,8 +15,10 @@ from flake8_celery_django.project.facts import (
     SerializerFieldFact,
 )
 from flake8_celery_django.project.serializers import serializer_facts
+from flake8_celery_django.settings import Settings
 from tests.cases import Case, all_codes_settings, assert_case, invalid, valid
 from tests.project_cases import findings_in_project
+from tests.project_files import write_project
 
 MODELS_AND_SERIALIZERS = """
 from django.db import models
@@ -246,4 +249,93 @@ def test_serializer_and_model_from_other_modules() -> None:
     """
     assert findings_in_project(source, "CDJ408", "shop.views", PROJECT) == [
         (7, 15, 'CDJ408 Orders serializes customer per row; add select_related("customer")'),
+    ]
+
+
+ROUTED = {
+    "setup.cfg": "[metadata]\nname = shop\n",
+    "shop/__init__.py": "",
+    "shop/models.py": """
+        from django.db import models
+
+
+        class Customer(models.Model):
+            name = models.CharField(max_length=10)
+
+
+        class Order(models.Model):
+            customer = models.ForeignKey(Customer, on_delete=models.CASCADE)
+        """,
+    "shop/serializers.py": """
+        from rest_framework import serializers
+
+        from shop.models import Customer, Order
+
+
+        class CustomerSerializer(serializers.ModelSerializer):
+            class Meta:
+                model = Customer
+                fields = ["name"]
+
+
+        class OrderSerializer(serializers.ModelSerializer):
+            customer = CustomerSerializer()
+
+            class Meta:
+                model = Order
+                fields = ["customer"]
+        """,
+    "shop/views.py": """
+        from rest_framework import viewsets
+
+        from shop.models import Order
+        from shop.serializers import OrderSerializer
+
+
+        class OrderDetail(viewsets.ReadOnlyModelViewSet):
+            queryset = Order.objects.all()
+            serializer_class = OrderSerializer
+
+
+        class OrderList(viewsets.ReadOnlyModelViewSet):
+            queryset = Order.objects.all()
+            serializer_class = OrderSerializer
+
+
+        class OrderRouted(viewsets.ReadOnlyModelViewSet):
+            queryset = Order.objects.all()
+            serializer_class = OrderSerializer
+
+
+        class OrderUnrouted(viewsets.ReadOnlyModelViewSet):
+            queryset = Order.objects.all()
+            serializer_class = OrderSerializer
+        """,
+    "shop/urls.py": """
+        from django.urls import path
+        from rest_framework import routers
+
+        from shop import views
+        from shop.views import OrderDetail
+
+        router = routers.DefaultRouter()
+        router.register("routed", views.OrderRouted, basename="routed")
+
+        urlpatterns = [
+            path("orders/<int:pk>/", OrderDetail.as_view({"get": "retrieve"})),
+            path("orders/", views.OrderList.as_view({"get": "list", "post": "create"})),
+        ]
+        """,
+}
+
+
+def test_a_viewset_routed_only_to_retrieve_lists_nothing(tmp_path: Path) -> None:
+    root = write_project(tmp_path, ROUTED)
+    path = root / "shop/views.py"
+    settings = Settings(enabled=frozenset({"CDJ408"}), cache_dir=str(root / ".cache"))
+    findings = check_source(path.read_text(), str(path), settings, strict=True)
+    assert [(f.line, f.col, f.message) for f in findings] == [
+        (13, 15, 'CDJ408 OrderList serializes customer per row; add select_related("customer")'),
+        (18, 15, 'CDJ408 OrderRouted serializes customer per row; add select_related("customer")'),
+        (23, 15, 'CDJ408 OrderUnrouted serializes customer per row; add select_related("customer")'),
     ]

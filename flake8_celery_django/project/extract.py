@@ -149,6 +149,7 @@ class _Extractor:
         self.classes: list[_Class] = []
         self.skipped_calls: set[int] = set()
         self.atomic_wrapper_candidates: list[tuple[str, tuple[str, ...]]] = []
+        self.view_routes: list[tuple[str, tuple[str, ...]]] = []
 
     # -- the walk -------------------------------------------------------------------------------
     def run(self) -> ModuleFacts:
@@ -194,6 +195,7 @@ class _Extractor:
             serializers=serializer_facts(self.tree, self.module, is_package=self.is_package),
             atomic_wrapper_candidates=tuple(self.atomic_wrapper_candidates),
             signal_arguments=tuple(self.signal_arguments),
+            view_routes=tuple(self.view_routes),
         )
 
     def _read_top_level(self, body: list[ast.stmt]) -> None:
@@ -275,6 +277,21 @@ class _Extractor:
                 stack.extend([child for child in reversed(value) if type(child) not in _LEAVES])
             elif value is not None and type(value) not in _LEAVES:
                 stack.append(value)
+
+    def _route(self, attribute: str, receiver: ast.expr, node: ast.Call) -> None:
+        """``View.as_view({"get": "retrieve"})`` routes those actions of a project view; a router's
+        ``register(prefix, ViewSet)`` and any other ``as_view()`` route every action (``*``)."""
+        if attribute == "register":
+            keywords = {keyword.arg: keyword.value for keyword in node.keywords}
+            view = node.args[1] if len(node.args) >= 2 else keywords.get("viewset")
+            actions: tuple[str, ...] = ("*",)
+        else:
+            view = receiver
+            mapping = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "actions"), None)
+            actions = _actions(mapping)
+        name = self.names.qualify(view) if view is not None else None
+        if name is not None and self.names.is_project(name):
+            self.view_routes.append((name, actions))
 
     def _caller(self) -> str:
         return self.functions[-1].qualified if self.functions else self.module
@@ -535,6 +552,8 @@ class _Extractor:
                 adapter = self.names.qualify(node.args[1].func)
                 if draft is not None and adapter is not None:
                     draft.adapters.append(adapter)
+            elif attribute == "as_view" or (attribute == "register" and (len(node.args) >= 2 or node.keywords)):
+                self._route(attribute, func.value, node)
             elif attribute == "update" and isinstance(func.value, ast.Attribute) and func.value.attr == "conf":
                 for keyword in node.keywords:
                     if keyword.arg == "task_serializer" and isinstance(keyword.value, ast.Constant):
@@ -742,6 +761,15 @@ def _parse_annotation(text: str) -> ast.expr | None:
         return ast.parse(text.strip(), mode="eval").body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
+
+
+def _actions(mapping: ast.expr | None) -> tuple[str, ...]:
+    """The actions a literal ``{"get": "list", ...}`` names; ``("*",)`` for anything else."""
+    if not isinstance(mapping, ast.Dict):
+        return ("*",)
+    actions = {value.value for value in mapping.values if isinstance(value, ast.Constant) and type(value.value) is str}
+    named = sum(1 for value in mapping.values if isinstance(value, ast.Constant) and type(value.value) is str)
+    return tuple(sorted(actions)) if named == len(mapping.values) else ("*",)
 
 
 def _is_none(node: ast.expr) -> bool:

@@ -229,3 +229,6 @@ class ModuleFacts(NamedTuple):
     atomic_wrapper_candidates: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # Model rows this module sends through project signals, by keyword.
     signal_arguments: tuple[SignalArgumentFact, ...] = ()
+    # Views this module routes: the view's qualified name and the actions of its
+    # ``as_view({"get": "retrieve"})``; ``("*",)`` for a router's ``register()`` or another ``as_view()``.
+    view_routes: tuple[tuple[str, tuple[str, ...]], ...] = ()

@@ -124,6 +124,8 @@ class ProjectKnowledge:
         receivers: list[ReceiverFact] = []
         # Project signal -> keyword -> the models of the rows sends hand over under it.
         self._signal_rows: dict[str, dict[str, set[str]]] = {}
+        # View qualified name -> the actions its routes name ("*": any).
+        self._view_actions: dict[str, set[str]] = {}
         names: set[str] = set(module_names)
         settings = SettingsFact()
         for qualified, value in stored_models:
@@ -138,6 +140,8 @@ class ProjectKnowledge:
                 self._tasks.add(task.qualified_name, task)
             for session in facts.sessions:
                 self._sessions.add(session.qualified_name, session)
+            for view, actions in facts.view_routes:
+                self._view_actions.setdefault(view, set()).update(actions)
             for serializer in facts.serializers:
                 self._serializers.add(serializer.qualified_name, serializer)
             decorators.update(facts.task_decorators)
@@ -234,6 +238,13 @@ class ProjectKnowledge:
     def _same_model(self, left: str, right: str) -> bool:
         found = self.model(left)
         return (found.qualified_name if found is not None else left) == right
+
+    # -- views ----------------------------------------------------------------------------------
+    def view_actions(self, view: str) -> frozenset[str] | None:
+        """The actions the project's URL configuration routes to ``view`` (a qualified name): None
+        when it routes every action (a router, a plain ``as_view()``) or no route names the view."""
+        actions = self._view_actions.get(view)
+        return None if actions is None or "*" in actions else frozenset(actions)
 
     # -- tasks ----------------------------------------------------------------------------------
     def task(self, name: str) -> TaskFact | None:

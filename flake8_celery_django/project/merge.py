@@ -113,6 +113,7 @@ def merge(modules: Iterable[ModuleFacts]) -> list[ModuleFacts]:
                     sorted({name for name, _ in facts.atomic_wrapper_candidates if name in wrappers})
                 ),
                 signal_arguments=_resolve_signal_arguments(facts.signal_arguments, models),
+                view_routes=facts.view_routes,
             )
         )
     return merged

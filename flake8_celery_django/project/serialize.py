@@ -111,6 +111,8 @@ def facts_to_json(facts: ModuleFacts) -> dict[str, object]:
         data["task_decorators"] = list(facts.task_decorators)
     if facts.decorator_candidates:
         data["decorator_candidates"] = [[name, list(callees)] for name, callees in facts.decorator_candidates]
+    if facts.view_routes:
+        data["view_routes"] = [[name, list(actions)] for name, actions in facts.view_routes]
     if facts.sessions:
         data["sessions"] = [
             [s.qualified_name, s.sets_default_timeout, s.kind, s.makes, list(s.adapters)] for s in facts.sessions
@@ -279,7 +281,7 @@ _KEYS = frozenset(
     {
         "module", "models", "task_bases", "tasks", "task_candidates", "task_decorators", "decorator_candidates",
         "sessions", "receivers", "calls", "settings", "serializers", "atomic_wrappers",
-        "atomic_wrapper_candidates", "signal_arguments",
+        "atomic_wrapper_candidates", "signal_arguments", "view_routes",
     }
 )
 
@@ -296,6 +298,12 @@ def stored_model_name(value: object) -> str:
     return _text(value[0])
 
 
+def _named_texts(value: object) -> tuple[str, tuple[str, ...]]:
+    """``[name, [text, ...]]``."""
+    name, texts = _list(value, 2)
+    return _text(name), _texts(texts)
+
+
 def facts_from_json(value: object, deferred_models: list[tuple[str, object]] | None = None) -> ModuleFacts:
     """The facts :func:`facts_to_json` wrote; :class:`ValueError` for anything else.
 
@@ -305,10 +313,8 @@ def facts_from_json(value: object, deferred_models: list[tuple[str, object]] | N
     if type(value) is not dict or not set(value) <= _KEYS:
         raise ValueError("not module facts")
     data = cast("dict[str, object]", value)
-    decorator_candidates = []
-    for item in _list(data.get("decorator_candidates", [])):
-        name, callees = _list(item, 2)
-        decorator_candidates.append((_text(name), _texts(callees)))
+    decorator_candidates = [_named_texts(item) for item in _list(data.get("decorator_candidates", []))]
+    view_routes = [_named_texts(item) for item in _list(data.get("view_routes", []))]
     settings = data.get("settings")
     return ModuleFacts(
         module=_text(data.get("module")),
@@ -322,6 +328,7 @@ def facts_from_json(value: object, deferred_models: list[tuple[str, object]] | N
         settings=SettingsFact() if settings is None else _settings_from_json(settings),
         task_candidates=tuple(_task_from_json(item) for item in _list(data.get("task_candidates", []))),
         decorator_candidates=tuple(decorator_candidates),
+        view_routes=tuple(view_routes),
         serializers=tuple(_serializer_from_json(item) for item in _list(data.get("serializers", []))),
         atomic_wrappers=_texts(data.get("atomic_wrappers", [])),
         atomic_wrapper_candidates=tuple(

@@ -7,7 +7,8 @@ serializer field (``customer = CustomerSerializer()``, ``lines = LineSerializer(
 ``source="customer.name"`` reads the relation once per row: one query per row unless the queryset
 selects or prefetches it.  Serializers come from this file or from the project index; the relations
 from the model definitions (this file's or the project's).  Views that only retrieve one object
-(``RetrieveAPIView``) cost one query, not one per row, and are left alone.
+(``RetrieveAPIView``) cost one query, not one per row, and are left alone, and so are viewsets the
+project routes only with ``as_view()`` mappings that name no ``list`` action (the project index).
 """
 
 from __future__ import annotations
@@ -234,10 +235,21 @@ def _class_queryset(view: _View, ctx: FileContext) -> fetched_relations.Fetched 
     return fetched_relations.fetched(view.queryset, ctx)
 
 
+def _routed_without_list(view: _View, ctx: FileContext) -> bool:
+    """The project's URL configuration routes only other actions to the view (``as_view({"get":
+    "retrieve"})``): its queryset is never listed."""
+    if ctx.module is None or not ctx.project.enabled:
+        return False
+    actions = ctx.project.view_actions(f"{ctx.module}.{view.name}")
+    return actions is not None and "list" not in actions
+
+
 @on_exit(ast.ClassDef, rules=(SERIALIZER_RELATION_NOT_FETCHED,))
 def close_view(node: ast.ClassDef, ctx: FileContext) -> None:
     view = ctx.state(_Views).open.pop(node, None)
     if view is None or view.unknown or view.serializer is None:
+        return
+    if _routed_without_list(view, ctx):
         return
     serializer = file_serializers.serializer_named(view.serializer, ctx)
     if serializer is None:
