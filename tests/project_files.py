@@ -5,6 +5,9 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+from flake8_celery_django.api import check_source
+from flake8_celery_django.settings import Settings
+
 SHOP = {
     "pyproject.toml": "",
     "src/shop/__init__.py": "",
@@ -291,3 +294,11 @@ def write_project(folder: Path, files: dict[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text).lstrip("\n"))
     return folder
+
+
+def findings_in(root: Path, module_path: str, codes: frozenset[str], **options: object) -> list[tuple[int, int, str]]:
+    """``(line, column, message)`` of ``codes`` in one file of a project written by :func:`write_project`,
+    with the project index cached under the project."""
+    path = root / module_path
+    settings = Settings(enabled=codes, cache_dir=str(root / ".cache"), **options)  # type: ignore[arg-type]
+    return [(f.line, f.col, f.message) for f in check_source(path.read_text(), str(path), settings, strict=True)]

@@ -4,12 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from flake8_celery_django.api import check_source
 from flake8_celery_django.project.facts import FieldFact, ModelFact, ModuleFacts
 from tests.cases import Case, assert_case, invalid, valid
-from flake8_celery_django.settings import Settings
 from tests.project_cases import findings_in_project
-from tests.project_files import write_project
+from tests.project_files import findings_in, write_project
 
 MODELS = """
 from django.db import models
@@ -365,10 +363,7 @@ IMPORTER = {
 
 def test_a_function_only_management_commands_call_runs_alone_and_its_helpers(tmp_path: Path) -> None:
     root = write_project(tmp_path, IMPORTER)
-    path = root / "shop/importer.py"
-    settings = Settings(enabled=frozenset({"CDJ303"}), cache_dir=str(root / ".cache"))
-    findings = check_source(path.read_text(), str(path), settings, strict=True)
-    assert [(f.line, f.col, f.message) for f in findings] == [
+    assert findings_in(root, "shop/importer.py", frozenset({"CDJ303"})) == [
         (9, 4, "CDJ303 get_or_create(graph) races: add a unique constraint on these fields to Mapping"),
         (13, 4, "CDJ303 get_or_create(graph) races: add a unique constraint on these fields to Mapping"),
     ]

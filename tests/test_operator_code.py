@@ -9,7 +9,7 @@ from flake8_celery_django.api import check_source
 from flake8_celery_django.knowledge.operator_code import MAX_CALL_DEPTH
 from flake8_celery_django.registry import RULES
 from flake8_celery_django.settings import Settings
-from tests.project_files import write_project
+from tests.project_files import findings_in, write_project
 
 Located = tuple[int, int, str]
 
@@ -95,15 +95,9 @@ EVERY_COST_RULE = {
 }
 
 
-def _findings(root: Path, module_path: str, codes: frozenset[str], **options: object) -> list[Located]:
-    path = root / module_path
-    settings = Settings(enabled=codes, cache_dir=str(root / ".cache"), **options)  # type: ignore[arg-type]
-    return [(f.line, f.col, f.message) for f in check_source(path.read_text(), str(path), settings, strict=True)]
-
-
 def test_every_cost_rule_leaves_alone_a_function_only_a_command_calls(tmp_path: Path) -> None:
     root = write_project(tmp_path, EVERY_COST_RULE)
-    assert _findings(root, "shop/sample_data.py", frozenset(RULES)) == [
+    assert findings_in(root, "shop/sample_data.py", frozenset(RULES)) == [
         (19, 8, "CDJ401 Product.objects.create() inserts one row per loop iteration; use bulk_create()"),
         (21, 8, "CDJ402 product.save() updates once per loop iteration; use bulk_update()"),
         (22, 8, "CDJ404 Category.objects.filter().first() runs one query per loop iteration; fetch before the loop"),
@@ -118,7 +112,7 @@ def test_every_cost_rule_leaves_alone_a_function_only_a_command_calls(tmp_path: 
 def test_without_the_project_index_no_caller_is_known(tmp_path: Path) -> None:
     root = write_project(tmp_path, EVERY_COST_RULE)
     codes = frozenset({"CDJ401"})
-    assert _findings(root, "shop/sample_data.py", codes, project_index=False) == [
+    assert findings_in(root, "shop/sample_data.py", codes, project_index=False) == [
         (6, 8, "CDJ401 Product.objects.create() inserts one row per loop iteration; use bulk_create()"),
         (19, 8, "CDJ401 Product.objects.create() inserts one row per loop iteration; use bulk_create()"),
     ]
@@ -252,7 +246,7 @@ CALLERS = {
 def test_commands_decide_through_the_call_graph_and_tests_count_neither_way(tmp_path: Path) -> None:
     root = write_project(tmp_path, CALLERS)
     message = "CDJ404 Category.objects.filter().first() runs one query per loop iteration; fetch before the loop"
-    assert _findings(root, "shop/loaders.py", frozenset({"CDJ404"})) == [
+    assert findings_in(root, "shop/loaders.py", frozenset({"CDJ404"})) == [
         # called from tests alone: tests call entry points too (a pipeline step that settings name)
         (25, 8, message),
         (30, 8, message),
@@ -280,7 +274,7 @@ def test_the_bound_on_the_call_depth_counts_from_the_function(tmp_path: Path) ->
     # the chain within the bound: one() is left alone
     message = "CDJ404 Category.objects.filter().first() runs one query per loop iteration; fetch before the loop"
     lines = [25, 30, 41, 47, 53, 58, 4 * MAX_CALL_DEPTH + 66]
-    assert _findings(root, "shop/loaders.py", frozenset({"CDJ404"})) == [(line, 8, message) for line in lines]
+    assert findings_in(root, "shop/loaders.py", frozenset({"CDJ404"})) == [(line, 8, message) for line in lines]
 
 
 def test_a_race_in_a_function_only_a_command_calls_is_still_reported(tmp_path: Path) -> None:
@@ -307,7 +301,7 @@ def test_a_race_in_a_function_only_a_command_calls_is_still_reported(tmp_path: P
             """,
     }
     root = write_project(tmp_path, files)
-    assert _findings(root, "shop/stock.py", frozenset({"CDJ301"})) == [
+    assert findings_in(root, "shop/stock.py", frozenset({"CDJ301"})) == [
         (6, 4, "CDJ301 product.stock is read, changed and saved; use F() or select_for_update()"),
     ]
 
@@ -355,7 +349,7 @@ def test_test_classes_and_functions_are_told_from_models_and_views(tmp_path: Pat
     files = {"setup.cfg": "", "shop/__init__.py": "", "shop/models.py": MODELS, "shop/x.py": TEST_CODE}
     root = write_project(tmp_path, files)
     message = "CDJ404 Product.objects.filter().first() runs one query per loop iteration; fetch before the loop"
-    assert _findings(root, "shop/x.py", frozenset({"CDJ404"})) == [
+    assert findings_in(root, "shop/x.py", frozenset({"CDJ404"})) == [
         # a model named like a test class; a test-named class whose bases are not tests (kiwitcms' models)
         (19, 12, message),
         (25, 12, message),
@@ -418,8 +412,8 @@ def test_folders_above_the_project_say_nothing_about_test_code(tmp_path: Path) -
     root = write_project(tmp_path / "tests" / "checkout", source)
     codes = frozenset({"CDJ201"})
     message = "CDJ201 requests.get() has no timeout and can hang forever; pass timeout=<seconds>"
-    assert _findings(root, "shop/rates.py", codes) == [(5, 11, message)]
-    assert _findings(root, "shop/tests/test_rates.py", codes) == []
+    assert findings_in(root, "shop/rates.py", codes) == [(5, 11, message)]
+    assert findings_in(root, "shop/tests/test_rates.py", codes) == []
 
 
 def test_a_model_named_like_a_test_class_is_a_caller(tmp_path: Path) -> None:
@@ -460,6 +454,6 @@ def test_a_model_named_like_a_test_class_is_a_caller(tmp_path: Path) -> None:
             """,
     }
     root = write_project(tmp_path, files)
-    assert _findings(root, "shop/tagging.py", frozenset({"CDJ401"})) == [
+    assert findings_in(root, "shop/tagging.py", frozenset({"CDJ401"})) == [
         (6, 8, "CDJ401 Tag.objects.create() inserts one row per loop iteration; use bulk_create()"),
     ]

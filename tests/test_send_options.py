@@ -10,11 +10,9 @@ import pytest
 from celery import Celery
 from celery.app.task import Task
 
-from flake8_celery_django.api import check_source
 from flake8_celery_django.rules.send_options import SEND_OPTIONS
-from flake8_celery_django.settings import Settings
 from tests.cases import Case, assert_case, invalid, valid
-from tests.project_files import write_project
+from tests.project_files import findings_in, write_project
 
 CASES: list[Case] = [
     invalid(
@@ -140,10 +138,7 @@ PROJECT = {
 
 def test_send_options_given_to_the_task(tmp_path: Path) -> None:
     root = write_project(tmp_path, PROJECT)
-    path = root / "shop/models.py"
-    settings = Settings(enabled=frozenset({"CDJ603"}), cache_dir=str(root / ".cache"))
-    findings = check_source(path.read_text(), str(path), settings, strict=True)
-    assert [(f.line, f.col, f.message) for f in findings] == [
+    assert findings_in(root, "shop/models.py", frozenset({"CDJ603"})) == [
         (8, 40, "CDJ603 eta= goes to send_group_email() as a task argument; pass it to apply_async()"),
         (9, 42, "CDJ603 queue= goes to send_group_email() as a task argument; pass it to .set()"),
         (9, 56, "CDJ603 countdown= goes to send_group_email() as a task argument; pass it to .set()"),
@@ -154,10 +149,8 @@ def test_send_options_given_to_the_task(tmp_path: Path) -> None:
 
 def test_without_the_project_index_only_tasks_of_the_same_module_are_judged(tmp_path: Path) -> None:
     root = write_project(tmp_path, PROJECT)
-    path = root / "shop/models.py"
-    settings = Settings(enabled=frozenset({"CDJ603"}), project_index=False)
-    findings = check_source(path.read_text(), str(path), settings, strict=True)
-    assert [(f.line, f.col, f.code) for f in findings] == [(25, 26, "CDJ603")]
+    findings = findings_in(root, "shop/models.py", frozenset({"CDJ603"}), project_index=False)
+    assert [(line, column) for line, column, _ in findings] == [(25, 26)]
 
 
 def test_celery_sends_every_keyword_of_delay_to_the_task() -> None:

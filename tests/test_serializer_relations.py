@@ -15,10 +15,9 @@ from flake8_celery_django.project.facts import (
     SerializerFieldFact,
 )
 from flake8_celery_django.project.serializers import serializer_facts
-from flake8_celery_django.settings import Settings
 from tests.cases import Case, all_codes_settings, assert_case, invalid, valid
 from tests.project_cases import findings_in_project
-from tests.project_files import write_project
+from tests.project_files import findings_in, write_project
 
 MODELS_AND_SERIALIZERS = """
 from django.db import models
@@ -331,10 +330,7 @@ ROUTED = {
 
 def test_a_viewset_routed_only_to_retrieve_lists_nothing(tmp_path: Path) -> None:
     root = write_project(tmp_path, ROUTED)
-    path = root / "shop/views.py"
-    settings = Settings(enabled=frozenset({"CDJ408"}), cache_dir=str(root / ".cache"))
-    findings = check_source(path.read_text(), str(path), settings, strict=True)
-    assert [(f.line, f.col, f.message) for f in findings] == [
+    assert findings_in(root, "shop/views.py", frozenset({"CDJ408"})) == [
         (13, 15, 'CDJ408 OrderList serializes customer per row; add select_related("customer")'),
         (18, 15, 'CDJ408 OrderRouted serializes customer per row; add select_related("customer")'),
         (23, 15, 'CDJ408 OrderUnrouted serializes customer per row; add select_related("customer")'),
