@@ -48,6 +48,18 @@ class Relation(models.Model):
         constraints = [models.UniqueConstraint(Least("source", "target"), Greatest("source", "target"), name="r")]
 """
 
+ALERTS = """
+from django.db import models
+
+class Alert(models.Model):
+    summary = models.IntegerField()
+    signature = models.IntegerField()
+    sheriffed = models.BooleanField(default=True)
+    status = models.IntegerField(default=0)
+    class Meta:
+        unique_together = ("summary", "signature", "sheriffed")
+"""
+
 BUGS = """
 from django.db import models
 
@@ -157,6 +169,27 @@ def vote(project, when):
     Feature.objects.get_or_create(xpath="x")
 """,
         (26, 4), (27, 4), (28, 4),
+    ),
+    # A constraint field the lookup leaves out but every insert fills with the same literal default
+    # (treeherder's sheriffed=True): racing inserts collide on it; not when defaults may set it.
+    valid(
+        "CDJ303",
+        ALERTS
+        + """
+def create(summary, signature):
+    Alert.objects.get_or_create(summary=summary, signature=signature, defaults={"status": 0})
+""",
+    ),
+    invalid(
+        "CDJ303",
+        ALERTS
+        + """
+def create(summary, signature, options):
+    Alert.objects.get_or_create(summary=summary, signature=signature, defaults={"sheriffed": False})
+    Alert.objects.get_or_create(summary=summary, signature=signature, defaults=options)
+    Alert.objects.get_or_create(summary=summary, status=0)
+""",
+        (13, 4), (14, 4), (15, 4),
     ),
     # A constraint on the rows that have a value covers a lookup that gives the field one
     # (treeherder's Bugscache: unique bugzilla_id among the rows that have one); not a lookup without it.

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from flake8_celery_django.context import FileContext
 from flake8_celery_django.knowledge import models
 from flake8_celery_django.knowledge.imports import dotted_name
-from flake8_celery_django.project.constraints import MetaFacts, read_meta
+from flake8_celery_django.project.constraints import MetaFacts, has_constant_default, read_meta
 from flake8_celery_django.project.facts import FieldFact, FieldKind, ModelFact
 from flake8_celery_django.project.knowledge import absolute_name, lineage, unique_lookup_in
 from flake8_celery_django.project.model_methods import returned_self_attribute
@@ -146,12 +146,17 @@ def _field(name: str, call: ast.Call, model: str) -> FieldFact | None:
     if kind is None:
         if not field_class.endswith("Field"):
             return None
-        return FieldFact(name, "plain", unique=unique, field_class=field_class)
+        return FieldFact(
+            name, "plain", unique=unique, field_class=field_class, constant_default=has_constant_default(call)
+        )
     if kind == "generic_foreign_key":
         return FieldFact(name, kind, field_class=field_class)  # its arguments name its two columns
     target_node = call.args[0] if call.args else _keyword(call, "to")
     target = _target_label(target_node, model)
-    return FieldFact(name, kind, target, unique or kind == "one_to_one", field_class=field_class)
+    return FieldFact(
+        name, kind, target, unique or kind == "one_to_one", field_class=field_class,
+        constant_default=has_constant_default(call),
+    )
 
 
 def _target_label(node: ast.expr | None, model: str) -> str | None:

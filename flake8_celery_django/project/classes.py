@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 
 from flake8_celery_django.knowledge.imports import dotted_name
-from flake8_celery_django.project.constraints import MetaFacts, read_meta
+from flake8_celery_django.project.constraints import MetaFacts, has_constant_default, read_meta
 from flake8_celery_django.project.facts import FieldFact, FieldKind, ModelFact, SessionFact, TaskBaseFact
 from flake8_celery_django.project.model_methods import returned_self_attribute
 from flake8_celery_django.project.names import (
@@ -145,7 +145,10 @@ class ClassReader:
             if isinstance(related, ast.Constant) and isinstance(related.value, str):
                 related_name = related.value
         unique = kind == "one_to_one" or _true(_keyword(call, "unique")) or _true(_keyword(call, "primary_key"))
-        return FieldFact(name, kind, target, unique, field_class=class_name, related_name=related_name)
+        return FieldFact(
+            name, kind, target, unique, field_class=class_name, related_name=related_name,
+            constant_default=has_constant_default(call),
+        )
 
     # -- task bases -----------------------------------------------------------------------------
     def task_base(self) -> TaskBaseFact:

@@ -28,6 +28,12 @@ class MetaFacts(NamedTuple):
     unique_when_set: tuple[tuple[frozenset[str], str], ...] = ()
 
 
+def has_constant_default(field: ast.Call) -> bool:
+    """``models.CharField(default="")``: the field's ``default`` is a literal other than ``None``."""
+    default = _keyword(field, "default")
+    return isinstance(default, ast.Constant) and default.value is not None
+
+
 def read_meta(meta: ast.ClassDef) -> MetaFacts:
     """``abstract``, the unique field sets, and whether some uniqueness could not be read."""
     abstract = opaque = False

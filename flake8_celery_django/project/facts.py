@@ -32,6 +32,9 @@ class FieldFact(NamedTuple):
     field_class: str = ""
     # ``related_name`` as declared (``None`` for Django's default, ``"+"`` for no reverse relation).
     related_name: str | None = None
+    # ``default=`` is a literal other than ``None`` (``default=""``, ``default=True``): every row
+    # created without a value for the field gets that same value.
+    constant_default: bool = False
 
     @property
     def is_relation(self) -> bool:

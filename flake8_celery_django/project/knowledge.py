@@ -361,7 +361,9 @@ def unique_lookup_in(
     matches many slugs.  A constraint with ``condition=Q(<field>__isnull=True)`` counts when the row
     the call would create leaves that field unset: neither the lookup nor ``also_set`` (the
     ``defaults``' fields, None when unknown) sets it; one with ``condition=Q(<field>__isnull=False)``
-    when the lookup names that field (a lookup of ``None`` there is the caller's to avoid).  A model
+    when the lookup names that field (a lookup of ``None`` there is the caller's to avoid).  A field
+    of a constraint the lookup leaves out counts when its ``default`` is a literal and ``also_set``
+    is known and leaves it unset: every created row has that value.  A model
     whose constraints are not all known (opaque ones, a base from outside the project) counts as
     covered: never a guess.  A project class that is not a model (a mixin) declares no constraint.
     """
@@ -382,7 +384,16 @@ def unique_lookup_in(
         assigned.update(column for column in (_column(models, model, name) for name in also_set) if column)
 
     def covers(fields: frozenset[str]) -> bool:
-        return all(_column(models, model, name) in columns for name in fields)
+        return all(_column(models, model, name) in columns or _same_default(name) for name in fields)
+
+    def _same_default(name: str) -> bool:
+        """Every row the call creates gets the field's literal default: the ``defaults`` are known
+        and leave it unset (two racing inserts then collide on it as on the lookup's own fields)."""
+        if assigned is None:
+            return False
+        column = _column(models, model, name)
+        found = models.model_field(model, column) if column is not None else None
+        return found is not None and found.constant_default and column not in assigned
 
     pending = [model]
     seen: set[str] = set()

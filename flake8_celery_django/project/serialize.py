@@ -68,7 +68,10 @@ def _texts(value: object) -> tuple[str, ...]:
 
 # -- to JSON ------------------------------------------------------------------------------------
 def _field_to_json(item: FieldFact) -> list[object]:
-    return [item.name, item.kind, item.target, item.unique, item.reverse, item.field_class, item.related_name]
+    return [
+        item.name, item.kind, item.target, item.unique, item.reverse, item.field_class, item.related_name,
+        item.constant_default,
+    ]
 
 
 # How many items a model's JSON list holds (what :func:`_model_to_json` writes).
@@ -144,7 +147,7 @@ def _serializer_to_json(serializer: SerializerFact) -> list[object]:
 
 # -- from JSON ----------------------------------------------------------------------------------
 def _field_from_json(value: object) -> FieldFact:
-    name, kind, target, unique, reverse, field_class, related_name = _list(value, 7)
+    name, kind, target, unique, reverse, field_class, related_name, constant_default = _list(value, 8)
     # checked in line, without a call per value: a project holds thousands of fields
     if (
         type(name) is not str
@@ -156,9 +159,10 @@ def _field_from_json(value: object) -> FieldFact:
         or type(field_class) is not str
         or len(field_class) > _MAX_TEXT
         or (related_name is not None and (type(related_name) is not str or len(related_name) > _MAX_TEXT))
+        or type(constant_default) is not bool
     ):
         raise ValueError("not a field")
-    return FieldFact(name, kind, target, unique, reverse, field_class, related_name)
+    return FieldFact(name, kind, target, unique, reverse, field_class, related_name, constant_default)
 
 
 def _model_from_json(value: object) -> ModelFact:
