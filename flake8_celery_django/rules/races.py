@@ -69,12 +69,11 @@ class _RaceState:
     reported: set[int] = field(default_factory=set)
     fresh: set[str] = field(default_factory=set)
     locked: set[str] = field(default_factory=set)
-    # ``obj.field`` assigned a value computed without its own (``obj.total = sum(...)``): a clamp that
-    # follows (``obj.total = max(obj.total, 0)``) bounds that new value, not the stored one.
-    recomputed: set[tuple[str, str]] = field(default_factory=set)
-    # The last of those assignments per field: a change it dominates (``obj.f = [a]`` then, below it,
-    # ``obj.f += extra``) changes that new value, not the stored one.
-    assigned_at: dict[tuple[str, str], ast.stmt] = field(default_factory=dict)
+    # ``obj.field`` assigned a value computed without its own (``obj.total = sum(...)``), with the
+    # last such assignment: a clamp that follows (``obj.total = max(obj.total, 0)``) bounds that new
+    # value, not the stored one, and so does a change it dominates (``obj.f = [a]`` then, below it,
+    # ``obj.f += extra``).
+    recomputed: dict[tuple[str, str], ast.stmt] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -163,8 +162,7 @@ def _record_binding(targets: list[ast.expr], value: ast.expr, ctx: FileContext) 
         for name_node in names:
             name = name_node.id
             if state.recomputed:
-                state.recomputed = {entry for entry in state.recomputed if entry[0] != name}
-                state.assigned_at = {key: at for key, at in state.assigned_at.items() if key[0] != name}
+                state.recomputed = {key: at for key, at in state.recomputed.items() if key[0] != name}
             state.fresh.discard(name)
             state.locked.discard(name)
             if fresh:
@@ -298,7 +296,7 @@ def _changes_a_new_value(statement: ast.stmt, target: ast.Attribute, ctx: FileCo
     """The field was given a value of its own earlier on every path here (``obj.f = [a]``): the
     change reads that value, not the stored one."""
     owner = dotted_name(target.value)
-    assigned = ctx.scope.state(_RaceState).assigned_at.get((owner or "", target.attr))
+    assigned = ctx.scope.state(_RaceState).recomputed.get((owner or "", target.attr))
     return assigned is not None and _dominates(assigned, statement, ctx.code_scope().node)
 
 
@@ -341,9 +339,7 @@ def check_assignment(node: ast.Assign | ast.AnnAssign, ctx: FileContext) -> None
         elif not _mentions(node.value, target):
             owner = dotted_name(target.value)
             if owner is not None:
-                state = ctx.scope.state(_RaceState)
-                state.recomputed.add((owner, target.attr))
-                state.assigned_at[(owner, target.attr)] = node
+                ctx.scope.state(_RaceState).recomputed[(owner, target.attr)] = node
 
 
 @on(ast.For, ast.AsyncFor, rules=(LOST_UPDATE, LOCK_OUTSIDE_ATOMIC))
