@@ -767,9 +767,12 @@ def _actions(mapping: ast.expr | None) -> tuple[str, ...]:
     """The actions a literal ``{"get": "list", ...}`` names; ``("*",)`` for anything else."""
     if not isinstance(mapping, ast.Dict):
         return ("*",)
-    actions = {value.value for value in mapping.values if isinstance(value, ast.Constant) and type(value.value) is str}
-    named = sum(1 for value in mapping.values if isinstance(value, ast.Constant) and type(value.value) is str)
-    return tuple(sorted(actions)) if named == len(mapping.values) else ("*",)
+    actions: set[str] = set()
+    for value in mapping.values:
+        if not isinstance(value, ast.Constant) or not isinstance(value.value, str):
+            return ("*",)
+        actions.add(value.value)
+    return tuple(sorted(actions))
 
 
 def _is_none(node: ast.expr) -> bool:

@@ -336,10 +336,12 @@ def facts_from_json(value: object, deferred_models: list[tuple[str, object]] | N
         serializers=tuple(_serializer_from_json(item) for item in _list(data.get("serializers", []))),
         atomic_wrappers=_texts(data.get("atomic_wrappers", [])),
         atomic_wrapper_candidates=tuple(
-            (_text(name), _texts(wrapped))
-            for name, wrapped in (_list(item, 2) for item in _list(data.get("atomic_wrapper_candidates", [])))
+            _named_texts(item) for item in _list(data.get("atomic_wrapper_candidates", []))
         ),
-        signal_arguments=tuple(
-            SignalArgumentFact(*_texts(item)) for item in _list(data.get("signal_arguments", [])) if len(_list(item, 3))
-        ),
+        signal_arguments=tuple(_signal_argument_from_json(item) for item in _list(data.get("signal_arguments", []))),
     )
+
+
+def _signal_argument_from_json(value: object) -> SignalArgumentFact:
+    signal, keyword, model = _list(value, 3)
+    return SignalArgumentFact(_text(signal), _text(keyword), _text(model))
