@@ -15,8 +15,10 @@ import pytest
 
 from flake8_celery_django.project import index, listing
 from flake8_celery_django.project.cache import CACHEDIR_TAG, FactsCache
+from flake8_celery_django.project.facts import CallSiteFact
 from flake8_celery_django.project.knowledge import ProjectKnowledge
 from flake8_celery_django.project.root import project_files
+from flake8_celery_django.project.stored_calls import group_of
 from tests.project_files import SHOP, write_project
 
 
@@ -186,6 +188,53 @@ def test_a_crafted_model_decoded_on_first_use_is_not_used_and_the_project_is_bui
     assert not Path(cache.project_path).exists()
     assert summary(index.build_index(str(shop), None).knowledge) == expected
     assert parses == []  # each file's facts were still good
+
+
+def replace_call_group(cache: FactsCache, callee: str, text: str) -> None:
+    """Write ``text`` in place of the group that holds ``callee``'s call sites, lengths kept right."""
+    header, *groups = Path(cache.calls_path).read_text().splitlines(keepends=True)
+    groups[group_of(callee)] = text + "\n"
+    lengths = {**json.loads(header), "lengths": [len(group) for group in groups]}
+    Path(cache.calls_path).write_text(json.dumps(lengths) + "\n" + "".join(groups))
+
+
+def test_a_question_about_one_callee_reads_its_group_only(shop: Path, parses: list[str]) -> None:
+    """Another group that does not decode is never read; the callee's own group is the answer."""
+    index.build_index(str(shop), None)
+    cache = FactsCache(str(shop / ".cdj_cache"), str(shop))
+    callee = "shop.notify.send"
+    other = next(name for name in (f"shop.other{n}" for n in range(1000)) if group_of(name) != group_of(callee))
+    replace_call_group(cache, other, "[not valid")
+    replace_call_group(cache, callee, '{"shop.notify.send": [["shop.views.checkout", 4]]}')
+    parses.clear()
+    knowledge = index.build_index(str(shop), None).knowledge
+    assert knowledge.call_sites(callee) == (CallSiteFact("shop.views.checkout", atomic=True),)
+    assert parses == []
+
+
+@pytest.mark.parametrize(
+    "group",
+    ["[not valid", '{"shop.notify.send": [["shop.services.place", 99]]}', '{"shop.notify.send": 3}', "[]"],
+)
+def test_a_crafted_group_of_call_sites_is_read_from_the_files_instead(
+    shop: Path, parses: list[str], group: str
+) -> None:
+    expected = summary(index.build_index(str(shop), None).knowledge)["calls"]
+    replace_call_group(FactsCache(str(shop / ".cdj_cache"), str(shop)), "shop.notify.send", group)
+    parses.clear()
+    knowledge = index.build_index(str(shop), None).knowledge
+    assert knowledge.call_sites("shop.notify.send") == expected
+    assert parses == []  # each file's facts, from the cache, hold the call sites again
+
+
+def test_a_calls_file_with_lengths_that_do_not_add_up_is_not_read(shop: Path, parses: list[str]) -> None:
+    expected = summary(index.build_index(str(shop), None).knowledge)["calls"]
+    cache = FactsCache(str(shop / ".cdj_cache"), str(shop))
+    header, rest = Path(cache.calls_path).read_text().split("\n", 1)
+    data = json.loads(header)
+    data["lengths"] = [10**30] * len(data["lengths"])
+    Path(cache.calls_path).write_text(json.dumps(data) + "\n" + rest)
+    assert index.build_index(str(shop), None).knowledge.call_sites("shop.notify.send") == expected
 
 
 def test_an_unwritable_cache_falls_back_to_memory(shop: Path, tmp_path: Path) -> None:

@@ -3,8 +3,8 @@
 Per project root: ``listing-<key>.json`` holds the files the last walk found and the times of the
 folders that decided them (:mod:`.listing`), ``files-<key>.json`` each file's facts keyed by path,
 size and modification time, ``project-<key>.json`` the merged facts with a fingerprint of every
-key and ``calls-<key>.json`` the call sites, so that an unchanged project is read back after only
-``stat`` calls.  Files are written to a temporary
+key and ``calls-<key>.jsonl`` the call sites, in groups read one at a time (:mod:`.stored_calls`),
+so that an unchanged project is read back after only ``stat`` calls.  Files are written to a temporary
 file in the same folder and moved into place; builders take a lock so that flake8's parallel workers
 build once.  Any problem (a read-only tree, a corrupt or crafted file) leaves the index in memory.
 """
@@ -20,11 +20,12 @@ from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 from flake8_celery_django import __version__
-from flake8_celery_django.project.facts import CallSiteFact, ModuleFacts
+from flake8_celery_django.project.facts import ModuleFacts
 from flake8_celery_django.project.listing import Listing
 from flake8_celery_django.project.listing import from_json as listing_from_json
 from flake8_celery_django.project.listing import to_json as listing_to_json
-from flake8_celery_django.project.serialize import calls_from_json, calls_to_json, facts_from_json, facts_to_json
+from flake8_celery_django.project.serialize import facts_from_json, facts_to_json
+from flake8_celery_django.project.stored_calls import StoredCalls, calls_text
 
 
 def extraction_digest(folder: str) -> str:
@@ -93,7 +94,7 @@ class FactsCache:
         key = hashlib.sha256(os.path.abspath(root).encode("utf-8", "surrogateescape")).hexdigest()[:16]
         self.files_path = os.path.join(folder, f"files-{key}.json")
         self.project_path = os.path.join(folder, f"project-{key}.json")
-        self.calls_path = os.path.join(folder, f"calls-{key}.json")
+        self.calls_path = os.path.join(folder, f"calls-{key}.jsonl")
         self.listing_path = os.path.join(folder, f"listing-{key}.json")
         self.writable = True
 
@@ -131,15 +132,9 @@ class FactsCache:
         with contextlib.suppress(OSError):
             os.remove(self.project_path)
 
-    def load_calls(self, fingerprint: str) -> list[tuple[str, CallSiteFact]] | None:
-        """Every call site of the merged facts, when built from exactly these files."""
-        data = self._read(self.calls_path)
-        if data is None or data.get("fingerprint") != fingerprint:
-            return None
-        try:
-            return calls_from_json(data["calls"])
-        except (ValueError, TypeError, KeyError, RecursionError):
-            return None
+    def stored_calls(self, fingerprint: str) -> StoredCalls:
+        """The call sites of the merged facts, read a group at a time, when built from exactly these files."""
+        return StoredCalls(self.calls_path, FORMAT, fingerprint)
 
     def load_listing(self) -> Listing | None:
         """The project's files and folders as the last walk found them."""
@@ -190,7 +185,7 @@ class FactsCache:
     def _write(self, path: str, text: str) -> None:
         handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".json")
         try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
                 stream.write(text)
             os.chmod(temporary, 0o644)
             os.replace(temporary, path)
@@ -215,14 +210,10 @@ class FactsCache:
             "modules": [module.module for module in merged],
             "facts": [facts_to_json(module) for module in without_calls if module != ModuleFacts(module.module)],
         }
-        calls = {
-            "format": FORMAT,
-            "fingerprint": fingerprint,
-            "calls": calls_to_json(call for module in merged for call in module.calls),
-        }
         try:
             self._write(self.files_path, _dump({"format": FORMAT, "packages": packages, "files": files}))
-            self._write(self.calls_path, _dump(calls))
+            calls = (call for module in merged for call in module.calls)
+            self._write(self.calls_path, calls_text(calls, FORMAT, fingerprint))
             self._write(self.project_path, _dump(project))
         except (OSError, ValueError):
             self.writable = False

@@ -10,7 +10,15 @@ import ast
 
 from flake8_celery_django.knowledge.imports import dotted_name
 from flake8_celery_django.project.constraints import MetaFacts, has_constant_default, read_meta
-from flake8_celery_django.project.facts import FieldFact, FieldKind, ModelFact, SessionFact, TaskBaseFact
+from flake8_celery_django.project.facts import (
+    NO_NAMES,
+    FieldFact,
+    FieldKind,
+    ModelFact,
+    SessionFact,
+    TaskBaseFact,
+    name_set,
+)
 from flake8_celery_django.project.model_methods import returned_self_attribute
 from flake8_celery_django.project.names import (
     ADAPTER_ROOTS,
@@ -120,12 +128,12 @@ class ClassReader:
             abstract=meta.abstract,
             fields=tuple(fields),
             unique_together=meta.unique_together,
-            managers=frozenset(managers),
+            managers=name_set(managers),
             overrides_save=save is not None,
             overrides_delete=overrides_delete,
-            save_reads=_self_reads(save) if save is not None else frozenset(),
+            save_reads=_self_reads(save) if save is not None else NO_NAMES,
             opaque_constraints=meta.opaque_constraints,
-            methods=frozenset(methods),
+            methods=name_set(methods),
             method_returns=tuple(method_returns),
             unique_when_null=meta.unique_when_null,
             unique_when_set=meta.unique_when_set,
@@ -202,7 +210,7 @@ def _is_manager(call: ast.Call) -> bool:
 
 def _self_reads(function: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
     owner = function.args.args[0].arg if function.args.args else "self"
-    return frozenset(
+    return name_set(
         node.attr
         for node in ast.walk(function)
         if isinstance(node, ast.Attribute)

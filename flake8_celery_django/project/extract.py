@@ -22,6 +22,7 @@ from flake8_celery_django.project.facts import (
     SignalArgumentFact,
     TaskBaseFact,
     TaskFact,
+    name_set,
 )
 from flake8_celery_django.project.names import (
     ATOMIC,
@@ -126,6 +127,19 @@ _LEAVES = frozenset(
         ),
     }
 )
+# Fields that never hold a node the walk goes into (names, flags, contexts, operators).
+_NOT_CHILDREN = frozenset(
+    {"ctx", "op", "ops", "id", "attr", "arg", "name", "asname", "module", "level", "type_comment", "kind",
+     "conversion", "is_async", "simple", "tag"}
+)
+# Node type -> its fields that may hold nodes, filled as types are met.
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(kind: type) -> tuple[str, ...]:
+    fields: tuple[str, ...] = getattr(kind, "_fields", ())
+    found = _CHILD_FIELDS[kind] = tuple(name for name in fields if name not in _NOT_CHILDREN)
+    return found
 
 
 class _Extractor:
@@ -159,6 +173,7 @@ class _Extractor:
         stack: list[object] = list(reversed(self.tree.body))
         special = _SPECIAL
         leaves = _LEAVES
+        child_fields = _CHILD_FIELDS
         while stack:
             item = stack.pop()
             kind = type(item)
@@ -174,7 +189,7 @@ class _Extractor:
                     self._visit(item, stack)
                 continue
             # Any other node: only its children can hold what the index reads.
-            for name in item._fields:  # type: ignore[attr-defined]
+            for name in child_fields.get(kind) or _child_fields(kind):
                 value = getattr(item, name, None)
                 if type(value) is list:
                     stack.extend([child for child in reversed(value) if type(child) not in leaves])
@@ -271,7 +286,7 @@ class _Extractor:
             self._return(node)
         elif kind is ast.Yield or kind is ast.YieldFrom:
             self._yield()
-        for name in node._fields:
+        for name in _CHILD_FIELDS.get(kind) or _child_fields(kind):
             value = getattr(node, name, None)
             if type(value) is list:
                 stack.extend([child for child in reversed(value) if type(child) not in _LEAVES])
@@ -611,11 +626,11 @@ class _Extractor:
         literal = [str(index) for index, argument in enumerate(call.args) if isinstance(argument, _LITERAL_CONTAINERS)]
         literal += [k.arg for k in call.keywords if k.arg is not None and isinstance(k.value, _LITERAL_CONTAINERS)]
         if not self.functions:
-            return CallSiteFact(self._caller(), on_commit, False, frozenset(literal))
+            return CallSiteFact(self._caller(), on_commit, False, name_set(literal))
         state = self.functions[-1]
-        guards = frozenset(name for name in (*state.guards, *state.decorators) if self.names.is_project(name))
+        guards = name_set(name for name in (*state.guards, *state.decorators) if self.names.is_project(name))
         return CallSiteFact(
-            self._caller(), on_commit, state.lock_depth > 0, frozenset(literal),
+            self._caller(), on_commit, state.lock_depth > 0, name_set(literal),
             atomic=state.atomic_depth > 0, view=state.view, guards=guards,
         )
 

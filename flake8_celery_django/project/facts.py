@@ -7,6 +7,7 @@ it) and kept in the cache as JSON.  Names are dotted module paths from the proje
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal, NamedTuple
 
 SessionKind = Literal["factory", "class", "holder", "adapter"]
@@ -14,6 +15,15 @@ SessionKind = Literal["factory", "class", "holder", "adapter"]
 # one object reached through two columns, which ``prefetch_related`` loads and ``select_related`` cannot.
 FieldKind = Literal["foreign_key", "one_to_one", "many_to_many", "generic", "generic_foreign_key", "plain"]
 RelationKind = Literal["to_one", "many"]
+
+# The one empty set of names that facts share: a project has tens of thousands of call sites and
+# model facts, most with empty sets, and ``frozenset()`` makes a new 216-byte object each time.
+NO_NAMES: frozenset[str] = frozenset()
+
+
+def name_set(items: Iterable[str]) -> frozenset[str]:
+    """``items`` as a frozenset, :data:`NO_NAMES` when there are none."""
+    return frozenset(items) or NO_NAMES
 
 
 class FieldFact(NamedTuple):
@@ -57,17 +67,17 @@ class ModelFact(NamedTuple):
     # Sets of field names a unique constraint covers (``unique_together``, unconditional
     # ``UniqueConstraint``); single ``unique=True`` fields and the primary key are on the field.
     unique_together: tuple[frozenset[str], ...] = ()
-    managers: frozenset[str] = frozenset()
+    managers: frozenset[str] = NO_NAMES
     overrides_save: bool = False
     overrides_delete: bool = False
     # Field names the model's own ``save()`` reads (``self.<name>``).
-    save_reads: frozenset[str] = frozenset()
+    save_reads: frozenset[str] = NO_NAMES
     # ``Meta.unique_together``/``Meta.constraints`` that static reading cannot follow (unique
     # expressions, ``*Base.Meta.constraints``, lists built by code): which lookups are unique is unknown.
     opaque_constraints: bool = False
     # Names the class body defines with ``def``: methods and properties (``@property``,
     # ``@cached_property``), never a relation even when one returns a queryset.
-    methods: frozenset[str] = frozenset()
+    methods: frozenset[str] = NO_NAMES
     # Method name -> the attribute of ``self`` every ``return`` of it goes through
     # (``fees`` -> ``all_fees`` for ``return self.all_fees(manager="objects")``).
     method_returns: tuple[tuple[str, str], ...] = ()
@@ -156,7 +166,7 @@ class CallSiteFact(NamedTuple):
     # The caller holds a row lock (``select_for_update`` in an ``atomic`` block) at the call.
     locked: bool = False
     # Parameter positions (``"0"``) and keywords (``"items"``) given only literal containers.
-    literal_arguments: frozenset[str] = frozenset()
+    literal_arguments: frozenset[str] = NO_NAMES
     # The call sits in a ``transaction.atomic`` block of the caller (or the caller is decorated atomic).
     atomic: bool = False
     # The caller is a view (a module-level function taking ``request``, a method of a ``*View`` or
@@ -164,7 +174,7 @@ class CallSiteFact(NamedTuple):
     view: bool = False
     # Project context managers open around the call and the caller's project decorators: the call is
     # in a transaction too when one of them is a wrapper around ``transaction.atomic``.
-    guards: frozenset[str] = frozenset()
+    guards: frozenset[str] = NO_NAMES
 
 
 class SettingsFact(NamedTuple):

@@ -157,19 +157,34 @@ def _index(root: str, cache_folder: str | None, explicit_root: bool) -> ProjectI
     index.knowledge = ProjectKnowledge(
         stored.facts,
         module_names=stored.modules,
-        load_calls=lambda: _stored_calls(index, key),
+        load_calls=_CallLoader(index, key),
         stored_models=stored.models,
         on_corrupt=cache.forget_project,
     )
     return index
 
 
-def _stored_calls(index: ProjectIndex, key: str) -> list[tuple[str, CallSiteFact]]:
-    """The call sites the cache keeps beside the facts; read again from the files if they are gone."""
-    found = index.cache.load_calls(key) if index.cache is not None else None
-    if found is None:
-        found = [call for module in index.raw_facts() for call in module.calls]
-    return found
+class _CallLoader:
+    """The call sites of one callee: from the cache's groups, or from every file's facts once the
+    cache's are found missing or not valid."""
+
+    def __init__(self, index: ProjectIndex, fingerprint: str) -> None:
+        self.index = index
+        self.stored = index.cache.stored_calls(fingerprint) if index.cache is not None else None
+        self.everything: dict[str, list[CallSiteFact]] | None = None
+
+    def __call__(self, callee: str) -> list[CallSiteFact]:
+        if self.stored is not None:
+            found = self.stored.sites(callee)
+            if found is not None:
+                return found
+            self.stored = None
+        if self.everything is None:
+            self.everything = {}
+            for module in self.index.raw_facts():
+                for name, site in module.calls:
+                    self.everything.setdefault(name, []).append(site)
+        return self.everything.get(callee, [])
 
 
 def _build(

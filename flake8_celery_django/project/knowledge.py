@@ -98,12 +98,12 @@ class ProjectKnowledge:
         enabled: bool = True,
         *,
         module_names: Iterable[str] = (),
-        load_calls: Callable[[], Iterable[tuple[str, CallSiteFact]]] | None = None,
+        load_calls: Callable[[str], Iterable[CallSiteFact]] | None = None,
         stored_models: Iterable[tuple[str, object]] = (),
         on_corrupt: Callable[[], None] | None = None,
     ) -> None:
         """``module_names`` adds modules that have no facts; ``load_calls`` gives the call sites
-        on the first :meth:`call_sites` (the cache keeps them apart: most runs never ask);
+        of one callee when :meth:`call_sites` first asks (the cache keeps them apart, in groups);
         ``stored_models`` are models as the cache keeps them (by qualified name), decoded on first
         use, and ``on_corrupt`` is called when one does not decode."""
         self.enabled = enabled
@@ -299,11 +299,10 @@ class ProjectKnowledge:
 
     # -- calls ----------------------------------------------------------------------------------
     def call_sites(self, callee: str) -> tuple[CallSiteFact, ...]:
-        if self._load_calls is not None:
-            load, self._load_calls = self._load_calls, None
-            for name, site in load():
-                self._calls.setdefault(name, []).append(site)
-        return tuple(self._calls.get(callee, ()))
+        found = self._calls.get(callee)
+        if found is None and self._load_calls is not None:
+            found = self._calls[callee] = list(self._load_calls(callee))
+        return tuple(found or ())
 
 
 def lineage(model: ModelFact, resolve: Callable[[str], ModelFact | None]) -> Iterator[ModelFact]:

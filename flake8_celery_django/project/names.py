@@ -88,16 +88,22 @@ class Names:
 
     def qualify(self, node: ast.expr) -> str | None:
         """The absolute dotted name of a name or attribute chain, when its root is imported or defined here."""
-        dotted = dotted_name(node)
-        if dotted is None:
+        # The root name first: most calls are methods of local values, which need no dotted name.
+        base = node
+        while type(base) is ast.Attribute:
+            base = base.value
+        if type(base) is not ast.Name:
             return None
-        root, dot, rest = dotted.partition(".")
+        root = base.id
         found = self.imported.get(root)
+        if found is None and root not in self.defined:
+            return None
+        dotted = dotted_name(node)
+        assert dotted is not None
+        rest = dotted[len(root):]
         if found is not None:
-            return found + dot + rest
-        if root in self.defined:
-            return f"{self.module}.{dotted}" if self.module else dotted
-        return None
+            return found + rest
+        return f"{self.module}.{dotted}" if self.module else dotted
 
     def is_project(self, qualified: str) -> bool:
         return qualified.partition(".")[0] in self.packages or (

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import Any, cast, get_args
 
 from flake8_celery_django.project.facts import (
+    NO_NAMES,
     CallSiteFact,
     FieldFact,
     FieldKind,
@@ -24,6 +25,7 @@ from flake8_celery_django.project.facts import (
     SignalArgumentFact,
     TaskBaseFact,
     TaskFact,
+    name_set,
 )
 
 _FIELD_KINDS = frozenset(get_args(FieldKind))
@@ -180,12 +182,12 @@ def _model_from_json(value: object) -> ModelFact:
         _flag(abstract),
         tuple(_field_from_json(item) for item in _list(fields)),
         tuple(frozenset(_texts(item)) for item in _list(together)),
-        frozenset(_texts(managers)),
+        name_set(_texts(managers)),
         _flag(save),
         _flag(delete),
-        frozenset(_texts(reads)),
+        name_set(_texts(reads)),
         _flag(opaque),
-        frozenset(_texts(methods)),
+        name_set(_texts(methods)),
         tuple(method_returns),
         tuple(unique_when_null),
         tuple(unique_when_set),
@@ -227,31 +229,41 @@ def _receiver_from_json(value: object) -> ReceiverFact:
     return ReceiverFact(_text(name), _text(signal), _optional_text(sender))
 
 
-def calls_to_json(calls: Iterable[tuple[str, CallSiteFact]]) -> list[list[object]]:
-    """Call sites as ``[callee, caller, flags]`` (1: on_commit, 2: locked, 4: atomic, 8: view), then the
+def site_to_json(site: CallSiteFact) -> list[object]:
+    """A call site as ``[caller, flags]`` (1: on_commit, 2: locked, 4: atomic, 8: view), then the
     literal arguments and the guards if any."""
-    rows: list[list[object]] = []
-    for callee, site in calls:
-        flags = int(site.on_commit) | int(site.locked) << 1 | int(site.atomic) << 2 | int(site.view) << 3
-        row: list[object] = [callee, site.caller, flags]
-        if site.literal_arguments or site.guards:
-            row.append(sorted(site.literal_arguments))
-        if site.guards:
-            row.append(sorted(site.guards))
-        rows.append(row)
-    return rows
+    flags = int(site.on_commit) | int(site.locked) << 1 | int(site.atomic) << 2 | int(site.view) << 3
+    row: list[object] = [site.caller, flags]
+    if site.literal_arguments or site.guards:
+        row.append(sorted(site.literal_arguments))
+    if site.guards:
+        row.append(sorted(site.guards))
+    return row
+
+
+def site_from_json(value: object) -> CallSiteFact:
+    """What :func:`site_to_json` wrote."""
+    row = _list(value)
+    if len(row) not in (2, 3, 4) or type(row[1]) is not int or not 0 <= row[1] <= 15:
+        raise ValueError("not a call site")
+    flags = row[1]
+    literal = name_set(_texts(row[2])) if len(row) >= 3 else NO_NAMES
+    guards = name_set(_texts(row[3])) if len(row) == 4 else NO_NAMES
+    return CallSiteFact(
+        _text(row[0]), bool(flags & 1), bool(flags & 2), literal, bool(flags & 4), bool(flags & 8), guards
+    )
+
+
+def calls_to_json(calls: Iterable[tuple[str, CallSiteFact]]) -> list[list[object]]:
+    """Call sites as ``[callee, *site_to_json(site)]``."""
+    return [[callee, *site_to_json(site)] for callee, site in calls]
 
 
 def _call_from_json(value: object) -> tuple[str, CallSiteFact]:
     row = _list(value)
-    if len(row) not in (3, 4, 5) or type(row[2]) is not int or not 0 <= row[2] <= 15:
+    if not row:
         raise ValueError("not a call site")
-    flags = row[2]
-    literal = frozenset(_texts(row[3])) if len(row) >= 4 else frozenset()
-    guards = frozenset(_texts(row[4])) if len(row) == 5 else frozenset()
-    return _text(row[0]), CallSiteFact(
-        _text(row[1]), bool(flags & 1), bool(flags & 2), literal, bool(flags & 4), bool(flags & 8), guards
-    )
+    return _text(row[0]), site_from_json(row[1:])
 
 
 def calls_from_json(value: object) -> list[tuple[str, CallSiteFact]]:
