@@ -174,6 +174,7 @@ class _Extractor:
         special = _SPECIAL
         leaves = _LEAVES
         child_fields = _CHILD_FIELDS
+        attribute, keyword, expression = ast.Attribute, ast.keyword, ast.Expr
         while stack:
             item = stack.pop()
             kind = type(item)
@@ -188,7 +189,19 @@ class _Extractor:
                     assert isinstance(item, ast.AST)
                     self._visit(item, stack)
                 continue
-            # Any other node: only its children can hold what the index reads.
+            # Any other node: only its children can hold what the index reads. The commonest kinds
+            # (an attribute chain, a keyword argument, an expression statement) go to their one child.
+            if kind is attribute:
+                while type(item) is attribute:
+                    item = item.value
+                if type(item) not in leaves:
+                    stack.append(item)
+                continue
+            if kind is keyword or kind is expression:
+                item = item.value  # type: ignore[attr-defined]
+                if type(item) not in leaves:
+                    stack.append(item)
+                continue
             for name in child_fields.get(kind) or _child_fields(kind):
                 value = getattr(item, name, None)
                 if type(value) is list:

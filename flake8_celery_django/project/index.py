@@ -71,7 +71,10 @@ class ProjectIndex:
         """Every module's facts as read (before the merge), from memory or the cache, else read again."""
         if self.raw is None:
             entries = self.cache.load_files(sorted(self.packages)) if self.cache is not None else {}
-            self.raw = [_facts(source, entries, self.root, self.packages) for source in self.listing.files]
+            self.raw = [
+                _facts(source, entries.get(_relative(source.path, self.root)), self.packages)
+                for source in self.listing.files
+            ]
         return self.raw
 
     def with_buffer(self, facts: ModuleFacts, path: str, is_package: bool) -> ProjectKnowledge:
@@ -91,11 +94,13 @@ _INDEXES: dict[tuple[str, str, bool], ProjectIndex] = {}
 
 
 def _relative(path: str, root: str) -> str:
-    return os.path.relpath(path, root)
+    """``path`` relative to ``root``, which holds it (the listing's paths all start with the root)."""
+    inside = root.rstrip(os.sep) + os.sep
+    return path[len(inside):] if path.startswith(inside) else os.path.relpath(path, root)
 
 
-def _facts(source: SourceFile, entries: dict[str, FileEntry], root: str, packages: frozenset[str]) -> ModuleFacts:
-    entry = entries.get(_relative(source.path, root))
+def _facts(source: SourceFile, entry: FileEntry | None, packages: frozenset[str]) -> ModuleFacts:
+    """The facts of one file: its cache entry's when the file is unchanged, else read from the file."""
     if (
         entry is not None
         and entry.size == source.size
@@ -195,9 +200,10 @@ def _build(
     entries: dict[str, FileEntry] = {}
     raw = []
     for source in listing.files:
-        facts = _facts(source, previous, root, packages)
+        relative = _relative(source.path, root)
+        facts = _facts(source, previous.get(relative), packages)
         raw.append(facts)
-        entries[_relative(source.path, root)] = FileEntry(
+        entries[relative] = FileEntry(
             source.size, source.mtime_ns, source.module, source.is_package, facts
         )
     merged = merge(raw)
