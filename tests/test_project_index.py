@@ -174,3 +174,27 @@ def test_fix_command_line_options(shop: Path) -> None:
     )
     assert result.returncode == 2
     assert result.stderr == "flake8-celery-django: error: --cdj-project-root takes an existing folder, not 'nowhere'\n"
+
+
+FREEZE_PROBE = """
+import gc, sys
+from flake8_celery_django.project.index import project_for
+from flake8_celery_django.settings import Settings
+before = gc.get_freeze_count()
+project_for(sys.argv[1], Settings(cache_dir=sys.argv[3]))
+first = gc.get_freeze_count()
+second = project_for(sys.argv[2], Settings(cache_dir=sys.argv[3]))[0]
+print(before, first > before, gc.get_freeze_count() == first, second.is_model("shop.models.Order"))
+"""
+
+
+def test_the_first_index_of_a_process_is_left_out_of_later_collections_and_later_ones_are_not(
+    shop: Path, tmp_path: Path
+) -> None:
+    other = write_project(tmp_path / "other", SHOP)
+    done = subprocess.run(
+        [sys.executable, "-c", FREEZE_PROBE, str(shop / "src" / "shop" / "views.py"),
+         str(other / "src" / "shop" / "models.py"), str(tmp_path / "cache")],
+        capture_output=True, text=True, check=True,
+    )
+    assert done.stdout.split() == ["0", "True", "True", "True"]

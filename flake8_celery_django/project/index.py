@@ -211,6 +211,16 @@ def _build(
     return ProjectIndex(root, packages, ProjectKnowledge(merged), cache, listing, raw, explicit_root=explicit_root)
 
 
+def _settle() -> None:
+    """Leave what the process holds now, the first index with it, out of the cyclic collector's later
+    passes (``gc.freeze``). The index is a hundred thousand small containers kept for the whole
+    run; every full pass walked them again while the files were checked, which cost a run on one
+    file of a large project more than reading the index did. Done once a process: objects frozen
+    are never collected as cycles (they are still freed when no longer referenced), so a
+    long-lived process does not keep freezing what it builds later."""
+    gc.freeze()
+
+
 def project_index(root: str, cache_folder: str | None, explicit_root: bool) -> ProjectIndex:
     """The index of ``root``, built once per process and checked against the disk again from time to
     time (see RECHECK_SECONDS), so that a long-lived process sees files added, edited or removed."""
@@ -218,8 +228,11 @@ def project_index(root: str, cache_folder: str | None, explicit_root: bool) -> P
     found = _INDEXES.get(key)
     started = time.monotonic()
     if found is None:
+        first = not _INDEXES
         found = _INDEXES[key] = build_index(root, cache_folder, explicit_root)
         found.next_check = time.monotonic() + RECHECK_SECONDS
+        if first:
+            _settle()
     elif started >= found.next_check:
         if revalidated(found.listing, FORMAT) is not found.listing:
             found = _INDEXES[key] = build_index(root, cache_folder, explicit_root)
