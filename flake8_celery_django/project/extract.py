@@ -8,6 +8,7 @@ module has been read.
 from __future__ import annotations
 
 import ast
+import sys
 from dataclasses import dataclass, field
 
 from flake8_celery_django.knowledge.imports import dotted_name
@@ -604,7 +605,7 @@ class _Extractor:
             return
         callee = self._callee(func, qualified)
         if callee is not None:
-            self.calls.append((callee, self._site(node, on_commit=False)))
+            self.calls.append((sys.intern(callee), self._site(node, on_commit=False)))
 
     def _callee(self, func: ast.expr, qualified: str | None = None) -> str | None:
         """The project function a call names: ``f(...)`` or ``module.f(...)``, never a method chain."""
@@ -662,7 +663,7 @@ class _Extractor:
             self.skipped_calls.add(id(inner))
         callee = self._callee(func)
         if callee is not None:
-            self.calls.append((callee, self._site(inner or ast.Call(func, [], []), on_commit=True)))
+            self.calls.append((sys.intern(callee), self._site(inner or ast.Call(func, [], []), on_commit=True)))
 
     def _decorator_application(self, node: ast.Call) -> None:
         """``shared_task(**kw)(func)``, ``app.task(func)`` or a project function applied the same way."""
