@@ -13,8 +13,8 @@ project in it read as one). Each round, in turn (medians reported):
 
 CPU time (this process) is given beside wall time: wall time is noisy on a shared machine. The
 cache's size on disk is that of the folder after a cold build; memory is what ``tracemalloc``
-counts for a warm build's knowledge after one call-site question, and for a cold build's index
-(every module's facts as read, and merged).
+counts for a warm build's knowledge after one call-site question, and for what a cold build's
+index holds once built (read back from the cache it wrote, as a warm run would).
 """
 
 from __future__ import annotations
@@ -139,7 +139,7 @@ def main() -> int:
     print(f"warm build and one call-site question in a new process: {median('new', 0) * 1000:.0f} ms CPU "
           f"({median('new', 1) * 1000:.0f} ms wall)")
     print(f"cache on disk: {size / 1e6:.1f} MB; in memory: {held / 1e6:.1f} MB after a warm build and one "
-          f"call-site question, {held_cold / 1e6:.1f} MB after a cold build (every module's facts and call site)")
+          f"call-site question, {held_cold / 1e6:.1f} MB held after a cold build")
     return 0
 
 

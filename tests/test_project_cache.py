@@ -237,6 +237,19 @@ def test_a_calls_file_with_lengths_that_do_not_add_up_is_not_read(shop: Path, pa
     assert index.build_index(str(shop), None).knowledge.call_sites("shop.notify.send") == expected
 
 
+def test_a_cold_build_is_held_as_a_warm_run_holds_it(shop: Path, tmp_path: Path, parses: list[str]) -> None:
+    """Once the cache is written, the build keeps what a warm run keeps (models and call sites read
+    when asked), not every module's facts; a build that could not write its cache keeps them."""
+    cold = index.build_index(str(shop), None)
+    assert parses != [] and cold.raw is None
+    assert summary(cold.knowledge) == summary(index.build_index(str(shop), str(tmp_path / "other")).knowledge)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    unwritable = index.build_index(str(shop), str(blocker / "cache"))
+    assert unwritable.raw is not None
+    assert summary(unwritable.knowledge) == summary(cold.knowledge)
+
+
 def test_an_unwritable_cache_falls_back_to_memory(shop: Path, tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("")
@@ -262,8 +275,11 @@ BUILD = textwrap.dedent(
     """\
     import sys
     from flake8_celery_django.project import index
+    parsed = []
+    real = index.parse_file
+    index.parse_file = lambda path: parsed.append(path) or real(path)
     built = index.build_index(sys.argv[1], None)
-    print("built" if built.raw is not None else "read", built.knowledge.is_model("shop.models.Order"))
+    print("built" if parsed else "read", built.knowledge.is_model("shop.models.Order"))
     """
 )
 

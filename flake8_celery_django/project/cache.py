@@ -16,7 +16,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
 from flake8_celery_django import __version__
@@ -182,11 +182,12 @@ class FactsCache:
             self.writable = False
         return self.writable
 
-    def _write(self, path: str, text: str) -> None:
+    def _write(self, path: str, text: str | Iterable[str]) -> None:
+        """Write ``text`` (or its pieces, one at a time) to a new file and move it to ``path``."""
         handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".json")
         try:
             with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-                stream.write(text)
+                stream.writelines([text] if isinstance(text, str) else text)
             os.chmod(temporary, 0o644)
             os.replace(temporary, path)
         except BaseException:
@@ -199,10 +200,6 @@ class FactsCache:
     ) -> None:
         if not self.prepare():
             return
-        files = {
-            path: [entry.size, entry.mtime_ns, entry.module, entry.is_package, facts_to_json(entry.facts)]
-            for path, entry in entries.items()
-        }
         without_calls = [module._replace(calls=()) for module in merged]
         project = {
             "format": FORMAT,
@@ -211,7 +208,7 @@ class FactsCache:
             "facts": [facts_to_json(module) for module in without_calls if module != ModuleFacts(module.module)],
         }
         try:
-            self._write(self.files_path, _dump({"format": FORMAT, "packages": packages, "files": files}))
+            self._write(self.files_path, _files_text(packages, entries))
             calls = (call for module in merged for call in module.calls)
             self._write(self.calls_path, calls_text(calls, FORMAT, fingerprint))
             self._write(self.project_path, _dump(project))
@@ -249,6 +246,18 @@ def _as_list(value: object) -> list[object]:
     if type(value) is not list:
         raise ValueError("not a list")
     return value
+
+
+def _files_text(packages: list[str], entries: dict[str, FileEntry]) -> Iterator[str]:
+    """The files document in pieces, a file's entry at a time: a large project's facts as JSON
+    values and text at once would cost several times the facts themselves."""
+    yield f'{{"format":{_dump(FORMAT)},"packages":{_dump(packages)},"files":{{'
+    separator = ""
+    for path, entry in entries.items():
+        value = [entry.size, entry.mtime_ns, entry.module, entry.is_package, facts_to_json(entry.facts)]
+        yield f"{separator}{_dump(path)}:{_dump(value)}"
+        separator = ","
+    yield "}}"
 
 
 def _dump(data: object) -> str:

@@ -157,7 +157,12 @@ def _index(root: str, cache_folder: str | None, explicit_root: bool) -> ProjectI
         with cache.lock():
             stored = cache.load_project(key)  # another process may have built it while this one waited
             if stored is None:
-                return _build(root, listing, packages, cache, explicit_root)
+                built = _build(root, listing, packages, cache, explicit_root)
+                # Read back as a warm run would: models decoded when looked up, call sites when
+                # asked for, so that a run does not hold every fact it built (a third as much).
+                stored = cache.load_project(key) if cache.writable else None
+                if stored is None:
+                    return built
     index = ProjectIndex(root, packages, NO_PROJECT, cache, listing, explicit_root=explicit_root)
     index.knowledge = ProjectKnowledge(
         stored.facts,
