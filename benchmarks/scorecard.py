@@ -249,7 +249,7 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]], markdown: bo
         lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
         lines += ["| " + " | ".join(row) + " |" for row in cells]
         return "\n".join(lines)
-    widths = [max(len(header), *(len(row[i]) for row in cells)) for i, header in enumerate(headers)]
+    widths = [max([len(header), *(len(row[i]) for row in cells)]) for i, header in enumerate(headers)]
     lines = ["  ".join(header.ljust(width) for header, width in zip(headers, widths))]
     lines += ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)) for row in cells]
     return "\n".join(lines)

@@ -258,3 +258,59 @@ def test_a_script_function_another_module_calls_is_reported(tmp_path: Path) -> N
     posted = "CDJ201 requests.post() has no timeout and can hang forever; pass timeout=<seconds>"
     for name, expected in (("deployments", [(5, 11, posted)]), ("report", [])):
         assert findings_in(root, f"shop/{name}.py", frozenset({"CDJ201"})) == expected, name
+
+
+def test_a_management_command_and_what_only_commands_call_are_an_operators_run(tmp_path: Path) -> None:
+    """A command is run by an operator (or cron) one run at a time, and no worker or request waits on
+    it; the code only commands call is the same. A task a command sends, and a helper a view also
+    calls, still run in production."""
+    root = write_project(
+        tmp_path,
+        {
+            "setup.cfg": "[metadata]\nname = shop\n",
+            "shop/__init__.py": "",
+            "shop/management/__init__.py": "",
+            "shop/management/commands/__init__.py": "",
+            "shop/management/commands/sync_rates.py": """
+                import requests
+                from django.core.management.base import BaseCommand
+
+                from shop import rates
+
+
+                class Command(BaseCommand):
+                    def handle(self, *args, **options):
+                        requests.get("https://api.example.com/ping")
+                        rates.download("https://api.example.com/rates")
+                        rates.shared("https://api.example.com/shared")
+                        rates.refresh.delay("https://api.example.com/refresh")
+                """,
+            "shop/rates.py": """
+                import requests
+                from celery import shared_task
+
+
+                def download(url):
+                    return requests.get(url)
+
+
+                def shared(url):
+                    return requests.get(url)
+
+
+                @shared_task
+                def refresh(url):
+                    return requests.get(url)
+                """,
+            "shop/views.py": """
+                from shop import rates
+
+
+                def rates_view(request):
+                    return rates.shared(request.GET["url"])
+                """,
+        },
+    )
+    get = "CDJ201 requests.get() has no timeout and can hang forever; pass timeout=<seconds>"
+    assert findings_in(root, "shop/management/commands/sync_rates.py", frozenset({"CDJ201"})) == []
+    assert findings_in(root, "shop/rates.py", frozenset({"CDJ201"})) == [(10, 11, get), (15, 11, get)]

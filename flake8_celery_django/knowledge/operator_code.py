@@ -2,7 +2,8 @@
 
 An operator runs a management command (``manage.py populatedb``) one run at a time and watches it;
 a data migration runs once at deploy time; tests build their fixtures row by row on purpose. The
-cost rules (CDJ4xx) and CDJ303 leave such code alone. It is the code of a management command,
+cost rules (CDJ4xx), CDJ303 and the timeout rules (CDJ201, CDJ202: no worker or request waits on an
+operator's run) leave such code alone. It is the code of a management command,
 migration or test module, of a data migration or test function, or of a function called in the
 project (the project index's call sites) by management commands or migrations, or by functions only
 they call, up to a few calls deep, and by nothing else but tests. Calls from tests count neither

@@ -16,6 +16,7 @@ from flake8_celery_django.knowledge.callers import application_call_sites
 from flake8_celery_django.knowledge.file_kinds import in_hidden_folder, in_test_code, is_script
 from flake8_celery_django.knowledge.http_clients import HTTPX_CLIENT_CONSTRUCTORS
 from flake8_celery_django.knowledge.imports import dotted_name
+from flake8_celery_django.knowledge.operator_code import runs_only_from_operator_code
 from flake8_celery_django.registry import on, rule
 
 NO_TIMEOUT = rule(
@@ -119,6 +120,8 @@ def check_http_call(node: ast.Call, ctx: FileContext) -> None:
         return  # a test calls a test server: it cannot hang production
     if _runs_only_as_script(ctx) or in_hidden_folder(ctx):
         return  # someone runs the script and watches it, or a tool's file: no web or worker process waits
+    if runs_only_from_operator_code(ctx):
+        return  # a management command or a migration, or what only they call: an operator's run, not a worker's
     passed, timeout = _timeout_argument(node, position)
     if not passed:
         if waits_forever_by_default:
