@@ -314,3 +314,38 @@ def test_a_management_command_and_what_only_commands_call_are_an_operators_run(t
     get = "CDJ201 requests.get() has no timeout and can hang forever; pass timeout=<seconds>"
     assert findings_in(root, "shop/management/commands/sync_rates.py", frozenset({"CDJ201"})) == []
     assert findings_in(root, "shop/rates.py", frozenset({"CDJ201"})) == [(10, 11, get), (15, 11, get)]
+
+
+INVOKE_TASKS = """
+    import requests
+    from {module} import task
+
+
+    @task
+    def load_online_fixtures(context):
+        requests.get("https://example.com/fixtures.zip")
+
+
+    @task(help={{"url": "where from"}})
+    def download(context, url):
+        requests.get(url)
+
+
+    def helper(url):
+        requests.get(url)
+    """
+
+
+@pytest.mark.parametrize("module", ["invoke", "fabric", "invoke.tasks"])
+def test_an_invoke_or_fabric_task_is_a_command_an_operator_types(module: str) -> None:
+    source = textwrap.dedent(INVOKE_TASKS.format(module=module))
+    findings = check_source(source, "tasks.py", all_codes_settings(), strict=True)
+    assert [(f.line, f.col, f.code) for f in findings if f.code.startswith("CDJ2")] == [(17, 4, "CDJ201")]
+
+
+def test_a_celery_task_named_like_an_invoke_task_is_reported() -> None:
+    source = textwrap.dedent(INVOKE_TASKS.format(module="celery")).replace("(context", "(payload")
+    findings = check_source(source, "tasks.py", all_codes_settings(), strict=True)
+    assert [(f.line, f.col, f.code) for f in findings if f.code.startswith("CDJ2")] == [
+        (8, 4, "CDJ201"), (13, 4, "CDJ201"), (17, 4, "CDJ201")
+    ]

@@ -1,19 +1,20 @@
 """Code that only management commands, migrations and tests run: by hand, once, or on a test database.
 
-An operator runs a management command (``manage.py populatedb``) one run at a time and watches it;
-a data migration runs once at deploy time; tests build their fixtures row by row on purpose. The
-cost rules (CDJ4xx), CDJ303 and the timeout rules (CDJ201, CDJ202: no worker or request waits on an
-operator's run) leave such code alone. It is the code of a management command,
-migration or test module, of a data migration or test function, or of a function called in the
-project (the project index's call sites) by management commands or migrations, or by functions only
-they call, up to a few calls deep, and by nothing else but tests. Calls from tests count neither
-way: tests call production entry points directly. A function no project code calls may be an entry
-point (a view, a task, a hook) and is not such code, nor is a Celery task or a signal receiver,
-whoever else calls it.
+An operator runs a management command (``manage.py populatedb``) one run at a time and watches it; a
+data migration runs once at deploy time; tests build their fixtures row by row on purpose. The cost
+rules (CDJ4xx), CDJ303 and the timeout rules (CDJ201, CDJ202: no worker or request waits on an
+operator's run) leave such code alone. It is the code of a management command, migration or test
+module, of a data migration or test function, of an invoke or Fabric task, or of a function called
+in the project (the project index's call sites) by management commands or migrations, or by
+functions only they call, up to a few calls deep, and by nothing else but tests. Calls from tests
+count neither way: tests call production entry points directly. A function no project code calls may
+be an entry point (a view, a task, a hook) and is not such code, nor is a Celery task or a signal
+receiver, whoever else calls it.
 """
 
 from __future__ import annotations
 
+import ast
 import enum
 
 from flake8_celery_django.context import FileContext, Scope
@@ -23,6 +24,14 @@ from flake8_celery_django.project.knowledge import ProjectKnowledge
 
 # A module of an app's ``migrations`` package (helpers its migrations import).
 _MIGRATIONS = ".migrations."
+# The task decorators of invoke (invoke/__init__.py, invoke/tasks.py) and Fabric (2 and later:
+# fabric/__init__.py, fabric/tasks.py; 1: fabric.api, fabric.decorators).
+_COMMAND_LINE_TASKS = frozenset(
+    {
+        "invoke.task", "invoke.tasks.task",
+        "fabric.task", "fabric.tasks.task", "fabric.api.task", "fabric.decorators.task",
+    }
+)
 # Callers of callers followed at most: populatedb -> create_products_by_schema -> create_product.
 MAX_CALL_DEPTH = 8
 
@@ -46,10 +55,27 @@ def _decide(ctx: FileContext) -> bool:
     if runs_once_or_in_tests(ctx) or is_management_command(ctx.filename):
         return True
     function = _outermost_function(ctx.code_scope())
-    if function is None or function.is_task or not ctx.project.enabled:
+    if function is None or function.is_task:
+        return False
+    if _is_command_line_task(function, ctx):
+        return True
+    if not ctx.project.enabled:
         return False
     qualified = callers.function_qualified_name(function, ctx)
     return qualified is not None and _OperatorCallers.of(ctx.project).only_operators_call(qualified)
+
+
+def _is_command_line_task(function: Scope, ctx: FileContext) -> bool:
+    """An invoke or Fabric task (``@task`` of ``invoke``/``fabric``, as their packages export it):
+    a command an operator types (``invoke load-fixtures``), like a management command."""
+    node = function.node
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    for decorator in node.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if ctx.imports.resolve(target) in _COMMAND_LINE_TASKS:
+            return True
+    return False
 
 
 def _outermost_function(scope: Scope) -> Scope | None:
