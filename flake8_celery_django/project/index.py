@@ -222,8 +222,11 @@ def _settle() -> None:
     run; every full pass walked them again while the files were checked, which cost a run on one
     file of a large project more than reading the index did. Done once a process: objects frozen
     are never collected as cycles (they are still freed when no longer referenced), so a
-    long-lived process does not keep freezing what it builds later."""
-    gc.freeze()
+    long-lived process does not keep freezing what it builds later. (CPython's collector: other
+    interpreters have no ``gc.freeze`` and nothing is done.)"""
+    freeze = getattr(gc, "freeze", None)
+    if freeze is not None:
+        freeze()
 
 
 def project_index(root: str, cache_folder: str | None, explicit_root: bool) -> ProjectIndex:
