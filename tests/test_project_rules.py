@@ -169,6 +169,66 @@ def test_sessions_from_project_factories(tmp_path: Path) -> None:
     ]
 
 
+SEND_SESSIONS = {
+    "pyproject.toml": "",
+    "shop/__init__.py": "",
+    "shop/http.py": """
+        from requests import Session
+
+
+        class TimeoutSession(Session):
+            def __init__(self, default_timeout=None):
+                super().__init__()
+                self.timeout = default_timeout
+
+            def send(self, request, *, timeout=..., **kwargs):
+                if not timeout and self.timeout:
+                    timeout = self.timeout
+                return super().send(request, timeout=timeout, **kwargs)
+
+
+        class DebugSession(TimeoutSession):
+            def send(self, request, *args, **kwargs):
+                return super().send(request, *args, **kwargs)
+
+
+        class LoggingSession(Session):
+            def send(self, request, **kwargs):
+                print(request.url)
+                return super().send(request, **kwargs)
+
+
+        def get_http_session() -> Session:
+            session = TimeoutSession()
+            if DEBUG:
+                session = DebugSession()
+            session.timeout = 30
+            return session
+
+
+        def logging_session():
+            return LoggingSession()
+        """,
+}
+SEND_CLIENT = """\
+from shop.http import get_http_session, logging_session
+
+
+def check(url):
+    get_http_session().get(url)
+    logging_session().get(url)
+"""
+
+
+def test_a_session_whose_send_fills_in_a_timeout(tmp_path: Path) -> None:
+    """``Session.request()`` hands ``send()`` the timeout it was given (requests/sessions.py), so a
+    ``send()`` override that fills one in bounds every request, also through a subclass."""
+    root = write_project(tmp_path, SEND_SESSIONS)
+    assert findings(root, "shop/client.py", SEND_CLIENT) == [
+        (6, 4, "CDJ201 logging_session().get() has no timeout and can hang forever; pass timeout=<seconds>"),
+    ]
+
+
 MODELS = {
     "pyproject.toml": "",
     "shop/__init__.py": "",

@@ -235,6 +235,43 @@ CASES: list[Case] = [
         """,
         (8, 9), (11, 32), (14, 19), (14, 41), (17, 18),
     ),
+    valid(
+        "CDJ102",
+        """
+        from typing import Optional, Union
+        from celery import shared_task
+        from shop.models import Order, Customer
+        @shared_task
+        def finalize(order_id: int, unit_ids: list[int], *, order: Order | None = None):
+            pass
+        @shared_task
+        def sync(pk: int, order: Optional[Order] = None):
+            pass
+        @shared_task
+        def cleanup(order: int | Order):
+            pass
+        @shared_task
+        def enforce(customer: "Union[int, Customer]", order: str | Order | None = None):
+            pass
+        """,
+    ),
+    invalid(
+        "CDJ102",
+        """
+        from celery import shared_task
+        from shop.models import Order, Customer
+        @shared_task
+        def ship(order_id: int, order: Order):
+            pass
+        @shared_task
+        def bill(customer_id: int, order: Order | None = None):
+            pass
+        @shared_task
+        def notify(order: Order | bytes):
+            pass
+        """,
+        (5, 24), (8, 27), (11, 11),
+    ),
     invalid(
         "CDJ102",
         """

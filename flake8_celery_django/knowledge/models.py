@@ -298,17 +298,23 @@ class AnnotatedModel(NamedTuple):
 _ANNOTATION_PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError)
 
 
+def parsed_annotation(text: str) -> ast.expr | None:
+    """The expression of an annotation written as a string (``"Order | None"``), None when it is not one."""
+    try:
+        return ast.parse(text, mode="eval").body
+    except _ANNOTATION_PARSE_ERRORS:
+        return None
+
+
 def annotated_model(annotation: ast.expr | None, ctx: FileContext) -> AnnotatedModel | None:
     """The model of ``Order``, ``Optional[Order]``, ``"Order"``, ``Order | None``, ``list[Order]``."""
     pending: list[tuple[ast.expr, bool]] = [(annotation, False)] if annotation is not None else []
     while pending:
         node, many = pending.pop()
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            try:
-                parsed = ast.parse(node.value, mode="eval").body
-            except _ANNOTATION_PARSE_ERRORS:
-                continue
-            pending.append((parsed, many))
+            parsed = parsed_annotation(node.value)
+            if parsed is not None:
+                pending.append((parsed, many))
         elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
             pending.extend(((node.left, many), (node.right, many)))
         elif isinstance(node, ast.Subscript):

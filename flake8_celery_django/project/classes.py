@@ -188,10 +188,12 @@ class ClassReader:
     # -- sessions and adapters ------------------------------------------------------------------
     def session(self) -> SessionFact:
         adapter = any(base in ADAPTER_ROOTS or base.endswith("Adapter") for base in self.bases)
-        method = "send" if adapter else "request"
+        # An adapter's send(); a session's request() or send(), which request() calls with the
+        # timeout it was given (requests/sessions.py), so either may fill one in.
+        methods = ("send",) if adapter else ("request", "send")
         sets_timeout = any(
             isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef))
-            and statement.name == method
+            and statement.name in methods
             and sets_timeout_in(statement)
             for statement in self.node.body
         )
