@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from flake8_celery_django.fix_plans import (
@@ -107,11 +106,15 @@ class CodeView:
         return absolute_name(name, self.module) if name is not None else None
 
 
-@dataclass(slots=True)
 class _Views:
     """Per file: the views built so far, one per function that holds a reported finding."""
 
-    built: dict[ast.AST, CodeView] = field(default_factory=dict)
+    built: dict[ast.AST, CodeView]
+
+    __slots__ = ("built",)
+
+    def __init__(self) -> None:
+        self.built = {}
 
 
 def view_of(ctx: FileContext, root: ast.AST | None = None) -> CodeView:

@@ -10,7 +10,6 @@ fetches ``lines`` and ``lines__product``.  Method names and arguments are those 
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from flake8_celery_django.context import FileContext, enclosing_binding
@@ -44,11 +43,15 @@ class Fetched(NamedTuple):
 FETCHED_NAMES = provider("fetched-names")
 
 
-@dataclass(slots=True)
 class FetchedNames:
     """Per scope: names bound to queryset chains on a model manager (``None``: bound to something else)."""
 
-    names: dict[str, Fetched | None] = field(default_factory=dict)
+    names: dict[str, Fetched | None]
+
+    __slots__ = ("names",)
+
+    def __init__(self) -> None:
+        self.names = {}
 
 
 def _lookup(name: str, ctx: FileContext) -> Fetched | None:

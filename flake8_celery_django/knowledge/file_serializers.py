@@ -8,7 +8,6 @@ serializer in one file are known without the index; serializers of other modules
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
 
 from flake8_celery_django.context import FileContext
 from flake8_celery_django.project.facts import SerializerFact
@@ -19,11 +18,15 @@ from flake8_celery_django.registry import provider, provides
 SERIALIZERS = provider("serializers")
 
 
-@dataclass(slots=True)
 class FileSerializers:
     """Per file: serializer facts by class name."""
 
-    by_name: dict[str, SerializerFact] = field(default_factory=dict)
+    by_name: dict[str, SerializerFact]
+
+    __slots__ = ("by_name",)
+
+    def __init__(self) -> None:
+        self.by_name = {}
 
 
 @provides(SERIALIZERS, ast.ClassDef)

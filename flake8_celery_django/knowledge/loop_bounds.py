@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import ast
 import enum
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from flake8_celery_django.context import FileContext, Kind, Loop, Scope
@@ -80,24 +79,34 @@ class _Binding(NamedTuple):
     element: bool = False
 
 
-@dataclass(slots=True)
 class _NameExtents:
     """Per scope: what each local name was bound to, judged only when a loop iterates the name."""
 
-    bindings: dict[str, list[_Binding]] = field(default_factory=dict)
-    computing: set[str] = field(default_factory=set)
+    bindings: dict[str, list[_Binding]]
+    computing: set[str]
+
+    __slots__ = ("bindings", "computing")
+
+    def __init__(self) -> None:
+        self.bindings = {}
+        self.computing = set()
 
 
 # Bindings kept per name (flow-insensitive: a loop sees them all); later ones are not judged.
 _MAX_BINDINGS = 8
 
 
-@dataclass(slots=True)
 class _LoopExtents:
     """Per file: each loop's extent, computed once when first asked."""
 
-    extents: dict[int, Extent] = field(default_factory=dict)
-    bound: dict[int, frozenset[str]] = field(default_factory=dict)
+    extents: dict[int, Extent]
+    bound: dict[int, frozenset[str]]
+
+    __slots__ = ("extents", "bound")
+
+    def __init__(self) -> None:
+        self.extents = {}
+        self.bound = {}
 
 
 # -- recording -----------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from flake8_celery_django.context import FileContext
 from flake8_celery_django.knowledge import models
@@ -42,12 +41,17 @@ _RELATION_NAME_PARTS: tuple[tuple[str, FieldKind], ...] = (
 MODEL_RELATIONS = provider("model-relations")
 
 
-@dataclass(slots=True)
 class FileModels:
     """Per file: model classes by class name, and reverse relations declared on other models."""
 
-    models: dict[str, ModelFact] = field(default_factory=dict)
-    reverse: dict[str, list[FieldFact]] = field(default_factory=dict)
+    models: dict[str, ModelFact]
+    reverse: dict[str, list[FieldFact]]
+
+    __slots__ = ("models", "reverse")
+
+    def __init__(self) -> None:
+        self.models = {}
+        self.reverse = {}
 
 
 @provides(MODEL_RELATIONS, ast.ClassDef)

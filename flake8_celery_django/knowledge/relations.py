@@ -10,7 +10,6 @@ Which model attributes are relations comes from :mod:`flake8_celery_django.knowl
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from flake8_celery_django.context import FileContext, Kind, enclosing_binding
@@ -91,11 +90,15 @@ class QuerysetFacts(NamedTuple):
         )
 
 
-@dataclass(slots=True)
 class QuerysetNames:
     """Per-scope: names bound to queryset chains (``None``: re-bound to something else)."""
 
-    facts: dict[str, QuerysetFacts | None] = field(default_factory=dict)
+    facts: dict[str, QuerysetFacts | None]
+
+    __slots__ = ("facts",)
+
+    def __init__(self) -> None:
+        self.facts = {}
 
 
 QUERYSET_NAMES = provider("queryset-names")

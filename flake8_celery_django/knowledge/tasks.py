@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from flake8_celery_django.context import FileContext, Kind, Scope, Value
@@ -80,15 +79,22 @@ class TaskCall(NamedTuple):
         return self.method in SENDING_METHODS or self.method == "send_task"
 
 
-@dataclass(slots=True)
 class TaskKnowledge:
     """Task functions and ``Task`` subclasses defined in this file, and its Celery app names."""
 
-    functions: set[str] = field(default_factory=set)
-    classes: set[str] = field(default_factory=set)
-    apps: set[str] = field(default_factory=set)
+    functions: set[str]
+    classes: set[str]
+    apps: set[str]
     # ``id()`` of the ``x.s(...)`` calls seen as members of ``chain``/``group``/``chord``: tasks.
-    canvas_members: set[int] = field(default_factory=set)
+    canvas_members: set[int]
+
+    __slots__ = ("functions", "classes", "apps", "canvas_members")
+
+    def __init__(self) -> None:
+        self.functions = set()
+        self.classes = set()
+        self.apps = set()
+        self.canvas_members = set()
 
 
 def _is_app(node: ast.expr, ctx: FileContext) -> bool:

@@ -14,7 +14,6 @@ handled, or a lookup on ``self`` in the model's own ``save()``.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
 
 from flake8_celery_django.context import FileContext
 from flake8_celery_django.knowledge import model_fields, models
@@ -35,11 +34,15 @@ GET_OR_CREATE_WITHOUT_UNIQUE_LOOKUP = rule(
 _DUPLICATES_ERROR = "MultipleObjectsReturned"
 
 
-@dataclass(slots=True)
 class _DuplicatesHandled:
     """Per scope: how many enclosing ``try`` blocks handle ``MultipleObjectsReturned``."""
 
-    depth: int = 0
+    depth: int
+
+    __slots__ = ("depth",)
+
+    def __init__(self) -> None:
+        self.depth = 0
 
 
 def _handles_duplicates(node: ast.Try) -> bool:

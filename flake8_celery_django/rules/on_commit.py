@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from flake8_celery_django import fix_conditions
@@ -119,30 +118,49 @@ _DEFERRING_BASE = re.compile(r"transaction_?aware|on_?commit|after_?commit", re.
 _ADMIN_ATOMIC_METHODS = frozenset({"save_model", "save_related", "save_formset", "delete_model"})
 
 
-@dataclass(slots=True)
 class _FunctionFacts:
     """What one function has shown so far: its first unsheltered ORM write, what kind of code it is."""
 
     # Unsheltered ORM writes so far, as (line, readable name), in source order.
-    writes: list[tuple[int, str]] = field(default_factory=list)
+    writes: list[tuple[int, str]]
     # ``if``/``else`` arms as line ranges (body first, body last, else first, else last).
-    arms: list[tuple[int, int, int, int]] = field(default_factory=list)
-    analysed: bool = False
-    atomic_decorated: bool = False
-    admin_method: bool = False
-    signal: str | None = None
-    view: str | None = None
+    arms: list[tuple[int, int, int, int]]
+    analysed: bool
+    atomic_decorated: bool
+    admin_method: bool
+    signal: str | None
+    view: str | None
     # A method of a Celery beat scheduler: the beat process holds no transaction.
-    beat_scheduler: bool = False
-    key: str | None = None
+    beat_scheduler: bool
+    key: str | None
+
+    __slots__ = (
+        "writes", "arms", "analysed", "atomic_decorated", "admin_method", "signal", "view", "beat_scheduler", "key"
+    )
+
+    def __init__(self) -> None:
+        self.writes = []
+        self.arms = []
+        self.analysed = False
+        self.atomic_decorated = False
+        self.admin_method = False
+        self.signal = None
+        self.view = None
+        self.beat_scheduler = False
+        self.key = None
 
 
-@dataclass(slots=True)
 class _LoopBindings:
     """Names (re)bound inside each enclosing loop body, and callables defined there."""
 
-    assigned: dict[int, set[str]] = field(default_factory=dict)
-    callables: dict[str, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda] = field(default_factory=dict)
+    assigned: dict[int, set[str]]
+    callables: dict[str, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda]
+
+    __slots__ = ("assigned", "callables")
+
+    def __init__(self) -> None:
+        self.assigned = {}
+        self.callables = {}
 
 
 class _Candidate(NamedTuple):
@@ -164,13 +182,21 @@ class _Candidate(NamedTuple):
     deferred_by_base: bool = False
 
 
-@dataclass(slots=True)
 class _FileFacts:
-    candidates: list[_Candidate] = field(default_factory=list)
-    connected: dict[str, str] = field(default_factory=dict)
-    handed_to_on_commit: set[int] = field(default_factory=set)
-    view_classes: set[str] = field(default_factory=set)
-    deferring_tasks: set[str] = field(default_factory=set)
+    candidates: list[_Candidate]
+    connected: dict[str, str]
+    handed_to_on_commit: set[int]
+    view_classes: set[str]
+    deferring_tasks: set[str]
+
+    __slots__ = ("candidates", "connected", "handed_to_on_commit", "view_classes", "deferring_tasks")
+
+    def __init__(self) -> None:
+        self.candidates = []
+        self.connected = {}
+        self.handed_to_on_commit = set()
+        self.view_classes = set()
+        self.deferring_tasks = set()
 
 
 def _describe(node: ast.expr) -> str:

@@ -11,7 +11,6 @@ iterable run once, and a function defined in a loop is not in it.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from flake8_celery_django import fix_conditions
@@ -117,37 +116,56 @@ class _LoopItem(NamedTuple):
     model_instance: bool
 
 
-@dataclass(slots=True)
 class _LoopState:
     """Per scope: loop items, names bound to new model instances, and items whose fields change."""
 
-    items: dict[ast.AST, _LoopItem] = field(default_factory=dict)
-    constructed: dict[ast.AST, dict[str, str]] = field(default_factory=dict)
-    assigned: dict[ast.AST, set[str]] = field(default_factory=dict)
-    changed: dict[ast.AST, set[str]] = field(default_factory=dict)
-    copies: dict[ast.AST, set[str]] = field(default_factory=dict)
+    items: dict[ast.AST, _LoopItem]
+    constructed: dict[ast.AST, dict[str, str]]
+    assigned: dict[ast.AST, set[str]]
+    changed: dict[ast.AST, set[str]]
+    copies: dict[ast.AST, set[str]]
     # Names bound to one row looked up by a query (``obj = Model.objects.filter(...).first()``).
-    looked_up: set[str] = field(default_factory=set)
+    looked_up: set[str]
+
+    __slots__ = ("items", "constructed", "assigned", "changed", "copies", "looked_up")
+
+    def __init__(self) -> None:
+        self.items = {}
+        self.constructed = {}
+        self.assigned = {}
+        self.changed = {}
+        self.copies = {}
+        self.looked_up = set()
 
 
-@dataclass(slots=True)
 class _FileLoops:
     """Per file: statements of each loop that leave it, and query calls not to report (already reported
     by a write rule, or memoised)."""
 
-    exiting: dict[ast.AST, frozenset[int]] = field(default_factory=dict)
-    consumed: set[int] = field(default_factory=set)
+    exiting: dict[ast.AST, frozenset[int]]
+    consumed: set[int]
     # Nodes in the branch that inserts a row only when a lookup found none (an upsert).
-    upserting: set[int] = field(default_factory=set)
+    upserting: set[int]
     # Nodes guarded by a condition true on one pass of the loop only (``if first:``, ``if i == 0:``).
-    once: set[int] = field(default_factory=set)
+    once: set[int]
     # Classes of this file by the row-writing methods they define (``save``, ``delete``).
-    overriding: dict[str, set[str]] = field(default_factory=dict)
+    overriding: dict[str, set[str]]
     # Whether a loop's body may change its row before saving it, per loop and row name.
-    changes: dict[tuple[int, str], bool] = field(default_factory=dict)
+    changes: dict[tuple[int, str], bool]
     # CDJ404's queries per loop that repeats them, reported when the walk leaves the loop.
     # (the queries that vary per iteration, those that ask the same every time).
-    queries: dict[ast.AST, tuple[list[tuple[ast.AST, str]], list[tuple[ast.AST, str]]]] = field(default_factory=dict)
+    queries: dict[ast.AST, tuple[list[tuple[ast.AST, str]], list[tuple[ast.AST, str]]]]
+
+    __slots__ = ("exiting", "consumed", "upserting", "once", "overriding", "changes", "queries")
+
+    def __init__(self) -> None:
+        self.exiting = {}
+        self.consumed = set()
+        self.upserting = set()
+        self.once = set()
+        self.overriding = {}
+        self.changes = {}
+        self.queries = {}
 
 
 # -- where code repeats --------------------------------------------------------------------------

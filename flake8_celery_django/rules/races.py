@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from flake8_celery_django import fix_conditions
@@ -61,34 +60,51 @@ class _Change(NamedTuple):
     field: str
 
 
-@dataclass(slots=True)
 class _RaceState:
     """Per function: changed fields waiting for a save, and names that hold new or locked rows."""
 
-    pending: dict[str, list[_Change]] = field(default_factory=dict)
-    reported: set[int] = field(default_factory=set)
-    fresh: set[str] = field(default_factory=set)
-    locked: set[str] = field(default_factory=set)
+    pending: dict[str, list[_Change]]
+    reported: set[int]
+    fresh: set[str]
+    locked: set[str]
     # ``obj.field`` assigned a value computed without its own (``obj.total = sum(...)``), with the
     # last such assignment: a clamp that follows (``obj.total = max(obj.total, 0)``) bounds that new
     # value, not the stored one, and so does a change it dominates (``obj.f = [a]`` then, below it,
     # ``obj.f += extra``).
-    recomputed: dict[tuple[str, str], ast.stmt] = field(default_factory=dict)
+    recomputed: dict[tuple[str, str], ast.stmt]
+
+    __slots__ = ("pending", "reported", "fresh", "locked", "recomputed")
+
+    def __init__(self) -> None:
+        self.pending = {}
+        self.reported = set()
+        self.fresh = set()
+        self.locked = set()
+        self.recomputed = {}
 
 
-@dataclass(slots=True)
 class _LockState:
     """Per file: unguarded evaluations of locking querysets, and functions called inside atomic."""
 
-    candidates: list[tuple[ast.AST, ast.FunctionDef | ast.AsyncFunctionDef | None]] = field(default_factory=list)
-    called_in_atomic: set[str] = field(default_factory=set)
+    candidates: list[tuple[ast.AST, ast.FunctionDef | ast.AsyncFunctionDef | None]]
+    called_in_atomic: set[str]
+
+    __slots__ = ("candidates", "called_in_atomic")
+
+    def __init__(self) -> None:
+        self.candidates = []
+        self.called_in_atomic = set()
 
 
-@dataclass(slots=True)
 class _Creating:
     """Per file: statements that run only while a row is being created, with the row's name."""
 
-    rows: dict[int, str] = field(default_factory=dict)
+    rows: dict[int, str]
+
+    __slots__ = ("rows",)
+
+    def __init__(self) -> None:
+        self.rows = {}
 
 
 # -- CDJ301 -------------------------------------------------------------------------------------
@@ -431,11 +447,15 @@ def _in_atomic(ctx: FileContext) -> bool:
     return _called_inside_atomic(ctx)
 
 
-@dataclass(slots=True)
 class _Callers:
     """Per function: whether every caller in the project runs it inside a transaction (asked once)."""
 
-    inside_atomic: bool | None = None
+    inside_atomic: bool | None
+
+    __slots__ = ("inside_atomic",)
+
+    def __init__(self) -> None:
+        self.inside_atomic = None
 
 
 def _called_inside_atomic(ctx: FileContext) -> bool:

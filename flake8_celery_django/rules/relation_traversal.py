@@ -11,7 +11,6 @@ as a to-one relation are followed: an attribute name alone is never taken for on
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from flake8_celery_django.context import FileContext, Kind, Loop
@@ -38,21 +37,30 @@ class _Traversal(NamedTuple):
     key_only: bool
 
 
-@dataclass(slots=True)
 class _Traversals:
     """Per scope: attribute nodes already read as part of a longer chain, relations followed per loop,
     nodes read only when a row's key differs from a remembered one, and loop items bound again."""
 
-    inner: set[int] = field(default_factory=set)
-    pending: dict[ast.AST, dict[str, _Traversal]] = field(default_factory=dict)
+    inner: set[int]
+    pending: dict[ast.AST, dict[str, _Traversal]]
     # id of a node in such a branch -> (row name, relation) whose ``<relation>_id`` the test compares
-    per_key_change: dict[int, tuple[str, str]] = field(default_factory=dict)
+    per_key_change: dict[int, tuple[str, str]]
     # ids of nodes in an ``except`` handler inside a loop: they run when an iteration fails
-    on_failure: set[int] = field(default_factory=set)
+    on_failure: set[int]
     # ids of expressions used only for their truth value (``if o.customer:``, ``o.customer is None``)
-    truth_tested: set[int] = field(default_factory=set)
+    truth_tested: set[int]
     # loop node -> loop targets assigned again in its body so far (no longer the row)
-    rebound: dict[ast.AST, set[str]] = field(default_factory=dict)
+    rebound: dict[ast.AST, set[str]]
+
+    __slots__ = ("inner", "pending", "per_key_change", "on_failure", "truth_tested", "rebound")
+
+    def __init__(self) -> None:
+        self.inner = set()
+        self.pending = {}
+        self.per_key_change = {}
+        self.on_failure = set()
+        self.truth_tested = set()
+        self.rebound = {}
 
 
 def _item_loop(name: str, ctx: FileContext) -> Loop | None:

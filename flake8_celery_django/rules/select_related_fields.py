@@ -18,7 +18,6 @@ only when the function is over, so findings wait for the end of the file.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from flake8_celery_django.context import FileContext
@@ -99,17 +98,24 @@ class _Invalid(NamedTuple):
     name: str | None
 
 
-@dataclass(slots=True)
 class _Lookups:
     """The file's invalid lookups, and what it reads as values, as the walk goes."""
 
-    found: list[_Invalid] = field(default_factory=list)
+    found: list[_Invalid]
     # ``select_related()`` calls of chains that end in ``values()``/``values_list()``.
-    in_values_chain: set[int] = field(default_factory=set)
+    in_values_chain: set[int]
     # ``select_related()`` calls of chains bound to a name, with the name.
-    bound: dict[int, str] = field(default_factory=dict)
+    bound: dict[int, str]
     # (scope, name): the scope reads the queryset bound to the name through ``values()``.
-    read_as_values: set[tuple[int, str]] = field(default_factory=set)
+    read_as_values: set[tuple[int, str]]
+
+    __slots__ = ("found", "in_values_chain", "bound", "read_as_values")
+
+    def __init__(self) -> None:
+        self.found = []
+        self.in_values_chain = set()
+        self.bound = {}
+        self.read_as_values = set()
 
 
 @on(ast.Assign, rules=(SELECT_RELATED_NOT_SINGLE_VALUED,))

@@ -17,7 +17,6 @@ its tasks are left alone.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from flake8_celery_django.context import FileContext, Scope
@@ -50,12 +49,17 @@ class _Signature(NamedTuple):
     keywords: frozenset[str] | None
 
 
-@dataclass(slots=True)
 class _OwnTasks:
     """The task functions at the top of this module, by name, read once from the module's body."""
 
-    read: bool = False
-    signatures: dict[str, _Signature] = field(default_factory=dict)
+    read: bool
+    signatures: dict[str, _Signature]
+
+    __slots__ = ("read", "signatures")
+
+    def __init__(self) -> None:
+        self.read = False
+        self.signatures = {}
 
 
 def _own_tasks(ctx: FileContext) -> dict[str, _Signature]:

@@ -62,11 +62,15 @@ class _View:
     unknown: bool = False
 
 
-@dataclass(slots=True)
 class _Views:
     """Per file: the list views being walked, by class node."""
 
-    open: dict[ast.AST, _View] = field(default_factory=dict)
+    open: dict[ast.AST, _View]
+
+    __slots__ = ("open",)
+
+    def __init__(self) -> None:
+        self.open = {}
 
 
 def _is_list_view(node: ast.ClassDef, ctx: FileContext) -> bool:

@@ -10,7 +10,6 @@ for every failure alike) and ``celery/result.py`` (``AsyncResult.get``/``wait``,
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from flake8_celery_django.context import FileContext, Kind, Scope
@@ -49,11 +48,15 @@ class RetrySettings(NamedTuple):
     backoff: bool
 
 
-@dataclass(slots=True)
 class TaskClasses:
     """The ``Task`` subclasses of this file whose retry settings are fully known."""
 
-    known: dict[str, RetrySettings] = field(default_factory=dict)
+    known: dict[str, RetrySettings]
+
+    __slots__ = ("known",)
+
+    def __init__(self) -> None:
+        self.known = {}
 
 
 _CELERY_TASK = RetrySettings(autoretry=False, backoff=False)
