@@ -157,7 +157,7 @@ def test_case(case: Case) -> None:
 def test_message_names_serializer_lookup_view_and_remedy() -> None:
     messages = [f.message for f in check_source(CASES[0].source, "x.py", all_codes_settings()) if f.code == "CDJ408"]
     assert messages == [
-        'CDJ408 OrderList serializes customer per row; add select_related("customer")',
+        'CDJ408 OrderList serializes customer and 2 more per row; add select_related("customer")',
         'CDJ408 OrderViewSet serializes lines__product per row; add prefetch_related("lines__product")',
         'CDJ408 LineList serializes product per row; add select_related("product")',
     ]

@@ -26,7 +26,7 @@ from flake8_celery_django.registry import on, on_exit, rule
 SERIALIZER_RELATION_NOT_FETCHED = rule(
     "CDJ408",
     "serializer-relation-not-fetched",
-    '{view} serializes {lookup} per row; add {method}("{lookup}")',
+    '{view} serializes {lookup}{also} per row; add {method}("{lookup}")',
     summary="DRF list view whose serializer reads a relation its queryset neither selects nor prefetches",
     uses=(model_fields.MODEL_RELATIONS, file_serializers.SERIALIZERS, fetched_relations.FETCHED_NAMES),
 )
@@ -275,13 +275,15 @@ def close_view(node: ast.ClassDef, ctx: FileContext) -> None:
     else:
         assert declared is not None and view.queryset is not None
         fetched, where = declared, view.queryset
-    for lookup, many in _needed(serializer, model, ctx):
-        if not fetched.covers(lookup):
-            ctx.report(
-                where,
-                SERIALIZER_RELATION_NOT_FETCHED,
-                lookup=lookup,
-                view=view.name,
-                method="prefetch_related" if many else "select_related",
-            )
-            return
+    missing = [(lookup, many) for lookup, many in _needed(serializer, model, ctx) if not fetched.covers(lookup)]
+    if missing:
+        lookup, many = missing[0]
+        others = len(missing) - 1
+        ctx.report(
+            where,
+            SERIALIZER_RELATION_NOT_FETCHED,
+            lookup=lookup,
+            also=f" and {others} more" if others else "",
+            view=view.name,
+            method="prefetch_related" if many else "select_related",
+        )
