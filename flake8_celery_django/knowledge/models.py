@@ -306,27 +306,54 @@ def parsed_annotation(text: str) -> ast.expr | None:
         return None
 
 
-def annotated_model(annotation: ast.expr | None, ctx: FileContext) -> AnnotatedModel | None:
-    """The model of ``Order``, ``Optional[Order]``, ``"Order"``, ``Order | None``, ``list[Order]``."""
-    pending: list[tuple[ast.expr, bool]] = [(annotation, False)] if annotation is not None else []
+def union_members(annotation: ast.expr | None, ctx: FileContext) -> list[ast.expr]:
+    """The members of ``A | B``, ``Optional[A]`` and ``Union[A, B]`` (also written as a string), in
+    the order the annotation gives them; any other annotation is its own one member."""
+    pending = [annotation] if annotation is not None else []
+    found: list[ast.expr] = []
     while pending:
-        node, many = pending.pop()
+        node = pending.pop()
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             parsed = parsed_annotation(node.value)
             if parsed is not None:
-                pending.append((parsed, many))
+                pending.append(parsed)
         elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-            pending.extend(((node.left, many), (node.right, many)))
-        elif isinstance(node, ast.Subscript):
-            wrapper = dotted_name(node.value) or ""
-            qualified = ctx.qualified_name(node.value) or wrapper
-            last = qualified.rpartition(".")[2]
+            pending.extend((node.right, node.left))
+        elif isinstance(node, ast.Subscript) and _is_union_wrapper(node.value, ctx):
             inner = node.slice
-            elements = inner.elts if isinstance(inner, ast.Tuple) else [inner]
-            if wrapper in _OPTIONAL_WRAPPERS or qualified in _OPTIONAL_WRAPPERS:
-                pending.extend((element, many) for element in elements)
-            elif last in _COLLECTION_WRAPPERS:
-                pending.extend((element, True) for element in elements)
+            pending.extend(reversed(inner.elts if isinstance(inner, ast.Tuple) else [inner]))
+        else:
+            found.append(node)
+    return found
+
+
+def _is_union_wrapper(node: ast.expr, ctx: FileContext) -> bool:
+    wrapper = dotted_name(node) or ""
+    return wrapper in _OPTIONAL_WRAPPERS or (ctx.qualified_name(node) or wrapper) in _OPTIONAL_WRAPPERS
+
+
+# Annotations of a key: a union with one of these takes the key as well as the instance.
+_KEY_TYPES = frozenset({"int", "str", "UUID", "uuid.UUID"})
+
+
+def admits_key(annotation: ast.expr | None, ctx: FileContext) -> bool:
+    """``int | Component``, ``Union[int, Project]``: the parameter takes a row's key as well as the row."""
+    members = union_members(annotation, ctx)
+    return len(members) > 1 and any(dotted_name(member) in _KEY_TYPES for member in members)
+
+
+def annotated_model(annotation: ast.expr | None, ctx: FileContext) -> AnnotatedModel | None:
+    """The model of ``Order``, ``Optional[Order]``, ``"Order"``, ``Order | None``, ``list[Order]``."""
+    # Taken from the end: the last member of a union is judged first.
+    pending = [(member, False) for member in union_members(annotation, ctx)]
+    while pending:
+        node, many = pending.pop()
+        if isinstance(node, ast.Subscript):
+            qualified = ctx.qualified_name(node.value) or dotted_name(node.value) or ""
+            if qualified.rpartition(".")[2] in _COLLECTION_WRAPPERS:
+                inner = node.slice
+                elements = inner.elts if isinstance(inner, ast.Tuple) else [inner]
+                pending.extend((member, True) for element in elements for member in union_members(element, ctx))
         elif isinstance(node, (ast.Name, ast.Attribute)):
             label = model_class_label(node, ctx)
             if label is not None:

@@ -228,38 +228,6 @@ def _run_of_plain_task_class(ctx: FileContext) -> bool:
     )
 
 
-# Annotations of a key: a union with one of these takes the key as well as the instance.
-_KEY_TYPES = frozenset({"int", "str", "UUID", "uuid.UUID"})
-
-
-def _union_members(annotation: ast.expr | None) -> list[ast.expr]:
-    """``A | B | None`` and ``Union[A, B]``/``Optional[A]`` (also written as strings) as their members;
-    any other annotation alone."""
-    pending = [annotation] if annotation is not None else []
-    found: list[ast.expr] = []
-    while pending:
-        node = pending.pop()
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            parsed = models.parsed_annotation(node.value)
-            if parsed is not None:
-                pending.append(parsed)
-        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-            pending.extend((node.left, node.right))
-        elif isinstance(node, ast.Subscript) and (dotted_name(node.value) or "").rpartition(".")[2] in (
-            "Union", "Optional"
-        ):
-            pending.extend(node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice])
-        else:
-            found.append(node)
-    return found
-
-
-def _admits_key(annotation: ast.expr | None) -> bool:
-    """``int | Component``, ``Union[int, Project]``: the task accepts the key and looks the row up itself."""
-    members = _union_members(annotation)
-    return len(members) > 1 and any(dotted_name(member) in _KEY_TYPES for member in members)
-
-
 def _key_names(parameter: str) -> set[str]:
     """The names of a parameter that carries the key of ``parameter``'s row: ``component_id``,
     ``component_pk``, ``pk``, ``id``."""
@@ -289,7 +257,8 @@ def check_task_parameters(node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Fil
     optional = _parameters_with_defaults(arguments)
     names = {argument.arg for argument in every}
     for argument in every:
-        if _admits_key(argument.annotation) or (argument.arg in optional and _key_names(argument.arg) & names):
+        beside_its_key = argument.arg in optional and bool(_key_names(argument.arg) & names)
+        if beside_its_key or models.admits_key(argument.annotation, ctx):
             continue  # the task takes the key: an instance is an in-process shortcut, not what sends carry
         annotated = models.annotated_model(argument.annotation, ctx)
         if annotated is not None:
